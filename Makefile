@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+# selfflash: the one entry point. `make help` lists the targets.
+#
+# Slow inputs (the kernel, the four libraries) are built by scripts under scripts/ and qemu/
+# into a cache outside the checkout (SELFFLASH_CACHE, default ~/.cache/selfflash), keyed by
+# their exact inputs. Each script runs on every make and returns at once when its cache entry
+# exists; it touches its stamp in build/stamps/ only when the key changed, so nothing that
+# depends on it is rebuilt otherwise.
+
+BUILD ?= build
+VERSION := $(shell cat VERSION)
+
+A64_CC ?= aarch64-linux-musl-gcc
+HOST_CC ?= cc
+CLANG ?= clang
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DSELFFLASH_VERSION='"$(VERSION)"' \
+	-Icommon -MMD -MP
+A64_SYSROOT := $(BUILD)/sysroot-aarch64
+HOST_SYSROOT := $(BUILD)/sysroot-host
+A64_CFLAGS := $(COMMON_CFLAGS) -Os -ffunction-sections -fdata-sections \
+	-isystem $(A64_SYSROOT)/include -isystem $(BUILD)/linux-headers/include
+A64_LDFLAGS := -static -Wl,--gc-sections -L$(A64_SYSROOT)/lib
+HOST_CFLAGS := $(COMMON_CFLAGS) -O2 -g -isystem $(HOST_SYSROOT)/include
+HOST_LDFLAGS := -L$(HOST_SYSROOT)/lib
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LIBS := -lblkid -lmtd -lbearssl -lz
+
+STAMPS := $(BUILD)/stamps
+KERNEL := $(BUILD)/kernel/Image
+INITRD := $(BUILD)/selfflash.cpio.gz
+
+# ---- sources ---------------------------------------------------------------------------
+FLASHER_SRCS := $(wildcard initrd-flasher/*.c)
+MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
+# unit test name -> the modules it tests
+TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
+TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
+UNIT_TESTS := inventory cpio
+ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
+
+# ---- object rules, one per variant -----------------------------------------------------
+# $(1) variant dir, $(2) compiler, $(3) flags, $(4) sysroot stamp
+define variant
+$(BUILD)/$(1)/%.o: %.c $(STAMPS)/$(4) $(STAMPS)/flags
+	@mkdir -p $$(dir $$@)
+	$(2) $(3) -c $$< -o $$@
+endef
+$(eval $(call variant,a64,$(A64_CC),$(A64_CFLAGS),sysroot-aarch64))
+$(eval $(call variant,host,$(HOST_CC),$(HOST_CFLAGS),sysroot-host))
+$(eval $(call variant,san,$(HOST_CC),$(HOST_CFLAGS) $(SAN_FLAGS),sysroot-host))
+$(eval $(call variant,clang,$(CLANG),$(HOST_CFLAGS),sysroot-host))
+
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+# ---- programs --------------------------------------------------------------------------
+FLASHER_A64 := $(BUILD)/board/init
+FLASHER_HOST := $(BUILD)/bin/flasher
+MKINITRD := $(BUILD)/bin/mkinitrd
+UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t))
+CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
+
+.PHONY: all
+all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(INITRD) $(KERNEL) $(UNIT_BINS)
+
+$(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_LDFLAGS) $^ $(LIBS) -o $@
+$(FLASHER_HOST): $(call objs,host,$(FLASHER_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
+$(MKINITRD): $(call objs,host,$(MKINITRD_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
+
+define unit_test
+$(BUILD)/tests/test_$(1): $(call objs,host,$(TEST_$(1)_SRCS))
+	@mkdir -p $$(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) $$^ $(LIBS) -o $$@
+$(BUILD)/tests/san/test_$(1): $(call objs,san,$(TEST_$(1)_SRCS))
+	@mkdir -p $$(@D)
+	$(HOST_CC) $(SAN_FLAGS) $(HOST_LDFLAGS) $$^ $(LIBS) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
+
+$(INITRD): $(FLASHER_A64) $(MKINITRD)
+	SOURCE_DATE_EPOCH=0 $(MKINITRD) -o $@ --init $(FLASHER_A64)
+
+# ---- cached slow inputs ----------------------------------------------------------------
+# The kernel script also installs the arm64 UAPI headers the musl libraries need.
+$(STAMPS)/kernel: FORCE
+	@env -u MAKEFLAGS -u MFLAGS qemu/build-kernel.sh $(BUILD)
+$(STAMPS)/sysroot-aarch64: $(STAMPS)/kernel FORCE
+	@env -u MAKEFLAGS -u MFLAGS scripts/build-libs.sh aarch64 $(BUILD)
+$(STAMPS)/sysroot-host: FORCE
+	@env -u MAKEFLAGS -u MFLAGS HOST_CC=$(HOST_CC) scripts/build-libs.sh host $(BUILD)
+$(KERNEL): $(STAMPS)/kernel
+	@test -f $@
+
+# Flags are an input too: objects rebuild when the compile line changes.
+$(STAMPS)/flags: FORCE
+	@mkdir -p $(STAMPS)
+	@echo '$(A64_CC) $(A64_CFLAGS) | $(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) | $(CLANG)' > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+# ---- tests -----------------------------------------------------------------------------
+.PHONY: check unit e2e lint
+check: all $(CLANG_OBJS)
+	@tests/run.sh $(BUILD)
+
+unit: $(UNIT_BINS)
+	@tests/run.sh --unit-only $(BUILD)
+
+lint: $(STAMPS)/sysroot-host
+	@BUILD=$(BUILD) bash tests/host/lint.sh
+
+# ---- the board -------------------------------------------------------------------------
+.PHONY: demo
+demo: deps all
+	qemu/run-rcm.sh --kernel $(KERNEL) --initrd $(INITRD) --workdir $(BUILD)/demo
+
+.PHONY: deps
+deps:
+	@scripts/deps.sh
+
+.PHONY: clean clean-cache help FORCE
+clean:
+	rm -rf $(BUILD)
+clean-cache:
+	rm -rf $${SELFFLASH_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/selfflash}
+
+help:
+	@echo 'make deps         install what is missing (root; otherwise prints the apt-get line)'
+	@echo 'make              build everything: flasher (aarch64), host tools, initrd, kernel'
+	@echo 'make check        every test: unit (plain and ASan+UBSan), clang build, cppcheck,'
+	@echo '                  the flasher under qemu-aarch64-static, the QEMU smoke boot'
+	@echo 'make unit         unit tests only'
+	@echo 'make lint         cppcheck'
+	@echo 'make demo         boot the QEMU board with the selfflash initrd'
+	@echo 'make clean        remove build/ (the cache outside the checkout stays)'
+	@echo 'make clean-cache  remove the kernel and library cache'
+
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mkinitrd: packs the selfflash initrd, a deterministic newc cpio compressed with gzip.
+ * Same inputs and SOURCE_DATE_EPOCH give the same bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cpio.h"
+#include "version.h"
+
+/* Most entries an initrd may be given on the command line: a bound, not a budget. */
+#define MAX_ENTRIES 256
+
+struct gzip_sink {
+	z_stream zs;
+	FILE *out;
+	const char *path;
+};
+
+static int gzip_push(struct gzip_sink *g, const void *buf, size_t len, int flush)
+{
+	unsigned char out[65536];
+	g->zs.next_in = (Bytef *)(uintptr_t)buf;
+	g->zs.avail_in = (uInt)len;
+	do {
+		g->zs.next_out = out;
+		g->zs.avail_out = sizeof(out);
+		int rc = deflate(&g->zs, flush);
+		if (rc == Z_STREAM_ERROR) {
+			fprintf(stderr, "mkinitrd: gzip: %s\n", g->zs.msg ? g->zs.msg : "stream error");
+			return -1;
+		}
+		size_t have = sizeof(out) - g->zs.avail_out;
+		if (have && fwrite(out, 1, have, g->out) != have) {
+			fprintf(stderr, "mkinitrd: %s: %s\n", g->path, strerror(errno));
+			return -1;
+		}
+	} while (g->zs.avail_out == 0 || (flush == Z_FINISH && g->zs.avail_in > 0));
+	return 0;
+}
+
+static int gzip_sink_write(void *ctx, const void *buf, size_t len)
+{
+	/* avail_in is 32 bits; the cpio writer never hands over more than 64 KiB at once */
+	return gzip_push(ctx, buf, len, Z_NO_FLUSH);
+}
+
+static int plain_sink_write(void *ctx, const void *buf, size_t len)
+{
+	struct gzip_sink *g = ctx;
+	if (fwrite(buf, 1, len, g->out) != len) {
+		fprintf(stderr, "mkinitrd: %s: %s\n", g->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct entry {
+	const char *dest;
+	const char *src; /* NULL for a directory */
+	unsigned perm;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mkinitrd -o OUTPUT [--init FILE] [--file DEST=SRC[:MODE]]... [--dir DEST]...\n"
+		"                [--no-gzip]\n"
+		"\n"
+		"Packs an initrd (newc cpio, gzip) for the kernel. Every initrd gets the directories\n"
+		"dev, proc, sys and the node dev/console (c 5 1), so /init has a console from its\n"
+		"first instruction. Entries appear in the order given. Timestamps are taken from\n"
+		"SOURCE_DATE_EPOCH (default 0), owners are root: the same inputs give the same bytes.\n"
+		"\n"
+		"  -o, --output FILE        where to write the initrd (written to FILE.tmp, then renamed)\n"
+		"      --init FILE          the program to run as /init (mode 0755)\n"
+		"      --file DEST=SRC[:MODE]  add file SRC as DEST (octal MODE, default 0644)\n"
+		"      --dir DEST           add an empty directory (mode 0755)\n"
+		"      --no-gzip            write the cpio archive uncompressed\n"
+		"      --version, --help\n");
+}
+
+static int parse_mode(const char *text, unsigned *perm)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 8);
+	if (errno || end == text || *end || v > 07777)
+		return -1;
+	*perm = (unsigned)v;
+	return 0;
+}
+
+/* Splits DEST=SRC[:MODE] in place. */
+static int parse_file_spec(char *spec, struct entry *e)
+{
+	char *eq = strchr(spec, '=');
+	if (!eq || eq == spec || eq[1] == '\0') {
+		fprintf(stderr, "mkinitrd: --file '%s': expected DEST=SRC[:MODE]\n", spec);
+		return -1;
+	}
+	*eq = '\0';
+	e->dest = spec;
+	e->src = eq + 1;
+	e->perm = 0644;
+	char *colon = strrchr(eq + 1, ':');
+	if (colon) {
+		*colon = '\0';
+		if (parse_mode(colon + 1, &e->perm) != 0) {
+			fprintf(stderr, "mkinitrd: --file %s: mode '%s' is not an octal mode\n",
+				spec, colon + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int source_date_epoch(uint32_t *mtime)
+{
+	const char *text = getenv("SOURCE_DATE_EPOCH");
+	*mtime = 0;
+	if (!text || !*text)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || text[0] == '-' || v > UINT32_MAX) {
+		fprintf(stderr, "mkinitrd: SOURCE_DATE_EPOCH '%s' is not a time newc can hold\n", text);
+		return -1;
+	}
+	*mtime = (uint32_t)v;
+	return 0;
+}
+
+static int add_file(struct cpio_writer *w, const struct entry *e)
+{
+	int fd = open(e->src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "mkinitrd: %s: %s\n", e->src, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	int rc = -1;
+	if (fstat(fd, &st) != 0)
+		fprintf(stderr, "mkinitrd: %s: %s\n", e->src, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		fprintf(stderr, "mkinitrd: %s: not a regular file\n", e->src);
+	else
+		rc = cpio_add_fd(w, e->dest, e->perm, fd, (uint64_t)st.st_size);
+	close(fd);
+	return rc;
+}
+
+static int write_archive(struct cpio_writer *w, const struct entry *entries, int count)
+{
+	if (cpio_add_dir(w, "dev", 0755) || cpio_add_char_dev(w, "dev/console", 0600, 5, 1) ||
+	    cpio_add_dir(w, "proc", 0755) || cpio_add_dir(w, "sys", 0755))
+		return -1;
+	for (int i = 0; i < count; i++) {
+		int rc = entries[i].src ? add_file(w, &entries[i])
+					: cpio_add_dir(w, entries[i].dest, entries[i].perm);
+		if (rc != 0)
+			return -1;
+	}
+	return cpio_finish(w);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "init", required_argument, NULL, 'i' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "no-gzip", no_argument, NULL, 'n' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct entry entries[MAX_ENTRIES];
+	const char *output = NULL;
+	int count = 0, use_gzip = 1, opt;
+
+	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+		if ((opt == 'i' || opt == 'f' || opt == 'd') && count == MAX_ENTRIES) {
+			fprintf(stderr, "mkinitrd: more than %d entries\n", MAX_ENTRIES);
+			return 2;
+		}
+		switch (opt) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'i':
+			entries[count++] = (struct entry){ "init", optarg, 0755 };
+			break;
+		case 'f':
+			if (parse_file_spec(optarg, &entries[count]) != 0)
+				return 2;
+			count++;
+			break;
+		case 'd':
+			entries[count++] = (struct entry){ optarg, NULL, 0755 };
+			break;
+		case 'n':
+			use_gzip = 0;
+			break;
+		case 'V':
+			printf("mkinitrd (selfflash) %s\n", SELFFLASH_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mkinitrd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!output) {
+		fprintf(stderr, "mkinitrd: no output file given (-o FILE)\n");
+		usage(stderr);
+		return 2;
+	}
+	uint32_t mtime;
+	if (source_date_epoch(&mtime) != 0)
+		return 2;
+
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", output) >= (int)sizeof(tmp)) {
+		fprintf(stderr, "mkinitrd: output path too long\n");
+		return 2;
+	}
+	struct gzip_sink g = { .out = fopen(tmp, "wb"), .path = tmp };
+	if (!g.out) {
+		fprintf(stderr, "mkinitrd: %s: %s\n", tmp, strerror(errno));
+		return 1;
+	}
+	/* windowBits 15 + 16: a gzip wrapper; the explicit header fixes mtime 0 and OS "Unix" */
+	gz_header header = { .os = 3 };
+	if (use_gzip && (deflateInit2(&g.zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK ||
+			 deflateSetHeader(&g.zs, &header) != Z_OK)) {
+		fprintf(stderr, "mkinitrd: zlib: cannot start a gzip stream\n");
+		fclose(g.out);
+		unlink(tmp);
+		return 1;
+	}
+	struct cpio_writer w;
+	cpio_writer_init(&w, use_gzip ? gzip_sink_write : plain_sink_write, &g, mtime);
+	int rc = write_archive(&w, entries, count);
+	if (rc == 0 && use_gzip)
+		rc = gzip_push(&g, NULL, 0, Z_FINISH);
+	if (use_gzip)
+		deflateEnd(&g.zs);
+	if (fclose(g.out) != 0 && rc == 0) {
+		fprintf(stderr, "mkinitrd: %s: %s\n", tmp, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp, output) != 0) {
+		fprintf(stderr, "mkinitrd: %s: %s\n", output, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0) {
+		unlink(tmp);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs what selfflash needs on a Debian bookworm host: the aarch64 musl cross toolchain,
+# QEMU, the kernel source, and deb-src entries so the libraries can be built from Debian's
+# source packages. Without root it only prints what it would run.
+set -euo pipefail
+
+packages=(
+	build-essential clang cppcheck pkg-config file cpio xz-utils rsync kmod
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-dev:arm64
+	qemu-system-arm qemu-user-static
+	linux-source-6.1 bc bison flex libssl-dev libelf-dev
+	dpkg-dev
+)
+
+have_arm64=0
+dpkg --print-foreign-architectures | grep -qx arm64 && have_arm64=1
+
+# deb-src entries copied from the machine's own deb entries, so no mirror is ever named here.
+srcfile=/etc/apt/sources.list.d/selfflash-deb-src.sources
+need_src=1
+if apt-get source --print-uris zlib >/dev/null 2>&1; then need_src=0; fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "$have_arm64" = 1 ] && [ "$need_src" = 0 ] && [ "${#missing[@]}" = 0 ]; then
+	echo "deps: everything is installed"
+	exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing, run as root:" >&2
+	[ "$have_arm64" = 1 ] || echo "  dpkg --add-architecture arm64" >&2
+	[ "$need_src" = 0 ] || echo "  (add deb-src lines mirroring your deb lines, then apt-get update)" >&2
+	echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+
+if [ "$have_arm64" = 0 ]; then
+	echo "deps: adding the arm64 architecture (for musl-dev:arm64)"
+	dpkg --add-architecture arm64
+fi
+
+if [ "$need_src" = 1 ]; then
+	echo "deps: writing $srcfile from the existing deb entries"
+	tmp=$(mktemp)
+	: >"$tmp"
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] && [ "$f" != "$srcfile" ] || continue
+		# deb822: same stanzas, source type only (comments and other fields kept as they are)
+		sed -e 's/^Types:.*/Types: deb-src/' "$f" >>"$tmp"
+		echo >>"$tmp"
+	done
+	listfile=${srcfile%.sources}.list
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -e "$f" ] && [ "$f" != "$listfile" ] || continue
+		sed -n -e 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f"
+	done >"$listfile"
+	[ -s "$listfile" ] || rm -f "$listfile"
+	mv "$tmp" "$srcfile"
+	chmod 644 "$srcfile"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+if [ "${#missing[@]}" -gt 0 ]; then
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+apt-get source --print-uris zlib >/dev/null || {
+	echo "deps: apt-get source still finds no source packages; check $srcfile" >&2
+	exit 1
+}
+echo "deps: done"

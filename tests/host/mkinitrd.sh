@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# mkinitrd: deterministic output, a valid gzip'd newc archive with the expected entries,
+# clear errors on bad input, nothing left behind on failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+build=${BUILD:-build}
+mk=$build/bin/mkinitrd
+init=$build/board/init
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo '{"mode":"test"}' >"$tmp/config.json"
+SOURCE_DATE_EPOCH=1700000000 "$mk" -o "$tmp/a.gz" --init "$init" --file etc/selfflash.json="$tmp/config.json" --dir lib
+touch "$tmp/config.json" # a newer timestamp on an input must not change the output
+SOURCE_DATE_EPOCH=1700000000 "$mk" -o "$tmp/b.gz" --init "$init" --file etc/selfflash.json="$tmp/config.json" --dir lib
+if cmp -s "$tmp/a.gz" "$tmp/b.gz"; then ok initrd_is_deterministic; else not_ok initrd_is_deterministic; fi
+
+if gzip -t "$tmp/a.gz" 2>/dev/null; then ok initrd_is_valid_gzip; else not_ok initrd_is_valid_gzip; fi
+
+listing=$(gzip -dc "$tmp/a.gz" | cpio -it --quiet 2>&1 | tr '\n' ' ')
+if [ "$listing" = "dev dev/console proc sys init etc/selfflash.json lib " ]; then
+	ok initrd_lists_expected_entries
+else
+	not_ok initrd_lists_expected_entries "cpio -t: $listing"
+fi
+
+mkdir "$tmp/x"
+(cd "$tmp/x" && gzip -dc "$tmp/a.gz" | cpio -id --quiet --no-absolute-filenames 2>/dev/null) || true
+if cmp -s "$tmp/x/init" "$init" && cmp -s "$tmp/x/etc/selfflash.json" "$tmp/config.json" &&
+	[ "$(stat -c %a "$tmp/x/init")" = 755 ]; then
+	ok initrd_contents_round_trip
+else
+	not_ok initrd_contents_round_trip
+fi
+verbose=$(gzip -dc "$tmp/a.gz" | cpio -itv --quiet 2>/dev/null | grep 'dev/console' || true)
+case "$verbose" in
+crw-------*" 5,"*"1 "*) ok initrd_has_console_node ;;
+*) not_ok initrd_has_console_node "cpio -tv: $verbose" ;;
+esac
+
+SOURCE_DATE_EPOCH=0 "$mk" -o "$tmp/flasher.gz" --init "$init"
+size=$(stat -c %s "$tmp/flasher.gz")
+if [ "$size" -lt $((1024 * 1024)) ]; then ok "flasher_initrd_under_1MiB ($size bytes)"; else not_ok flasher_initrd_under_1MiB "$size bytes"; fi
+
+expect_fail mkinitrd_needs_output 'no output file' "$mk" --init "$init"
+expect_fail mkinitrd_missing_input 'nope: No such file' "$mk" -o "$tmp/c.gz" --init "$tmp/nope"
+if [ ! -e "$tmp/c.gz" ] && [ ! -e "$tmp/c.gz.tmp" ]; then ok mkinitrd_leaves_nothing_on_failure; else not_ok mkinitrd_leaves_nothing_on_failure; fi
+expect_fail mkinitrd_bad_epoch "SOURCE_DATE_EPOCH 'yesterday'" env SOURCE_DATE_EPOCH=yesterday "$mk" -o "$tmp/d.gz"
+expect_fail mkinitrd_bad_file_spec 'expected DEST=SRC' "$mk" -o "$tmp/d.gz" --file justaname
+expect_fail mkinitrd_bad_mode "mode '99z' is not an octal mode" "$mk" -o "$tmp/d.gz" --file "a=$tmp/config.json:99z"
+expect_fail mkinitrd_directory_as_file 'not a regular file' "$mk" -o "$tmp/d.gz" --file "a=$tmp"
+finish

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: MIT
+# Sourced by shell tests: one line per case ("ok NAME", "not ok NAME", "skip NAME (why)"),
+# the same protocol as the C unit tests, counted by tests/run.sh.
+
+failures=0
+ok() { echo "ok $1"; }
+not_ok() {
+	echo "not ok $1"
+	shift
+	[ $# -eq 0 ] || echo "  $*" >&2
+	failures=$((failures + 1))
+}
+skip() { echo "skip $1 ($2)"; }
+
+# expect_line NAME FILE REGEX : passes when some line of FILE matches the extended regex
+expect_line() {
+	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no line matching /$3/ in $2"; fi
+}
+
+# expect_fail NAME REGEX CMD... : CMD must exit non-zero and say something matching REGEX
+expect_fail() {
+	local name=$1 regex=$2 out rc
+	shift 2
+	set +e
+	out=$("$@" 2>&1)
+	rc=$?
+	set -e
+	if [ "$rc" -eq 0 ]; then
+		not_ok "$name" "succeeded, expected failure: $*"
+	elif ! grep -Eq -- "$regex" <<<"$out"; then
+		not_ok "$name" "message '$out' does not match /$regex/"
+	else
+		ok "$name"
+	fi
+}
+
+finish() { [ "$failures" -eq 0 ]; }
