@@ -16,7 +16,7 @@ CLANG ?= clang
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DSELFFLASH_VERSION='"$(VERSION)"' \
-	-Icommon -MMD -MP
+	-Icommon -MMD -MP -pthread
 A64_SYSROOT := $(BUILD)/sysroot-aarch64
 HOST_SYSROOT := $(BUILD)/sysroot-host
 A64_CFLAGS := $(COMMON_CFLAGS) -Os -ffunction-sections -fdata-sections \
@@ -32,13 +32,16 @@ KERNEL := $(BUILD)/kernel/Image
 INITRD := $(BUILD)/selfflash.cpio.gz
 
 # ---- sources ---------------------------------------------------------------------------
+COMMON_SRCS := $(wildcard common/*.c)
 FLASHER_SRCS := $(wildcard initrd-flasher/*.c)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
+MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 UNIT_TESTS := inventory cpio
-ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
+ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) \
+	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
 
 # ---- object rules, one per variant -----------------------------------------------------
 # $(1) variant dir, $(2) compiler, $(3) flags, $(4) sysroot stamp
@@ -58,16 +61,20 @@ objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 FLASHER_A64 := $(BUILD)/board/init
 FLASHER_HOST := $(BUILD)/bin/flasher
 MKINITRD := $(BUILD)/bin/mkinitrd
+MKFLASHPKG := $(BUILD)/bin/mkflashpkg
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t))
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
 .PHONY: all
-all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(INITRD) $(KERNEL) $(UNIT_BINS)
+all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(INITRD) $(KERNEL) $(UNIT_BINS)
 
 $(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
 	@mkdir -p $(@D)
 	$(A64_CC) $(A64_LDFLAGS) $^ $(LIBS) -o $@
 $(FLASHER_HOST): $(call objs,host,$(FLASHER_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
+$(MKFLASHPKG): $(call objs,host,$(MKFLASHPKG_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
 $(MKINITRD): $(call objs,host,$(MKINITRD_SRCS))

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Chunk unpacking: inflate (exact size) and SHA-256 check. */
+#include "chunk.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "error.h"
+
+static int inflate_exact(const uint8_t *in, uint32_t in_len, uint8_t *out, uint32_t out_len)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		return err_set("zlib: cannot start inflating");
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = in_len;
+	zs.next_out = out;
+	zs.avail_out = out_len;
+	int rc = inflate(&zs, Z_FINISH);
+	uint32_t produced = out_len - zs.avail_out;
+	uint32_t left = zs.avail_in;
+	inflateEnd(&zs);
+	if (rc == Z_STREAM_END && produced == out_len && left == 0)
+		return 0;
+	if (rc == Z_STREAM_END && left)
+		return err_set("zlib stream ends %" PRIu32 " bytes before the stored data", left);
+	if (rc == Z_STREAM_END)
+		return err_set("zlib stream inflates to %" PRIu32 " bytes, expected %" PRIu32, produced,
+			       out_len);
+	if (rc == Z_BUF_ERROR && zs.avail_out == 0)
+		return err_set("zlib stream inflates to more than %" PRIu32 " bytes", out_len);
+	return err_set("zlib stream is corrupt");
+}
+
+int pkg_chunk_unpack(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *raw)
+{
+	if (c->compression == PKG_COMP_ZLIB) {
+		if (inflate_exact(stored, c->stored_size, raw, c->raw_size) != 0)
+			return -1;
+	} else if (c->compression == PKG_COMP_NONE && c->stored_size == c->raw_size) {
+		if (raw != stored)
+			memcpy(raw, stored, c->raw_size);
+	} else {
+		return err_set("unknown compression %u", c->compression);
+	}
+	uint8_t digest[SHA256_LEN];
+	sha256_buffer(raw, c->raw_size, digest);
+	if (memcmp(digest, c->sha256, SHA256_LEN) != 0)
+		return err_set("SHA-256 mismatch in the chunk at partition offset %" PRIu64, c->offset);
+	return 0;
+}

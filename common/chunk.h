@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Turning a chunk's stored bytes back into its raw bytes, and proving them by hash. */
+#ifndef SELFFLASH_CHUNK_H
+#define SELFFLASH_CHUNK_H
+
+#include <stdint.h>
+
+#include "pkg.h"
+
+/*
+ * Unpacks chunk c from its stored bytes (c->stored_size of them) into raw (room for
+ * c->raw_size bytes): inflates a zlib chunk, which must produce exactly raw_size bytes and
+ * end there, then checks the SHA-256 of the raw bytes. Returns 0, or -1 with err_msg() set
+ * ("zlib stream is corrupt", "SHA-256 mismatch", ...). raw holds garbage after a failure.
+ */
+int pkg_chunk_unpack(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *raw);
+
+#endif

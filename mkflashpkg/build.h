@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Building a flash package: layout + files + variants + key -> one signed file. */
+#ifndef SELFFLASH_BUILD_H
+#define SELFFLASH_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+#include "variants.h"
+
+struct build_opts {
+	const char *output;
+	const char *key_path;      /* NULL with allow_unsigned: an unsigned package */
+	int allow_unsigned;
+	const struct layout *layout;
+	int from_flash_idx;        /* check file sizes and SHA-1s that flash.idx recorded */
+	const char *file_dir;      /* where literal file names are looked up */
+	const struct layout_set *files; /* KEY=PATH, KEY a placeholder or partition name */
+	size_t nfiles;
+	const char *const *no_file; /* partitions or placeholders deliberately left empty */
+	size_t n_no_file;
+	const struct variant *variants; /* NULL: one variant that matches any board */
+	size_t nvariants;
+	const char *const *zero_holes; /* disk partitions whose holes must be written as zeros */
+	size_t n_zero_holes;
+	const struct layout_set *replicate; /* PART=STRIDE: copy the file into every slot */
+	size_t nreplicate;
+	uint32_t chunk_size;
+	int quiet;
+};
+
+/* Builds the package; 0, or -1 with err_msg() set and no output file left behind. */
+int pkg_build(const struct build_opts *o);
+
+/* Parses a GUID "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" into GPT byte order; 0 or -1. */
+int guid_parse(const char *text, uint8_t out[16]);
+
+#endif

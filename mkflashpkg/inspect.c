@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/* Package inspection on the host: open, show, verify. */
+#include "inspect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chunk.h"
+#include "error.h"
+
+static int read_exact(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set("read at %" PRIu64 ": %s", off,
+				       n < 0 ? strerror(errno) : "unexpected end of file");
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int pkg_file_open(const char *path, struct pkg_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
+		return err_set("%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		pkg_file_close(f);
+		return err_set("%s: not a regular file", path);
+	}
+	int rc = 0;
+	if ((uint64_t)st.st_size < PKG_PREFIX_SIZE)
+		rc = err_set("package is %lld bytes, shorter than its %d-byte header",
+			     (long long)st.st_size, PKG_PREFIX_SIZE);
+	if (rc == 0)
+		rc = read_exact(f->fd, f->prefix, sizeof(f->prefix), 0);
+	if (rc == 0)
+		rc = pkg_header_decode(f->prefix, (uint64_t)st.st_size, &f->header);
+	/* the size was checked against PKG_MAX_MANIFEST_SIZE before this allocation */
+	if (rc == 0 && !(f->manifest_buf = malloc((size_t)f->header.manifest_size)))
+		rc = err_set("out of memory for a %" PRIu64 "-byte manifest", f->header.manifest_size);
+	if (rc == 0)
+		rc = read_exact(f->fd, f->manifest_buf, (size_t)f->header.manifest_size,
+				PKG_MANIFEST_OFFSET);
+	if (rc == 0)
+		rc = pkg_manifest_decode(f->manifest_buf, f->header.manifest_size,
+					 f->header.data_size, &f->manifest);
+	if (rc != 0) {
+		err_prefix("%s", path);
+		pkg_file_close(f);
+	}
+	return rc;
+}
+
+void pkg_file_close(struct pkg_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	free(f->manifest_buf);
+	f->manifest_buf = NULL;
+}
+
+static void guid_format(const uint8_t g[16], char out[37])
+{
+	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+	char *p = out;
+	for (int i = 0; i < 16; i++) {
+		p += sprintf(p, "%02X", g[order[i]]);
+		if (i == 3 || i == 5 || i == 7 || i == 9)
+			*p++ = '-';
+	}
+	*p = '\0';
+}
+
+static int nonzero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 1;
+	return 0;
+}
+
+void pkg_file_show(const struct pkg_file *f, FILE *out, int chunks)
+{
+	const struct pkg_header *h = &f->header;
+	const struct pkg_manifest *m = &f->manifest;
+	char id[2 * PKG_KEY_ID_LEN + 1];
+	pkg_key_id_hex(h->key_id, id);
+	fprintf(out, "package: format %" PRIu32 ", %" PRIu64 " bytes (manifest %" PRIu64
+		     ", data %" PRIu64 "), chunk size %" PRIu32 "\n",
+		h->version, h->package_size, h->manifest_size, h->data_size, m->chunk_size);
+	if (h->flags & PKG_FLAG_SIGNED)
+		fprintf(out, "signature: ECDSA P-256, key id %s\n", id);
+	else
+		fprintf(out, "signature: none (UNSIGNED, development only)\n");
+	for (uint32_t i = 0; i < m->variant_count; i++) {
+		struct pkg_variant v;
+		pkg_manifest_variant(m, i, &v);
+		fprintf(out, "variant %" PRIu32 ": %s board=%s sku=%s fab=%s chip=%s\n", i, v.name,
+			v.board[0] ? v.board : "*", v.sku[0] ? v.sku : "*", v.fab[0] ? v.fab : "*",
+			v.chip_sku[0] ? v.chip_sku : "*");
+	}
+	for (uint32_t t = 0; t < m->target_count; t++) {
+		struct pkg_target tg;
+		pkg_manifest_target(m, t, &tg);
+		fprintf(out, "target %" PRIu32 ": %s:%" PRIu32 " (%s) %" PRIu64
+			     " bytes, sector %" PRIu32 "\n",
+			t, tg.type, tg.instance, pkg_target_kind_name(tg.kind), tg.size, tg.sector_size);
+		for (uint32_t i = 0; i < m->partition_count; i++) {
+			struct pkg_partition p;
+			pkg_manifest_partition(m, i, &p);
+			if (p.target != t)
+				continue;
+			fprintf(out, "  partition %-24s offset %12" PRIu64 " (%#11" PRIx64 ") size %12" PRIu64
+				     " (%#10" PRIx64 ") slot %s %s",
+				p.name, p.offset, p.offset, p.size, p.size, pkg_slot_name(p.slot),
+				pkg_part_kind_name(p.kind));
+			if (p.flags & PKG_PART_FILL_TO_END)
+				fprintf(out, " fill-to-end");
+			if (p.flags & PKG_PART_AT_END)
+				fprintf(out, " at-end");
+			if (p.flags & PKG_PART_REPLICATED)
+				fprintf(out, " replicated");
+			char g[37];
+			if (nonzero(p.type_guid, 16)) {
+				guid_format(p.type_guid, g);
+				fprintf(out, " type-guid %s", g);
+			}
+			if (nonzero(p.unique_guid, 16)) {
+				guid_format(p.unique_guid, g);
+				fprintf(out, " guid %s", g);
+			}
+			fputc('\n', out);
+			for (uint32_t k = 0; k < m->image_count; k++) {
+				struct pkg_image im;
+				pkg_manifest_image(m, k, &im);
+				if (im.partition != i)
+					continue;
+				uint64_t data = 0, stored = 0;
+				for (uint32_t c = im.first_chunk; c < im.first_chunk + im.chunk_count; c++) {
+					struct pkg_chunk ch;
+					pkg_manifest_chunk(m, c, &ch);
+					data += ch.raw_size;
+					stored += ch.stored_size;
+				}
+				fprintf(out, "    image: %" PRIu64 " bytes, %" PRIu64 " in %" PRIu32
+					     " chunks (stored %" PRIu64 "), holes %s, variants",
+					im.size, data, im.chunk_count, stored,
+					(im.flags & PKG_IMAGE_ZERO_HOLES) ? "zeroed" : "skipped");
+				for (uint32_t v = 0; v < m->variant_count; v++) {
+					if ((im.variant_mask >> v) & 1) {
+						struct pkg_variant var;
+						pkg_manifest_variant(m, v, &var);
+						fprintf(out, " %s", var.name);
+					}
+				}
+				fputc('\n', out);
+				for (uint32_t c = im.first_chunk; chunks && c < im.first_chunk + im.chunk_count;
+				     c++) {
+					struct pkg_chunk ch;
+					char hex[2 * SHA256_LEN + 1];
+					pkg_manifest_chunk(m, c, &ch);
+					sha256_hex(ch.sha256, hex);
+					fprintf(out, "      chunk %" PRIu32 ": offset %" PRIu64 " raw %" PRIu32
+						     " stored %" PRIu32 " %s sha256 %s\n",
+						c, ch.offset, ch.raw_size, ch.stored_size,
+						ch.compression == PKG_COMP_ZLIB ? "zlib" : "raw", hex);
+				}
+			}
+		}
+	}
+}
+
+int pkg_file_verify(const struct pkg_file *f, const struct pkg_pubkey *key, FILE *out)
+{
+	const struct pkg_manifest *m = &f->manifest;
+	if (key && pkg_verify_signature(key, &f->header, f->prefix, f->manifest_buf,
+					f->header.manifest_size) != 0)
+		return -1;
+	uint8_t *stored = malloc(PKG_MAX_CHUNK_SIZE), *raw = malloc(PKG_MAX_CHUNK_SIZE);
+	if (!stored || !raw) {
+		free(stored);
+		free(raw);
+		return err_set("out of memory");
+	}
+	uint64_t data_start = PKG_MANIFEST_OFFSET + f->header.manifest_size, raw_total = 0;
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < m->image_count; i++) {
+		struct pkg_image im;
+		struct pkg_partition p;
+		pkg_manifest_image(m, i, &im);
+		pkg_manifest_partition(m, im.partition, &p);
+		for (uint32_t c = im.first_chunk; rc == 0 && c < im.first_chunk + im.chunk_count; c++) {
+			struct pkg_chunk ch;
+			pkg_manifest_chunk(m, c, &ch);
+			rc = read_exact(f->fd, stored, ch.stored_size, data_start + ch.stored_offset);
+			if (rc == 0)
+				rc = pkg_chunk_unpack(&ch, stored, raw);
+			if (rc != 0)
+				err_prefix("partition %s, chunk %" PRIu32, p.name, c);
+			raw_total += ch.raw_size;
+		}
+	}
+	free(stored);
+	free(raw);
+	if (rc == 0) {
+		char id[2 * PKG_KEY_ID_LEN + 1], sig[64];
+		pkg_key_id_hex(f->header.key_id, id);
+		snprintf(sig, sizeof(sig), key ? "signature valid (key id %s)" : "UNSIGNED%.0s", id);
+		fprintf(out, "OK: %s, %" PRIu32 " partitions, %" PRIu32 " images, %" PRIu32
+			     " chunks, %" PRIu64 " bytes verified\n",
+			sig, m->partition_count, m->image_count, m->chunk_count, raw_total);
+	}
+	return rc;
+}

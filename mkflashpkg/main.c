@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mkflashpkg: signing keys, NVIDIA layouts, and flash packages (build, show, verify).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "error.h"
+#include "inspect.h"
+#include "keys.h"
+#include "layout.h"
+#include "sign.h"
+#include "variants.h"
+#include "version.h"
+
+/* most repetitions of one option: a bound, not a budget */
+#define MAX_REPEAT 512
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mkflashpkg COMMAND [options]\n"
+		"\n"
+		"  keygen BASENAME\n"
+		"      write a P-256 signing key: BASENAME.key (private, mode 0600) and BASENAME.pub\n"
+		"  layout [--set KEY=VALUE]... FILE.xml\n"
+		"  layout --flash-idx FILE\n"
+		"      print every partition: device, name, offset and size (decimal and hex)\n"
+		"  build -o PKG (--layout FILE.xml | --flash-idx FILE) (--key FILE.key | --unsigned)\n"
+		"        [--set KEY=VALUE]... [--file KEY=PATH]... [--no-file NAME]... [--dir DIR]\n"
+		"        [--variants TABLE] [--zero-holes PART]... [--replicate PART=STRIDE]...\n"
+		"        [--chunk-size BYTES]\n"
+		"      build a package; KEY in --file is a layout placeholder (MB1FILE) or a\n"
+		"      partition name; literal file names are looked up in DIR (default: the\n"
+		"      layout's directory); --no-file leaves a partition empty\n"
+		"  show [--chunks] PKG\n"
+		"      print the manifest\n"
+		"  verify (--pubkey FILE.pub | --allow-unsigned) PKG\n"
+		"      check the signature and every chunk\n"
+		"\n"
+		"Keys are PEM files as openssl writes them (\"EC PRIVATE KEY\", \"PUBLIC KEY\").\n"
+		"The default chunk size is %u bytes.\n",
+		PKG_DEFAULT_CHUNK_SIZE);
+}
+
+static int fail(const char *cmd)
+{
+	fprintf(stderr, "mkflashpkg %s: %s\n", cmd, err_msg());
+	return 1;
+}
+
+/* Splits KEY=VALUE (in place); VALUE may be empty only when allow_empty. */
+static int split_set(char *arg, struct layout_set *set, const char *option, int allow_empty)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || (!allow_empty && !eq[1]))
+		return err_set("%s '%s': expected KEY=VALUE", option, arg);
+	*eq = '\0';
+	set->key = arg;
+	set->value = eq + 1;
+	return 0;
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: mkflashpkg keygen BASENAME\n");
+		return 2;
+	}
+	struct pkg_privkey key;
+	if (pkg_keygen(&key) != 0 || pkg_keys_write(&key, argv[1]) != 0)
+		return fail("keygen");
+	char id[2 * PKG_KEY_ID_LEN + 1];
+	pkg_key_id_hex(key.pub.key_id, id);
+	printf("wrote %s.key and %s.pub (key id %s)\n", argv[1], argv[1], id);
+	memset(&key, 0, sizeof(key));
+	return 0;
+}
+
+static int load_layout(const char *xml, const char *idx, const struct layout_set *sets,
+		       size_t nsets, struct layout *l)
+{
+	const char *path = xml ? xml : idx;
+	size_t len;
+	char *text = read_small_file(path, 16u << 20, &len);
+	if (!text)
+		return -1;
+	int rc = xml ? layout_from_xml(text, len, sets, nsets, l) : layout_from_flash_idx(text, len, l);
+	free(text);
+	return rc ? err_prefix("%s", path) : 0;
+}
+
+static int cmd_layout(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "set", required_argument, NULL, 's' },
+		{ "flash-idx", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct layout_set sets[MAX_REPEAT];
+	size_t nsets = 0;
+	const char *idx = NULL;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (opt == 's') {
+			if (nsets == MAX_REPEAT || split_set(optarg, &sets[nsets++], "--set", 0) != 0)
+				return fail("layout");
+		} else if (opt == 'i') {
+			idx = optarg;
+		} else {
+			usage(opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if ((idx && optind != argc) || (!idx && optind != argc - 1)) {
+		fprintf(stderr, "usage: mkflashpkg layout [--set KEY=VALUE]... FILE.xml\n"
+				"       mkflashpkg layout --flash-idx FILE\n");
+		return 2;
+	}
+	struct layout l;
+	if (load_layout(idx ? NULL : argv[optind], idx, sets, nsets, &l) != 0)
+		return fail("layout");
+	layout_print(stdout, &l);
+	layout_free(&l);
+	return 0;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "layout", required_argument, NULL, 'l' },
+		{ "flash-idx", required_argument, NULL, 'i' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "unsigned", no_argument, NULL, 'u' },
+		{ "set", required_argument, NULL, 's' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "no-file", required_argument, NULL, 'n' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "variants", required_argument, NULL, 'v' },
+		{ "zero-holes", required_argument, NULL, 'z' },
+		{ "replicate", required_argument, NULL, 'r' },
+		{ "chunk-size", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct layout_set sets[MAX_REPEAT], files[MAX_REPEAT], replicate[MAX_REPEAT];
+	static const char *no_file[MAX_REPEAT], *zero_holes[MAX_REPEAT];
+	static struct variant variants[PKG_MAX_VARIANTS];
+	size_t nsets = 0, nvariants = 0;
+	struct build_opts o = { .chunk_size = PKG_DEFAULT_CHUNK_SIZE, .files = files,
+				.no_file = no_file, .zero_holes = zero_holes, .replicate = replicate };
+	const char *xml = NULL, *idx = NULL, *table = NULL;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+		int rc = 0;
+		uint64_t v;
+		switch (opt) {
+		case 'o': o.output = optarg; break;
+		case 'l': xml = optarg; break;
+		case 'i': idx = optarg; break;
+		case 'k': o.key_path = optarg; break;
+		case 'u': o.allow_unsigned = 1; break;
+		case 'd': o.file_dir = optarg; break;
+		case 'v': table = optarg; break;
+		case 'q': o.quiet = 1; break;
+		case 's':
+			rc = nsets == MAX_REPEAT ? err_set("too many --set")
+						 : split_set(optarg, &sets[nsets++], "--set", 0);
+			break;
+		case 'f':
+			rc = o.nfiles == MAX_REPEAT ? err_set("too many --file")
+						    : split_set(optarg, &files[o.nfiles++], "--file", 0);
+			break;
+		case 'r':
+			rc = o.nreplicate == MAX_REPEAT
+				     ? err_set("too many --replicate")
+				     : split_set(optarg, &replicate[o.nreplicate++], "--replicate", 0);
+			break;
+		case 'n':
+			if (o.n_no_file == MAX_REPEAT)
+				rc = err_set("too many --no-file");
+			else
+				no_file[o.n_no_file++] = optarg;
+			break;
+		case 'z':
+			if (o.n_zero_holes == MAX_REPEAT)
+				rc = err_set("too many --zero-holes");
+			else
+				zero_holes[o.n_zero_holes++] = optarg;
+			break;
+		case 'c':
+			if (layout_parse_u64(optarg, &v) != 0 || v > UINT32_MAX)
+				rc = err_set("--chunk-size '%s' is not a number", optarg);
+			else
+				o.chunk_size = (uint32_t)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+		if (rc != 0)
+			return fail("build");
+	}
+	if (optind != argc || !o.output || (!xml == !idx)) {
+		fprintf(stderr, "mkflashpkg build: needs -o PKG and exactly one of --layout, "
+				"--flash-idx (see mkflashpkg --help)\n");
+		return 2;
+	}
+	if (o.key_path && o.allow_unsigned) {
+		fprintf(stderr, "mkflashpkg build: --key and --unsigned exclude each other\n");
+		return 2;
+	}
+	struct layout l;
+	if (load_layout(xml, idx, sets, nsets, &l) != 0)
+		return fail("build");
+	o.layout = &l;
+	o.from_flash_idx = idx != NULL;
+	static char layout_dir[4096];
+	if (!o.file_dir) {
+		snprintf(layout_dir, sizeof(layout_dir), "%s", xml ? xml : idx);
+		o.file_dir = dirname(layout_dir);
+	}
+	int rc = 0;
+	if (table) {
+		size_t len;
+		char *text = read_small_file(table, 1u << 20, &len);
+		static char table_dir[4096];
+		snprintf(table_dir, sizeof(table_dir), "%s", table);
+		rc = text ? variants_parse(text, len, dirname(table_dir), variants, PKG_MAX_VARIANTS,
+					   &nvariants)
+			  : -1;
+		free(text);
+		if (rc != 0)
+			err_prefix("%s", table);
+		o.variants = variants;
+		o.nvariants = nvariants;
+	}
+	if (rc == 0)
+		rc = pkg_build(&o);
+	layout_free(&l);
+	return rc ? fail("build") : 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	int chunks = 0;
+	if (argc == 3 && strcmp(argv[1], "--chunks") == 0) {
+		chunks = 1;
+		argv++;
+		argc--;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: mkflashpkg show [--chunks] PKG\n");
+		return 2;
+	}
+	struct pkg_file f;
+	if (pkg_file_open(argv[1], &f) != 0)
+		return fail("show");
+	pkg_file_show(&f, stdout, chunks);
+	pkg_file_close(&f);
+	return 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "allow-unsigned", no_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pub = NULL;
+	int allow_unsigned = 0, opt;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (opt == 'p')
+			pub = optarg;
+		else if (opt == 'u')
+			allow_unsigned = 1;
+		else
+			return 2;
+	}
+	if (optind != argc - 1 || (!pub && !allow_unsigned)) {
+		fprintf(stderr, "usage: mkflashpkg verify (--pubkey FILE.pub | --allow-unsigned) PKG\n");
+		return 2;
+	}
+	struct pkg_pubkey key;
+	if (pub && pkg_pubkey_load(pub, &key) != 0)
+		return fail("verify");
+	struct pkg_file f;
+	if (pkg_file_open(argv[optind], &f) != 0)
+		return fail("verify");
+	/* with a key every package must be signed by it; --allow-unsigned alone accepts only
+	 * unsigned ones (a signed package is checked only against a key) */
+	const struct pkg_pubkey *trusted = pub ? &key : NULL;
+	if (!pub && (f.header.flags & PKG_FLAG_SIGNED)) {
+		pkg_file_close(&f);
+		err_set("package is signed: give --pubkey to check it");
+		return fail("verify");
+	}
+	int rc = pkg_file_verify(&f, trusted, stdout);
+	pkg_file_close(&f);
+	return rc ? fail("verify") : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("mkflashpkg (selfflash) %s\n", SELFFLASH_VERSION);
+		return 0;
+	}
+	argc--;
+	argv++;
+	if (strcmp(cmd, "keygen") == 0)
+		return cmd_keygen(argc, argv);
+	if (strcmp(cmd, "layout") == 0)
+		return cmd_layout(argc, argv);
+	if (strcmp(cmd, "build") == 0)
+		return cmd_build(argc, argv);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc, argv);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc, argv);
+	fprintf(stderr, "mkflashpkg: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}
