@@ -39,7 +39,10 @@ MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
-UNIT_TESTS := inventory cpio
+TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
+TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c \
+	common/pkg.c common/sha256.c
+UNIT_TESTS := inventory cpio pkg layout
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
 

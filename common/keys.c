@@ -163,13 +163,21 @@ int pkg_verify_signature(const struct pkg_pubkey *key, const struct pkg_header *
 	}
 	uint8_t digest[SHA256_LEN];
 	pkg_signed_digest(header64, manifest, manifest_size, digest);
+	if (pkg_verify_digest(key, digest, h->sig, h->sig_len) != 0)
+		return err_set("signature does not match the header and manifest");
+	return 0;
+}
+
+int pkg_verify_digest(const struct pkg_pubkey *key, const uint8_t digest[SHA256_LEN],
+		      const uint8_t *sig, size_t sig_len)
+{
 	br_ec_public_key pk = {
 		.curve = BR_EC_secp256r1,
 		.q = (unsigned char *)(uintptr_t)key->point,
 		.qlen = P256_POINT_LEN,
 	};
-	if (!br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), digest, SHA256_LEN, &pk, h->sig,
-					       h->sig_len))
-		return err_set("signature does not match the header and manifest");
+	if (!br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), digest, SHA256_LEN, &pk, sig,
+					       sig_len))
+		return err_set("signature does not match");
 	return 0;
 }

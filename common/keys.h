@@ -36,6 +36,10 @@ void pkg_key_id_hex(const uint8_t id[PKG_KEY_ID_LEN], char out[2 * PKG_KEY_ID_LE
 void pkg_signed_digest(const uint8_t *header64, const uint8_t *manifest, uint64_t manifest_size,
 		       uint8_t digest[SHA256_LEN]);
 
+/* Checks a DER ECDSA signature over a SHA-256 digest; 0, or -1 with err_msg(). */
+int pkg_verify_digest(const struct pkg_pubkey *key, const uint8_t digest[SHA256_LEN],
+		      const uint8_t *sig, size_t sig_len);
+
 /*
  * Checks a package's signature against the trusted key. Fails, naming the reason, when the
  * package is unsigned, was signed by another key (key ids differ) or the signature does not

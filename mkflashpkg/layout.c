@@ -80,7 +80,7 @@ static int apply_sets(char *field, size_t size, const struct layout_set *sets, s
 /* A placeholder is a bare identifier such as APPSIZE; anything else must be a number. */
 static int is_placeholder(const char *s)
 {
-	if (!*s)
+	if (!isalpha((unsigned char)*s) && *s != '_')
 		return 0;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')

@@ -10,7 +10,7 @@ packages=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-dev:arm64
 	qemu-system-arm qemu-user-static
 	linux-source-6.1 bc bison flex libssl-dev libelf-dev
-	dpkg-dev
+	dpkg-dev libclang-rt-14-dev openssl
 )
 
 have_arm64=0
