@@ -42,7 +42,8 @@ TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c \
 	common/pkg.c common/sha256.c
-UNIT_TESTS := inventory cpio pkg layout
+TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
+UNIT_TESTS := inventory cpio pkg layout pkgfile
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
 

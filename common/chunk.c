@@ -30,13 +30,19 @@ static int inflate_exact(const uint8_t *in, uint32_t in_len, uint8_t *out, uint3
 	if (rc == Z_STREAM_END)
 		return err_set("zlib stream inflates to %" PRIu32 " bytes, expected %" PRIu32, produced,
 			       out_len);
-	if (rc == Z_BUF_ERROR && zs.avail_out == 0)
+	if (rc == Z_BUF_ERROR && left == 0)
+		return err_set("zlib stream is truncated");
+	if (rc == Z_BUF_ERROR && produced == out_len)
 		return err_set("zlib stream inflates to more than %" PRIu32 " bytes", out_len);
 	return err_set("zlib stream is corrupt");
 }
 
 int pkg_chunk_unpack(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *raw)
 {
+	uint32_t crc = (uint32_t)crc32(0, stored, c->stored_size);
+	if (crc != c->stored_crc32)
+		return err_set("stored bytes corrupt (CRC32 %08" PRIx32 ", expected %08" PRIx32 ")", crc,
+			       c->stored_crc32);
 	if (c->compression == PKG_COMP_ZLIB) {
 		if (inflate_exact(stored, c->stored_size, raw, c->raw_size) != 0)
 			return -1;

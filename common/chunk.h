@@ -9,7 +9,7 @@
 
 /*
  * Unpacks chunk c from its stored bytes (c->stored_size of them) into raw (room for
- * c->raw_size bytes): inflates a zlib chunk, which must produce exactly raw_size bytes and
+ * c->raw_size bytes): checks the stored bytes' CRC32, inflates a zlib chunk, which must produce exactly raw_size bytes and
  * end there, then checks the SHA-256 of the raw bytes. Returns 0, or -1 with err_msg() set
  * ("zlib stream is corrupt", "SHA-256 mismatch", ...). raw holds garbage after a failure.
  */

@@ -152,10 +152,10 @@ void pkg_signed_digest(const uint8_t *header64, const uint8_t *manifest, uint64_
 int pkg_verify_signature(const struct pkg_pubkey *key, const struct pkg_header *h,
 			 const uint8_t *header64, const uint8_t *manifest, uint64_t manifest_size)
 {
-	char have[2 * PKG_KEY_ID_LEN + 1], want[2 * PKG_KEY_ID_LEN + 1];
 	if (!(h->flags & PKG_FLAG_SIGNED))
 		return err_set("package is not signed");
 	if (memcmp(h->key_id, key->key_id, PKG_KEY_ID_LEN) != 0) {
+		char have[2 * PKG_KEY_ID_LEN + 1], want[2 * PKG_KEY_ID_LEN + 1];
 		pkg_key_id_hex(h->key_id, have);
 		pkg_key_id_hex(key->key_id, want);
 		return err_set("package is signed by another key (key id %s, trusted key %s)", have,

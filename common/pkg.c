@@ -192,6 +192,7 @@ void pkg_manifest_chunk(const struct pkg_manifest *m, uint32_t i, struct pkg_chu
 	c->raw_size = le32_load(p + 16);
 	c->stored_size = le32_load(p + 20);
 	c->compression = p[24];
+	c->stored_crc32 = le32_load(p + 28);
 	memcpy(c->sha256, p + 32, SHA256_LEN);
 }
 
@@ -355,7 +356,7 @@ static int check_images_and_chunks(const struct pkg_manifest *m)
 		uint64_t prev_end = 0;
 		for (uint32_t k = im.first_chunk; k < im.first_chunk + im.chunk_count; k++) {
 			const uint8_t *cp = cbase + (uint64_t)k * PKG_CHUNK_SIZE;
-			if (!all_zero(cp + 25, 7))
+			if (!all_zero(cp + 25, 3))
 				return err_set("chunk %" PRIu32 ": reserved bytes are not zero", k);
 			pkg_manifest_chunk(m, k, &c);
 			if (c.raw_size == 0 || c.raw_size > PKG_MAX_CHUNK_SIZE)
@@ -540,6 +541,7 @@ int pkg_manifest_encode(const struct pkg_manifest_src *s, uint8_t *buf, uint64_t
 		le32_store(p + 16, c->raw_size);
 		le32_store(p + 20, c->stored_size);
 		p[24] = c->compression;
+		le32_store(p + 28, c->stored_crc32);
 		memcpy(p + 32, c->sha256, SHA256_LEN);
 	}
 	return 0;

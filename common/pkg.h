@@ -162,6 +162,8 @@ struct pkg_chunk {
 	uint32_t raw_size;
 	uint32_t stored_size;
 	uint8_t compression;
+	uint32_t stored_crc32;      /* of the stored bytes: every byte of a package is checked,
+				     * even where another encoding would inflate to the same data */
 	uint8_t sha256[SHA256_LEN]; /* of the raw bytes */
 };
 

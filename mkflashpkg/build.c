@@ -203,6 +203,7 @@ static int chunk_file(struct builder *b, int fd, uint64_t size, const char *path
 			c.stored_size = (uint32_t)packed_len;
 			c.compression = PKG_COMP_ZLIB;
 		}
+		c.stored_crc32 = (uint32_t)crc32(0, stored, c.stored_size);
 		if (write_all(b->data_fd, stored, c.stored_size, "package data") != 0 ||
 		    add_chunk(b, &c) != 0)
 			return -1;

@@ -191,7 +191,14 @@ int pkg_file_verify(const struct pkg_file *f, const struct pkg_pubkey *key, FILE
 	if (key && pkg_verify_signature(key, &f->header, f->prefix, f->manifest_buf,
 					f->header.manifest_size) != 0)
 		return -1;
-	uint8_t *stored = malloc(PKG_MAX_CHUNK_SIZE), *raw = malloc(PKG_MAX_CHUNK_SIZE);
+	uint32_t largest = 1;
+	for (uint32_t c = 0; c < m->chunk_count; c++) {
+		struct pkg_chunk ch;
+		pkg_manifest_chunk(m, c, &ch);
+		if (ch.raw_size > largest)
+			largest = ch.raw_size; /* bounded by PKG_MAX_CHUNK_SIZE; stored <= raw */
+	}
+	uint8_t *stored = malloc(largest), *raw = malloc(largest);
 	if (!stored || !raw) {
 		free(stored);
 		free(raw);

@@ -469,7 +469,8 @@ static void test_chunk_unpack_checks_size_and_hash(void)
 	uLongf plen = sizeof(packed);
 	CHECK(compress2(packed, &plen, raw, sizeof(raw), 9) == Z_OK);
 	struct pkg_chunk c = { .raw_size = sizeof(raw), .stored_size = (uint32_t)plen,
-			       .compression = PKG_COMP_ZLIB };
+			       .compression = PKG_COMP_ZLIB,
+			       .stored_crc32 = (uint32_t)crc32(0, packed, plen) };
 	sha256_buffer(raw, sizeof(raw), c.sha256);
 	CHECK(pkg_chunk_unpack(&c, packed, out) == 0);
 	CHECK(memcmp(out, raw, sizeof(raw)) == 0);
@@ -479,13 +480,19 @@ static void test_chunk_unpack_checks_size_and_hash(void)
 	CHECK(expect_error("more than"));
 	c.raw_size = sizeof(raw);
 	c.stored_size = (uint32_t)plen - 3; /* cut short */
+	c.stored_crc32 = (uint32_t)crc32(0, packed, c.stored_size);
 	CHECK(pkg_chunk_unpack(&c, packed, out) == -1);
+	CHECK(expect_error("zlib stream is truncated"));
 	c.stored_size = (uint32_t)plen;
 	packed[plen / 2] ^= 0x10;
-	CHECK(pkg_chunk_unpack(&c, packed, out) == -1);
+	c.stored_crc32 = (uint32_t)crc32(0, packed, plen);
+	CHECK(pkg_chunk_unpack(&c, packed, out) == -1); /* a valid CRC over a broken stream */
 	packed[plen / 2] ^= 0x10;
+	CHECK(pkg_chunk_unpack(&c, packed, out) == -1);
+	CHECK(expect_error("CRC32"));
 
-	struct pkg_chunk r = { .raw_size = 100, .stored_size = 100 };
+	struct pkg_chunk r = { .raw_size = 100, .stored_size = 100,
+			       .stored_crc32 = (uint32_t)crc32(0, raw, 100) };
 	sha256_buffer(raw, 100, r.sha256);
 	CHECK(pkg_chunk_unpack(&r, raw, out) == 0);
 	r.sha256[0] ^= 1;
