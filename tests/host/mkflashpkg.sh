@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# mkflashpkg as a user runs it: keys that openssl reads and writes, layouts (NVIDIA's own when
+# ../shared/fixtures is present), build -> show -> verify, sparse inputs, hostile inputs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+build=${BUILD:-build}
+mk=$(pwd)/$build/bin/mkflashpkg
+fixtures=${SELFFLASH_FIXTURES:-../shared/fixtures/nvidia-l4t-r35.3.1}
+fixtures=$(cd "$fixtures" 2>/dev/null && pwd || echo "$fixtures")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+
+# ---- keys and openssl ------------------------------------------------------------------
+"$mk" keygen dev >/dev/null
+if [ "$(stat -c %a dev.key)" = 600 ]; then ok keygen_private_key_mode_0600; else not_ok keygen_private_key_mode_0600; fi
+expect_fail keygen_never_overwrites 'File exists' "$mk" keygen dev
+if openssl ec -in dev.key -pubout -out dev.openssl.pub 2>/dev/null && cmp -s dev.pub dev.openssl.pub; then
+	ok openssl_reads_our_private_key_and_agrees_on_public
+else
+	not_ok openssl_reads_our_private_key_and_agrees_on_public
+fi
+openssl ecparam -genkey -name prime256v1 -noout -out ossl.key 2>/dev/null
+openssl ec -in ossl.key -pubout -out ossl.pub 2>/dev/null
+
+cat >demo.xml <<'XML'
+<?xml version="1.0"?>
+<partition_layout version="01.00.0000">
+  <device type="spi" instance="0" sector_size="512" num_sectors="131072">
+    <partition name="BCT" type="boot_config_table"><size>1048576</size></partition>
+    <partition name="A_uefi" type="data"><size>4194304</size><filename>UEFIFILE</filename><align_boundary>65536</align_boundary></partition>
+    <partition name="B_uefi" type="data"><size>4194304</size><filename>UEFIFILE</filename></partition>
+    <partition name="secondary_gpt" type="secondary_gpt"><size>0xFFFFFFFFFFFFFFFF</size></partition>
+  </device>
+  <device type="nvme" instance="0" sector_size="512" num_sectors="8388608">
+    <partition name="master_boot_record" type="protective_master_boot_record"><size>512</size></partition>
+    <partition name="primary_gpt" type="primary_gpt"><size>19968</size></partition>
+    <partition name="esp" type="data"><size>33554432</size><filename>esp.img</filename>
+      <partition_type_guid>C12A7328-F81F-11D2-BA4B-00A0C93EC93B</partition_type_guid></partition>
+    <partition name="APP" type="data"><size>APPSIZE</size><filename>APPFILE</filename><align_boundary>1048576</align_boundary></partition>
+    <partition name="UDA" type="data"><size></size><allocation_attribute>0x808</allocation_attribute></partition>
+    <partition name="secondary_gpt" type="secondary_gpt"><size>0xFFFFFFFFFFFFFFFF</size></partition>
+  </device>
+</partition_layout>
+XML
+head -c 1500000 /dev/urandom >uefi.bin
+head -c 8192 /dev/urandom >bct.bin
+truncate -s 16M esp.img
+printf 'hello from the esp' | dd of=esp.img bs=1 seek=3000000 conv=notrunc 2>/dev/null
+
+# ---- layout ----------------------------------------------------------------------------
+"$mk" layout demo.xml >layout.txt
+expect_line layout_prints_offset_and_hex layout.txt '^spi:0 +A_uefi +1048576 \(0x100000\) +4194304 \(0x400000\) +slot=A file=UEFIFILE$'
+expect_line layout_unresolved_placeholder layout.txt '^nvme:0 +APP +34603008 \(0x2100000\) +unresolved\(APPSIZE\)'
+expect_line layout_unknown_after_unresolved layout.txt '^nvme:0 +UDA +\? '
+expect_line layout_secondary_gpt_at_end layout.txt '^spi:0 +secondary_gpt +67091968 \(0x3ffbe00\) +16896 \(0x4200\) +at-end$'
+"$mk" layout --set APPSIZE=0x10000000 demo.xml >layout2.txt
+expect_line layout_set_resolves_and_fills layout2.txt '^nvme:0 +UDA +303038464 \(0x12100000\) +3991911936 \(0xedefbe00\) +fill-to-end$'
+
+if [ -d "$fixtures" ]; then
+	for f in "$fixtures"/*.xml; do
+		name=$(basename "$f" .xml)
+		if out=$("$mk" layout "$f" 2>&1); then
+			lines=$(($(wc -l <<<"$out") - 1))
+			parts=$(grep -c '<partition ' "$f" || true)
+			if [ "$lines" = "$parts" ]; then ok "nvidia_layout_$name ($parts partitions)"; else not_ok "nvidia_layout_$name" "$lines lines for $parts partitions"; fi
+		else
+			not_ok "nvidia_layout_$name" "$out"
+		fi
+	done
+else
+	skip nvidia_layouts "no $fixtures"
+fi
+
+# ---- build, show, verify ---------------------------------------------------------------
+truncate -s 256M app.img
+head -c 2000000 /dev/urandom | dd of=app.img bs=1M seek=100 conv=notrunc 2>/dev/null
+"$mk" build -q -o demo.sfpkg --layout demo.xml --key dev.key --set APPSIZE=0x10000000 \
+	--file UEFIFILE=uefi.bin --file APPFILE=app.img --file BCT=bct.bin --replicate BCT=16384
+"$mk" show demo.sfpkg >show.txt
+expect_line show_names_key show.txt "^signature: ECDSA P-256, key id [0-9a-f]{16}$"
+expect_line show_replicated_bct show.txt '^  partition BCT .* replicated$'
+expect_line show_esp_guid show.txt 'type-guid C12A7328-F81F-11D2-BA4B-00A0C93EC93B'
+expect_line show_sparse_app show.txt '^    image: 268435456 bytes, 2097152 in 2 chunks'
+if "$mk" verify --pubkey dev.pub demo.sfpkg >verify.txt; then ok verify_roundtrip; else not_ok verify_roundtrip "$(cat verify.txt)"; fi
+expect_fail verify_other_key 'signed by another key' "$mk" verify --pubkey ossl.pub demo.sfpkg
+expect_fail verify_needs_key 'usage' "$mk" verify demo.sfpkg
+
+# a package signed with an openssl key; openssl checks our signature over header || manifest
+"$mk" build -q -o ossl.sfpkg --layout demo.xml --key ossl.key --set APPSIZE=0x10000000 \
+	--file UEFIFILE=uefi.bin --file APPFILE=app.img --no-file BCT
+if "$mk" verify --pubkey ossl.pub ossl.sfpkg >/dev/null; then ok openssl_key_signs_packages; else not_ok openssl_key_signs_packages; fi
+msize=$(od -An -t u8 -j 24 -N 8 ossl.sfpkg | tr -d ' ')
+siglen=$(od -An -t u4 -j 64 -N 4 ossl.sfpkg | tr -d ' ')
+{
+	dd if=ossl.sfpkg bs=64 count=1 status=none
+	dd if=ossl.sfpkg iflag=skip_bytes,count_bytes skip=192 count="$msize" status=none
+} >signed.bin
+dd if=ossl.sfpkg iflag=skip_bytes,count_bytes skip=72 count="$siglen" status=none >sig.der
+if openssl dgst -sha256 -verify ossl.pub -signature sig.der signed.bin >/dev/null 2>&1; then
+	ok openssl_verifies_package_signature
+else
+	not_ok openssl_verifies_package_signature
+fi
+
+# same inputs, same package (ECDSA per RFC 6979 is deterministic)
+"$mk" build -q -o again.sfpkg --layout demo.xml --key ossl.key --set APPSIZE=0x10000000 \
+	--file UEFIFILE=uefi.bin --file APPFILE=app.img --no-file BCT
+if cmp -s ossl.sfpkg again.sfpkg; then ok build_is_deterministic; else not_ok build_is_deterministic; fi
+
+# ---- a 2 GiB sparse image with 200 MiB of data ----------------------------------------
+cat >big.xml <<'XML'
+<partition_layout>
+  <device type="nvme" instance="0" sector_size="512" num_sectors="8388608">
+    <partition name="APP" type="data"><size>2147483648</size><filename>big.img</filename></partition>
+  </device>
+</partition_layout>
+XML
+truncate -s 2G big.img
+for at in 0 500 1100 1900; do
+	head -c $((50 * 1024 * 1024)) /dev/urandom | dd of=big.img bs=1M seek=$at conv=notrunc 2>/dev/null
+done
+start=$(date +%s)
+"$mk" build -q -o big.sfpkg --layout big.xml --key dev.key
+size=$(stat -c %s big.sfpkg)
+limit=$((200 * 1024 * 1024 + 1024 * 1024))
+if [ "$size" -le "$limit" ]; then
+	ok "sparse_2GiB_with_200MiB_packs_to_$((size / 1024 / 1024))MiB_in_$(($(date +%s) - start))s"
+else
+	not_ok sparse_2GiB_with_200MiB "package is $size bytes"
+fi
+rm -f big.img big.sfpkg
+
+# ---- hostile inputs: one clear line, non-zero exit, no output --------------------------
+sed 's|<size>1048576</size>|<size>1048576</size><bogus/>|' demo.xml >unknown.xml
+expect_fail xml_unknown_element 'unknown element <bogus> in partition BCT' "$mk" layout unknown.xml
+expect_fail placeholder_without_file 'no file for UEFIFILE' \
+	"$mk" build -o x.sfpkg --layout demo.xml --key dev.key --set APPSIZE=0x10000000 --file APPFILE=app.img --no-file BCT
+expect_fail unresolved_size 'size APPSIZE is unresolved' \
+	"$mk" build -o x.sfpkg --layout demo.xml --key dev.key --file UEFIFILE=uefi.bin --file APPFILE=app.img --no-file BCT
+head -c 5000000 /dev/urandom >huge.bin
+expect_fail file_larger_than_partition 'partition A_uefi: file huge.bin is 5000000 bytes, partition holds 4194304' \
+	"$mk" build -o x.sfpkg --layout demo.xml --key dev.key --set APPSIZE=0x10000000 --file UEFIFILE=huge.bin --file APPFILE=app.img --no-file BCT
+expect_fail replicate_unknown_partition 'no partition named NOPE' \
+	"$mk" build -o x.sfpkg --layout demo.xml --key dev.key --set APPSIZE=0x10000000 --file UEFIFILE=uefi.bin --file APPFILE=app.img --no-file BCT --replicate NOPE=16384
+expect_fail build_needs_key 'no signing key' \
+	"$mk" build -o x.sfpkg --layout demo.xml --set APPSIZE=0x10000000 --file UEFIFILE=uefi.bin --file APPFILE=app.img --no-file BCT
+expect_fail bad_set 'expected KEY=VALUE' "$mk" layout --set APPSIZE demo.xml
+if [ ! -e x.sfpkg ] && [ ! -e x.sfpkg.tmp ]; then ok failed_builds_leave_nothing; else not_ok failed_builds_leave_nothing; fi
+head -c 100 demo.sfpkg >short.sfpkg
+expect_fail truncated_package 'shorter than its 192-byte header' "$mk" verify --pubkey dev.pub short.sfpkg
+cp demo.sfpkg bad.sfpkg
+at=$(($(stat -c %s bad.sfpkg) - 10))
+byte=$(od -An -t u1 -j "$at" -N 1 bad.sfpkg | tr -d ' ')
+printf "\\$(printf %03o $((byte ^ 0xff)))" | dd of=bad.sfpkg bs=1 seek="$at" conv=notrunc status=none
+expect_fail corrupt_chunk 'partition APP, chunk [0-9]+: stored bytes corrupt' "$mk" verify --pubkey dev.pub bad.sfpkg
+expect_fail unknown_command "unknown command 'frobnicate'" "$mk" frobnicate
+finish
