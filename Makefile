@@ -69,6 +69,15 @@ MKFLASHPKG := $(BUILD)/bin/mkflashpkg
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t))
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
+# libFuzzer targets, each linked with the code it feeds
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/error.c \
+	common/sha256.c
+FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c \
+	common/pkg.c common/sha256.c
+FUZZERS := manifest layout
+FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
+
 .PHONY: all
 all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(INITRD) $(KERNEL) $(UNIT_BINS)
 
@@ -95,6 +104,14 @@ $(BUILD)/tests/san/test_$(1): $(call objs,san,$(TEST_$(1)_SRCS))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
 
+define fuzzer
+$(BUILD)/fuzz/fuzz_$(1): $(TEST_$(1)_SRCS) $(FUZZ_$(1)_SRCS) $(STAMPS)/sysroot-host $(STAMPS)/flags
+	@mkdir -p $$(@D)
+	$(CLANG) $(COMMON_CFLAGS) $(FUZZ_FLAGS) -isystem $(HOST_SYSROOT)/include $(FUZZ_$(1)_SRCS) \
+		$(HOST_LDFLAGS) $(LIBS) -o $$@
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzzer,$(f))))
+
 $(INITRD): $(FLASHER_A64) $(MKINITRD)
 	SOURCE_DATE_EPOCH=0 $(MKINITRD) -o $@ --init $(FLASHER_A64)
 
@@ -116,8 +133,10 @@ $(STAMPS)/flags: FORCE
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 # ---- tests -----------------------------------------------------------------------------
-.PHONY: check unit e2e lint
-check: all $(CLANG_OBJS)
+.PHONY: check unit e2e lint fuzz
+fuzz: $(FUZZ_BINS)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
+check: all $(CLANG_OBJS) $(FUZZ_BINS)
 	@tests/run.sh $(BUILD)
 
 unit: $(UNIT_BINS)

@@ -15,7 +15,7 @@ mkdir -p "$logs"
 
 programs=("$build"/tests/test_* "$build"/tests/san/test_*)
 if [ "$unit_only" = 0 ]; then
-	programs+=(tests/host/*.sh tests/e2e/*.sh)
+	programs+=(tests/host/*.sh tests/fuzz/run.sh tests/e2e/*.sh)
 fi
 
 passed=0 failed=0 skipped=0
