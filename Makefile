@@ -33,7 +33,7 @@ INITRD := $(BUILD)/selfflash.cpio.gz
 
 # ---- sources ---------------------------------------------------------------------------
 COMMON_SRCS := $(wildcard common/*.c)
-FLASHER_SRCS := $(wildcard initrd-flasher/*.c)
+FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 # unit test name -> the modules it tests
@@ -43,7 +43,9 @@ TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c \
 	common/pkg.c common/sha256.c
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
-UNIT_TESTS := inventory cpio pkg layout pkgfile
+TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c common/pkg.c \
+	common/error.c common/sha256.c
+UNIT_TESTS := inventory cpio pkg layout pkgfile identify
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
 
