@@ -45,7 +45,10 @@ TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c common/pkg.c \
 	common/error.c common/sha256.c
-UNIT_TESTS := inventory cpio pkg layout pkgfile identify
+TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \
+	initrd-flasher/write_nor.c initrd-flasher/write_block.c initrd-flasher/image_reader.c \
+	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
+UNIT_TESTS := inventory cpio pkg layout pkgfile identify write
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
 

@@ -118,7 +118,10 @@ enum pkg_part_kind {
 #define PKG_PART_FILL_TO_END 0x1u /* grows to what the real device leaves */
 #define PKG_PART_AT_END 0x2u      /* placed at the end of the real device */
 #define PKG_PART_REPLICATED 0x4u  /* image is one file copied into every slot (BCT) */
-#define PKG_PART_KNOWN_FLAGS (PKG_PART_FILL_TO_END | PKG_PART_AT_END | PKG_PART_REPLICATED)
+#define PKG_PART_HEADER_FIRST 0x8u /* starts with a header: its first page is written last, so
+				    * a cut-off write never leaves it looking valid */
+#define PKG_PART_KNOWN_FLAGS                                                            \
+	(PKG_PART_FILL_TO_END | PKG_PART_AT_END | PKG_PART_REPLICATED | PKG_PART_HEADER_FIRST)
 
 struct pkg_partition {
 	char name[PKG_PART_NAME_LEN];

@@ -506,6 +506,11 @@ int pkg_build(const struct build_opts *o)
 			rc = fill_partition(l, dev, (uint16_t)d, p, &parts[pi]);
 			if (rc == 0 && set_lookup(o->replicate, o->nreplicate, p->name))
 				parts[pi].flags |= PKG_PART_REPLICATED;
+			/* NOR partitions holding boot code or tables start with a header (NVIDIA's
+			 * signed-binary header, a BCT, a firmware volume); "data" ones do not */
+			if (rc == 0 && t->kind == PKG_TARGET_MTD && p->kind == PKG_PART_DATA &&
+			    strcmp(p->type, "data") != 0)
+				parts[pi].flags |= PKG_PART_HEADER_FIRST;
 			if (rc == 0)
 				rc = add_partition_images(&b, p, pi, t->kind == PKG_TARGET_MTD, images,
 							  &nimages);

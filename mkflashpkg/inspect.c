@@ -135,6 +135,8 @@ void pkg_file_show(const struct pkg_file *f, FILE *out, int chunks)
 				fprintf(out, " at-end");
 			if (p.flags & PKG_PART_REPLICATED)
 				fprintf(out, " replicated");
+			if (p.flags & PKG_PART_HEADER_FIRST)
+				fprintf(out, " header-first");
 			char g[37];
 			if (nonzero(p.type_guid, 16)) {
 				guid_format(p.type_guid, g);

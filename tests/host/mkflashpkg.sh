@@ -81,7 +81,7 @@ head -c 2000000 /dev/urandom | dd of=app.img bs=1M seek=100 conv=notrunc 2>/dev/
 	--file UEFIFILE=uefi.bin --file APPFILE=app.img --file BCT=bct.bin --replicate BCT=16384
 "$mk" show demo.sfpkg >show.txt
 expect_line show_names_key show.txt "^signature: ECDSA P-256, key id [0-9a-f]{16}$"
-expect_line show_replicated_bct show.txt '^  partition BCT .* replicated$'
+expect_line show_replicated_bct show.txt '^  partition BCT .* replicated header-first$'
 expect_line show_esp_guid show.txt 'type-guid C12A7328-F81F-11D2-BA4B-00A0C93EC93B'
 expect_line show_sparse_app show.txt '^    image: 268435456 bytes, 2097152 in 2 chunks'
 if "$mk" verify --pubkey dev.pub demo.sfpkg >verify.txt; then ok verify_roundtrip; else not_ok verify_roundtrip "$(cat verify.txt)"; fi

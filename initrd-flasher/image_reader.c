@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Random access to an image's bytes through its chunks, one unpacked chunk cached. */
+#include "image_reader.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "chunk.h"
+#include "error.h"
+
+uint32_t image_largest_chunk(const struct pkg_manifest *m)
+{
+	uint32_t largest = 1;
+	for (uint32_t i = 0; i < m->chunk_count; i++) {
+		struct pkg_chunk c;
+		pkg_manifest_chunk(m, i, &c);
+		if (c.raw_size > largest)
+			largest = c.raw_size;
+	}
+	return largest;
+}
+
+int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
+		      const struct pkg_image *im, struct chunk_source *src, uint8_t *raw,
+		      uint8_t *stored, size_t buf_size)
+{
+	r->m = m;
+	r->im = *im;
+	r->src = src;
+	r->raw = raw;
+	r->stored = stored;
+	r->cached = UINT32_MAX;
+	for (uint32_t i = im->first_chunk; i < im->first_chunk + im->chunk_count; i++) {
+		struct pkg_chunk c;
+		pkg_manifest_chunk(m, i, &c);
+		if (c.raw_size > buf_size)
+			return err_set("chunk %" PRIu32 " (%" PRIu32 " bytes) is larger than the %zu-byte "
+				       "buffers", i, c.raw_size, buf_size);
+	}
+	return 0;
+}
+
+/* First chunk of the image whose end lies after off (chunks are sorted, disjoint). */
+static uint32_t first_chunk_after(struct image_reader *r, uint64_t off)
+{
+	uint32_t lo = r->im.first_chunk, hi = r->im.first_chunk + r->im.chunk_count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		struct pkg_chunk c;
+		pkg_manifest_chunk(r->m, mid, &c);
+		if (c.offset + c.raw_size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int load_chunk(struct image_reader *r, uint32_t index, const struct pkg_chunk *c)
+{
+	if (r->cached == index)
+		return 0;
+	r->cached = UINT32_MAX;
+	if (r->src->fetch(r->src, c, r->stored) != 0)
+		return -1;
+	r->src->bytes_fetched += c->stored_size;
+	if (pkg_chunk_unpack(c, r->stored, r->raw) != 0)
+		return err_prefix("chunk %" PRIu32, index);
+	r->cached = index;
+	return 0;
+}
+
+int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len)
+{
+	memset(buf, 0, len);
+	uint64_t end = off + len;
+	for (uint32_t i = first_chunk_after(r, off); i < r->im.first_chunk + r->im.chunk_count; i++) {
+		struct pkg_chunk c;
+		pkg_manifest_chunk(r->m, i, &c);
+		if (c.offset >= end)
+			break;
+		if (load_chunk(r, i, &c) != 0)
+			return -1;
+		uint64_t from = c.offset > off ? c.offset : off;
+		uint64_t to = c.offset + c.raw_size < end ? c.offset + c.raw_size : end;
+		memcpy(buf + (from - off), r->raw + (from - c.offset), (size_t)(to - from));
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bytes an image defines, read by offset: chunk data fetched from the package source,
+ * unpacked and checked against its SHA-256 before anyone sees it; holes read as zeros.
+ */
+#ifndef SELFFLASH_IMAGE_READER_H
+#define SELFFLASH_IMAGE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pkg.h"
+
+/* Where chunks come from: a package file, the link, an embedded package. */
+struct chunk_source {
+	/* Reads chunk c's stored bytes (c->stored_size) into buf; 0 or -1 with err_msg(). */
+	int (*fetch)(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf);
+	void *priv;
+	uint64_t bytes_fetched;
+};
+
+struct image_reader {
+	const struct pkg_manifest *m;
+	struct pkg_image im;
+	struct chunk_source *src;
+	uint8_t *raw, *stored; /* each room for the largest chunk */
+	uint32_t cached;       /* chunk index held in raw, or UINT32_MAX */
+};
+
+/*
+ * Prepares a reader for image im; raw and stored are caller-owned buffers of at least
+ * `buf_size` bytes, which must hold the image's largest chunk (checked).
+ */
+int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
+		      const struct pkg_image *im, struct chunk_source *src, uint8_t *raw,
+		      uint8_t *stored, size_t buf_size);
+
+/* Fills buf with image bytes [off, off + len) (holes: zeros); 0 or -1. */
+int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len);
+
+/* The largest raw chunk of a manifest (1 if it has none). */
+uint32_t image_largest_chunk(const struct pkg_manifest *m);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Chunks from a package file (an embedded package, or a package on a disk in tests). */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "source.h"
+
+static int file_fetch(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf)
+{
+	struct file_source *fs = src->priv;
+	uint64_t off = fs->data_offset + c->stored_offset;
+	size_t len = c->stored_size;
+	while (len) {
+		ssize_t n = pread(fs->fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set("package read at %" PRIu64 ": %s", off,
+				       n < 0 ? strerror(errno) : "unexpected end");
+		buf += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void file_source_init(struct file_source *fs, int fd, uint64_t data_offset)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->fd = fd;
+	fs->data_offset = data_offset;
+	fs->src.fetch = file_fetch;
+	fs->src.priv = fs;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A storage target the flasher writes: QSPI NOR through MTD, a disk, or a file standing in
+ * for either in tests. One small ops struct (U-Boot's sparse_storage, RAUC's image writers);
+ * what differs between NOR and disks lives in the writer chosen for the target's kind.
+ */
+#ifndef SELFFLASH_TARGET_H
+#define SELFFLASH_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct target;
+
+struct target_ops {
+	/* Each returns 0, or -1 with err_msg() naming the target, offset and length. */
+	int (*read)(struct target *t, uint64_t off, void *buf, size_t len);
+	int (*write)(struct target *t, uint64_t off, const void *buf, size_t len);
+	/* Erases [off, off + len), both multiples of erase_size; NULL on targets without erase. */
+	int (*erase)(struct target *t, uint64_t off, uint64_t len);
+	int (*flush)(struct target *t);
+	void (*close)(struct target *t);
+};
+
+struct target {
+	const struct target_ops *ops;
+	void *priv;
+	char name[256];
+	uint64_t size;
+	uint32_t erase_size; /* NOR erase block; 0 for disks */
+	uint32_t write_size; /* smallest write unit (NOR 1, disks 512) */
+	int fd;
+};
+
+/*
+ * A file that behaves like NOR flash: a write may only clear bits (setting one is an error,
+ * as on real NOR), erase sets a block to 0xFF. `flip_bit_at` (or UINT64_MAX) makes the
+ * target flip one bit of whatever is written there, to prove read-back catches it.
+ * Returns 0 or -1.
+ */
+int target_open_nor_file(struct target *t, const char *path, uint32_t erase_size,
+			 uint64_t flip_bit_at);
+
+/* A file or block device written as a disk (no erase). */
+int target_open_block(struct target *t, const char *path);
+
+/* An MTD character device (/dev/mtdN) through libmtd. */
+int target_open_mtd(struct target *t, const char *dev_path);
+
+static inline void target_close(struct target *t)
+{
+	if (t->ops)
+		t->ops->close(t);
+	t->ops = NULL;
+}
+
+#endif

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* File-backed targets: a disk (plain pread/pwrite) and NOR flash emulated with its rules. */
+#include "target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#endif
+
+#include "error.h"
+
+struct nor_file {
+	uint64_t flip_bit_at;
+};
+
+static int range_ok(struct target *t, uint64_t off, uint64_t len, const char *what)
+{
+	if (off > t->size || len > t->size - off)
+		return err_set("%s: %s of %" PRIu64 " bytes at %" PRIu64 " is past the end (%" PRIu64
+			       " bytes)",
+			       t->name, what, len, off, t->size);
+	return 0;
+}
+
+static int file_read(struct target *t, uint64_t off, void *buf, size_t len)
+{
+	if (range_ok(t, off, len, "read") != 0)
+		return -1;
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pread(t->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set("%s: read at %" PRIu64 ": %s", t->name, off,
+				       n < 0 ? strerror(errno) : "unexpected end");
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int file_write_raw(struct target *t, uint64_t off, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pwrite(t->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set("%s: write at %" PRIu64 ": %s", t->name, off,
+				       n < 0 ? strerror(errno) : "short write");
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int block_write(struct target *t, uint64_t off, const void *buf, size_t len)
+{
+	if (range_ok(t, off, len, "write") != 0)
+		return -1;
+	return file_write_raw(t, off, buf, len);
+}
+
+static int file_flush(struct target *t)
+{
+	if (fsync(t->fd) != 0 && errno != EINVAL)
+		return err_set("%s: fsync: %s", t->name, strerror(errno));
+	/* drop the cached pages, so that read-back comes from the device, not from memory */
+	(void)posix_fadvise(t->fd, 0, 0, POSIX_FADV_DONTNEED);
+#ifdef BLKFLSBUF
+	(void)ioctl(t->fd, BLKFLSBUF, 0);
+#endif
+	return 0;
+}
+
+static void file_close(struct target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	free(t->priv);
+	t->priv = NULL;
+}
+
+/* NOR rules: a write can only clear bits. */
+static int nor_write(struct target *t, uint64_t off, const void *buf, size_t len)
+{
+	struct nor_file *nf = t->priv;
+	if (range_ok(t, off, len, "write") != 0)
+		return -1;
+	uint8_t cur[4096];
+	const uint8_t *src = buf;
+	for (size_t done = 0; done < len;) {
+		size_t n = len - done;
+		if (n > sizeof(cur))
+			n = sizeof(cur);
+		if (file_read(t, off + done, cur, n) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			if (src[done + i] & ~cur[i])
+				return err_set("%s: write at %" PRIu64 " sets bits of a byte that is "
+					       "not erased (0x%02x over 0x%02x)",
+					       t->name, off + done + i, src[done + i], cur[i]);
+			cur[i] &= src[done + i];
+			if (off + done + i == nf->flip_bit_at)
+				cur[i] ^= 0x10;
+		}
+		if (file_write_raw(t, off + done, cur, n) != 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+static int nor_erase(struct target *t, uint64_t off, uint64_t len)
+{
+	if (range_ok(t, off, len, "erase") != 0)
+		return -1;
+	if (off % t->erase_size || len % t->erase_size)
+		return err_set("%s: erase of %" PRIu64 " bytes at %" PRIu64
+			       " is not aligned to %" PRIu32,
+			       t->name, len, off, t->erase_size);
+	uint8_t ff[4096];
+	memset(ff, 0xff, sizeof(ff));
+	for (uint64_t done = 0; done < len; done += sizeof(ff))
+		if (file_write_raw(t, off + done, ff,
+				   len - done < sizeof(ff) ? (size_t)(len - done) : sizeof(ff)) != 0)
+			return -1;
+	return 0;
+}
+
+static const struct target_ops nor_file_ops = { file_read, nor_write, nor_erase, file_flush,
+						file_close };
+static const struct target_ops block_ops = { file_read, block_write, NULL, file_flush,
+					     file_close };
+
+static int open_file(struct target *t, const char *path, const struct target_ops *ops)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (t->fd < 0)
+		return err_set("%s: %s", path, strerror(errno));
+	snprintf(t->name, sizeof(t->name), "%s", path);
+	struct stat st;
+	if (fstat(t->fd, &st) != 0) {
+		close(t->fd);
+		return err_set("%s: %s", path, strerror(errno));
+	}
+	t->size = (uint64_t)st.st_size;
+#ifdef BLKGETSIZE64
+	if (S_ISBLK(st.st_mode) && ioctl(t->fd, BLKGETSIZE64, &t->size) != 0) {
+		close(t->fd);
+		return err_set("%s: cannot read the device size: %s", path, strerror(errno));
+	}
+#endif
+	t->ops = ops;
+	return 0;
+}
+
+int target_open_nor_file(struct target *t, const char *path, uint32_t erase_size,
+			 uint64_t flip_bit_at)
+{
+	if (erase_size == 0 || (erase_size & (erase_size - 1)))
+		return err_set("erase size %" PRIu32 " is not a power of two", erase_size);
+	if (open_file(t, path, &nor_file_ops) != 0)
+		return -1;
+	struct nor_file *nf = calloc(1, sizeof(*nf));
+	if (!nf || t->size % erase_size) {
+		free(nf);
+		file_close(t);
+		return err_set("%s: size is not a multiple of the erase size %" PRIu32, path,
+			       erase_size);
+	}
+	nf->flip_bit_at = flip_bit_at;
+	t->priv = nf;
+	t->erase_size = erase_size;
+	t->write_size = 1;
+	return 0;
+}
+
+int target_open_block(struct target *t, const char *path)
+{
+	if (open_file(t, path, &block_ops) != 0)
+		return -1;
+	t->write_size = 512;
+	return 0;
+}

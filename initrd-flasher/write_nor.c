@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NOR writer (mtd-utils `flashcp -p` done per erase block): read the block, compare with what
+ * the image wants; equal -> skip; different -> erase (unless already blank), write, read back,
+ * compare. Bytes of a block outside the image keep their contents. A header-first partition
+ * has its first page kept erased until every other block of the image is written and checked.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "error.h"
+#include "write.h"
+
+#define HEADER_PAGE 4096
+
+struct nor_job {
+	struct target *t;
+	const struct image_job *job;
+	struct write_stats *st;
+	uint64_t part_off, image_size;
+	uint32_t header_len; /* 0: not header-first */
+	uint8_t header[HEADER_PAGE];
+	int header_pending;
+};
+
+/* What the block should hold: its current bytes with the image's bytes laid over them. */
+static int compute_block(struct nor_job *n, uint64_t eb, uint8_t *cur, uint8_t *want)
+{
+	struct target *t = n->t;
+	uint64_t base = eb * t->erase_size;
+	if (t->ops->read(t, base, cur, t->erase_size) != 0)
+		return -1;
+	memcpy(want, cur, t->erase_size);
+	uint64_t lo = base > n->part_off ? base : n->part_off;
+	uint64_t hi = base + t->erase_size < n->part_off + n->image_size ? base + t->erase_size
+									 : n->part_off + n->image_size;
+	return image_read(n->job->reader, lo - n->part_off, want + (lo - base), (size_t)(hi - lo));
+}
+
+static int all_ff(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != 0xff)
+			return 0;
+	return 1;
+}
+
+/* Erases (unless blank) and writes one block, then reads it back and compares. */
+static int rewrite_block(struct nor_job *n, uint64_t eb, uint8_t *cur, uint8_t *want,
+			 int hold_header)
+{
+	struct target *t = n->t;
+	const char *name = n->job->part.name;
+	uint64_t base = eb * t->erase_size;
+	if (hold_header) {
+		/* the header stays erased (0xFF) until the end */
+		size_t at = (size_t)(n->part_off - base);
+		memcpy(n->header, want + at, n->header_len);
+		memset(want + at, 0xff, n->header_len);
+		n->header_pending = 1;
+	}
+	if (!all_ff(cur, t->erase_size)) {
+		if (t->ops->erase(t, base, t->erase_size) != 0)
+			return err_prefix("partition %s", name);
+		n->st->blocks_erased++;
+	}
+	if (t->ops->write(t, base, want, t->erase_size) != 0)
+		return err_prefix("partition %s", name);
+	n->st->blocks_written++;
+	n->st->bytes_written += t->erase_size;
+	if (t->ops->read(t, base, cur, t->erase_size) != 0)
+		return err_prefix("partition %s", name);
+	for (uint32_t i = 0; i < t->erase_size; i++)
+		if (cur[i] != want[i])
+			return err_set("partition %s: read-back mismatch at device offset %" PRIu64
+				       " (wrote 0x%02x, read 0x%02x)",
+				       name, base + i, want[i], cur[i]);
+	return 0;
+}
+
+static int write_header(struct nor_job *n, uint8_t *cur)
+{
+	struct target *t = n->t;
+	if (t->ops->write(t, n->part_off, n->header, n->header_len) != 0 ||
+	    t->ops->read(t, n->part_off, cur, n->header_len) != 0)
+		return err_prefix("partition %s", n->job->part.name);
+	n->st->bytes_written += n->header_len;
+	if (memcmp(cur, n->header, n->header_len) != 0)
+		return err_set("partition %s: read-back mismatch in the header page at %" PRIu64,
+			       n->job->part.name, n->part_off);
+	return 0;
+}
+
+int write_nor_image(struct target *t, const struct image_job *job, struct write_stats *st)
+{
+	static struct nor_job n; /* the header copy is large: not on PID 1's stack */
+	memset(&n, 0, sizeof(n));
+	n.t = t;
+	n.job = job;
+	n.st = st;
+	n.part_off = job->part.offset;
+	n.image_size = job->reader->im.size;
+	if (n.image_size == 0)
+		return 0;
+	if (!t->ops->erase || t->erase_size == 0 || job->buf_size < t->erase_size)
+		return err_set("partition %s: %s is not NOR flash with erase blocks that fit the "
+			       "buffers", job->part.name, t->name);
+	if (job->part.flags & PKG_PART_HEADER_FIRST) {
+		uint64_t room = t->erase_size - n.part_off % t->erase_size;
+		uint64_t len = n.image_size < HEADER_PAGE ? n.image_size : HEADER_PAGE;
+		n.header_len = (uint32_t)(len < room ? len : room);
+	}
+	uint8_t *cur = job->buf_a, *want = job->buf_b;
+	uint64_t first = n.part_off / t->erase_size;
+	uint64_t last = (n.part_off + n.image_size - 1) / t->erase_size;
+	for (uint64_t eb = first; eb <= last; eb++) {
+		if (compute_block(&n, eb, cur, want) != 0)
+			return -1;
+		st->blocks_compared++;
+		if (memcmp(cur, want, t->erase_size) == 0) {
+			st->blocks_skipped++;
+			continue;
+		}
+		if (n.header_len && !n.header_pending && eb != first) {
+			/* the header block itself is unchanged, but the partition is about to be:
+			 * take its header away first, so a cut-off update never looks valid */
+			if (compute_block(&n, first, cur, want) != 0 ||
+			    rewrite_block(&n, first, cur, want, 1) != 0 ||
+			    compute_block(&n, eb, cur, want) != 0)
+				return -1;
+		}
+		if (rewrite_block(&n, eb, cur, want, n.header_len && eb == first) != 0)
+			return -1;
+	}
+	if (n.header_pending && write_header(&n, cur) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flasher's writers against file targets with real NOR rules: a first flash gives the
+ * expected bytes, a second one erases and writes nothing, a changed partition costs only its
+ * differing blocks, a header-first partition never looks valid half-written, a target that
+ * flips a bit is caught by read-back, and a corrupt chunk is never written.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/error.h"
+#include "../../initrd-flasher/source.h"
+#include "../../initrd-flasher/target.h"
+#include "../../initrd-flasher/write.h"
+#include "../../mkflashpkg/build.h"
+#include "../../mkflashpkg/inspect.h"
+#include "check.h"
+
+#define ERASE 65536
+#define NOR_SIZE (1 << 20)
+#define DISK_SIZE (4 << 20)
+#define CHUNK 16384
+
+static char dir[] = "/tmp/selfflash-write-XXXXXX";
+static char p_pkg[256], p_nor[256], p_disk[256], p_mb1[256], p_cfg[256], p_app[256];
+static uint8_t mb1[100000], cfg[3000], app[DISK_SIZE / 2];
+static uint8_t buf_a[1 << 20], buf_b[1 << 20];
+
+static const char *layout_xml =
+	"<partition_layout>\n"
+	" <device type=\"spi\" instance=\"0\" sector_size=\"512\" num_sectors=\"2048\">\n"
+	"  <partition name=\"A_mb1\" type=\"mb1_bootloader\"><size>131072</size><filename>MB1</filename></partition>\n"
+	"  <partition name=\"B_mb1\" type=\"mb1_bootloader\"><size>131072</size><filename>MB1</filename></partition>\n"
+	"  <partition name=\"cfg\" type=\"data\"><size>65536</size><filename>CFG</filename></partition>\n"
+	"  <partition name=\"secondary_gpt\" type=\"secondary_gpt\"><size>0xFFFFFFFFFFFFFFFF</size></partition>\n"
+	" </device>\n"
+	" <device type=\"nvme\" instance=\"0\" sector_size=\"512\" num_sectors=\"8192\">\n"
+	"  <partition name=\"APP\" type=\"data\"><size>2097152</size><filename>APP</filename></partition>\n"
+	" </device>\n"
+	"</partition_layout>\n";
+
+static int save(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, len, f) != len)
+		return -1;
+	return fclose(f);
+}
+
+static int load(const char *path, uint8_t *data, size_t len, size_t at)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f || fseek(f, (long)at, SEEK_SET) != 0 || fread(data, 1, len, f) != len) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
+static int build_package(void)
+{
+	if (save(p_mb1, mb1, sizeof(mb1)) || save(p_cfg, cfg, sizeof(cfg)) ||
+	    save(p_app, app, sizeof(app)))
+		return -1;
+	struct layout l;
+	if (layout_from_xml(layout_xml, strlen(layout_xml), NULL, 0, &l) != 0)
+		return -1;
+	struct layout_set files[] = { { "MB1", p_mb1 }, { "CFG", p_cfg }, { "APP", p_app } };
+	struct build_opts o = { .output = p_pkg, .allow_unsigned = 1, .layout = &l, .files = files,
+				.nfiles = 3, .chunk_size = CHUNK, .quiet = 1 };
+	int rc = pkg_build(&o);
+	layout_free(&l);
+	return rc;
+}
+
+static int fresh_targets(void)
+{
+	static uint8_t ff[NOR_SIZE];
+	memset(ff, 0xff, sizeof(ff));
+	if (save(p_nor, ff, sizeof(ff)) != 0)
+		return -1;
+	/* the disk starts with old contents that holes must not disturb */
+	static uint8_t old[DISK_SIZE];
+	memset(old, 0x5a, sizeof(old));
+	return save(p_disk, old, sizeof(old));
+}
+
+/* A target that passes everything through but fails its Nth write: a cut-off flash. */
+struct cutoff {
+	struct target inner;
+	int writes_left;
+};
+static struct cutoff cut;
+
+static int cut_read(struct target *t, uint64_t off, void *b, size_t n)
+{
+	(void)t;
+	return cut.inner.ops->read(&cut.inner, off, b, n);
+}
+static int cut_write(struct target *t, uint64_t off, const void *b, size_t n)
+{
+	(void)t;
+	if (cut.writes_left-- <= 0)
+		return err_set("power cut");
+	return cut.inner.ops->write(&cut.inner, off, b, n);
+}
+static int cut_erase(struct target *t, uint64_t off, uint64_t n)
+{
+	(void)t;
+	return cut.inner.ops->erase(&cut.inner, off, n);
+}
+static int cut_flush(struct target *t)
+{
+	(void)t;
+	return cut.inner.ops->flush(&cut.inner);
+}
+static void cut_close(struct target *t)
+{
+	(void)t;
+	target_close(&cut.inner);
+}
+static const struct target_ops cut_ops = { cut_read, cut_write, cut_erase, cut_flush, cut_close };
+
+/*
+ * Writes and reads back every image of the package; nor_flip / nor_cut inject faults.
+ * Returns 0 or -1; stats for the NOR and the disk separately.
+ */
+static int flash(uint64_t nor_flip, int nor_cut_after, struct write_stats *nor,
+		 struct write_stats *disk)
+{
+	memset(nor, 0, sizeof(*nor));
+	memset(disk, 0, sizeof(*disk));
+	struct pkg_file f;
+	if (pkg_file_open(p_pkg, &f) != 0)
+		return -1;
+	struct target targets[2];
+	if (target_open_nor_file(&targets[0], p_nor, ERASE, nor_flip) != 0) {
+		pkg_file_close(&f);
+		return -1;
+	}
+	if (nor_cut_after >= 0) {
+		cut.inner = targets[0];
+		cut.writes_left = nor_cut_after;
+		targets[0].ops = &cut_ops;
+	}
+	if (target_open_block(&targets[1], p_disk) != 0) {
+		target_close(&targets[0]);
+		pkg_file_close(&f);
+		return -1;
+	}
+	struct file_source fs;
+	file_source_init(&fs, f.fd, PKG_MANIFEST_OFFSET + f.header.manifest_size);
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < f.manifest.image_count; i++) {
+		struct pkg_image im;
+		struct image_reader r;
+		struct image_job job = { .reader = &r, .buf_a = buf_a, .buf_b = buf_b,
+					 .buf_size = sizeof(buf_a) };
+		pkg_manifest_image(&f.manifest, i, &im);
+		pkg_manifest_partition(&f.manifest, im.partition, &job.part);
+		struct pkg_target tg;
+		pkg_manifest_target(&f.manifest, job.part.target, &tg);
+		struct write_stats *st = tg.kind == PKG_TARGET_MTD ? nor : disk;
+		static uint8_t raw[1 << 20], stored[1 << 20];
+		rc = image_reader_init(&r, &f.manifest, &im, &fs.src, raw, stored, sizeof(raw));
+		if (rc == 0)
+			rc = write_image(tg.kind, &targets[job.part.target], &job, st);
+		if (rc == 0)
+			rc = readback_image(&targets[job.part.target], &job, st);
+	}
+	target_close(&targets[0]);
+	target_close(&targets[1]);
+	pkg_file_close(&f);
+	return rc;
+}
+
+static int window_has_data(size_t w)
+{
+	for (size_t i = w * CHUNK; i < (w + 1) * CHUNK && i < sizeof(app); i++)
+		if (app[i])
+			return 1;
+	return 0;
+}
+
+static uint64_t app_data_bytes(void)
+{
+	uint64_t n = 0;
+	for (size_t w = 0; w * CHUNK < sizeof(app); w++)
+		if (window_has_data(w))
+			n += CHUNK;
+	return n;
+}
+
+/* The targets hold exactly what the package says, and nothing else changed. */
+static int targets_as_expected(void)
+{
+	static uint8_t nor[NOR_SIZE], disk[DISK_SIZE];
+	if (load(p_nor, nor, sizeof(nor), 0) || load(p_disk, disk, sizeof(disk), 0))
+		return 0;
+	static uint8_t want[NOR_SIZE];
+	memset(want, 0xff, sizeof(want));
+	memcpy(want, mb1, sizeof(mb1));
+	memcpy(want + 131072, mb1, sizeof(mb1));
+	memcpy(want + 262144, cfg, sizeof(cfg));
+	if (memcmp(nor, want, sizeof(nor)) != 0)
+		return 0;
+	/* APP: chunk windows holding data are written whole; holes (disk: skipped) keep 0x5a */
+	for (size_t i = 0; i < sizeof(app); i++) {
+		uint8_t expect = window_has_data(i / CHUNK) ? app[i] : 0x5a;
+		if (disk[i] != expect)
+			return 0;
+	}
+	for (size_t i = sizeof(app); i < sizeof(disk); i++)
+		if (disk[i] != 0x5a)
+			return 0;
+	return 1;
+}
+
+static void setup(void)
+{
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(p_pkg, sizeof(p_pkg), "%s/p.sfpkg", dir);
+	snprintf(p_nor, sizeof(p_nor), "%s/qspi.img", dir);
+	snprintf(p_disk, sizeof(p_disk), "%s/disk.img", dir);
+	snprintf(p_mb1, sizeof(p_mb1), "%s/mb1.bin", dir);
+	snprintf(p_cfg, sizeof(p_cfg), "%s/cfg.bin", dir);
+	snprintf(p_app, sizeof(p_app), "%s/app.img", dir);
+	srand(7);
+	for (size_t i = 0; i < sizeof(mb1); i++)
+		mb1[i] = (uint8_t)rand();
+	for (size_t i = 0; i < sizeof(cfg); i++)
+		cfg[i] = (uint8_t)(i % 7);
+	/* APP: two data runs with a 1 MiB hole between them */
+	for (size_t i = 0; i < 200000; i++)
+		app[i] = (uint8_t)(rand() | 1);
+	for (size_t i = 900000; i < sizeof(app); i++)
+		app[i] = (uint8_t)(i % 251 + 1);
+}
+
+static void test_first_flash_writes_exactly_the_package(void)
+{
+	struct write_stats nor, disk;
+	CHECK(build_package() == 0);
+	CHECK(fresh_targets() == 0);
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
+	CHECK(targets_as_expected());
+	/* blank flash: nothing to erase; 2 + 2 + 1 blocks written */
+	CHECK(nor.blocks_erased == 0);
+	CHECK(nor.blocks_written == 5);
+	CHECK(disk.bytes_written == app_data_bytes() && disk.bytes_read_back == app_data_bytes());
+	CHECK(app_data_bytes() == 13 * CHUNK + 74 * CHUNK);
+}
+
+static void test_second_flash_erases_and_writes_nothing(void)
+{
+	struct write_stats nor, disk;
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
+	CHECK(nor.blocks_compared == 5 && nor.blocks_skipped == 5);
+	CHECK(nor.blocks_erased == 0 && nor.blocks_written == 0 && nor.bytes_written == 0);
+	CHECK(targets_as_expected());
+}
+
+static void test_changed_partition_costs_only_its_differing_blocks(void)
+{
+	struct write_stats nor, disk;
+	cfg[100] ^= 0xff; /* "cfg" is not header-first: exactly one block differs */
+	CHECK(build_package() == 0);
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
+	CHECK(nor.blocks_erased == 1 && nor.blocks_written == 1);
+	CHECK(targets_as_expected());
+}
+
+static void test_header_first_partition_never_looks_valid_half_written(void)
+{
+	struct write_stats nor, disk;
+	mb1[80000] ^= 0xff; /* second block of both mb1 partitions; their headers are unchanged */
+	CHECK(build_package() == 0);
+	/* the power fails on the second write: after the header was taken away */
+	CHECK(flash(UINT64_MAX, 1, &nor, &disk) == -1);
+	CHECK(strstr(err_msg(), "power cut") != NULL);
+	static uint8_t page[4096], erased[4096];
+	memset(erased, 0xff, sizeof(erased));
+	CHECK(load(p_nor, page, sizeof(page), 0) == 0);
+	CHECK(memcmp(page, erased, sizeof(page)) == 0);
+	/* a full run then writes each partition's header block and the changed block, header
+	 * last; A_mb1's second block was erased before the cut, so it needs no erase now */
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
+	CHECK(nor.blocks_erased == 3 && nor.blocks_written == 4);
+	CHECK(targets_as_expected());
+}
+
+static void test_bit_flipping_target_is_caught_by_read_back(void)
+{
+	struct write_stats nor, disk;
+	cfg[5] ^= 0x01;
+	CHECK(build_package() == 0);
+	CHECK(flash(262144 + 5, -1, &nor, &disk) == -1);
+	CHECK(strstr(err_msg(), "partition cfg: read-back mismatch at device offset 262149") != NULL);
+}
+
+static void test_corrupt_chunk_is_never_written(void)
+{
+	struct write_stats nor, disk;
+	CHECK(fresh_targets() == 0);
+	CHECK(build_package() == 0);
+	/* damage the last stored byte: APP's last chunk */
+	int fd = open(p_pkg, O_RDWR);
+	CHECK(fd >= 0);
+	off_t end = lseek(fd, 0, SEEK_END);
+	uint8_t b;
+	CHECK(pread(fd, &b, 1, end - 1) == 1);
+	b ^= 0x20;
+	CHECK(pwrite(fd, &b, 1, end - 1) == 1);
+	close(fd);
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == -1);
+	CHECK(strstr(err_msg(), "partition APP") && strstr(err_msg(), "CRC32"));
+	/* the QSPI images before it were written; APP's damaged chunk was not */
+	static uint8_t tail[16384];
+	CHECK(load(p_disk, tail, sizeof(tail), sizeof(app) - sizeof(tail)) == 0);
+	for (size_t i = 0; i < sizeof(tail); i++)
+		CHECK(tail[i] == 0x5a);
+}
+
+int main(void)
+{
+	setup();
+	RUN(test_first_flash_writes_exactly_the_package);
+	RUN(test_second_flash_erases_and_writes_nothing);
+	RUN(test_changed_partition_costs_only_its_differing_blocks);
+	RUN(test_header_first_partition_never_looks_valid_half_written);
+	RUN(test_bit_flipping_target_is_caught_by_read_back);
+	RUN(test_corrupt_chunk_is_never_written);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return CHECK_EXIT();
+}
