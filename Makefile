@@ -16,7 +16,7 @@ CLANG ?= clang
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DSELFFLASH_VERSION='"$(VERSION)"' \
-	-Icommon -MMD -MP -pthread
+	-Icommon -Iinitrd-flasher -MMD -MP -pthread
 A64_SYSROOT := $(BUILD)/sysroot-aarch64
 HOST_SYSROOT := $(BUILD)/sysroot-host
 A64_CFLAGS := $(COMMON_CFLAGS) -Os -ffunction-sections -fdata-sections \
@@ -35,7 +35,7 @@ INITRD := $(BUILD)/selfflash.cpio.gz
 COMMON_SRCS := $(wildcard common/*.c)
 FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
-MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
+MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS) initrd-flasher/identify.c
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c

@@ -7,9 +7,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "error.h"
+#include "flash.h"
 #include "inventory.h"
 #include "pid1.h"
 #include "version.h"
@@ -26,6 +29,77 @@ static void usage(FILE *out)
 		"  --root DIR   read sysfs below DIR instead of / (not as PID 1; for tests)\n"
 		"  --version    print the version and the libraries it was built with\n"
 		"  --help       this text\n");
+}
+
+static void flash_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: init flash --package PKG (--pubkey KEY.pub | --allow-unsigned)\n"
+		"                  --eeprom FILE [--chip-sku SKU | --chip-sku-file FILE]\n"
+		"                  --target TYPE=SPEC... [--plan]\n"
+		"\n"
+		"Flashes a package: verifies its signature, identifies the board by its module\n"
+		"EEPROM and chip SKU, places the partitions on the devices, then writes, reads back\n"
+		"and checks everything. Nothing is written before the signature and the board match.\n"
+		"\n"
+		"  --target TYPE=SPEC  the device for the package's target TYPE (spi, nvme, ...):\n"
+		"                      mtd:/dev/mtdN[@BASE]  block:PATH  nor-file:PATH:ERASE_SIZE\n"
+		"  --plan              print the plan and stop\n");
+}
+
+static int cmd_flash(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "package", required_argument, NULL, 'p' },
+		{ "pubkey", required_argument, NULL, 'k' },
+		{ "allow-unsigned", no_argument, NULL, 'u' },
+		{ "eeprom", required_argument, NULL, 'e' },
+		{ "chip-sku", required_argument, NULL, 'c' },
+		{ "chip-sku-file", required_argument, NULL, 'C' },
+		{ "target", required_argument, NULL, 't' },
+		{ "plan", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct flash_config c = { .log = stdout };
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p': c.package = optarg; break;
+		case 'k': c.pubkey = optarg; break;
+		case 'u': c.allow_unsigned = 1; break;
+		case 'e': c.eeprom = optarg; break;
+		case 'c': c.chip_sku = optarg; break;
+		case 'C': c.chip_sku_file = optarg; break;
+		case 'P': c.plan_only = 1; break;
+		case 't': {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || !eq[1] || c.ntargets == PKG_MAX_TARGETS) {
+				fprintf(stderr, "init flash: --target '%s': expected TYPE=SPEC\n", optarg);
+				return 2;
+			}
+			*eq = '\0';
+			c.targets[c.ntargets++] = (struct flash_target_spec){ optarg, eq + 1 };
+			break;
+		}
+		case 'h':
+			flash_usage(stdout);
+			return 0;
+		default:
+			flash_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || !c.package || (!c.pubkey && !c.allow_unsigned)) {
+		flash_usage(stderr);
+		return 2;
+	}
+	if (flash_run(&c) != 0) {
+		fprintf(stderr, "flasher: FAILED: %s\n", err_msg());
+		return 1;
+	}
+	return 0;
 }
 
 static void print_version(void)
@@ -47,6 +121,9 @@ int main(int argc, char **argv)
 	const int is_pid1 = getpid() == 1;
 	const char *root = "";
 	int opt;
+
+	if (!is_pid1 && argc > 1 && strcmp(argv[1], "flash") == 0)
+		return cmd_flash(argc - 1, argv + 1);
 
 	/* the kernel passes unknown boot parameters to init; PID 1 must not choke on them */
 	while (!is_pid1 && (opt = getopt_long(argc, argv, "", options, NULL)) != -1) {

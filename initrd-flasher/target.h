@@ -47,6 +47,15 @@ int target_open_block(struct target *t, const char *path);
 /* An MTD character device (/dev/mtdN) through libmtd. */
 int target_open_mtd(struct target *t, const char *dev_path);
 
+/* Narrows an open target to [base, base + size) of itself (erase-block aligned); 0 or -1. */
+int target_window(struct target *t, uint64_t base, uint64_t size);
+
+/*
+ * Opens a target from a spec: "mtd:/dev/mtdN[@BASE]", "block:PATH",
+ * "nor-file:PATH:ERASE_SIZE" (tests). With @BASE the target is a window of `size` bytes.
+ */
+int target_open_spec(struct target *t, const char *spec, uint64_t size);
+
 static inline void target_close(struct target *t)
 {
 	if (t->ops)

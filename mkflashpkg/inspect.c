@@ -3,7 +3,6 @@
 #include "inspect.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,67 +11,6 @@
 
 #include "chunk.h"
 #include "error.h"
-
-static int read_exact(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set("read at %" PRIu64 ": %s", off,
-				       n < 0 ? strerror(errno) : "unexpected end of file");
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-int pkg_file_open(const char *path, struct pkg_file *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0)
-		return err_set("%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		pkg_file_close(f);
-		return err_set("%s: not a regular file", path);
-	}
-	int rc = 0;
-	if ((uint64_t)st.st_size < PKG_PREFIX_SIZE)
-		rc = err_set("package is %lld bytes, shorter than its %d-byte header",
-			     (long long)st.st_size, PKG_PREFIX_SIZE);
-	if (rc == 0)
-		rc = read_exact(f->fd, f->prefix, sizeof(f->prefix), 0);
-	if (rc == 0)
-		rc = pkg_header_decode(f->prefix, (uint64_t)st.st_size, &f->header);
-	/* the size was checked against PKG_MAX_MANIFEST_SIZE before this allocation */
-	if (rc == 0 && !(f->manifest_buf = malloc((size_t)f->header.manifest_size)))
-		rc = err_set("out of memory for a %" PRIu64 "-byte manifest", f->header.manifest_size);
-	if (rc == 0)
-		rc = read_exact(f->fd, f->manifest_buf, (size_t)f->header.manifest_size,
-				PKG_MANIFEST_OFFSET);
-	if (rc == 0)
-		rc = pkg_manifest_decode(f->manifest_buf, f->header.manifest_size,
-					 f->header.data_size, &f->manifest);
-	if (rc != 0) {
-		err_prefix("%s", path);
-		pkg_file_close(f);
-	}
-	return rc;
-}
-
-void pkg_file_close(struct pkg_file *f)
-{
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
-	free(f->manifest_buf);
-	f->manifest_buf = NULL;
-}
 
 static void guid_format(const uint8_t g[16], char out[37])
 {
@@ -216,7 +154,7 @@ int pkg_file_verify(const struct pkg_file *f, const struct pkg_pubkey *key, FILE
 		for (uint32_t c = im.first_chunk; rc == 0 && c < im.first_chunk + im.chunk_count; c++) {
 			struct pkg_chunk ch;
 			pkg_manifest_chunk(m, c, &ch);
-			rc = read_exact(f->fd, stored, ch.stored_size, data_start + ch.stored_offset);
+			rc = pkg_file_read(f, stored, ch.stored_size, data_start + ch.stored_offset);
 			if (rc == 0)
 				rc = pkg_chunk_unpack(&ch, stored, raw);
 			if (rc != 0)

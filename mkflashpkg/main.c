@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "build.h"
+#include "identify.h"
+#include "le.h"
 #include "error.h"
 #include "inspect.h"
 #include "keys.h"
@@ -42,6 +44,8 @@ static void usage(FILE *out)
 		"      print the manifest\n"
 		"  verify (--pubkey FILE.pub | --allow-unsigned) PKG\n"
 		"      check the signature and every chunk\n"
+		"  eeprom -o FILE --part-number \"699-13701-0005-500 M.0\" [--serial TEXT]\n"
+		"      write a 256-byte module EEPROM image (for test boards and the QEMU board)\n"
 		"\n"
 		"Keys are PEM files as openssl writes them (\"EC PRIVATE KEY\", \"PUBLIC KEY\").\n"
 		"The default chunk size is %u bytes.\n",
@@ -312,6 +316,58 @@ static int cmd_verify(int argc, char **argv)
 	return rc ? fail("verify") : 0;
 }
 
+static int cmd_eeprom(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "part-number", required_argument, NULL, 'p' },
+		{ "serial", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *pn = NULL, *serial = "";
+	int opt;
+	while ((opt = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+		if (opt == 'o')
+			out = optarg;
+		else if (opt == 'p')
+			pn = optarg;
+		else if (opt == 's')
+			serial = optarg;
+		else
+			return 2;
+	}
+	if (optind != argc || !out || !pn) {
+		fprintf(stderr, "usage: mkflashpkg eeprom -o FILE --part-number PN [--serial TEXT]\n");
+		return 2;
+	}
+	if (strlen(pn) > 30 || strlen(serial) > 15) {
+		err_set("part number longer than 30 or serial longer than 15 characters");
+		return fail("eeprom");
+	}
+	/* the layout of DESIGN.md §5: version 2 (T234), strings padded with 0xFF, CRC last */
+	uint8_t ee[EEPROM_SIZE];
+	memset(ee, 0xff, sizeof(ee));
+	memset(ee, 0, 20);
+	le16_store(ee, 2);
+	le16_store(ee + 2, EEPROM_SIZE);
+	memcpy(ee + 20, pn, strlen(pn));
+	memcpy(ee + 74, serial, strlen(serial));
+	memcpy(ee + 150, "NVCB", 4);
+	ee[255] = identify_crc8_maxim(ee, 255);
+	struct board_id id;
+	if (identify_parse_eeprom(ee, sizeof(ee), &id) != 0)
+		return fail("eeprom");
+	le16_store(ee + 4, (uint16_t)atoi(id.board));
+	le16_store(ee + 6, (uint16_t)atoi(id.sku));
+	ee[255] = identify_crc8_maxim(ee, 255);
+	FILE *f = fopen(out, "wb");
+	if (!f || fwrite(ee, 1, sizeof(ee), f) != sizeof(ee) || fclose(f) != 0) {
+		err_set("%s: write failed", out);
+		return fail("eeprom");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -339,6 +395,8 @@ int main(int argc, char **argv)
 		return cmd_show(argc, argv);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc, argv);
+	if (strcmp(cmd, "eeprom") == 0)
+		return cmd_eeprom(argc, argv);
 	fprintf(stderr, "mkflashpkg: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data path, start to end: open the package, verify its signature, identify the board and
+ * pick its variant, place the partitions on the real devices, print the plan — nothing is
+ * written before all of that passed — then write the GPTs and images, read everything back,
+ * and report.
+ */
+#ifndef SELFFLASH_FLASH_H
+#define SELFFLASH_FLASH_H
+
+#include <stdio.h>
+
+#include "pkg.h"
+
+struct flash_target_spec {
+	const char *type; /* the package's target type: spi, nvme, sdmmc_user, ... */
+	const char *spec; /* target_open_spec(): mtd:/dev/mtd0@67108864, block:/dev/nvme0n1 */
+};
+
+struct flash_config {
+	const char *package;
+	const char *pubkey;   /* trusted key (PEM); NULL only with allow_unsigned */
+	int allow_unsigned;   /* development mode: accept an unsigned package, loudly */
+	const char *eeprom;   /* module EEPROM image */
+	const char *chip_sku; /* chip SKU as text, or NULL to read chip_sku_file */
+	const char *chip_sku_file;
+	struct flash_target_spec targets[PKG_MAX_TARGETS];
+	size_t ntargets;
+	int plan_only;
+	FILE *log;
+};
+
+/* Runs the data path; 0 on success, -1 with err_msg() naming what failed. */
+int flash_run(const struct flash_config *c);
+
+#endif

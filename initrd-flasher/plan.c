@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Placing partitions on the real device sizes; the plan as text. */
+#include "plan.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "error.h"
+
+int plan_place(const struct pkg_manifest *m, uint16_t target, uint64_t real_size,
+	       struct pkg_partition *parts)
+{
+	struct pkg_target t;
+	pkg_manifest_target(m, target, &t);
+	if (real_size % t.sector_size)
+		return err_set("%s:%" PRIu32 ": size %" PRIu64 " is not a multiple of its sector size %" PRIu32,
+			       t.type, t.instance, real_size, t.sector_size);
+	/* partitions at the end first: fill-to-end ones grow up to them */
+	for (uint32_t i = 0; i < m->partition_count; i++) {
+		struct pkg_partition *p = &parts[i];
+		if (p->target != target || !(p->flags & PKG_PART_AT_END))
+			continue;
+		if (p->size > real_size)
+			return err_set("partition %s: %" PRIu64 " bytes at the end of a %" PRIu64
+				       "-byte device", p->name, p->size, real_size);
+		p->offset = real_size - p->size;
+	}
+	for (uint32_t i = 0; i < m->partition_count; i++) {
+		struct pkg_partition *p = &parts[i];
+		if (p->target != target || !(p->flags & PKG_PART_FILL_TO_END))
+			continue;
+		uint64_t end = real_size;
+		for (uint32_t j = 0; j < m->partition_count; j++)
+			if (j != i && parts[j].target == target && parts[j].offset >= p->offset &&
+			    parts[j].size && parts[j].offset < end)
+				end = parts[j].offset;
+		end -= end % t.sector_size;
+		if (end <= p->offset)
+			return err_set("partition %s: no room left on a %" PRIu64 "-byte device (starts at %" PRIu64 ")",
+				       p->name, real_size, p->offset);
+		p->size = end - p->offset;
+	}
+	for (uint32_t i = 0; i < m->partition_count; i++) {
+		const struct pkg_partition *p = &parts[i];
+		if (p->target != target)
+			continue;
+		if (p->offset > real_size || p->size > real_size - p->offset)
+			return err_set("partition %s: ends at %" PRIu64 ", the device has %" PRIu64 " bytes",
+				       p->name, p->offset + p->size, real_size);
+		for (uint32_t j = 0; j < i; j++) {
+			const struct pkg_partition *q = &parts[j];
+			if (q->target == target && p->size && q->size && p->offset < q->offset + q->size &&
+			    q->offset < p->offset + p->size)
+				return err_set("partition %s overlaps %s on a %" PRIu64 "-byte device",
+					       p->name, q->name, real_size);
+		}
+	}
+	return 0;
+}
+
+void plan_print(FILE *out, const struct pkg_manifest *m, const struct pkg_partition *parts,
+		int variant)
+{
+	for (uint32_t i = 0; i < m->partition_count; i++) {
+		const struct pkg_partition *p = &parts[i];
+		struct pkg_target t;
+		pkg_manifest_target(m, p->target, &t);
+		uint64_t bytes = 0;
+		uint32_t chunks = 0;
+		for (uint32_t k = 0; k < m->image_count; k++) {
+			struct pkg_image im;
+			pkg_manifest_image(m, k, &im);
+			if (im.partition != i || !((im.variant_mask >> variant) & 1))
+				continue;
+			chunks = im.chunk_count;
+			for (uint32_t c = im.first_chunk; c < im.first_chunk + im.chunk_count; c++) {
+				struct pkg_chunk ch;
+				pkg_manifest_chunk(m, c, &ch);
+				bytes += ch.raw_size;
+			}
+		}
+		fprintf(out, "plan: %s:%" PRIu32 " %-24s offset %12" PRIu64 " size %12" PRIu64
+			     " write %12" PRIu64 " bytes in %" PRIu32 " chunks%s\n",
+			t.type, t.instance, p->name, p->offset, p->size, bytes, chunks,
+			p->slot ? (p->slot == PKG_SLOT_A ? " (slot A)" : " (slot B)") : "");
+	}
+}

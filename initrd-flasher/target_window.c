@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A window onto part of another target: the QEMU board's two flash banks form one 128 MiB
+ * MTD device whose second half is the QSPI (DESIGN.md §7).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "target.h"
+
+struct window {
+	struct target inner;
+	uint64_t base;
+};
+
+static int win_read(struct target *t, uint64_t off, void *buf, size_t len)
+{
+	struct window *w = t->priv;
+	return w->inner.ops->read(&w->inner, w->base + off, buf, len);
+}
+
+static int win_write(struct target *t, uint64_t off, const void *buf, size_t len)
+{
+	struct window *w = t->priv;
+	return w->inner.ops->write(&w->inner, w->base + off, buf, len);
+}
+
+static int win_erase(struct target *t, uint64_t off, uint64_t len)
+{
+	struct window *w = t->priv;
+	return w->inner.ops->erase(&w->inner, w->base + off, len);
+}
+
+static int win_flush(struct target *t)
+{
+	struct window *w = t->priv;
+	return w->inner.ops->flush(&w->inner);
+}
+
+static void win_close(struct target *t)
+{
+	struct window *w = t->priv;
+	target_close(&w->inner);
+	free(w);
+	t->priv = NULL;
+}
+
+static const struct target_ops window_ops = { win_read, win_write, win_erase, win_flush,
+					      win_close };
+static const struct target_ops window_ops_no_erase = { win_read, win_write, NULL, win_flush,
+						       win_close };
+
+int target_window(struct target *t, uint64_t base, uint64_t size)
+{
+	if (base > t->size || size > t->size - base || size == 0 ||
+	    (t->erase_size && (base % t->erase_size || size % t->erase_size)))
+		return err_set("%s: window %" PRIu64 "+%" PRIu64 " does not fit the device (%" PRIu64
+			       " bytes, erase size %" PRIu32 ")",
+			       t->name, base, size, t->size, t->erase_size);
+	struct window *w = malloc(sizeof(*w));
+	if (!w)
+		return err_set("out of memory");
+	w->inner = *t;
+	w->base = base;
+	struct target outer = *t;
+	outer.ops = t->ops->erase ? &window_ops : &window_ops_no_erase;
+	outer.priv = w;
+	outer.size = size;
+	outer.fd = -1;
+	snprintf(outer.name, sizeof(outer.name), "%.200s@%" PRIu64, t->name, base);
+	*t = outer;
+	return 0;
+}
+
+int target_open_spec(struct target *t, const char *spec, uint64_t size)
+{
+	char path[256];
+	const char *rest;
+	if (strncmp(spec, "block:", 6) == 0)
+		return target_open_block(t, spec + 6);
+	if (strncmp(spec, "nor-file:", 9) == 0) {
+		rest = strrchr(spec + 9, ':');
+		char *end;
+		unsigned long erase = rest ? strtoul(rest + 1, &end, 0) : 0;
+		if (!rest || rest == spec + 9 || *end || erase == 0 || erase > (1ul << 24) ||
+		    (size_t)(rest - (spec + 9)) >= sizeof(path))
+			return err_set("target '%s': expected nor-file:PATH:ERASE_SIZE", spec);
+		memcpy(path, spec + 9, (size_t)(rest - (spec + 9)));
+		path[rest - (spec + 9)] = '\0';
+		return target_open_nor_file(t, path, (uint32_t)erase, UINT64_MAX);
+	}
+	if (strncmp(spec, "mtd:", 4) == 0) {
+		const char *at = strchr(spec + 4, '@');
+		size_t n = at ? (size_t)(at - (spec + 4)) : strlen(spec + 4);
+		if (n == 0 || n >= sizeof(path))
+			return err_set("target '%s': expected mtd:/dev/mtdN[@BASE]", spec);
+		memcpy(path, spec + 4, n);
+		path[n] = '\0';
+		if (target_open_mtd(t, path) != 0)
+			return -1;
+		if (!at)
+			return 0;
+		char *end;
+		unsigned long long base = strtoull(at + 1, &end, 0);
+		if (*end || end == at + 1) {
+			target_close(t);
+			return err_set("target '%s': base '%s' is not a number", spec, at + 1);
+		}
+		if (target_window(t, base, size) != 0) {
+			target_close(t);
+			return -1;
+		}
+		return 0;
+	}
+	return err_set("target '%s': unknown kind (mtd:, block:, nor-file:)", spec);
+}
