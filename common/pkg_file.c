@@ -11,21 +11,12 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "io.h"
 
 int pkg_file_read(const struct pkg_file *f, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(f->fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set("read at %" PRIu64 ": %s", off,
-				       n < 0 ? strerror(errno) : "unexpected end of file");
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
+	if (io_pread_all(f->fd, buf, len, off) != 0)
+		return err_set("read at %" PRIu64 ": %s", off, io_error());
 	return 0;
 }
 

@@ -1,29 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Chunks from a package file (an embedded package, or a package on a disk in tests). */
-#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
+#include "io.h"
 #include "source.h"
 
 static int file_fetch(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf)
 {
 	struct file_source *fs = src->priv;
 	uint64_t off = fs->data_offset + c->stored_offset;
-	size_t len = c->stored_size;
-	while (len) {
-		ssize_t n = pread(fs->fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set("package read at %" PRIu64 ": %s", off,
-				       n < 0 ? strerror(errno) : "unexpected end");
-		buf += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
+	if (io_pread_all(fs->fd, buf, c->stored_size, off) != 0)
+		return err_set("package read at %" PRIu64 ": %s", off, io_error());
 	return 0;
 }
 

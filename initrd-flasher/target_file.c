@@ -16,6 +16,7 @@
 #endif
 
 #include "error.h"
+#include "io.h"
 
 struct nor_file {
 	uint64_t flip_bit_at;
@@ -34,35 +35,15 @@ static int file_read(struct target *t, uint64_t off, void *buf, size_t len)
 {
 	if (range_ok(t, off, len, "read") != 0)
 		return -1;
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(t->fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set("%s: read at %" PRIu64 ": %s", t->name, off,
-				       n < 0 ? strerror(errno) : "unexpected end");
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
+	if (io_pread_all(t->fd, buf, len, off) != 0)
+		return err_set("%s: read at %" PRIu64 ": %s", t->name, off, io_error());
 	return 0;
 }
 
 static int file_write_raw(struct target *t, uint64_t off, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pwrite(t->fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set("%s: write at %" PRIu64 ": %s", t->name, off,
-				       n < 0 ? strerror(errno) : "short write");
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
+	if (io_pwrite_all(t->fd, buf, len, off) != 0)
+		return err_set("%s: write at %" PRIu64 ": %s", t->name, off, strerror(errno));
 	return 0;
 }
 

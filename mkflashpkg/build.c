@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "error.h"
+#include "io.h"
 #include "le.h"
 #include "pkg.h"
 #include "sign.h"
@@ -150,17 +151,9 @@ static int write_all(int fd, const void *buf, size_t len, const char *what)
 
 static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off, const char *path)
 {
-	while (len) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set("%s: %s at offset %" PRIu64, path,
-				       n < 0 ? strerror(errno) : "file shrank", off);
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
+	if (io_pread_all(fd, buf, len, off) != 0)
+		return err_set("%s: %s at offset %" PRIu64, path,
+			       errno ? strerror(errno) : "file shrank", off);
 	return 0;
 }
 

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Whole reads and writes at an offset, retried over EINTR and short transfers. */
+#ifndef SELFFLASH_IO_H
+#define SELFFLASH_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Reads exactly len bytes at off. Returns 0, or -1 with errno set; errno is 0 when the file
+ * ended first. Records no message: callers know what they were reading.
+ */
+int io_pread_all(int fd, void *buf, size_t len, uint64_t off);
+
+/* Writes exactly len bytes at off; 0, or -1 with errno set (EIO for a zero-byte write). */
+int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
+/* strerror(errno), or "unexpected end of file" after io_pread_all hit the end. */
+const char *io_error(void);
+
+#endif
