@@ -2,10 +2,15 @@
 /* The data path: verify -> identify -> plan -> write -> read back -> report. */
 #include "flash.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
+
+#include <linux/fs.h>
 
 #include <blkid/blkid.h>
 
@@ -203,6 +208,13 @@ static int write_gpt(struct flash_state *s, uint16_t t)
 	if (rc == 0)
 		fprintf(s->c->log, "flasher: %s: GPT with %" PRIu32 " partitions written and checked\n",
 			dev->name, n);
+	/* a disk: make the kernel see the new table (its partition devices follow it) */
+	struct stat st;
+	if (rc == 0 && fstat(dev->fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    ioctl(dev->fd, BLKRRPART) != 0)
+		fprintf(s->c->log, "flasher: %s: warning: the kernel did not re-read the partition "
+				   "table (%s); partition devices may be stale until reboot\n",
+			dev->name, strerror(errno));
 	return rc;
 }
 

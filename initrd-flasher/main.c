@@ -11,8 +11,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "config.h"
 #include "error.h"
 #include "flash.h"
+#include "keys.h"
 #include "inventory.h"
 #include "pid1.h"
 #include "version.h"
@@ -110,6 +112,49 @@ static void print_version(void)
 	       blkid_version ? blkid_version : "?");
 }
 
+#define CONFIG_PATH "/etc/selfflash/flasher.conf"
+#define QEMU_CHIP_SKU "/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/chip_sku/raw"
+
+/*
+ * PID 1 with a configuration in the initrd: run the data path. Returns the way to end: reboot
+ * into what was flashed on success, as configured on failure, power off without a config.
+ */
+static enum pid1_end run_configured(const char *root)
+{
+	static struct flasher_config cfg;
+	size_t len;
+	char *text = read_small_file(CONFIG_PATH, 65536, &len);
+	if (!text) {
+		printf("flasher: no %s: nothing to flash\n", CONFIG_PATH);
+		return PID1_POWER_OFF;
+	}
+	int rc = config_parse(text, len, &cfg);
+	free(text);
+	struct flash_config *f = &cfg.flash;
+	f->log = stdout;
+	static char eeprom[256];
+	for (const char *const *p = inventory_eeprom_paths; rc == 0 && !f->eeprom && *p; p++) {
+		snprintf(eeprom, sizeof(eeprom), "%s%s", root, *p);
+		if (access(eeprom, R_OK) == 0)
+			f->eeprom = eeprom;
+	}
+	if (rc == 0 && !f->chip_sku && !f->chip_sku_file && access(QEMU_CHIP_SKU, R_OK) == 0)
+		f->chip_sku_file = QEMU_CHIP_SKU;
+	if (rc == 0 && !f->package)
+		rc = err_set("%s names no package", CONFIG_PATH);
+	if (rc == 0)
+		rc = flash_run(f);
+	if (rc == 0) {
+		printf("flasher: SUCCESS: rebooting into what was flashed\n");
+		return PID1_REBOOT;
+	}
+	printf("flasher: FAILED: %s\n", err_msg());
+	printf("flasher: the board will not reboot into a half-written slot\n");
+	return cfg.on_failure == ON_FAILURE_HALT       ? PID1_HALT
+	       : cfg.on_failure == ON_FAILURE_POWEROFF ? PID1_POWER_OFF
+						       : PID1_WAIT;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -154,6 +199,6 @@ int main(int argc, char **argv)
 	inventory_print(stdout, root);
 	fflush(stdout);
 	if (is_pid1)
-		pid1_end(PID1_POWER_OFF);
+		pid1_end(run_configured(root));
 	return 0;
 }

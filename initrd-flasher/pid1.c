@@ -53,7 +53,12 @@ _Noreturn void pid1_end(enum pid1_end how)
 {
 	fflush(NULL);
 	sync();
-	reboot(how == PID1_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
+	if (how == PID1_WAIT) {
+		fprintf(stderr, "init: waiting; power-cycle the board or retry from the host\n");
+		for (;;)
+			pause();
+	}
+	reboot(how == PID1_REBOOT ? RB_AUTOBOOT : how == PID1_HALT ? RB_HALT_SYSTEM : RB_POWER_OFF);
 	/* PID 1 must not exit (the kernel would panic); say why we are stuck and wait */
 	fprintf(stderr, "init: reboot(2) failed: %s; halting here\n", strerror(errno));
 	for (;;)

@@ -18,6 +18,8 @@ int pid1_mount_early(void);
 enum pid1_end {
 	PID1_POWER_OFF,
 	PID1_REBOOT,
+	PID1_HALT,
+	PID1_WAIT, /* stay up doing nothing (the host may retry) */
 };
 
 /* Syncs and ends the system as asked; never returns (if the kernel refuses, it waits). */

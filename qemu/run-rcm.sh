@@ -19,12 +19,13 @@ usage: qemu/run-rcm.sh --kernel IMAGE --initrd INITRD --workdir DIR [options]
   --disk FILE        use FILE as the NVMe disk instead
   --link PATH        unix socket for the link (default DIR/link.sock; QEMU listens)
   --eeprom FILE      module EEPROM image, fed through fw_cfg as opt/selfflash/eeprom
+  --chip-sku SKU     chip SKU (FUSE_SKU_INFO, e.g. D0), fed as opt/selfflash/chip_sku
   --append TEXT      extra kernel command line
   --timeout SECONDS  stop QEMU after this long and fail (default 0: no limit)
 TXT
 }
 
-kernel= initrd= workdir= qspi= disk= link= eeprom= append= timeout=0
+kernel= initrd= workdir= qspi= disk= link= eeprom= chip_sku= append= timeout=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--disk) disk=$2; shift 2 ;;
 	--link) link=$2; shift 2 ;;
 	--eeprom) eeprom=$2; shift 2 ;;
+	--chip-sku) chip_sku=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -78,6 +80,10 @@ args=(
 if [ -n "$eeprom" ]; then
 	[ -f "$eeprom" ] || { echo "run-rcm: $eeprom: no such file" >&2; exit 1; }
 	args+=(-fw_cfg "name=opt/selfflash/eeprom,file=$eeprom")
+fi
+
+if [ -n "$chip_sku" ]; then
+	args+=(-fw_cfg "name=opt/selfflash/chip_sku,string=$chip_sku")
 fi
 
 if [ "$timeout" != 0 ]; then

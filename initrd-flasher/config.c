@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* The flasher's configuration file. */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "error.h"
+
+static const char *keep(struct flasher_config *cfg, const char *s, unsigned line)
+{
+	size_t n = strlen(s) + 1;
+	if (n > sizeof(cfg->storage) - cfg->used) {
+		err_set("config line %u: too much text", line);
+		return NULL;
+	}
+	char *p = cfg->storage + cfg->used;
+	memcpy(p, s, n);
+	cfg->used += n;
+	return p;
+}
+
+static int set(struct flasher_config *cfg, const char *key, const char *value, unsigned line)
+{
+	struct flash_config *f = &cfg->flash;
+	const char **str = NULL;
+	if (strcmp(key, "package") == 0)
+		str = &f->package;
+	else if (strcmp(key, "pubkey") == 0)
+		str = &f->pubkey;
+	else if (strcmp(key, "eeprom") == 0)
+		str = &f->eeprom;
+	else if (strcmp(key, "chip-sku") == 0)
+		str = &f->chip_sku;
+	else if (strcmp(key, "chip-sku-file") == 0)
+		str = &f->chip_sku_file;
+	if (str)
+		return (*str = keep(cfg, value, line)) ? 0 : -1;
+	if (strcmp(key, "allow-unsigned") == 0) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return err_set("config line %u: allow-unsigned takes yes or no", line);
+		f->allow_unsigned = strcmp(value, "yes") == 0;
+		return 0;
+	}
+	if (strcmp(key, "on-failure") == 0) {
+		if (strcmp(value, "wait") == 0)
+			cfg->on_failure = ON_FAILURE_WAIT;
+		else if (strcmp(value, "halt") == 0)
+			cfg->on_failure = ON_FAILURE_HALT;
+		else if (strcmp(value, "poweroff") == 0)
+			cfg->on_failure = ON_FAILURE_POWEROFF;
+		else
+			return err_set("config line %u: on-failure takes wait, halt or poweroff", line);
+		return 0;
+	}
+	if (strcmp(key, "target") == 0) {
+		char type[32];
+		const char *sp = strchr(value, ' ');
+		if (!sp || (size_t)(sp - value) >= sizeof(type) || f->ntargets == PKG_MAX_TARGETS)
+			return err_set("config line %u: expected: target TYPE SPEC", line);
+		memcpy(type, value, (size_t)(sp - value));
+		type[sp - value] = '\0';
+		while (*sp == ' ')
+			sp++;
+		const char *t = keep(cfg, type, line), *s = keep(cfg, sp, line);
+		if (!t || !s)
+			return -1;
+		f->targets[f->ntargets++] = (struct flash_target_spec){ t, s };
+		return 0;
+	}
+	return err_set("config line %u: unknown setting '%s'", line, key);
+}
+
+int config_parse(const char *text, size_t len, struct flasher_config *cfg)
+{
+	unsigned line = 0;
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char buf[1024];
+		line++;
+		if (n >= sizeof(buf))
+			return err_set("config line %u: too long", line);
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		p += n + (nl ? 1 : 0);
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = buf;
+		while (isspace((unsigned char)*s))
+			s++;
+		size_t l = strlen(s);
+		while (l && isspace((unsigned char)s[l - 1]))
+			s[--l] = '\0';
+		if (!*s)
+			continue;
+		char *sp = s;
+		while (*sp && !isspace((unsigned char)*sp))
+			sp++;
+		if (!*sp)
+			return err_set("config line %u: '%s' has no value", line, s);
+		*sp++ = '\0';
+		while (isspace((unsigned char)*sp))
+			sp++;
+		if (set(cfg, s, sp, line) != 0)
+			return -1;
+	}
+	return 0;
+}

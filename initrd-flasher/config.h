@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flasher's configuration in the initrd (/etc/selfflash/flasher.conf): one setting per
+ * line, "KEY VALUE", '#' starts a comment.
+ *
+ *   package /package.sfpkg          an embedded package (fully offline flashing)
+ *   pubkey /etc/selfflash/pubkey.pem
+ *   allow-unsigned yes              development mode only
+ *   eeprom PATH                     default: the Jetson I2C path, then QEMU's fw_cfg
+ *   chip-sku D0 | chip-sku-file PATH
+ *   target spi mtd:/dev/mtd0@67108864
+ *   target nvme block:/dev/nvme0n1
+ *   on-failure wait | halt | poweroff
+ */
+#ifndef SELFFLASH_CONFIG_H
+#define SELFFLASH_CONFIG_H
+
+#include "flash.h"
+
+enum on_failure {
+	ON_FAILURE_WAIT,     /* stay up: the host may retry over the link */
+	ON_FAILURE_HALT,
+	ON_FAILURE_POWEROFF,
+};
+
+struct flasher_config {
+	struct flash_config flash;
+	enum on_failure on_failure;
+	char storage[8192]; /* the strings flash points into */
+	size_t used;
+};
+
+/* Parses config text into cfg (which the caller zeroed); 0 or -1 naming the line. */
+int config_parse(const char *text, size_t len, struct flasher_config *cfg);
+
+#endif
