@@ -34,6 +34,8 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 		str = &f->chip_sku;
 	else if (strcmp(key, "chip-sku-file") == 0)
 		str = &f->chip_sku_file;
+	else if (strcmp(key, "efivars") == 0)
+		str = &f->efivars;
 	if (str)
 		return (*str = keep(cfg, value, line)) ? 0 : -1;
 	if (strcmp(key, "allow-unsigned") == 0) {

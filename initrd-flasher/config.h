@@ -10,6 +10,7 @@
  *   chip-sku D0 | chip-sku-file PATH
  *   target spi mtd:/dev/mtd0@67108864
  *   target nvme block:/dev/nvme0n1
+ *   efivars /sys/firmware/efi/efivars   record the boot slot (T234 UEFI boot chain)
  *   on-failure wait | halt | poweroff
  */
 #ifndef SELFFLASH_CONFIG_H

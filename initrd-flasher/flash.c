@@ -14,6 +14,7 @@
 
 #include <blkid/blkid.h>
 
+#include "bootslot.h"
 #include "error.h"
 #include "gpt.h"
 #include "identify.h"
@@ -290,6 +291,11 @@ int flash_run(const struct flash_config *c)
 				rc = write_gpt(&s, t);
 		if (rc == 0)
 			rc = write_images(&s, &total);
+		/* last, and only when every read-back passed: the board boots what was written */
+		if (rc == 0 && c->efivars)
+			rc = bootslot_set_efivars(c->efivars, PKG_SLOT_A, c->log);
+		else if (rc == 0)
+			fprintf(c->log, "flasher: boot slot A (no EFI variable store configured)\n");
 	}
 	for (uint16_t t = 0; t < PKG_MAX_TARGETS; t++)
 		if (s.opened[t])

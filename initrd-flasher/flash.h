@@ -27,6 +27,7 @@ struct flash_config {
 	struct flash_target_spec targets[PKG_MAX_TARGETS];
 	size_t ntargets;
 	int plan_only;
+	const char *efivars; /* efivarfs to record the boot slot in; NULL: no boot-slot store */
 	FILE *log;
 };
 

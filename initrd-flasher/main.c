@@ -38,7 +38,7 @@ static void flash_usage(FILE *out)
 	fprintf(out,
 		"usage: init flash --package PKG (--pubkey KEY.pub | --allow-unsigned)\n"
 		"                  --eeprom FILE [--chip-sku SKU | --chip-sku-file FILE]\n"
-		"                  --target TYPE=SPEC... [--plan]\n"
+		"                  --target TYPE=SPEC... [--plan] [--efivars DIR]\n"
 		"\n"
 		"Flashes a package: verifies its signature, identifies the board by its module\n"
 		"EEPROM and chip SKU, places the partitions on the devices, then writes, reads back\n"
@@ -46,7 +46,8 @@ static void flash_usage(FILE *out)
 		"\n"
 		"  --target TYPE=SPEC  the device for the package's target TYPE (spi, nvme, ...):\n"
 		"                      mtd:/dev/mtdN[@BASE]  block:PATH  nor-file:PATH:ERASE_SIZE\n"
-		"  --plan              print the plan and stop\n");
+		"  --plan              print the plan and stop\n"
+		"  --efivars DIR       select boot chain A there when all is verified (efivarfs)\n");
 }
 
 static int cmd_flash(int argc, char **argv)
@@ -60,6 +61,7 @@ static int cmd_flash(int argc, char **argv)
 		{ "chip-sku-file", required_argument, NULL, 'C' },
 		{ "target", required_argument, NULL, 't' },
 		{ "plan", no_argument, NULL, 'P' },
+		{ "efivars", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,6 +77,7 @@ static int cmd_flash(int argc, char **argv)
 		case 'c': c.chip_sku = optarg; break;
 		case 'C': c.chip_sku_file = optarg; break;
 		case 'P': c.plan_only = 1; break;
+		case 'E': c.efivars = optarg; break;
 		case 't': {
 			char *eq = strchr(optarg, '=');
 			if (!eq || eq == optarg || !eq[1] || c.ntargets == PKG_MAX_TARGETS) {

@@ -278,6 +278,7 @@ static void test_changed_partition_costs_only_its_differing_blocks(void)
 static void test_header_first_partition_never_looks_valid_half_written(void)
 {
 	struct write_stats nor, disk;
+	const uint8_t old = mb1[80000];
 	mb1[80000] ^= 0xff; /* second block of both mb1 partitions; their headers are unchanged */
 	CHECK(build_package() == 0);
 	/* the power fails on the second write: after the header was taken away */
@@ -287,6 +288,11 @@ static void test_header_first_partition_never_looks_valid_half_written(void)
 	memset(erased, 0xff, sizeof(erased));
 	CHECK(load(p_nor, page, sizeof(page), 0) == 0);
 	CHECK(memcmp(page, erased, sizeof(page)) == 0);
+	/* the other slot is untouched: its header and its old bytes are still there */
+	CHECK(load(p_nor, page, sizeof(page), 131072) == 0);
+	CHECK(memcmp(page, mb1, sizeof(page)) == 0);
+	uint8_t b;
+	CHECK(load(p_nor, &b, 1, 131072 + 80000) == 0 && b == old);
 	/* a full run then writes each partition's header block and the changed block, header
 	 * last; A_mb1's second block was erased before the cut, so it needs no erase now */
 	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
