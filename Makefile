@@ -48,7 +48,9 @@ TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c commo
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \
 	initrd-flasher/write_nor.c initrd-flasher/write_block.c initrd-flasher/image_reader.c \
 	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
-UNIT_TESTS := inventory cpio pkg layout pkgfile identify write
+TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
+	initrd-flasher/config.c $(COMMON_SRCS)
+UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
 

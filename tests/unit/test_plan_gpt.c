@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/* Placing partitions on real device sizes, building GPTs (checked by libblkid), config files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <blkid/blkid.h>
+#include <zlib.h>
+
+#include "../../common/error.h"
+#include "../../common/le.h"
+#include "../../initrd-flasher/config.h"
+#include "../../initrd-flasher/gpt.h"
+#include "../../initrd-flasher/plan.h"
+#include "check.h"
+
+static uint8_t mbuf[1 << 14];
+static struct pkg_manifest m;
+static struct pkg_partition parts[8];
+
+static int error_has(const char *s)
+{
+	if (strstr(err_msg(), s))
+		return 1;
+	fprintf(stderr, "  error \"%s\" lacks \"%s\"\n", err_msg(), s);
+	return 0;
+}
+
+/* A 1 GiB disk layout: esp, APP, fill-to-end UDA, secondary GPT at the end. */
+static void disk_manifest(void)
+{
+	static const struct pkg_variant v = { .name = "any" };
+	static const struct pkg_target t = { .kind = PKG_TARGET_DISK, .sector_size = 512,
+					     .size = 1ULL << 30, .type = "nvme" };
+	static const struct pkg_partition p[4] = {
+		{ .name = "esp", .offset = 1 << 20, .size = 64 << 20 },
+		{ .name = "APP", .offset = 65 << 20, .size = 512 << 20 },
+		{ .name = "UDA", .offset = 577 << 20, .size = (1ULL << 30) - (577 << 20) - 16896,
+		  .flags = PKG_PART_FILL_TO_END },
+		{ .name = "secondary_gpt", .kind = PKG_PART_SECONDARY_GPT, .flags = PKG_PART_AT_END,
+		  .offset = (1ULL << 30) - 16896, .size = 16896 },
+	};
+	struct pkg_manifest_src src = { .variants = &v, .targets = &t, .partitions = p,
+					.variant_count = 1, .target_count = 1, .partition_count = 4,
+					.chunk_size = 4096 };
+	uint64_t size = pkg_manifest_encoded_size(&src);
+	if (pkg_manifest_encode(&src, mbuf, size) || pkg_manifest_decode(mbuf, size, 0, &m))
+		abort();
+}
+
+static void reset_parts(void)
+{
+	for (uint32_t i = 0; i < m.partition_count; i++)
+		pkg_manifest_partition(&m, i, &parts[i]);
+}
+
+static void test_plan_grows_and_moves_with_a_larger_disk(void)
+{
+	disk_manifest();
+	reset_parts();
+	CHECK(plan_place(&m, 0, 4ULL << 30, parts) == 0);
+	CHECK(parts[3].offset == (4ULL << 30) - 16896);
+	CHECK(parts[2].offset == 577 << 20 && parts[2].offset + parts[2].size == parts[3].offset);
+	CHECK(parts[1].offset == 65 << 20 && parts[1].size == 512 << 20); /* fixed ones stay */
+}
+
+static void test_plan_refuses_a_disk_too_small(void)
+{
+	disk_manifest();
+	reset_parts();
+	CHECK(plan_place(&m, 0, 577ULL << 20, parts) == -1);
+	CHECK(error_has("UDA: no room left"));
+	reset_parts();
+	CHECK(plan_place(&m, 0, 300ULL << 20, parts) == -1);
+	reset_parts();
+	CHECK(plan_place(&m, 0, (1ULL << 30) + 100, parts) == -1);
+	CHECK(error_has("not a multiple of its sector size"));
+}
+
+static struct gpt_part gp[3];
+
+static void gpt_parts(void)
+{
+	memset(gp, 0, sizeof(gp));
+	strcpy(gp[0].name, "esp");
+	strcpy(gp[1].name, "APP");
+	strcpy(gp[2].name, "APP_b");
+	for (int i = 0; i < 3; i++) {
+		memcpy(gp[i].type_guid, gpt_type_linux_data, 16);
+		char text[32];
+		snprintf(text, sizeof(text), "part-%d", i);
+		gpt_guid_from_text(text, gp[i].unique_guid);
+	}
+	gp[0].offset = 1 << 20, gp[0].size = 8 << 20;
+	gp[1].offset = 9 << 20, gp[1].size = 16 << 20;
+	gp[2].offset = 25 << 20, gp[2].size = 16 << 20;
+}
+
+static void test_gpt_is_read_back_by_libblkid(void)
+{
+	gpt_parts();
+	const uint64_t disk = 64 << 20;
+	struct gpt_disk d = { .sector_size = 512, .size = disk, .parts = gp, .count = 3 };
+	gpt_guid_from_text("disk", d.disk_guid);
+	static uint8_t primary[34 * 512], backup[33 * 512];
+	CHECK(gpt_primary_size(512) == sizeof(primary) && gpt_backup_size(512) == sizeof(backup));
+	CHECK(gpt_build(&d, primary, backup) == 0);
+	/* CRCs as the UEFI spec defines them */
+	uint8_t h[92];
+	memcpy(h, primary + 512, 92);
+	uint32_t want = le32_load(h + 16);
+	memset(h + 16, 0, 4);
+	CHECK((uint32_t)crc32(0, h, 92) == want);
+	CHECK(le32_load(primary + 512 + 88) == (uint32_t)crc32(0, primary + 1024, 16384));
+	CHECK(le64_load(backup + 32 * 512 + 24) == disk / 512 - 1); /* backup's own LBA */
+
+	char path[] = "/tmp/selfflash-gpt-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	CHECK(ftruncate(fd, (off_t)disk) == 0);
+	CHECK(pwrite(fd, primary, sizeof(primary), 0) == (ssize_t)sizeof(primary));
+	CHECK(pwrite(fd, backup, sizeof(backup), (off_t)(disk - sizeof(backup))) == (ssize_t)sizeof(backup));
+	blkid_probe pr = blkid_new_probe_from_filename(path);
+	close(fd);
+	unlink(path);
+	CHECK(pr != NULL);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+	int ok = blkid_do_fullprobe(pr) >= 0;
+	blkid_partlist pl = ok ? blkid_probe_get_partitions(pr) : NULL;
+	int n = pl ? blkid_partlist_numof_partitions(pl) : -1;
+	const char *type = pl ? blkid_parttable_get_type(blkid_partlist_get_table(pl)) : NULL;
+	char names[64] = "";
+	long long starts[3] = { 0 };
+	for (int i = 0; i < n && i < 3; i++) {
+		blkid_partition bp = blkid_partlist_get_partition(pl, i);
+		strcat(names, blkid_partition_get_name(bp));
+		strcat(names, " ");
+		starts[i] = (long long)blkid_partition_get_start(bp);
+	}
+	blkid_free_probe(pr);
+	CHECK(n == 3);
+	CHECK(type && strcmp(type, "gpt") == 0);
+	CHECK_STR_EQ(names, "esp APP APP_b ");
+	CHECK(starts[0] == 2048 && starts[1] == 9 * 2048 && starts[2] == 25 * 2048);
+}
+
+static void test_gpt_refuses_bad_partitions(void)
+{
+	static uint8_t primary[34 * 512], backup[33 * 512];
+	struct gpt_disk d = { .sector_size = 512, .size = 64 << 20, .parts = gp, .count = 3 };
+	gpt_parts();
+	gp[2].offset = 20 << 20;
+	CHECK(gpt_build(&d, primary, backup) == -1);
+	CHECK(error_has("APP_b overlaps APP"));
+	gpt_parts();
+	gp[0].offset = 512; /* inside the primary GPT */
+	CHECK(gpt_build(&d, primary, backup) == -1);
+	CHECK(error_has("outside the usable sectors"));
+	gpt_parts();
+	gp[2].size = (64 << 20) - (25 << 20); /* over the backup GPT */
+	CHECK(gpt_build(&d, primary, backup) == -1);
+	gpt_parts();
+	strcpy(gp[1].name, "a-name-that-is-longer-than-36-characters");
+	CHECK(gpt_build(&d, primary, backup) == -1);
+	CHECK(error_has("longer than 36"));
+	gpt_parts();
+	gp[1].size = 1000;
+	CHECK(gpt_build(&d, primary, backup) == -1);
+	CHECK(error_has("whole sectors"));
+}
+
+static void test_config_file(void)
+{
+	static struct flasher_config cfg;
+	const char *good = "# selfflash\n"
+			   "package /package.sfpkg\n"
+			   "pubkey   /etc/selfflash/pubkey.pem  # trusted\n"
+			   "target spi mtd:/dev/mtd0@67108864\n"
+			   "target nvme block:/dev/nvme0n1\n"
+			   "on-failure poweroff\n"
+			   "efivars /sys/firmware/efi/efivars\n";
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_parse(good, strlen(good), &cfg) == 0);
+	CHECK_STR_EQ(cfg.flash.package, "/package.sfpkg");
+	CHECK_STR_EQ(cfg.flash.pubkey, "/etc/selfflash/pubkey.pem");
+	CHECK(cfg.flash.ntargets == 2);
+	CHECK_STR_EQ(cfg.flash.targets[0].type, "spi");
+	CHECK_STR_EQ(cfg.flash.targets[0].spec, "mtd:/dev/mtd0@67108864");
+	CHECK(cfg.on_failure == ON_FAILURE_POWEROFF);
+	CHECK(!cfg.flash.allow_unsigned);
+	static const struct {
+		const char *text, *error;
+	} bad[] = {
+		{ "colour blue\n", "line 1: unknown setting 'colour'" },
+		{ "\npackage\n", "line 2: 'package' has no value" },
+		{ "on-failure explode\n", "on-failure takes" },
+		{ "allow-unsigned maybe\n", "allow-unsigned takes yes or no" },
+		{ "target spi\n", "expected: target TYPE SPEC" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&cfg, 0, sizeof(cfg));
+		if (config_parse(bad[i].text, strlen(bad[i].text), &cfg) != -1 ||
+		    !strstr(err_msg(), bad[i].error)) {
+			fprintf(stderr, "  '%s': \"%s\"\n", bad[i].text, err_msg());
+			CHECK(0);
+		}
+	}
+}
+
+int main(void)
+{
+	RUN(test_plan_grows_and_moves_with_a_larger_disk);
+	RUN(test_plan_refuses_a_disk_too_small);
+	RUN(test_gpt_is_read_back_by_libblkid);
+	RUN(test_gpt_refuses_bad_partitions);
+	RUN(test_config_file);
+	return CHECK_EXIT();
+}
