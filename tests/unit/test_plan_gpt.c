@@ -162,7 +162,7 @@ static void test_gpt_refuses_bad_partitions(void)
 	gp[2].size = (64 << 20) - (25 << 20); /* over the backup GPT */
 	CHECK(gpt_build(&d, primary, backup) == -1);
 	gpt_parts();
-	strcpy(gp[1].name, "a-name-that-is-longer-than-36-characters");
+	strcpy(gp[1].name, "abcdefghijklmnopqrstuvwxyz0123456789X"); /* 37 */
 	CHECK(gpt_build(&d, primary, backup) == -1);
 	CHECK(error_has("longer than 36"));
 	gpt_parts();
