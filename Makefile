@@ -40,7 +40,7 @@ MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS) initrd-flasher/iden
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
-TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c \
+TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
 	common/pkg.c common/sha256.c
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c common/pkg.c \
@@ -80,7 +80,7 @@ CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/error.c \
 	common/sha256.c
-FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c \
+FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
 	common/pkg.c common/sha256.c
 FUZZERS := manifest layout
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))

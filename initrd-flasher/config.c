@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "lines.h"
 
 static const char *keep(struct flasher_config *cfg, const char *s, unsigned line)
 {
@@ -73,41 +74,20 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 	return err_set("config line %u: unknown setting '%s'", line, key);
 }
 
+static int config_line(char *s, unsigned line, void *ctx)
+{
+	char *sp = s;
+	while (*sp && !isspace((unsigned char)*sp))
+		sp++;
+	if (!*sp)
+		return err_set("config line %u: '%s' has no value", line, s);
+	*sp++ = '\0';
+	while (isspace((unsigned char)*sp))
+		sp++;
+	return set(ctx, s, sp, line);
+}
+
 int config_parse(const char *text, size_t len, struct flasher_config *cfg)
 {
-	unsigned line = 0;
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char buf[1024];
-		line++;
-		if (n >= sizeof(buf))
-			return err_set("config line %u: too long", line);
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		p += n + (nl ? 1 : 0);
-		char *hash = strchr(buf, '#');
-		if (hash)
-			*hash = '\0';
-		char *s = buf;
-		while (isspace((unsigned char)*s))
-			s++;
-		size_t l = strlen(s);
-		while (l && isspace((unsigned char)s[l - 1]))
-			s[--l] = '\0';
-		if (!*s)
-			continue;
-		char *sp = s;
-		while (*sp && !isspace((unsigned char)*sp))
-			sp++;
-		if (!*sp)
-			return err_set("config line %u: '%s' has no value", line, s);
-		*sp++ = '\0';
-		while (isspace((unsigned char)*sp))
-			sp++;
-		if (set(cfg, s, sp, line) != 0)
-			return -1;
-	}
-	return 0;
+	return text_each_line(text, len, "config", 1023, config_line, cfg);
 }

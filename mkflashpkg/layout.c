@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "lines.h"
 #include "pkg.h"
 #include "xml.h"
 
@@ -533,34 +534,17 @@ static int parse_idx_line(struct layout *l, char *line, unsigned lineno)
 	return 0;
 }
 
+static int idx_line(char *s, unsigned lineno, void *ctx)
+{
+	return parse_idx_line(ctx, s, lineno);
+}
+
 int layout_from_flash_idx(const char *text, size_t len, struct layout *l)
 {
 	memset(l, 0, sizeof(*l));
-	if (memchr(text, '\0', len))
-		return err_set("flash.idx contains a NUL byte");
 	if (!(l->parts = calloc(LAYOUT_MAX_PARTS, sizeof(*l->parts))))
 		return err_set("out of memory");
-	unsigned lineno = 0;
-	const char *p = text, *end = text + len;
-	int rc = 0;
-	while (rc == 0 && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		lineno++;
-		char line[2048];
-		if (n >= sizeof(line)) {
-			rc = err_set("flash.idx line %u: longer than %zu bytes", lineno, sizeof(line) - 1);
-			break;
-		}
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
-		char *s = line;
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s && *s != '#')
-			rc = parse_idx_line(l, s, lineno);
-	}
+	int rc = text_each_line(text, len, "flash.idx", 2047, idx_line, l);
 	if (rc == 0 && l->nparts == 0)
 		rc = err_set("flash.idx has no partitions");
 	for (size_t i = 0; rc == 0 && i < l->ndev; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "lines.h"
 
 /* A board field: '-' (any) or 1..7 letters and digits. */
 static int set_field(char *dst, const char *src, unsigned line, const char *what)
@@ -65,45 +66,35 @@ static int parse_line(char *s, unsigned line, const char *dir, struct variant *v
 	return 0;
 }
 
+struct table {
+	const char *dir;
+	struct variant *out;
+	size_t max, count;
+};
+
+static int table_line(char *s, unsigned line, void *ctx)
+{
+	struct table *t = ctx;
+	if (t->count == t->max)
+		return err_set("variants line %u: more than %zu variants", line, t->max);
+	if (parse_line(s, line, t->dir, &t->out[t->count]) != 0)
+		return -1;
+	for (size_t i = 0; i < t->count; i++)
+		if (strcmp(t->out[i].v.name, t->out[t->count].v.name) == 0)
+			return err_set("variants line %u: name '%s' used twice", line, t->out[i].v.name);
+	t->count++;
+	return 0;
+}
+
 int variants_parse(const char *text, size_t len, const char *dir, struct variant *out,
 		   size_t max, size_t *count)
 {
-	*count = 0;
-	if (memchr(text, '\0', len))
-		return err_set("variants table contains a NUL byte");
-	unsigned line = 0;
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char buf[8192];
-		line++;
-		if (n >= sizeof(buf))
-			return err_set("variants line %u: too long", line);
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		p += n + (nl ? 1 : 0);
-		char *hash = strchr(buf, '#');
-		if (hash)
-			*hash = '\0';
-		char *s = buf;
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s)
-			continue;
-		if (*count == max)
-			return err_set("variants line %u: more than %zu variants", line, max);
-		if (parse_line(s, line, dir, &out[*count]) != 0)
-			return -1;
-		for (size_t i = 0; i < *count; i++)
-			if (strcmp(out[i].v.name, out[*count].v.name) == 0)
-				return err_set("variants line %u: name '%s' used twice", line,
-					       out[i].v.name);
-		(*count)++;
-	}
-	if (*count == 0)
-		return err_set("variants table has no variants");
-	return 0;
+	struct table t = { dir, out, max, 0 };
+	int rc = text_each_line(text, len, "variants table", 8191, table_line, &t);
+	*count = t.count;
+	if (rc == 0 && t.count == 0)
+		rc = err_set("variants table has no variants");
+	return rc;
 }
 
 const char *variant_file_for(const struct variant *v, const char *key)
