@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Boots the QEMU "Jetson-like" board the normal way, as after a flash: no -kernel; the QSPI
+# image on pflash unit 0, so the firmware at its offset 0 (AAVMF) runs, finds the ESP on the
+# NVMe disk and starts systemd-boot, which boots the kernel of the default loader entry.
+# The console is this terminal (or stdout); QEMU exits when the board powers off or reboots.
+set -euo pipefail
+
+usage() {
+	cat <<'TXT'
+usage: qemu/run-normal.sh --qspi FILE --disk FILE [options]
+
+  --qspi FILE        the QSPI image (exactly 64 MiB, one QEMU flash bank); UEFI firmware at 0
+  --disk FILE        the NVMe disk image (GPT with the ESP and the rootfs slots)
+  --vars FILE        UEFI variable store on pflash unit 1 (64 MiB), kept across boots;
+                     created from /usr/share/AAVMF/AAVMF_VARS.fd if missing. Without it the
+                     firmware keeps its variables in RAM and forgets them at power-off.
+  --log FILE         also write the console to FILE
+  --timeout SECONDS  stop QEMU after this long and fail (default 0: no limit)
+TXT
+}
+
+qspi= disk= vars= log= timeout=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--qspi) qspi=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
+	--vars) vars=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run-normal: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+for v in qspi disk; do
+	[ -n "${!v}" ] || { echo "run-normal: --$v is required" >&2; usage >&2; exit 2; }
+done
+for f in "$qspi" "$disk"; do
+	[ -f "$f" ] || { echo "run-normal: $f: no such file" >&2; exit 1; }
+done
+
+bank_size=$((64 * 1024 * 1024)) # each of the virt machine's two flash banks
+actual=$(stat -c %s "$qspi")
+[ "$actual" = "$bank_size" ] || {
+	echo "run-normal: $qspi is $actual bytes; QEMU's flash bank needs exactly $bank_size" >&2
+	exit 1
+}
+
+args=(
+	-M virt,acpi=off -cpu cortex-a57 -m 1024 -smp 2 -nographic -no-reboot
+	# no network: AAVMF would otherwise try PXE and HTTP boot on it
+	-nic none
+	-drive "if=pflash,unit=0,format=raw,file=$qspi"
+	-drive "if=none,id=nvme0,format=raw,file=$disk"
+	-device nvme,serial=selfflash0,drive=nvme0
+)
+if [ -n "$vars" ]; then
+	if [ ! -e "$vars" ]; then
+		template=/usr/share/AAVMF/AAVMF_VARS.fd
+		[ -f "$template" ] || { echo "run-normal: $template missing (package qemu-efi-aarch64; run: make deps)" >&2; exit 1; }
+		cp --sparse=always "$template" "$vars"
+	fi
+	actual=$(stat -c %s "$vars")
+	[ "$actual" = "$bank_size" ] || {
+		echo "run-normal: $vars is $actual bytes; QEMU's flash bank needs exactly $bank_size" >&2
+		exit 1
+	}
+	args+=(-drive "if=pflash,unit=1,format=raw,file=$vars")
+fi
+
+run=(qemu-system-aarch64 "${args[@]}")
+if [ "$timeout" != 0 ]; then
+	# unattended: nothing to type, and QEMU must not wait for a terminal
+	run=(timeout --foreground -k 5 "$timeout" "${run[@]}")
+	exec </dev/null
+fi
+if [ -z "$log" ]; then
+	exec "${run[@]}"
+fi
+"${run[@]}" 2>&1 | tee "$log"
+exit "${PIPESTATUS[0]}"
