@@ -33,26 +33,48 @@ INITRD := $(BUILD)/selfflash.cpio.gz
 
 # ---- sources ---------------------------------------------------------------------------
 COMMON_SRCS := $(wildcard common/*.c)
+# SHA-256: the interface and its backends (each backend file is empty on other CPUs)
+SHA256_SRCS := common/sha256.c common/sha256_x86.c common/sha256_arm.c
 FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS) initrd-flasher/identify.c
+LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c
+HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c $(LINK_SRCS) \
+	common/pkg.c
+# Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
+# common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
+HOSTLOAD_USB_SRCS := host-loader/rcm_tegra.c host-loader/usb_libusb.c host-loader/usb_dryrun.c \
+	host-loader/usb_path.c
+HOSTLOAD_USB_LIBS := -lusb-1.0
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
-	common/pkg.c common/sha256.c
+	common/pkg.c $(SHA256_SRCS)
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c common/pkg.c \
-	common/error.c common/sha256.c
+	common/error.c $(SHA256_SRCS)
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \
 	initrd-flasher/write_nor.c initrd-flasher/write_block.c initrd-flasher/image_reader.c \
+	initrd-flasher/pipeline.c \
 	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
 	initrd-flasher/config.c $(COMMON_SRCS)
-UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt
-ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) \
-	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)))
+TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
+TEST_link_SRCS := tests/unit/test_link.c initrd-flasher/link_client.c host-loader/serve.c \
+	host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
+TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
+TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
+	common/error.c common/io.c common/lines.c
+TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb.c host-loader/usb_path.c \
+	common/error.c
+TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
+UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt sha256 frame link rcm_tegra \
+	usb_libusb
+BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) common/error.c
+ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
+	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS))
 
 # ---- object rules, one per variant -----------------------------------------------------
 # $(1) variant dir, $(2) compiler, $(3) flags, $(4) sysroot stamp
@@ -73,20 +95,26 @@ FLASHER_A64 := $(BUILD)/board/init
 FLASHER_HOST := $(BUILD)/bin/flasher
 MKINITRD := $(BUILD)/bin/mkinitrd
 MKFLASHPKG := $(BUILD)/bin/mkflashpkg
+HOSTLOAD := $(BUILD)/bin/hostload
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t))
+# the SHA-256 unit test for the board's CPU (tests/host/sha256_aarch64.sh runs it under qemu-user)
+SHA256_TEST_A64 := $(BUILD)/board/test_sha256
+BENCH_HASH := $(BUILD)/bench/bench_hash
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
 # libFuzzer targets, each linked with the code it feeds
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/error.c \
-	common/sha256.c
+	$(SHA256_SRCS)
 FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
-	common/pkg.c common/sha256.c
-FUZZERS := manifest layout
+	common/pkg.c $(SHA256_SRCS)
+FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
+FUZZERS := manifest layout frame
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
-all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(INITRD) $(KERNEL) $(UNIT_BINS)
+all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(HOSTLOAD) $(INITRD) $(KERNEL) $(UNIT_BINS) \
+	$(SHA256_TEST_A64)
 
 $(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
 	@mkdir -p $(@D)
@@ -97,17 +125,26 @@ $(FLASHER_HOST): $(call objs,host,$(FLASHER_SRCS))
 $(MKFLASHPKG): $(call objs,host,$(MKFLASHPKG_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
+$(HOSTLOAD): $(call objs,host,$(HOSTLOAD_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) -pthread $^ $(LIBS) -o $@
 $(MKINITRD): $(call objs,host,$(MKINITRD_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
+$(SHA256_TEST_A64): $(call objs,a64,$(TEST_sha256_SRCS))
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_LDFLAGS) $^ $(LIBS) -o $@
+$(BENCH_HASH): $(call objs,host,$(BENCH_hash_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
 
 define unit_test
 $(BUILD)/tests/test_$(1): $(call objs,host,$(TEST_$(1)_SRCS))
 	@mkdir -p $$(@D)
-	$(HOST_CC) $(HOST_LDFLAGS) $$^ $(LIBS) -o $$@
+	$(HOST_CC) $(HOST_LDFLAGS) $$^ $(LIBS) $(TEST_$(1)_LIBS) -o $$@
 $(BUILD)/tests/san/test_$(1): $(call objs,san,$(TEST_$(1)_SRCS))
 	@mkdir -p $$(@D)
-	$(HOST_CC) $(SAN_FLAGS) $(HOST_LDFLAGS) $$^ $(LIBS) -o $$@
+	$(HOST_CC) $(SAN_FLAGS) $(HOST_LDFLAGS) $$^ $(LIBS) $(TEST_$(1)_LIBS) -o $$@
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
 
@@ -157,6 +194,17 @@ lint: $(STAMPS)/sysroot-host
 demo: deps all
 	qemu/run-rcm.sh --kernel $(KERNEL) --initrd $(INITRD) --workdir $(BUILD)/demo
 
+# The demo system that gets flashed (rootfs/build.sh; layouts in rootfs/layout/), rebuilt
+# only when an input changed. qemu/run-normal.sh boots what is flashed.
+ROOTFS := $(BUILD)/rootfs
+ROOTFS_INPUTS := rootfs/build.sh rootfs/demo-init.c $(KERNEL) $(wildcard \
+	/usr/share/qemu-efi-aarch64/QEMU_EFI.fd /usr/lib/systemd/boot/efi/systemd-bootaa64.efi)
+.PHONY: rootfs
+rootfs: $(ROOTFS)/.stamp
+$(ROOTFS)/.stamp: $(ROOTFS_INPUTS)
+	A64_CC=$(A64_CC) rootfs/build.sh --kernel $(KERNEL) $(ROOTFS)
+	@touch $@
+
 .PHONY: deps
 deps:
 	@scripts/deps.sh
@@ -171,10 +219,13 @@ help:
 	@echo 'make deps         install what is missing (root; otherwise prints the apt-get line)'
 	@echo 'make              build everything: flasher (aarch64), host tools, initrd, kernel'
 	@echo 'make check        every test: unit (plain and ASan+UBSan), clang build, cppcheck,'
-	@echo '                  the flasher under qemu-aarch64-static, the QEMU smoke boot'
+	@echo '                  the flasher and the SHA-256 test under qemu-aarch64-static,'
+	@echo '                  the QEMU smoke boot, the demo system booting from QSPI + NVMe'
 	@echo 'make unit         unit tests only'
 	@echo 'make lint         cppcheck'
 	@echo 'make demo         boot the QEMU board with the selfflash initrd'
+	@echo 'make rootfs       build the demo system to flash into build/rootfs: slot firmware,'
+	@echo '                  ESP (systemd-boot, kernel, slot A/B entries), ext4 rootfs A and B'
 	@echo 'make clean        remove build/ (the cache outside the checkout stays)'
 	@echo 'make clean-cache  remove the kernel and library cache'
 

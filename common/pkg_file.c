@@ -15,9 +15,49 @@
 
 int pkg_file_read(const struct pkg_file *f, void *buf, size_t len, uint64_t off)
 {
+	if (f->read)
+		return f->read(f->read_ctx, buf, len, off);
 	if (io_pread_all(f->fd, buf, len, off) != 0)
 		return err_set("read at %" PRIu64 ": %s", off, io_error());
 	return 0;
+}
+
+/* Header and manifest of a package of `size` bytes, read and checked. */
+static int load_manifest(struct pkg_file *f, uint64_t size)
+{
+	int rc = 0;
+	if (size < PKG_PREFIX_SIZE)
+		rc = err_set("package is %" PRIu64 " bytes, shorter than its %d-byte header", size,
+			     PKG_PREFIX_SIZE);
+	if (rc == 0)
+		rc = pkg_file_read(f, f->prefix, sizeof(f->prefix), 0);
+	if (rc == 0)
+		rc = pkg_header_decode(f->prefix, size, &f->header);
+	/* the size was checked against PKG_MAX_MANIFEST_SIZE before this allocation */
+	if (rc == 0 && !(f->manifest_buf = malloc((size_t)f->header.manifest_size)))
+		rc = err_set("out of memory for a %" PRIu64 "-byte manifest", f->header.manifest_size);
+	if (rc == 0)
+		rc = pkg_file_read(f, f->manifest_buf, (size_t)f->header.manifest_size,
+				PKG_MANIFEST_OFFSET);
+	if (rc == 0)
+		rc = pkg_manifest_decode(f->manifest_buf, f->header.manifest_size,
+					 f->header.data_size, &f->manifest);
+	return rc;
+}
+
+int pkg_file_open_reader(struct pkg_file *f, const char *name, uint64_t size, pkg_read_fn read,
+			 void *ctx)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->read = read;
+	f->read_ctx = ctx;
+	int rc = load_manifest(f, size);
+	if (rc != 0) {
+		err_prefix("%s", name);
+		pkg_file_close(f);
+	}
+	return rc;
 }
 
 int pkg_file_open(const char *path, struct pkg_file *f)
@@ -31,23 +71,7 @@ int pkg_file_open(const char *path, struct pkg_file *f)
 		pkg_file_close(f);
 		return err_set("%s: not a regular file", path);
 	}
-	int rc = 0;
-	if ((uint64_t)st.st_size < PKG_PREFIX_SIZE)
-		rc = err_set("package is %lld bytes, shorter than its %d-byte header",
-			     (long long)st.st_size, PKG_PREFIX_SIZE);
-	if (rc == 0)
-		rc = pkg_file_read(f, f->prefix, sizeof(f->prefix), 0);
-	if (rc == 0)
-		rc = pkg_header_decode(f->prefix, (uint64_t)st.st_size, &f->header);
-	/* the size was checked against PKG_MAX_MANIFEST_SIZE before this allocation */
-	if (rc == 0 && !(f->manifest_buf = malloc((size_t)f->header.manifest_size)))
-		rc = err_set("out of memory for a %" PRIu64 "-byte manifest", f->header.manifest_size);
-	if (rc == 0)
-		rc = pkg_file_read(f, f->manifest_buf, (size_t)f->header.manifest_size,
-				PKG_MANIFEST_OFFSET);
-	if (rc == 0)
-		rc = pkg_manifest_decode(f->manifest_buf, f->header.manifest_size,
-					 f->header.data_size, &f->manifest);
+	int rc = load_manifest(f, (uint64_t)st.st_size);
 	if (rc != 0) {
 		err_prefix("%s", path);
 		pkg_file_close(f);

@@ -27,6 +27,8 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 	const char **str = NULL;
 	if (strcmp(key, "package") == 0)
 		str = &f->package;
+	else if (strcmp(key, "link") == 0)
+		str = &f->link;
 	else if (strcmp(key, "pubkey") == 0)
 		str = &f->pubkey;
 	else if (strcmp(key, "eeprom") == 0)

@@ -4,6 +4,7 @@
  * line, "KEY VALUE", '#' starts a comment.
  *
  *   package /package.sfpkg          an embedded package (fully offline flashing)
+ *   link virtio:selfflash.link      or: the package from hostload over the link
  *   pubkey /etc/selfflash/pubkey.pem
  *   allow-unsigned yes              development mode only
  *   eeprom PATH                     default: the Jetson I2C path, then QEMU's fw_cfg

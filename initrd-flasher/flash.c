@@ -19,6 +19,8 @@
 #include "gpt.h"
 #include "identify.h"
 #include "keys.h"
+#include "link_client.h"
+#include "pipeline.h"
 #include "pkg_file.h"
 #include "plan.h"
 #include "source.h"
@@ -28,8 +30,19 @@
 /* Buffers sized once at start: the write loop allocates nothing. */
 #define WORK_BUF_SIZE (1u << 20)
 
+struct flash_progress {
+	struct write_progress wp;
+	struct link_client *link;
+	struct link_progress now;
+	double last_sent;
+};
+
 struct flash_state {
 	const struct flash_config *c;
+	struct link_client link;
+	int link_open;
+	FILE *console; /* where the log goes on the board; over a link, to the host too */
+	struct flash_progress progress;
 	struct pkg_file pkg;
 	struct board_id id;
 	int variant;
@@ -66,6 +79,7 @@ static int verify_package(struct flash_state *s)
 	return 0;
 }
 
+/* Reads the module EEPROM and chip SKU: who this board is, before any package is read. */
 static int identify_board(struct flash_state *s)
 {
 	const struct flash_config *c = s->c;
@@ -93,6 +107,13 @@ static int identify_board(struct flash_state *s)
 	char me[200];
 	identify_describe(&s->id, me, sizeof(me));
 	fprintf(c->log, "flasher: %s, serial %s\n", me, s->id.serial[0] ? s->id.serial : "?");
+	return 0;
+}
+
+/* The package variant made for this board. */
+static int pick_variant(struct flash_state *s)
+{
+	const struct flash_config *c = s->c;
 	s->variant = identify_pick_variant(&s->pkg.manifest, &s->id);
 	if (s->variant < 0)
 		return -1;
@@ -219,27 +240,64 @@ static int write_gpt(struct flash_state *s, uint16_t t)
 	return rc;
 }
 
-static int write_images(struct flash_state *s, struct write_stats *total)
+static void progress_send(struct flash_progress *p, int force)
+{
+	if (!p->link)
+		return;
+	double t = now();
+	if (!force && t - p->last_sent < 0.25)
+		return;
+	p->last_sent = t;
+	link_client_progress(p->link, &p->now);
+}
+
+static void progress_phase(struct flash_progress *p, uint8_t phase, const char *partition)
+{
+	p->now.phase = phase;
+	snprintf(p->now.partition, sizeof(p->now.partition), "%s", partition);
+	progress_send(p, 1);
+}
+
+static void progress_advance(struct write_progress *wp, uint64_t bytes)
+{
+	struct flash_progress *p = (struct flash_progress *)wp;
+	p->now.done = p->now.done + bytes < p->now.total ? p->now.done + bytes : p->now.total;
+	progress_send(p, 0);
+}
+
+static int write_images(struct flash_state *s, struct chunk_source *src, struct write_stats *total)
 {
 	const struct pkg_manifest *m = &s->pkg.manifest;
-	struct file_source fs;
-	file_source_init(&fs, s->pkg.fd, PKG_MANIFEST_OFFSET + s->pkg.header.manifest_size);
-	for (uint32_t i = 0; i < m->image_count; i++) {
+	static struct pipeline pipe;
+	if (pipeline_start(&pipe, m, s->variant, src, s->chunk_buf) != 0)
+		return -1;
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(m, i, &im);
 		if (!((im.variant_mask >> s->variant) & 1))
 			continue;
 		struct image_reader r;
 		struct image_job job = { .part = s->parts[im.partition], .reader = &r,
-					 .buf_a = s->buf_a, .buf_b = s->buf_b, .buf_size = WORK_BUF_SIZE };
+					 .buf_a = s->buf_a, .buf_b = s->buf_b, .buf_size = WORK_BUF_SIZE,
+					 .progress = &s->progress.wp };
 		struct pkg_target tg;
 		pkg_manifest_target(m, job.part.target, &tg);
 		struct target *dev = &s->targets[job.part.target];
 		struct write_stats st = { 0 };
 		double start = now();
-		if (image_reader_init(&r, m, &im, &fs.src, s->raw, s->stored, s->chunk_buf) != 0 ||
-		    write_image(tg.kind, dev, &job, &st) != 0 || readback_image(dev, &job, &st) != 0)
-			return -1;
+		rc = image_reader_init(&r, m, &im, src, s->raw, s->stored, s->chunk_buf);
+		if (rc != 0)
+			break;
+		image_reader_use_pipeline(&r, &pipe);
+		progress_phase(&s->progress, LINK_PHASE_WRITE, job.part.name);
+		rc = write_image(tg.kind, dev, &job, &st);
+		if (rc == 0) {
+			progress_phase(&s->progress, LINK_PHASE_READBACK, job.part.name);
+			rc = readback_image(dev, &job, &st);
+		}
+		if (rc != 0)
+			break;
 		fprintf(s->c->log, "flasher: %-24s %10" PRIu64 " bytes: %" PRIu64 " written, %" PRIu64
 				   " read back; blocks compared %" PRIu64 ", skipped %" PRIu64
 				   ", erased %" PRIu64 ", written %" PRIu64 "; %.2f s\n",
@@ -253,59 +311,185 @@ static int write_images(struct flash_state *s, struct write_stats *total)
 		total->bytes_written += st.bytes_written;
 		total->bytes_read_back += st.bytes_read_back;
 	}
+	if (pipe.side_fetches)
+		fprintf(s->c->log, "flasher: %" PRIu64 " chunks fetched again out of order\n",
+			pipe.side_fetches);
+	pipeline_stop(&pipe);
+	return rc;
+}
+
+/* The board's log also goes to the host, line by line, when there is a link. */
+static ssize_t tee_write(void *cookie, const char *buf, size_t len)
+{
+	struct flash_state *s = cookie;
+	fwrite(buf, 1, len, s->console);
+	fflush(s->console);
+	for (size_t at = 0; at < len;) {
+		const char *nl = memchr(buf + at, '\n', len - at);
+		size_t n = nl ? (size_t)(nl - (buf + at)) + 1 : len - at;
+		link_client_log(&s->link, buf + at, n);
+		at += n;
+	}
+	return (ssize_t)len;
+}
+
+static int link_pkg_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return link_client_read(ctx, off, buf, len);
+}
+
+/* Opens the package: a file, or the one hostload serves over the link. */
+static int open_package(struct flash_state *s)
+{
+	const struct flash_config *c = s->c;
+	if (!c->link)
+		return pkg_file_open(c->package, &s->pkg);
+	char board[LINK_NAME_MAX];
+	snprintf(board, sizeof(board), "%s %s", s->id.serial[0] ? s->id.serial : "?",
+		 s->id.part_number);
+	struct link_client_opts o = { .spec = c->link, .board = board, .console = s->console,
+				      .reconnect_ms = c->link_timeout_s * 1000u };
+	if (link_client_open(&s->link, &o) != 0)
+		return -1;
+	s->link_open = 1;
+	s->progress.link = &s->link;
+	return pkg_file_open_reader(&s->pkg, s->link.package, link_client_package_size(&s->link),
+				    link_pkg_read, &s->link);
+}
+
+/* The bytes the writers will report for this variant: written (or compared), then read back. */
+static uint64_t progress_total(const struct flash_state *s)
+{
+	const struct pkg_manifest *m = &s->pkg.manifest;
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < m->image_count; i++) {
+		struct pkg_image im;
+		pkg_manifest_image(m, i, &im);
+		if (!((im.variant_mask >> s->variant) & 1))
+			continue;
+		uint64_t data = 0;
+		for (uint32_t k = 0; k < im.chunk_count; k++) {
+			struct pkg_chunk c;
+			pkg_manifest_chunk(m, im.first_chunk + k, &c);
+			data += c.raw_size;
+		}
+		if (im.flags & PKG_IMAGE_ZERO_HOLES)
+			data = im.size;
+		struct pkg_target tg;
+		pkg_manifest_target(m, s->parts[im.partition].target, &tg);
+		/* NOR compares every block of the image; disks write only the data */
+		n += (tg.kind == PKG_TARGET_MTD ? im.size : data) + data;
+	}
+	return n;
+}
+
+static int flash_steps(struct flash_state *s, struct write_stats *total)
+{
+	const struct flash_config *c = s->c;
+	if (identify_board(s) != 0 || open_package(s) != 0)
+		return -1;
+	progress_phase(&s->progress, LINK_PHASE_VERIFY, "");
+	if (verify_package(s) != 0)
+		return -1;
+	if (s->link_open &&
+	    link_client_pin(&s->link, PKG_PREFIX_SIZE + s->pkg.header.manifest_size) != 0)
+		return -1;
+	progress_phase(&s->progress, LINK_PHASE_IDENTIFY, "");
+	if (pick_variant(s) != 0)
+		return -1;
+	s->chunk_buf = image_largest_chunk(&s->pkg.manifest);
+	s->raw = malloc(s->chunk_buf);
+	s->stored = malloc(s->chunk_buf);
+	s->buf_a = malloc(WORK_BUF_SIZE);
+	s->buf_b = malloc(WORK_BUF_SIZE);
+	if (!s->raw || !s->stored || !s->buf_a || !s->buf_b)
+		return err_set("out of memory for the work buffers");
+	progress_phase(&s->progress, LINK_PHASE_PLAN, "");
+	if (open_targets(s) != 0)
+		return -1;
+	plan_print(c->log, &s->pkg.manifest, s->parts, s->variant);
+	fflush(c->log);
+	if (c->plan_only)
+		return 0;
+	/* the partition tables first: images are written where they will be found */
+	progress_phase(&s->progress, LINK_PHASE_GPT, "");
+	for (uint16_t t = 0; t < s->pkg.manifest.target_count; t++)
+		if (s->targets[t].erase_size == 0 && write_gpt(s, t) != 0)
+			return -1;
+	s->progress.now.total = progress_total(s);
+	struct file_source fs;
+	struct link_source ls;
+	uint64_t data_offset = PKG_MANIFEST_OFFSET + s->pkg.header.manifest_size;
+	struct chunk_source *src;
+	if (s->link_open) {
+		link_source_init(&ls, &s->link, data_offset);
+		src = &ls.src;
+	} else {
+		file_source_init(&fs, s->pkg.fd, data_offset);
+		src = &fs.src;
+	}
+	if (write_images(s, src, total) != 0)
+		return -1;
+	/* last, and only when every read-back passed: the board boots what was written */
+	progress_phase(&s->progress, LINK_PHASE_BOOTSLOT, "");
+	if (c->efivars)
+		return bootslot_set_efivars(c->efivars, PKG_SLOT_A, c->log);
+	fprintf(c->log, "flasher: boot slot A (no EFI variable store configured)\n");
 	return 0;
 }
 
-int flash_run(const struct flash_config *c)
+int flash_run(const struct flash_config *config)
 {
 	static struct flash_state s;
 	memset(&s, 0, sizeof(s));
-	s.c = c;
+	struct flash_config c = *config;
+	s.c = &c;
+	s.console = config->log;
 	s.pkg.fd = -1;
+	s.progress.wp.advance = progress_advance;
+	FILE *tee = NULL;
+	if (c.link) {
+		static const cookie_io_functions_t tee_io = { .write = tee_write };
+		tee = fopencookie(&s, "w", tee_io);
+		if (tee) {
+			setvbuf(tee, NULL, _IOLBF, 0);
+			c.log = tee;
+		}
+	}
 	double start = now();
-	int rc = pkg_file_open(c->package, &s.pkg);
-	if (rc == 0)
-		rc = verify_package(&s);
-	if (rc == 0)
-		rc = identify_board(&s);
-	if (rc == 0) {
-		s.chunk_buf = image_largest_chunk(&s.pkg.manifest);
-		s.raw = malloc(s.chunk_buf);
-		s.stored = malloc(s.chunk_buf);
-		s.buf_a = malloc(WORK_BUF_SIZE);
-		s.buf_b = malloc(WORK_BUF_SIZE);
-		if (!s.raw || !s.stored || !s.buf_a || !s.buf_b)
-			rc = err_set("out of memory for the work buffers");
-	}
-	if (rc == 0)
-		rc = open_targets(&s);
-	if (rc == 0) {
-		plan_print(c->log, &s.pkg.manifest, s.parts, s.variant);
-		fflush(c->log);
-	}
 	struct write_stats total = { 0 };
-	if (rc == 0 && !c->plan_only) {
-		/* the partition tables first: images are written where they will be found */
-		for (uint16_t t = 0; rc == 0 && t < s.pkg.manifest.target_count; t++)
-			if (s.targets[t].erase_size == 0)
-				rc = write_gpt(&s, t);
-		if (rc == 0)
-			rc = write_images(&s, &total);
-		/* last, and only when every read-back passed: the board boots what was written */
-		if (rc == 0 && c->efivars)
-			rc = bootslot_set_efivars(c->efivars, PKG_SLOT_A, c->log);
-		else if (rc == 0)
-			fprintf(c->log, "flasher: boot slot A (no EFI variable store configured)\n");
-	}
+	int rc = flash_steps(&s, &total);
 	for (uint16_t t = 0; t < PKG_MAX_TARGETS; t++)
 		if (s.opened[t])
 			target_close(&s.targets[t]);
-	if (rc == 0 && !c->plan_only)
-		fprintf(c->log, "flasher: done: %" PRIu64 " bytes written, %" PRIu64
-				" read back and verified; NOR blocks compared %" PRIu64 ", erased %" PRIu64
-				", written %" PRIu64 "; %.2f s\n",
-			total.bytes_written, total.bytes_read_back, total.blocks_compared,
-			total.blocks_erased, total.blocks_written, now() - start);
+	char summary[512];
+	if (rc == 0 && !c.plan_only) {
+		snprintf(summary, sizeof(summary),
+			 "done: %" PRIu64 " bytes written, %" PRIu64 " read back and verified; NOR "
+			 "blocks compared %" PRIu64 ", erased %" PRIu64 ", written %" PRIu64 "; %.2f s",
+			 total.bytes_written, total.bytes_read_back, total.blocks_compared,
+			 total.blocks_erased, total.blocks_written, now() - start);
+		fprintf(c.log, "flasher: %s\n", summary);
+	} else if (rc == 0) {
+		snprintf(summary, sizeof(summary), "plan printed, nothing written");
+	} else {
+		snprintf(summary, sizeof(summary), "%s", err_msg());
+	}
+	if (s.link_open) {
+		fflush(c.log);
+		if (s.link.reconnects)
+			fprintf(c.log, "flasher: link: %u reconnects, %" PRIu64 " bytes asked for again\n",
+				s.link.reconnects, s.link.bytes_requested_again);
+		progress_phase(&s.progress, LINK_PHASE_DONE, "");
+		fflush(c.log);
+		link_client_result(&s.link, rc == 0 ? 0 : 1, summary);
+		if (rc != 0)
+			err_set("%s", summary); /* the link may have recorded its own messages since */
+	}
+	if (tee)
+		fclose(tee);
+	if (s.link_open)
+		link_client_close(&s.link);
 	pkg_file_close(&s.pkg);
 	free(s.raw);
 	free(s.stored);

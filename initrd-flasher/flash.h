@@ -18,7 +18,9 @@ struct flash_target_spec {
 };
 
 struct flash_config {
-	const char *package;
+	const char *package;  /* a package file, or NULL with link */
+	const char *link;     /* link spec (link_client.h): the package comes from hostload */
+	unsigned link_timeout_s; /* give up when the host is gone this long (0: 10 minutes) */
 	const char *pubkey;   /* trusted key (PEM); NULL only with allow_unsigned */
 	int allow_unsigned;   /* development mode: accept an unsigned package, loudly */
 	const char *eeprom;   /* module EEPROM image */
@@ -31,7 +33,10 @@ struct flash_config {
 	FILE *log;
 };
 
-/* Runs the data path; 0 on success, -1 with err_msg() naming what failed. */
+/*
+ * Runs the data path; 0 on success, -1 with err_msg() naming what failed. Over a link, the
+ * board's log, progress and the result also go to the host.
+ */
 int flash_run(const struct flash_config *c);
 
 #endif

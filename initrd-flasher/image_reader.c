@@ -7,6 +7,7 @@
 
 #include "chunk.h"
 #include "error.h"
+#include "pipeline.h"
 
 uint32_t image_largest_chunk(const struct pkg_manifest *m)
 {
@@ -29,6 +30,8 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 	r->src = src;
 	r->raw = raw;
 	r->stored = stored;
+	r->pipe = NULL;
+	r->current = NULL;
 	r->cached = UINT32_MAX;
 	for (uint32_t i = im->first_chunk; i < im->first_chunk + im->chunk_count; i++) {
 		struct pkg_chunk c;
@@ -61,13 +64,27 @@ static int load_chunk(struct image_reader *r, uint32_t index, const struct pkg_c
 	if (r->cached == index)
 		return 0;
 	r->cached = UINT32_MAX;
+	if (r->pipe) {
+		r->current = pipeline_get(r->pipe, index);
+		if (!r->current)
+			return -1;
+		r->cached = index;
+		return 0;
+	}
 	if (r->src->fetch(r->src, c, r->stored) != 0)
 		return -1;
 	r->src->bytes_fetched += c->stored_size;
 	if (pkg_chunk_unpack(c, r->stored, r->raw) != 0)
 		return err_prefix("chunk %" PRIu32, index);
+	r->current = r->raw;
 	r->cached = index;
 	return 0;
+}
+
+void image_reader_use_pipeline(struct image_reader *r, struct pipeline *pipe)
+{
+	r->pipe = pipe;
+	r->cached = UINT32_MAX;
 }
 
 int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len)
@@ -83,7 +100,25 @@ int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len)
 			return -1;
 		uint64_t from = c.offset > off ? c.offset : off;
 		uint64_t to = c.offset + c.raw_size < end ? c.offset + c.raw_size : end;
-		memcpy(buf + (from - off), r->raw + (from - c.offset), (size_t)(to - from));
+		memcpy(buf + (from - off), r->current + (from - c.offset), (size_t)(to - from));
 	}
+	return 0;
+}
+
+int image_walk(const struct image_reader *r, image_walk_fn fn, void *ctx)
+{
+	const int zero_holes = (r->im.flags & PKG_IMAGE_ZERO_HOLES) != 0;
+	uint64_t pos = 0;
+	for (uint32_t i = r->im.first_chunk; i < r->im.first_chunk + r->im.chunk_count; i++) {
+		struct pkg_chunk c;
+		pkg_manifest_chunk(r->m, i, &c);
+		if (zero_holes && c.offset > pos && fn(ctx, NULL, pos, c.offset - pos) != 0)
+			return -1;
+		if (fn(ctx, &c, c.offset, c.raw_size) != 0)
+			return -1;
+		pos = c.offset + c.raw_size;
+	}
+	if (zero_holes && r->im.size > pos && fn(ctx, NULL, pos, r->im.size - pos) != 0)
+		return -1;
 	return 0;
 }

@@ -15,16 +15,22 @@
 struct chunk_source {
 	/* Reads chunk c's stored bytes (c->stored_size) into buf; 0 or -1 with err_msg(). */
 	int (*fetch)(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf);
+	/* Optional: c will be fetched soon, in this order (the link requests it ahead); 0 or -1. */
+	int (*expect)(struct chunk_source *src, const struct pkg_chunk *c);
 	void *priv;
 	uint64_t bytes_fetched;
 };
+
+struct pipeline;
 
 struct image_reader {
 	const struct pkg_manifest *m;
 	struct pkg_image im;
 	struct chunk_source *src;
-	uint8_t *raw, *stored; /* each room for the largest chunk */
-	uint32_t cached;       /* chunk index held in raw, or UINT32_MAX */
+	struct pipeline *pipe;  /* when set, chunks come from it instead of src */
+	uint8_t *raw, *stored;  /* each room for the largest chunk */
+	const uint8_t *current; /* the unpacked bytes of chunk `cached` */
+	uint32_t cached;        /* chunk index held, or UINT32_MAX */
 };
 
 /*
@@ -35,8 +41,18 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 		      const struct pkg_image *im, struct chunk_source *src, uint8_t *raw,
 		      uint8_t *stored, size_t buf_size);
 
+/* Takes chunks from a started pipeline (pipeline.h) rather than fetching them itself. */
+void image_reader_use_pipeline(struct image_reader *r, struct pipeline *pipe);
+
 /* Fills buf with image bytes [off, off + len) (holes: zeros); 0 or -1. */
 int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len);
+
+/*
+ * Walks an image in order: fn gets each chunk (c, its offset and raw size) and, when the
+ * image says holes must be zero, each hole (c == NULL). Stops at the first non-zero return.
+ */
+typedef int (*image_walk_fn)(void *ctx, const struct pkg_chunk *c, uint64_t off, uint64_t len);
+int image_walk(const struct image_reader *r, image_walk_fn fn, void *ctx);
 
 /* The largest raw chunk of a manifest (1 if it has none). */
 uint32_t image_largest_chunk(const struct pkg_manifest *m);

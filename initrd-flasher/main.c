@@ -15,6 +15,7 @@
 #include "error.h"
 #include "flash.h"
 #include "keys.h"
+#include "link_client.h"
 #include "inventory.h"
 #include "pid1.h"
 #include "version.h"
@@ -36,7 +37,7 @@ static void usage(FILE *out)
 static void flash_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: init flash --package PKG (--pubkey KEY.pub | --allow-unsigned)\n"
+		"usage: init flash (--package PKG | --link SPEC) (--pubkey KEY.pub | --allow-unsigned)\n"
 		"                  --eeprom FILE [--chip-sku SKU | --chip-sku-file FILE]\n"
 		"                  --target TYPE=SPEC... [--plan] [--efivars DIR]\n"
 		"\n"
@@ -44,6 +45,11 @@ static void flash_usage(FILE *out)
 		"EEPROM and chip SKU, places the partitions on the devices, then writes, reads back\n"
 		"and checks everything. Nothing is written before the signature and the board match.\n"
 		"\n"
+		"  --package PKG       a package file (an embedded package)\n"
+		"  --link SPEC         fetch the package from hostload: unix:PATH, tcp:HOST:PORT,\n"
+		"                      virtio:PORTNAME or dev:/dev/ttyGS0; progress, the log and\n"
+		"                      the result go to the host; a dropped link is resumed\n"
+		"  --link-timeout S    give up when the host is gone for S seconds (default 600)\n"
 		"  --target TYPE=SPEC  the device for the package's target TYPE (spi, nvme, ...):\n"
 		"                      mtd:/dev/mtdN[@BASE]  block:PATH  nor-file:PATH:ERASE_SIZE\n"
 		"  --plan              print the plan and stop\n"
@@ -54,6 +60,8 @@ static int cmd_flash(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "package", required_argument, NULL, 'p' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "link-timeout", required_argument, NULL, 'T' },
 		{ "pubkey", required_argument, NULL, 'k' },
 		{ "allow-unsigned", no_argument, NULL, 'u' },
 		{ "eeprom", required_argument, NULL, 'e' },
@@ -71,6 +79,18 @@ static int cmd_flash(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p': c.package = optarg; break;
+		case 'l': c.link = optarg; break;
+		case 'T': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || v == 0 || v > 86400) {
+				fprintf(stderr, "flasher: --link-timeout '%s': expected 1..86400 seconds\n",
+					optarg);
+				return 2;
+			}
+			c.link_timeout_s = (unsigned)v;
+			break;
+		}
 		case 'k': c.pubkey = optarg; break;
 		case 'u': c.allow_unsigned = 1; break;
 		case 'e': c.eeprom = optarg; break;
@@ -96,8 +116,13 @@ static int cmd_flash(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !c.package || (!c.pubkey && !c.allow_unsigned)) {
+	if (optind != argc || !c.package == !c.link || (!c.pubkey && !c.allow_unsigned)) {
 		flash_usage(stderr);
+		return 2;
+	}
+	if (c.link && !link_spec_known(c.link)) {
+		fprintf(stderr, "flasher: --link '%s': expected unix:PATH, tcp:HOST:PORT, "
+				"virtio:NAME or dev:PATH\n", c.link);
 		return 2;
 	}
 	if (flash_run(&c) != 0) {
@@ -143,8 +168,8 @@ static enum pid1_end run_configured(const char *root)
 	}
 	if (rc == 0 && !f->chip_sku && !f->chip_sku_file && access(QEMU_CHIP_SKU, R_OK) == 0)
 		f->chip_sku_file = QEMU_CHIP_SKU;
-	if (rc == 0 && !f->package)
-		rc = err_set("%s names no package", CONFIG_PATH);
+	if (rc == 0 && !f->package == !f->link)
+		rc = err_set("%s must name either a package or a link", CONFIG_PATH);
 	if (rc == 0)
 		rc = flash_run(f);
 	if (rc == 0) {

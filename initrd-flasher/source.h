@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "image_reader.h"
+#include "link_client.h"
 
 struct file_source {
 	struct chunk_source src;
@@ -15,5 +16,14 @@ struct file_source {
 
 /* Chunks read from an open package file whose data region starts at data_offset. */
 void file_source_init(struct file_source *fs, int fd, uint64_t data_offset);
+
+struct link_source {
+	struct chunk_source src;
+	struct link_client *link;
+	uint64_t data_offset;
+};
+
+/* Chunks requested over the link from hostload; expected chunks are requested ahead. */
+void link_source_init(struct link_source *ls, struct link_client *link, uint64_t data_offset);
 
 #endif

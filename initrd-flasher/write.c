@@ -30,63 +30,55 @@ int write_image(uint8_t target_kind, struct target *t, const struct image_job *j
 	return err_set("partition %s: no writer for target kind %u", job->part.name, target_kind);
 }
 
-static int check_zero(const uint8_t *p, size_t n)
+void write_advance(const struct image_job *job, uint64_t bytes)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return (int)i;
-	return -1;
+	if (job->progress)
+		job->progress->advance(job->progress, bytes);
 }
 
-static int readback_zeros(struct target *t, const struct image_job *job, uint64_t off,
-			  uint64_t len, struct write_stats *st)
+struct readback_walk {
+	struct target *t;
+	const struct image_job *job;
+	struct write_stats *st;
+};
+
+/* Reads back a chunk (its SHA-256 must match) or a hole (it must read as zeros). */
+static int readback_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint64_t len)
 {
-	while (len) {
-		size_t n = len < job->buf_size ? (size_t)len : job->buf_size;
-		if (t->ops->read(t, job->part.offset + off, job->buf_a, n) != 0)
+	struct readback_walk *w = ctx;
+	const struct image_job *job = w->job;
+	struct sha256 h;
+	sha256_init(&h);
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < job->buf_size ? (size_t)(len - done) : job->buf_size;
+		if (w->t->ops->read(w->t, job->part.offset + off + done, job->buf_a, n) != 0)
 			return err_prefix("partition %s", job->part.name);
-		int at = check_zero(job->buf_a, n);
-		if (at >= 0)
-			return err_set("partition %s: read back 0x%02x at offset %" PRIu64
-				       " where the image has a hole (zeros)",
-				       job->part.name, job->buf_a[at], off + (uint64_t)at);
-		st->bytes_read_back += n;
-		off += n;
-		len -= n;
+		if (c) {
+			sha256_update(&h, job->buf_a, n);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				if (job->buf_a[i])
+					return err_set("partition %s: read back 0x%02x at offset %" PRIu64
+						       " where the image has a hole (zeros)",
+						       job->part.name, job->buf_a[i], off + done + i);
+		}
+		done += n;
+		write_advance(job, n);
 	}
+	if (c) {
+		uint8_t digest[SHA256_LEN];
+		sha256_final(&h, digest);
+		if (memcmp(digest, c->sha256, SHA256_LEN) != 0)
+			return err_set("partition %s: read-back of %" PRIu32 " bytes at offset %" PRIu64
+				       " does not match its SHA-256",
+				       job->part.name, c->raw_size, c->offset);
+	}
+	w->st->bytes_read_back += len;
 	return 0;
 }
 
 int readback_image(struct target *t, const struct image_job *job, struct write_stats *st)
 {
-	const struct image_reader *r = job->reader;
-	const int zero_holes = (r->im.flags & PKG_IMAGE_ZERO_HOLES) != 0;
-	uint64_t pos = 0;
-	for (uint32_t i = r->im.first_chunk; i < r->im.first_chunk + r->im.chunk_count; i++) {
-		struct pkg_chunk c;
-		pkg_manifest_chunk(r->m, i, &c);
-		if (zero_holes && c.offset > pos && readback_zeros(t, job, pos, c.offset - pos, st) != 0)
-			return -1;
-		struct sha256 h;
-		sha256_init(&h);
-		for (uint64_t done = 0; done < c.raw_size;) {
-			size_t n = c.raw_size - done < job->buf_size ? (size_t)(c.raw_size - done)
-								       : job->buf_size;
-			if (t->ops->read(t, job->part.offset + c.offset + done, job->buf_a, n) != 0)
-				return err_prefix("partition %s", job->part.name);
-			sha256_update(&h, job->buf_a, n);
-			done += n;
-		}
-		uint8_t digest[SHA256_LEN];
-		sha256_final(&h, digest);
-		if (memcmp(digest, c.sha256, SHA256_LEN) != 0)
-			return err_set("partition %s: read-back of %" PRIu32 " bytes at offset %" PRIu64
-				       " does not match its SHA-256",
-				       job->part.name, c.raw_size, c.offset);
-		st->bytes_read_back += c.raw_size;
-		pos = c.offset + c.raw_size;
-	}
-	if (zero_holes && r->im.size > pos && readback_zeros(t, job, pos, r->im.size - pos, st) != 0)
-		return -1;
-	return 0;
+	struct readback_walk w = { t, job, st };
+	return image_walk(job->reader, readback_range, &w);
 }

@@ -17,12 +17,21 @@ struct write_stats {
 	uint64_t bytes_written, bytes_read_back;
 };
 
+/* Told how many image bytes were written (or found equal) and read back, as it happens. */
+struct write_progress {
+	void (*advance)(struct write_progress *p, uint64_t bytes);
+};
+
 struct image_job {
 	struct pkg_partition part; /* offset and size as placed on the real device */
 	struct image_reader *reader;
 	uint8_t *buf_a, *buf_b; /* caller-owned, each at least target erase size (or 1 MiB) */
 	size_t buf_size;
+	struct write_progress *progress; /* may be NULL */
 };
+
+/* Reports bytes to job->progress, if any. */
+void write_advance(const struct image_job *job, uint64_t bytes);
 
 /* The writers behind write_image(), one per target kind. */
 int write_nor_image(struct target *t, const struct image_job *job, struct write_stats *st);

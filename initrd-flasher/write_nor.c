@@ -19,6 +19,7 @@ struct nor_job {
 	struct write_stats *st;
 	uint64_t part_off, image_size;
 	uint32_t header_len; /* 0: not header-first */
+	uint64_t block_image_bytes; /* image bytes in the block compute_block() last built */
 	uint8_t header[HEADER_PAGE];
 	int header_pending;
 };
@@ -34,6 +35,7 @@ static int compute_block(struct nor_job *n, uint64_t eb, uint8_t *cur, uint8_t *
 	uint64_t lo = base > n->part_off ? base : n->part_off;
 	uint64_t hi = base + t->erase_size < n->part_off + n->image_size ? base + t->erase_size
 									 : n->part_off + n->image_size;
+	n->block_image_bytes = hi - lo;
 	return image_read(n->job->reader, lo - n->part_off, want + (lo - base), (size_t)(hi - lo));
 }
 
@@ -117,8 +119,10 @@ int write_nor_image(struct target *t, const struct image_job *job, struct write_
 		if (compute_block(&n, eb, cur, want) != 0)
 			return -1;
 		st->blocks_compared++;
+		uint64_t image_bytes = n.block_image_bytes;
 		if (memcmp(cur, want, t->erase_size) == 0) {
 			st->blocks_skipped++;
+			write_advance(job, image_bytes);
 			continue;
 		}
 		if (n.header_len && !n.header_pending && eb != first) {
@@ -131,6 +135,7 @@ int write_nor_image(struct target *t, const struct image_job *job, struct write_
 		}
 		if (rewrite_block(&n, eb, cur, want, n.header_len && eb == first) != 0)
 			return -1;
+		write_advance(job, image_bytes);
 	}
 	if (n.header_pending && write_header(&n, cur) != 0)
 		return -1;

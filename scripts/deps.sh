@@ -11,6 +11,9 @@ packages=(
 	qemu-system-arm qemu-user-static
 	linux-source-6.1 bc bison flex libssl-dev libelf-dev
 	dpkg-dev libclang-rt-14-dev openssl
+	libusb-1.0-0-dev
+	# the demo system (rootfs/build.sh) and its normal boot (qemu/run-normal.sh, e2e test)
+	dosfstools mtools e2fsprogs fdisk qemu-efi-aarch64 systemd-boot-efi:arm64
 )
 
 have_arm64=0

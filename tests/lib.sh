@@ -17,6 +17,23 @@ expect_line() {
 	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no line matching /$3/ in $2"; fi
 }
 
+# expect_exit NAME RC REGEX CMD... : CMD must exit with RC and say something matching REGEX
+expect_exit() {
+	local name=$1 want=$2 regex=$3 out rc
+	shift 3
+	set +e
+	out=$("$@" 2>&1)
+	rc=$?
+	set -e
+	if [ "$rc" -ne "$want" ]; then
+		not_ok "$name" "exit status $rc, expected $want: $* said: $(head -c 300 <<<"$out")"
+	elif ! grep -Eq -- "$regex" <<<"$out"; then
+		not_ok "$name" "message '$(head -c 300 <<<"$out")' does not match /$regex/"
+	else
+		ok "$name"
+	fi
+}
+
 # expect_fail NAME REGEX CMD... : CMD must exit non-zero and say something matching REGEX
 expect_fail() {
 	local name=$1 regex=$2 out rc

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* hostload: boot a board into the selfflash initrd and serve it the package; no flashing here. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "frame.h"
+#include "report.h"
+#include "serve.h"
+#include "version.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: hostload COMMAND [OPTIONS]\n"
+		"\n"
+		"Serves a selfflash package to boards running the selfflash flasher. The board asks\n"
+		"for what it needs; this host only answers, shows progress and saves the board's log.\n"
+		"\n"
+		"commands:\n"
+		"  serve [OPTIONS] PKG   serve PKG to boards that are already running the flasher\n"
+		"  version               print the version\n"
+		"\n"
+		"Run 'hostload COMMAND --help' for the options of a command.\n");
+}
+
+static void serve_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: hostload serve [--link SPEC]... [--boards N] [--json] [--log PATH] PKG\n"
+		"\n"
+		"Serves byte ranges of PKG to each board that connects, shows its progress and saves\n"
+		"its log. Exits when N boards reported a result: 0 when all succeeded, 1 when one\n"
+		"failed, 3 when none reported in time or the link could not be set up, 2 for usage.\n"
+		"\n"
+		"  --link SPEC        where boards connect; repeat for several (default unix:selfflash.sock)\n"
+		"                       unix:PATH        listen on a unix socket (QEMU: chardev socket\n"
+		"                                        with reconnect=1 connects here)\n"
+		"                       tcp:[HOST:]PORT  listen on TCP\n"
+		"                       tty:DEVICE       a serial line, e.g. /dev/ttyACM0 (CDC-ACM)\n"
+		"  --boards N         results to wait for (default 1; 0 = serve until interrupted)\n"
+		"  --json             one JSON event per line on stdout instead of a progress bar\n"
+		"  --log PATH         the board's log file, or a directory for one file per board\n"
+		"                     (default: selfflash-BOARD-SESSION.log in the current directory)\n"
+		"  --idle-timeout S   drop a board silent for S seconds; it may reconnect (default 60)\n"
+		"  --timeout S        give up when no result came within S seconds (default: never)\n"
+		"  --max-frame BYTES  largest data frame offered (4096..1048576, default 262144)\n");
+}
+
+static int parse_uint(const char *text, const char *what, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v > max) {
+		fprintf(stderr, "hostload: %s '%s': expected a number up to %" PRIu64 "\n", what,
+			text, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "link", required_argument, NULL, 'l' },
+		{ "boards", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "max-frame", required_argument, NULL, 'm' },
+		{ "test-cut-after", required_argument, NULL, 'C' },
+		{ "test-cuts", required_argument, NULL, 'K' },
+		{ "test-cut-seed", required_argument, NULL, 'S' },
+		{ "test-exit-after", required_argument, NULL, 'X' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct serve_opts o = { .boards = 1, .idle_timeout_s = 60 };
+	const char *log_path = NULL;
+	int json = 0, opt;
+	uint64_t v;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (o.nlinks == SERVE_MAX_LINKS) {
+				fprintf(stderr, "hostload: at most %d links\n", SERVE_MAX_LINKS);
+				return 2;
+			}
+			o.links[o.nlinks++] = optarg;
+			break;
+		case 'b':
+			if (parse_uint(optarg, "--boards", REPORT_MAX_BOARDS, &v) != 0)
+				return 2;
+			o.boards = (unsigned)v;
+			break;
+		case 'j': json = 1; break;
+		case 'L': log_path = optarg; break;
+		case 'i':
+			if (parse_uint(optarg, "--idle-timeout", 86400, &v) != 0)
+				return 2;
+			o.idle_timeout_s = (unsigned)v;
+			break;
+		case 't':
+			if (parse_uint(optarg, "--timeout", 864000, &v) != 0)
+				return 2;
+			o.wait_timeout_s = (unsigned)v;
+			break;
+		case 'm':
+			if (parse_uint(optarg, "--max-frame", 1u << 20, &v) != 0)
+				return 2;
+			o.max_payload = (uint32_t)v;
+			break;
+		case 'C':
+			if (parse_uint(optarg, "--test-cut-after", UINT64_MAX, &v) != 0)
+				return 2;
+			o.cut_after = v;
+			break;
+		case 'K':
+			if (parse_uint(optarg, "--test-cuts", 1000000, &v) != 0)
+				return 2;
+			o.cuts = (unsigned)v;
+			break;
+		case 'S':
+			if (parse_uint(optarg, "--test-cut-seed", UINT32_MAX, &v) != 0)
+				return 2;
+			o.cut_seed = (unsigned)v;
+			break;
+		case 'X':
+			if (parse_uint(optarg, "--test-exit-after", UINT64_MAX, &v) != 0)
+				return 2;
+			o.exit_after = v;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return 0;
+		default:
+			serve_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		serve_usage(stderr);
+		return 2;
+	}
+	o.package = argv[optind];
+	if (o.nlinks == 0)
+		o.links[o.nlinks++] = "unix:selfflash.sock";
+	static struct report rep;
+	report_init(&rep, json ? REPORT_JSON : REPORT_BAR, stdout, log_path);
+	o.report = &rep;
+	int rc = serve_run(&o);
+	report_close(&rep);
+	if (rc >= 2)
+		fprintf(stderr, "hostload: %s\n", err_msg());
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("hostload %s (link protocol %d..%d)\n", SELFFLASH_VERSION, LINK_VERSION_MIN,
+		       LINK_VERSION_MAX);
+		return 0;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "hostload: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* The read-ahead worker: fetch, inflate and hash chunks into a ring while the writer writes. */
+#include "pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+
+enum slot_state { SLOT_EMPTY, SLOT_FILLING, SLOT_READY, SLOT_FAILED, SLOT_TAKEN };
+
+/* Fetches chunk `index` into stored and unpacks it into raw; 0 or -1. */
+static int fetch_chunk(struct pipeline *p, uint32_t index, uint8_t *stored, uint8_t *raw)
+{
+	struct pkg_chunk c;
+	pkg_manifest_chunk(p->m, index, &c);
+	if (p->src->fetch(p->src, &c, stored) != 0)
+		return err_prefix("chunk %" PRIu32, index);
+	if (pkg_chunk_unpack(&c, stored, raw) != 0)
+		return err_prefix("chunk %" PRIu32, index);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct pipeline *p = arg;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop && p->filled < p->count) {
+		uint32_t pos = p->filled;
+		struct pipeline_slot *s = &p->slots[pos % PIPELINE_SLOTS];
+		if (s->state != SLOT_EMPTY) {
+			pthread_cond_wait(&p->changed, &p->lock);
+			continue;
+		}
+		s->state = SLOT_FILLING;
+		s->index = p->order[pos];
+		p->filled++;
+		pthread_mutex_unlock(&p->lock);
+		if (p->src->expect) {
+			/* announce what comes next, so it travels while this chunk is worked on */
+			uint32_t end = pos + PIPELINE_LOOKAHEAD < p->count ? pos + PIPELINE_LOOKAHEAD
+									    : p->count;
+			for (uint32_t q = pos; q < end; q++) {
+				struct pkg_chunk c;
+				pkg_manifest_chunk(p->m, p->order[q], &c);
+				if (p->src->expect(p->src, &c) != 0)
+					break;
+			}
+		}
+		int rc = fetch_chunk(p, s->index, p->stored, s->raw);
+		pthread_mutex_lock(&p->lock);
+		if (rc == 0) {
+			struct pkg_chunk c;
+			pkg_manifest_chunk(p->m, s->index, &c);
+			p->src->bytes_fetched += c.stored_size;
+			s->state = SLOT_READY;
+		} else {
+			snprintf(s->error, sizeof(s->error), "%s", err_msg());
+			snprintf(p->worker_error, sizeof(p->worker_error), "%s", err_msg());
+			s->state = SLOT_FAILED;
+			p->stop = 1; /* what follows would only fail the same way */
+		}
+		pthread_cond_broadcast(&p->changed);
+	}
+	p->worker_done = 1;
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant,
+		   struct chunk_source *src, size_t buf_size)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	p->src = src;
+	p->buf_size = buf_size;
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < m->image_count; i++) {
+		struct pkg_image im;
+		pkg_manifest_image(m, i, &im);
+		if ((im.variant_mask >> variant) & 1)
+			n += im.chunk_count;
+	}
+	p->order = malloc(n ? (size_t)n * sizeof(*p->order) : 1);
+	p->stored = malloc(buf_size);
+	p->side_raw = malloc(buf_size);
+	p->side_stored = malloc(buf_size);
+	int ok = p->order && p->stored && p->side_raw && p->side_stored;
+	for (int k = 0; k < PIPELINE_SLOTS; k++)
+		ok = ok && (p->slots[k].raw = malloc(buf_size)) != NULL;
+	if (!ok) {
+		pipeline_stop(p);
+		return err_set("out of memory for the chunk pipeline (%d x %zu bytes)",
+			       PIPELINE_SLOTS + 3, buf_size);
+	}
+	for (uint32_t i = 0; i < m->image_count; i++) {
+		struct pkg_image im;
+		pkg_manifest_image(m, i, &im);
+		if (!((im.variant_mask >> variant) & 1))
+			continue;
+		for (uint32_t c = 0; c < im.chunk_count; c++)
+			p->order[p->count++] = im.first_chunk + c;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->changed, NULL);
+	if (pthread_create(&p->worker, NULL, worker_main, p) != 0) {
+		pipeline_stop(p);
+		return err_set("cannot start the pipeline thread");
+	}
+	p->running = 1;
+	return 0;
+}
+
+/* Position of chunk `index` among the next few the worker works on, or UINT32_MAX. */
+static uint32_t find_ahead(const struct pipeline *p, uint32_t index)
+{
+	uint32_t from = p->holding ? p->consumer : 0;
+	for (uint32_t pos = from; pos < p->count && pos < from + PIPELINE_SLOTS; pos++)
+		if (p->order[pos] == index)
+			return pos;
+	return UINT32_MAX;
+}
+
+const uint8_t *pipeline_get(struct pipeline *p, uint32_t index)
+{
+	pthread_mutex_lock(&p->lock);
+	uint32_t pos = find_ahead(p, index);
+	if (pos == UINT32_MAX) {
+		/* out of order: fetch it here, leaving the ring as it is */
+		p->side_fetches++;
+		pthread_mutex_unlock(&p->lock);
+		if (fetch_chunk(p, index, p->side_stored, p->side_raw) != 0)
+			return NULL;
+		struct pkg_chunk c;
+		pkg_manifest_chunk(p->m, index, &c);
+		pthread_mutex_lock(&p->lock);
+		p->src->bytes_fetched += c.stored_size;
+		pthread_mutex_unlock(&p->lock);
+		return p->side_raw;
+	}
+	/* the writer moves on: what it passed is free for the worker */
+	uint32_t from = p->holding ? p->consumer : 0;
+	for (uint32_t q = from; q < pos; q++) {
+		struct pipeline_slot *s = &p->slots[q % PIPELINE_SLOTS];
+		while (s->state == SLOT_FILLING)
+			pthread_cond_wait(&p->changed, &p->lock);
+		s->state = SLOT_EMPTY;
+	}
+	p->consumer = pos;
+	p->holding = 1;
+	pthread_cond_broadcast(&p->changed);
+	struct pipeline_slot *s = &p->slots[pos % PIPELINE_SLOTS];
+	while ((pos >= p->filled && !p->worker_done) || s->state == SLOT_FILLING)
+		pthread_cond_wait(&p->changed, &p->lock);
+	const uint8_t *raw = NULL;
+	if (s->state == SLOT_READY || s->state == SLOT_TAKEN) {
+		s->state = SLOT_TAKEN;
+		raw = s->raw;
+	} else if (s->state == SLOT_FAILED) {
+		err_set("%s", s->error);
+	} else {
+		err_set("chunk %" PRIu32 " was not fetched: %s", index,
+			p->worker_error[0] ? p->worker_error : "the pipeline stopped");
+	}
+	pthread_mutex_unlock(&p->lock);
+	return raw;
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+	if (p->running) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->changed);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->worker, NULL);
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->changed);
+		p->running = 0;
+	}
+	for (int k = 0; k < PIPELINE_SLOTS; k++) {
+		free(p->slots[k].raw);
+		p->slots[k].raw = NULL;
+	}
+	free(p->order);
+	free(p->stored);
+	free(p->side_raw);
+	free(p->side_stored);
+	p->order = NULL;
+	p->stored = p->side_raw = p->side_stored = NULL;
+}
