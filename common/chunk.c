@@ -7,6 +7,7 @@
 
 #include <zlib.h>
 
+#include "crc32.h"
 #include "error.h"
 
 static int inflate_exact(const uint8_t *in, uint32_t in_len, uint8_t *out, uint32_t out_len)
@@ -39,7 +40,7 @@ static int inflate_exact(const uint8_t *in, uint32_t in_len, uint8_t *out, uint3
 
 int pkg_chunk_unpack(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *raw)
 {
-	uint32_t crc = (uint32_t)crc32(0, stored, c->stored_size);
+	uint32_t crc = crc32_update(0, stored, c->stored_size);
 	if (crc != c->stored_crc32)
 		return err_set("stored bytes corrupt (CRC32 %08" PRIx32 ", expected %08" PRIx32 ")", crc,
 			       c->stored_crc32);

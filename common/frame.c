@@ -5,8 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include <zlib.h>
-
+#include "crc32.h"
 #include "error.h"
 #include "le.h"
 
@@ -129,7 +128,7 @@ int frame_decoder_next(struct frame_decoder *d, struct frame *f)
 	if (have < total)
 		return 0;
 	uint32_t want = le32_load(h + FRAME_HEADER_SIZE + len);
-	uint32_t got = (uint32_t)crc32(0L, h, (uInt)(FRAME_HEADER_SIZE + len));
+	uint32_t got = crc32_update(0, h, (size_t)FRAME_HEADER_SIZE + len);
 	if (want != got) {
 		/* the length itself may be what was corrupted: resynchronise byte by byte */
 		drop(d, 1);
@@ -158,7 +157,7 @@ size_t frame_encode(uint8_t *out, uint8_t type, uint32_t seq, uint32_t len)
 	le16_store(out + 6, 0);
 	le32_store(out + 8, seq);
 	le32_store(out + 12, len);
-	uint32_t crc = (uint32_t)crc32(0L, out, (uInt)(FRAME_HEADER_SIZE + len));
+	uint32_t crc = crc32_update(0, out, (size_t)FRAME_HEADER_SIZE + len);
 	le32_store(out + FRAME_HEADER_SIZE + len, crc);
 	return (size_t)FRAME_OVERHEAD + len;
 }
