@@ -35,11 +35,14 @@ INITRD := $(BUILD)/selfflash.cpio.gz
 COMMON_SRCS := $(wildcard common/*.c)
 # SHA-256: the interface and its backends (each backend file is empty on other CPUs)
 SHA256_SRCS := common/sha256.c common/sha256_x86.c common/sha256_arm.c
+# CRC-32: the interface and its backends (each backend file is empty on other CPUs)
+CRC32_SRCS := common/crc32.c common/crc32_x86.c common/crc32_arm.c
 FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS) initrd-flasher/identify.c
-LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c
-HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c $(LINK_SRCS) \
+LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c $(CRC32_SRCS)
+HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c \
+	host-loader/boot_qemu.c $(LINK_SRCS) \
 	common/pkg.c
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
@@ -57,7 +60,7 @@ TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c commo
 	common/error.c $(SHA256_SRCS)
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \
 	initrd-flasher/write_nor.c initrd-flasher/write_block.c initrd-flasher/image_reader.c \
-	initrd-flasher/pipeline.c \
+	initrd-flasher/pipeline.c initrd-flasher/readback.c \
 	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
 	initrd-flasher/config.c $(COMMON_SRCS)
@@ -65,16 +68,18 @@ TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c initrd-flasher/link_client.c host-loader/serve.c \
 	host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
+TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
 	common/error.c common/io.c common/lines.c
 TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb.c host-loader/usb_path.c \
 	common/error.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt sha256 frame link rcm_tegra \
-	usb_libusb
-BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) common/error.c
+	usb_libusb crc32
+BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
-	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS))
+	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
+	tests/bench/guest_copy.c)
 
 # ---- object rules, one per variant -----------------------------------------------------
 # $(1) variant dir, $(2) compiler, $(3) flags, $(4) sysroot stamp
@@ -99,13 +104,17 @@ HOSTLOAD := $(BUILD)/bin/hostload
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t))
 # the SHA-256 unit test for the board's CPU (tests/host/sha256_aarch64.sh runs it under qemu-user)
 SHA256_TEST_A64 := $(BUILD)/board/test_sha256
+# the same for CRC-32 (tests/host/crc32_aarch64.sh)
+CRC32_TEST_A64 := $(BUILD)/board/test_crc32
 BENCH_HASH := $(BUILD)/bench/bench_hash
+SOCKCOPY := $(BUILD)/bench/sockcopy
+GUEST_COPY := $(BUILD)/bench/guest_copy
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
 # libFuzzer targets, each linked with the code it feeds
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/error.c \
-	$(SHA256_SRCS)
+	$(SHA256_SRCS) $(CRC32_SRCS)
 FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
 	common/pkg.c $(SHA256_SRCS)
 FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
@@ -114,7 +123,7 @@ FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
 all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(HOSTLOAD) $(INITRD) $(KERNEL) $(UNIT_BINS) \
-	$(SHA256_TEST_A64)
+	$(SHA256_TEST_A64) $(CRC32_TEST_A64)
 
 $(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
 	@mkdir -p $(@D)
@@ -134,6 +143,15 @@ $(MKINITRD): $(call objs,host,$(MKINITRD_SRCS))
 $(SHA256_TEST_A64): $(call objs,a64,$(TEST_sha256_SRCS))
 	@mkdir -p $(@D)
 	$(A64_CC) $(A64_LDFLAGS) $^ $(LIBS) -o $@
+$(CRC32_TEST_A64): $(call objs,a64,$(TEST_crc32_SRCS))
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_LDFLAGS) $^ $(LIBS) -o $@
+$(GUEST_COPY): $(call objs,a64,tests/bench/guest_copy.c)
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_LDFLAGS) $^ -o $@
+$(SOCKCOPY): $(call objs,host,tests/bench/sockcopy.c)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 $(BENCH_HASH): $(call objs,host,$(BENCH_hash_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
@@ -190,20 +208,16 @@ lint: $(STAMPS)/sysroot-host
 	@BUILD=$(BUILD) bash tests/host/lint.sh
 
 # ---- the board -------------------------------------------------------------------------
-.PHONY: demo
-demo: deps all
-	qemu/run-rcm.sh --kernel $(KERNEL) --initrd $(INITRD) --workdir $(BUILD)/demo
+.PHONY: demo bench
+# the whole promise: build, boot the QEMU board in RCM mode, flash it over the link, boot what
+# was flashed (scripts/demo.sh prints the summary)
+demo: deps
+	@$(MAKE) --no-print-directory all rootfs
+	@scripts/demo.sh --build $(BUILD)
 
-# The demo system that gets flashed (rootfs/build.sh; layouts in rootfs/layout/), rebuilt
-# only when an input changed. qemu/run-normal.sh boots what is flashed.
-ROOTFS := $(BUILD)/rootfs
-ROOTFS_INPUTS := rootfs/build.sh rootfs/demo-init.c $(KERNEL) $(wildcard \
-	/usr/share/qemu-efi-aarch64/QEMU_EFI.fd /usr/lib/systemd/boot/efi/systemd-bootaa64.efi)
-.PHONY: rootfs
-rootfs: $(ROOTFS)/.stamp
-$(ROOTFS)/.stamp: $(ROOTFS_INPUTS)
-	A64_CC=$(A64_CC) rootfs/build.sh --kernel $(KERNEL) $(ROOTFS)
-	@touch $@
+# throughput figures, each next to a baseline measured in the same run (tests/bench/run.sh)
+bench: all rootfs $(BENCH_HASH) $(SOCKCOPY) $(GUEST_COPY)
+	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 .PHONY: deps
 deps:
@@ -219,11 +233,14 @@ help:
 	@echo 'make deps         install what is missing (root; otherwise prints the apt-get line)'
 	@echo 'make              build everything: flasher (aarch64), host tools, initrd, kernel'
 	@echo 'make check        every test: unit (plain and ASan+UBSan), clang build, cppcheck,'
-	@echo '                  the flasher and the SHA-256 test under qemu-aarch64-static,'
+	@echo '                  the flasher and the SHA-256 and CRC-32 tests under qemu-aarch64-static,'
 	@echo '                  the QEMU smoke boot, the demo system booting from QSPI + NVMe'
 	@echo 'make unit         unit tests only'
 	@echo 'make lint         cppcheck'
-	@echo 'make demo         boot the QEMU board with the selfflash initrd'
+	@echo 'make demo         build, boot the QEMU board in RCM mode, flash it over the link with'
+	@echo '                  hostload, boot what was flashed, print a summary'
+	@echo 'make bench        throughput: hashing, the native link pipeline and the QEMU flash,'
+	@echo '                  each next to a plain copy measured in the same run'
 	@echo 'make rootfs       build the demo system to flash into build/rootfs: slot firmware,'
 	@echo '                  ESP (systemd-boot, kernel, slot A/B entries), ext4 rootfs A and B'
 	@echo 'make clean        remove build/ (the cache outside the checkout stays)'

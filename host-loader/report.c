@@ -327,6 +327,10 @@ void report_result(struct report *r, struct board_state *b, const struct link_re
 		}
 		if (b->log) {
 			fprintf(b->log, "hostload: result %" PRId32 ": %s\n", res->status, res->message);
+			fprintf(b->log, "hostload: sent %" PRIu64 " bytes of a %" PRIu64 "-byte package "
+					"over %u connection%s in %.1f s\n",
+				b->bytes_sent, package_size, b->connections,
+				b->connections == 1 ? "" : "s", seconds);
 			fflush(b->log);
 		}
 		pthread_cond_broadcast(&r->changed);

@@ -24,6 +24,13 @@
 
 #define DEFAULT_MAX_PAYLOAD (256u << 10)
 
+struct listener {
+	const char *spec;
+	int fd;     /* listening socket, or the tty itself */
+	int is_tty;      /* a tty has one board; it is reopened when it goes away */
+	atomic_int busy; /* tty: a connection thread owns it */
+};
+
 struct server {
 	const struct serve_opts *o;
 	int pkg_fd;
@@ -33,6 +40,7 @@ struct server {
 	atomic_int live; /* connection threads running */
 	atomic_uint connections;
 	atomic_uint_fast64_t data_sent;
+	struct listener links[SERVE_MAX_LINKS];
 };
 
 struct connection {
@@ -321,13 +329,6 @@ static int start_connection(struct server *s, int fd, int is_socket, const char 
 
 /* ---- links -------------------------------------------------------------------------------- */
 
-struct listener {
-	const char *spec;
-	int fd;     /* listening socket, or the tty itself */
-	int is_tty;      /* a tty has one board; it is reopened when it goes away */
-	atomic_int busy; /* tty: a connection thread owns it */
-};
-
 static int listen_unix(const char *path)
 {
 	struct sockaddr_un sa;
@@ -399,27 +400,21 @@ static int open_listener(struct listener *l)
 	return l->fd < 0 ? -1 : 0;
 }
 
-/* Accepts boards on every link until the wanted results arrived. */
+/* Accepts boards on every link until stopped; reopens a tty that went away. */
 static void *accept_main(void *arg)
 {
 	struct server *s = arg;
 	const struct serve_opts *o = s->o;
-	struct listener ls[SERVE_MAX_LINKS];
+	struct listener *ls = s->links;
 	struct pollfd pfd[SERVE_MAX_LINKS];
 	double tty_retry = 0;
-	for (int i = 0; i < o->nlinks; i++) {
-		ls[i].spec = o->links[i];
-		ls[i].fd = -1;
-		atomic_init(&ls[i].busy, 0);
-		if (open_listener(&ls[i]) != 0)
-			report_note(o->report, NULL, "%s", err_msg());
-		else if (ls[i].is_tty)
+	for (int i = 0; i < o->nlinks; i++)
+		if (ls[i].is_tty)
 			start_connection(s, ls[i].fd, 0, ls[i].spec, &ls[i].busy);
-	}
 	while (!atomic_load(&s->stop)) {
 		/* a tty (CDC-ACM) disappears with its USB device: open it again when it is back */
 		for (int i = 0; i < o->nlinks && now() >= tty_retry; i++) {
-			if (strncmp(ls[i].spec, "tty:", 4) != 0 || atomic_load(&ls[i].busy))
+			if (!ls[i].is_tty || atomic_load(&ls[i].busy))
 				continue;
 			ls[i].fd = link_open_device(ls[i].spec + 4);
 			if (ls[i].fd >= 0)
@@ -458,61 +453,91 @@ static void *accept_main(void *arg)
 	return NULL;
 }
 
-int serve_run(const struct serve_opts *o)
+/* one server per process: detached connection threads may outlive a call by a moment */
+static struct server the_server;
+static struct serve_opts the_opts;
+static pthread_t the_acceptor;
+
+int serve_start(const struct serve_opts *o)
 {
-	/* static: detached connection threads may outlive this call by a moment */
-	static struct server s;
-	static struct serve_opts opts;
-	s = (struct server){ .o = o, .pkg_fd = -1 };
-	opts = *o;
-	if (!opts.max_payload)
-		opts.max_payload = DEFAULT_MAX_PAYLOAD;
-	if (opts.max_payload < FRAME_MIN_PAYLOAD || opts.max_payload > FRAME_MAX_PAYLOAD) {
-		err_set("frame payload %" PRIu32 " outside %u..%u", opts.max_payload,
-			FRAME_MIN_PAYLOAD, FRAME_MAX_PAYLOAD);
-		return 2;
-	}
-	s.o = &opts;
-	s.pkg_fd = open(o->package, O_RDONLY | O_CLOEXEC);
+	struct server *s = &the_server;
+	*s = (struct server){ .o = &the_opts, .pkg_fd = -1 };
+	the_opts = *o;
+	if (!the_opts.max_payload)
+		the_opts.max_payload = DEFAULT_MAX_PAYLOAD;
+	if (the_opts.max_payload < FRAME_MIN_PAYLOAD || the_opts.max_payload > FRAME_MAX_PAYLOAD)
+		return err_set("frame payload %" PRIu32 " outside %u..%u", the_opts.max_payload,
+			       FRAME_MIN_PAYLOAD, FRAME_MAX_PAYLOAD);
+	s->pkg_fd = open(o->package, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	if (s.pkg_fd < 0 || fstat(s.pkg_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		err_set("%s: %s", o->package, s.pkg_fd < 0 ? strerror(errno) : "not a regular file");
-		if (s.pkg_fd >= 0)
-			close(s.pkg_fd);
-		return 3;
+	if (s->pkg_fd < 0 || fstat(s->pkg_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err_set("%s: %s", o->package, s->pkg_fd < 0 ? strerror(errno) : "not a regular file");
+		if (s->pkg_fd >= 0)
+			close(s->pkg_fd);
+		return -1;
 	}
-	s.pkg_size = (uint64_t)st.st_size;
+	s->pkg_size = (uint64_t)st.st_size;
 	/* not the host's business to understand it, but a wrong file deserves a clear word */
 	uint8_t head[PKG_PREFIX_SIZE];
 	struct pkg_header h;
-	if (pread(s.pkg_fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
-	    pkg_header_decode(head, s.pkg_size, &h) != 0) {
+	if (pread(s->pkg_fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    pkg_header_decode(head, s->pkg_size, &h) != 0) {
 		err_prefix("%s is not a selfflash package", o->package);
-		close(s.pkg_fd);
-		return 3;
+		close(s->pkg_fd);
+		return -1;
 	}
 	const char *base = strrchr(o->package, '/');
-	snprintf(s.pkg_name, sizeof(s.pkg_name), "%s", base ? base + 1 : o->package);
-	pthread_t acceptor;
-	if (pthread_create(&acceptor, NULL, accept_main, &s) != 0) {
-		close(s.pkg_fd);
-		err_set("cannot start the accept thread");
-		return 3;
+	snprintf(s->pkg_name, sizeof(s->pkg_name), "%s", base ? base + 1 : o->package);
+	/* the links are open before this returns, so a board started next finds them */
+	for (int i = 0; i < o->nlinks; i++) {
+		struct listener *l = &s->links[i];
+		l->spec = o->links[i];
+		l->fd = -1;
+		atomic_init(&l->busy, 0);
+		if (open_listener(l) != 0) {
+			for (int k = 0; k < i; k++)
+				if (s->links[k].fd >= 0)
+					close(s->links[k].fd);
+			close(s->pkg_fd);
+			return -1;
+		}
 	}
-	int rc = report_wait(o->report, o->boards ? o->boards : UINT32_MAX, o->wait_timeout_s);
-	atomic_store(&s.stop, 1);
-	pthread_join(acceptor, NULL);
+	if (pthread_create(&the_acceptor, NULL, accept_main, s) != 0) {
+		close(s->pkg_fd);
+		return err_set("cannot start the accept thread");
+	}
+	return 0;
+}
+
+int serve_wait(unsigned timeout_s)
+{
+	const struct serve_opts *o = &the_opts;
+	if (report_wait(o->report, o->boards ? o->boards : UINT32_MAX, timeout_s) != 0)
+		return err_set("no result from %u board%s within %u s", o->boards,
+			       o->boards == 1 ? "" : "s", timeout_s);
+	return 0;
+}
+
+int serve_stop(void)
+{
+	struct server *s = &the_server;
+	atomic_store(&s->stop, 1);
+	pthread_join(the_acceptor, NULL);
 	/* connection threads see the stop within their 500 ms poll */
-	for (int i = 0; i < 40 && atomic_load(&s.live) > 0; i++) {
+	for (int i = 0; i < 40 && atomic_load(&s->live) > 0; i++) {
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	if (atomic_load(&s.live) == 0)
-		close(s.pkg_fd);
-	if (rc != 0) {
-		err_set("no result from %u board%s within %u s", o->boards, o->boards == 1 ? "" : "s",
-			o->wait_timeout_s);
+	if (atomic_load(&s->live) == 0)
+		close(s->pkg_fd);
+	return the_opts.report->failures ? 1 : 0;
+}
+
+int serve_run(const struct serve_opts *o)
+{
+	if (serve_start(o) != 0)
 		return 3;
-	}
-	return o->report->failures ? 1 : 0;
+	int rc = serve_wait(o->wait_timeout_s);
+	int status = serve_stop();
+	return rc != 0 ? 3 : status;
 }

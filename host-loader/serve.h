@@ -39,4 +39,12 @@ struct serve_opts {
  * 1 a board reported failure, 3 no result (timeout) or a link error (err_msg() says). */
 int serve_run(const struct serve_opts *o);
 
+/* The same in steps, for `hostload rcm`, which starts the board between them: opens the
+ * package and every link (0, or -1 naming what failed), ... */
+int serve_start(const struct serve_opts *o);
+/* ... waits up to timeout_s (0: forever) for the wanted results (0, or -1 on timeout), ... */
+int serve_wait(unsigned timeout_s);
+/* ... and stops serving; returns 1 when a board reported failure, else 0. */
+int serve_stop(void);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -21,6 +22,7 @@
 #include "keys.h"
 #include "link_client.h"
 #include "pipeline.h"
+#include "readback.h"
 #include "pkg_file.h"
 #include "plan.h"
 #include "source.h"
@@ -32,6 +34,7 @@
 
 struct flash_progress {
 	struct write_progress wp;
+	pthread_mutex_t lock; /* the writer and the read-back thread both advance it */
 	struct link_client *link;
 	struct link_progress now;
 	double last_sent;
@@ -42,6 +45,8 @@ struct flash_state {
 	struct link_client link;
 	int link_open;
 	FILE *console; /* where the log goes on the board; over a link, to the host too */
+	char line[1024]; /* a log line being assembled for the host (stdio flushes mid-line) */
+	size_t line_len;
 	struct flash_progress progress;
 	struct pkg_file pkg;
 	struct board_id id;
@@ -49,7 +54,7 @@ struct flash_state {
 	struct target targets[PKG_MAX_TARGETS];
 	int opened[PKG_MAX_TARGETS];
 	struct pkg_partition parts[PKG_MAX_PARTITIONS];
-	uint8_t *raw, *stored, *buf_a, *buf_b;
+	uint8_t *raw, *stored, *buf_a, *buf_b, *buf_c;
 	size_t chunk_buf;
 };
 
@@ -253,16 +258,20 @@ static void progress_send(struct flash_progress *p, int force)
 
 static void progress_phase(struct flash_progress *p, uint8_t phase, const char *partition)
 {
+	pthread_mutex_lock(&p->lock);
 	p->now.phase = phase;
 	snprintf(p->now.partition, sizeof(p->now.partition), "%s", partition);
 	progress_send(p, 1);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void progress_advance(struct write_progress *wp, uint64_t bytes)
 {
 	struct flash_progress *p = (struct flash_progress *)wp;
+	pthread_mutex_lock(&p->lock);
 	p->now.done = p->now.done + bytes < p->now.total ? p->now.done + bytes : p->now.total;
 	progress_send(p, 0);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static int write_images(struct flash_state *s, struct chunk_source *src, struct write_stats *total)
@@ -290,11 +299,24 @@ static int write_images(struct flash_state *s, struct chunk_source *src, struct 
 		if (rc != 0)
 			break;
 		image_reader_use_pipeline(&r, &pipe);
+		/* disks are read back beside the writer; NOR checks each block as it goes, then
+		 * the whole image after */
+		static struct readback_queue rb;
+		if (tg.kind == PKG_TARGET_DISK) {
+			rc = readback_start(&rb, dev, &job, s->buf_c, WORK_BUF_SIZE);
+			if (rc != 0)
+				break;
+			job.readback = &rb;
+		}
 		progress_phase(&s->progress, LINK_PHASE_WRITE, job.part.name);
 		rc = write_image(tg.kind, dev, &job, &st);
 		if (rc == 0) {
-			progress_phase(&s->progress, LINK_PHASE_READBACK, job.part.name);
+			if (!job.readback)
+				progress_phase(&s->progress, LINK_PHASE_READBACK, job.part.name);
 			rc = readback_image(dev, &job, &st);
+		} else if (job.readback) {
+			struct write_stats ignored = { 0 };
+			readback_finish(job.readback, &ignored); /* the write's error is the one to tell */
 		}
 		if (rc != 0)
 			break;
@@ -324,11 +346,13 @@ static ssize_t tee_write(void *cookie, const char *buf, size_t len)
 	struct flash_state *s = cookie;
 	fwrite(buf, 1, len, s->console);
 	fflush(s->console);
-	for (size_t at = 0; at < len;) {
-		const char *nl = memchr(buf + at, '\n', len - at);
-		size_t n = nl ? (size_t)(nl - (buf + at)) + 1 : len - at;
-		link_client_log(&s->link, buf + at, n);
-		at += n;
+	/* one LOG frame per whole line: a line longer than the buffer goes in pieces */
+	for (size_t i = 0; i < len; i++) {
+		s->line[s->line_len++] = buf[i];
+		if (buf[i] == '\n' || s->line_len == sizeof(s->line)) {
+			link_client_log(&s->link, s->line, s->line_len);
+			s->line_len = 0;
+		}
 	}
 	return (ssize_t)len;
 }
@@ -402,7 +426,8 @@ static int flash_steps(struct flash_state *s, struct write_stats *total)
 	s->stored = malloc(s->chunk_buf);
 	s->buf_a = malloc(WORK_BUF_SIZE);
 	s->buf_b = malloc(WORK_BUF_SIZE);
-	if (!s->raw || !s->stored || !s->buf_a || !s->buf_b)
+	s->buf_c = malloc(WORK_BUF_SIZE);
+	if (!s->raw || !s->stored || !s->buf_a || !s->buf_b || !s->buf_c)
 		return err_set("out of memory for the work buffers");
 	progress_phase(&s->progress, LINK_PHASE_PLAN, "");
 	if (open_targets(s) != 0)
@@ -447,6 +472,7 @@ int flash_run(const struct flash_config *config)
 	s.console = config->log;
 	s.pkg.fd = -1;
 	s.progress.wp.advance = progress_advance;
+	pthread_mutex_init(&s.progress.lock, NULL);
 	FILE *tee = NULL;
 	if (c.link) {
 		static const cookie_io_functions_t tee_io = { .write = tee_write };
@@ -495,5 +521,7 @@ int flash_run(const struct flash_config *config)
 	free(s.stored);
 	free(s.buf_a);
 	free(s.buf_b);
+	free(s.buf_c);
+	pthread_mutex_destroy(&s.progress.lock);
 	return rc;
 }

@@ -631,12 +631,21 @@ void link_client_progress(struct link_client *lc, const struct link_progress *p)
 static void *keepalive_main(void *arg)
 {
 	struct link_client *lc = arg;
+	pthread_mutex_lock(&lc->stop_lock);
 	while (!atomic_load(&lc->stop)) {
-		sleep_ms(250);
-		if (!atomic_load(&lc->down) &&
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&lc->stop_cond, &lc->stop_lock, &until);
+		if (!atomic_load(&lc->stop) && !atomic_load(&lc->down) &&
 		    now_ms() - atomic_load(&lc->last_send_ms) >= KEEPALIVE_MS)
 			send_small(lc, FRAME_KEEPALIVE, 0, NULL, 0);
 	}
+	pthread_mutex_unlock(&lc->stop_lock);
 	return NULL;
 }
 
@@ -659,6 +668,8 @@ int link_client_open(struct link_client *lc, const struct link_client_opts *o)
 	snprintf(lc->board, sizeof(lc->board), "%s", o->board ? o->board : "board");
 	pthread_mutex_init(&lc->rx_lock, NULL);
 	pthread_mutex_init(&lc->tx_lock, NULL);
+	pthread_mutex_init(&lc->stop_lock, NULL);
+	pthread_cond_init(&lc->stop_cond, NULL);
 	size_t rx_size = FRAME_OVERHEAD + (size_t)lc->o.max_payload;
 	lc->rx = malloc(rx_size);
 	if (!lc->rx)
@@ -798,7 +809,10 @@ int link_client_result(struct link_client *lc, int32_t status, const char *messa
 
 void link_client_close(struct link_client *lc)
 {
+	pthread_mutex_lock(&lc->stop_lock);
 	atomic_store(&lc->stop, 1);
+	pthread_cond_broadcast(&lc->stop_cond); /* the keepalive thread ends now, not in 250 ms */
+	pthread_mutex_unlock(&lc->stop_lock);
 	if (lc->keepalive_running)
 		pthread_join(lc->keepalive, NULL);
 	lc->keepalive_running = 0;
@@ -809,4 +823,6 @@ void link_client_close(struct link_client *lc)
 	lc->rx = NULL;
 	pthread_mutex_destroy(&lc->rx_lock);
 	pthread_mutex_destroy(&lc->tx_lock);
+	pthread_mutex_destroy(&lc->stop_lock);
+	pthread_cond_destroy(&lc->stop_cond);
 }

@@ -50,7 +50,8 @@ struct link_client {
 	char package[LINK_NAME_MAX];
 	struct frame_decoder dec;
 	uint8_t *rx, *tx; /* decoder buffer; one small outgoing frame */
-	pthread_mutex_t rx_lock, tx_lock;
+	pthread_mutex_t rx_lock, tx_lock, stop_lock;
+	pthread_cond_t stop_cond; /* wakes the keepalive thread to end */
 	pthread_t keepalive;
 	int keepalive_running;
 	atomic_int down, stop;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Which writer serves which kind of target, and the read-back check shared by all. */
 #include "write.h"
+#include "readback.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -42,16 +43,15 @@ struct readback_walk {
 	struct write_stats *st;
 };
 
-/* Reads back a chunk (its SHA-256 must match) or a hole (it must read as zeros). */
-static int readback_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint64_t len)
+int readback_check_range(struct target *t, const struct image_job *job,
+			 const struct pkg_chunk *c, uint64_t off, uint64_t len,
+			 struct write_stats *st)
 {
-	struct readback_walk *w = ctx;
-	const struct image_job *job = w->job;
 	struct sha256 h;
 	sha256_init(&h);
 	for (uint64_t done = 0; done < len;) {
 		size_t n = len - done < job->buf_size ? (size_t)(len - done) : job->buf_size;
-		if (w->t->ops->read(w->t, job->part.offset + off + done, job->buf_a, n) != 0)
+		if (t->ops->read(t, job->part.offset + off + done, job->buf_a, n) != 0)
 			return err_prefix("partition %s", job->part.name);
 		if (c) {
 			sha256_update(&h, job->buf_a, n);
@@ -73,12 +73,21 @@ static int readback_range(void *ctx, const struct pkg_chunk *c, uint64_t off, ui
 				       " does not match its SHA-256",
 				       job->part.name, c->raw_size, c->offset);
 	}
-	w->st->bytes_read_back += len;
+	st->bytes_read_back += len;
 	return 0;
+}
+
+/* Reads back a chunk (its SHA-256 must match) or a hole (it must read as zeros). */
+static int readback_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint64_t len)
+{
+	struct readback_walk *w = ctx;
+	return readback_check_range(w->t, w->job, c, off, len, w->st);
 }
 
 int readback_image(struct target *t, const struct image_job *job, struct write_stats *st)
 {
+	if (job->readback)
+		return readback_finish(job->readback, st);
 	struct readback_walk w = { t, job, st };
 	return image_walk(job->reader, readback_range, &w);
 }

@@ -28,7 +28,10 @@ struct image_job {
 	uint8_t *buf_a, *buf_b; /* caller-owned, each at least target erase size (or 1 MiB) */
 	size_t buf_size;
 	struct write_progress *progress; /* may be NULL */
+	struct readback_queue *readback; /* disks: checked beside the writer (readback.h) */
 };
+
+struct readback_queue;
 
 /* Reports bytes to job->progress, if any. */
 void write_advance(const struct image_job *job, uint64_t bytes);
@@ -43,8 +46,16 @@ int write_image(uint8_t target_kind, struct target *t, const struct image_job *j
 
 /*
  * Reads back everything the image defines from t and checks it: each chunk's SHA-256, and
- * zeros in holes where the image says they must be zero. 0 or -1 naming the partition.
+ * zeros in holes where the image says they must be zero. With job->readback, the writer has
+ * already queued every range and this waits for that check to end. 0 or -1 naming the
+ * partition.
  */
 int readback_image(struct target *t, const struct image_job *job, struct write_stats *st);
+
+/* Reads back one range (chunk c, or a hole when c is NULL, at image offset off) and checks
+ * it, using job->buf_a; counts into st. 0 or -1. */
+int readback_check_range(struct target *t, const struct image_job *job,
+			 const struct pkg_chunk *c, uint64_t off, uint64_t len,
+			 struct write_stats *st);
 
 #endif

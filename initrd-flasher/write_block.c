@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "readback.h"
 #include "write.h"
 
 struct block_walk {
@@ -17,6 +18,7 @@ static int write_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint6
 {
 	struct block_walk *w = ctx;
 	const struct image_job *job = w->job;
+	const uint64_t start = off, total = len;
 	while (len) {
 		size_t n = len < job->buf_size ? (size_t)len : job->buf_size;
 		if (!c)
@@ -30,6 +32,8 @@ static int write_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint6
 		off += n;
 		len -= n;
 	}
+	if (job->readback && readback_push(job->readback, c, start, total) != 0)
+		return -1;
 	return 0;
 }
 

@@ -73,8 +73,9 @@ struct entry {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mkinitrd -o OUTPUT [--init FILE] [--file DEST=SRC[:MODE]]... [--dir DEST]...\n"
-		"                [--no-gzip]\n"
+		"usage: mkinitrd -o OUTPUT [--init FILE] [--pubkey FILE] [--config FILE]\n"
+		"                [--package FILE] [--module FILE.ko]...\n"
+		"                [--file DEST=SRC[:MODE]]... [--dir DEST]... [--no-gzip]\n"
 		"\n"
 		"Packs an initrd (newc cpio, gzip) for the kernel. Every initrd gets the directories\n"
 		"dev, proc, sys and the node dev/console (c 5 1), so /init has a console from its\n"
@@ -82,11 +83,41 @@ static void usage(FILE *out)
 		"SOURCE_DATE_EPOCH (default 0), owners are root: the same inputs give the same bytes.\n"
 		"\n"
 		"  -o, --output FILE        where to write the initrd (written to FILE.tmp, then renamed)\n"
-		"      --init FILE          the program to run as /init (mode 0755)\n"
+		"      --init FILE          the program to run as /init (mode 0755): the flasher,\n"
+		"                           or any other payload for a boot-only initrd\n"
+		"      --pubkey FILE        the trusted package key, as /etc/selfflash/pubkey.pem\n"
+		"      --config FILE        the flasher's settings, as /etc/selfflash/flasher.conf\n"
+		"      --package FILE       an embedded package, as /package.sfpkg (offline flashing)\n"
+		"      --module FILE.ko     a kernel module, as /lib/modules/NAME.ko (repeatable)\n"
 		"      --file DEST=SRC[:MODE]  add file SRC as DEST (octal MODE, default 0644)\n"
 		"      --dir DEST           add an empty directory (mode 0755)\n"
 		"      --no-gzip            write the cpio archive uncompressed\n"
 		"      --version, --help\n");
+}
+
+/* Adds directory `dest` unless an earlier entry already did. */
+static int add_dir_once(struct entry *entries, int *count, const char *dest)
+{
+	for (int i = 0; i < *count; i++)
+		if (!entries[i].src && strcmp(entries[i].dest, dest) == 0)
+			return 0;
+	if (*count == MAX_ENTRIES)
+		return -1;
+	entries[(*count)++] = (struct entry){ dest, NULL, 0755 };
+	return 0;
+}
+
+/* A file at a conventional place, with the directories above it. */
+static int add_known(struct entry *entries, int *count, const char *dirs[], const char *dest,
+		     const char *src)
+{
+	for (int i = 0; dirs[i]; i++)
+		if (add_dir_once(entries, count, dirs[i]) != 0)
+			return -1;
+	if (*count == MAX_ENTRIES)
+		return -1;
+	entries[(*count)++] = (struct entry){ dest, src, 0644 };
+	return 0;
 }
 
 static int parse_mode(const char *text, unsigned *perm)
@@ -181,17 +212,25 @@ int main(int argc, char **argv)
 		{ "init", required_argument, NULL, 'i' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "pubkey", required_argument, NULL, 'k' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "package", required_argument, NULL, 'p' },
+		{ "module", required_argument, NULL, 'm' },
 		{ "no-gzip", no_argument, NULL, 'n' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct entry entries[MAX_ENTRIES];
+	static char module_dest[MAX_ENTRIES][300];
+	static const char *etc_dirs[] = { "etc", "etc/selfflash", NULL };
+	static const char *module_dirs[] = { "lib", "lib/modules", NULL };
+	static const char *no_dirs[] = { NULL };
 	const char *output = NULL;
 	int count = 0, use_gzip = 1, opt;
 
 	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-		if ((opt == 'i' || opt == 'f' || opt == 'd') && count == MAX_ENTRIES) {
+		if (strchr("ifdkcpm", opt) && count >= MAX_ENTRIES - 4) {
 			fprintf(stderr, "mkinitrd: more than %d entries\n", MAX_ENTRIES);
 			return 2;
 		}
@@ -210,6 +249,29 @@ int main(int argc, char **argv)
 		case 'd':
 			entries[count++] = (struct entry){ optarg, NULL, 0755 };
 			break;
+		case 'k':
+			add_known(entries, &count, etc_dirs, "etc/selfflash/pubkey.pem", optarg);
+			break;
+		case 'c':
+			add_known(entries, &count, etc_dirs, "etc/selfflash/flasher.conf", optarg);
+			break;
+		case 'p':
+			add_known(entries, &count, no_dirs, "package.sfpkg", optarg);
+			break;
+		case 'm': {
+			const char *base = strrchr(optarg, '/');
+			base = base ? base + 1 : optarg;
+			size_t n = strlen(base);
+			if (n < 4 || strcmp(base + n - 3, ".ko") != 0) {
+				fprintf(stderr, "mkinitrd: --module %s: expected a kernel module (NAME.ko)\n",
+					optarg);
+				return 2;
+			}
+			char *dest = module_dest[count];
+			snprintf(dest, sizeof(module_dest[0]), "lib/modules/%s", base);
+			add_known(entries, &count, module_dirs, dest, optarg);
+			break;
+		}
 		case 'n':
 			use_gzip = 0;
 			break;

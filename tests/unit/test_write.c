@@ -14,6 +14,8 @@
 #include "../../common/error.h"
 #include "../../initrd-flasher/source.h"
 #include "../../initrd-flasher/target.h"
+#include "../../initrd-flasher/pipeline.h"
+#include "../../initrd-flasher/readback.h"
 #include "../../initrd-flasher/write.h"
 #include "../../mkflashpkg/build.h"
 #include "../../mkflashpkg/inspect.h"
@@ -125,12 +127,52 @@ static void cut_close(struct target *t)
 }
 static const struct target_ops cut_ops = { cut_read, cut_write, cut_erase, cut_flush, cut_close };
 
+/* A disk that stores one byte wrong: what the concurrent read-back must catch. */
+static struct {
+	struct target inner;
+	uint64_t at;
+} dflip;
+
+static int dflip_read(struct target *t, uint64_t off, void *buf, size_t len)
+{
+	(void)t;
+	return dflip.inner.ops->read(&dflip.inner, off, buf, len);
+}
+
+static int dflip_write(struct target *t, uint64_t off, const void *buf, size_t len)
+{
+	(void)t;
+	if (dflip.at < off || dflip.at >= off + len)
+		return dflip.inner.ops->write(&dflip.inner, off, buf, len);
+	static uint8_t copy[1 << 20];
+	if (len > sizeof(copy))
+		return -1;
+	memcpy(copy, buf, len);
+	copy[dflip.at - off] ^= 0x10;
+	return dflip.inner.ops->write(&dflip.inner, off, copy, len);
+}
+
+static int dflip_flush(struct target *t)
+{
+	(void)t;
+	return dflip.inner.ops->flush(&dflip.inner);
+}
+
+static void dflip_close(struct target *t)
+{
+	(void)t;
+	dflip.inner.ops->close(&dflip.inner);
+}
+static const struct target_ops dflip_ops = { dflip_read, dflip_write, NULL, dflip_flush,
+					     dflip_close };
+
 /*
- * Writes and reads back every image of the package; nor_flip / nor_cut inject faults.
- * Returns 0 or -1; stats for the NOR and the disk separately.
+ * Writes and reads back every image of the package; nor_flip / nor_cut / disk_flip inject
+ * faults. `threaded` runs it the way the flasher does: chunks through the pipeline, the disk
+ * read back beside the writer. Returns 0 or -1; stats for the NOR and the disk separately.
  */
-static int flash(uint64_t nor_flip, int nor_cut_after, struct write_stats *nor,
-		 struct write_stats *disk)
+static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, int threaded,
+		      struct write_stats *nor, struct write_stats *disk)
 {
 	memset(nor, 0, sizeof(*nor));
 	memset(disk, 0, sizeof(*disk));
@@ -152,8 +194,20 @@ static int flash(uint64_t nor_flip, int nor_cut_after, struct write_stats *nor,
 		pkg_file_close(&f);
 		return -1;
 	}
+	if (disk_flip != UINT64_MAX) {
+		dflip.inner = targets[1];
+		dflip.at = disk_flip;
+		targets[1].ops = &dflip_ops;
+	}
 	struct file_source fs;
 	file_source_init(&fs, f.fd, PKG_MANIFEST_OFFSET + f.header.manifest_size);
+	static struct pipeline pipe;
+	if (threaded && pipeline_start(&pipe, &f.manifest, 0, &fs.src, 1 << 20) != 0) {
+		target_close(&targets[0]);
+		target_close(&targets[1]);
+		pkg_file_close(&f);
+		return -1;
+	}
 	int rc = 0;
 	for (uint32_t i = 0; rc == 0 && i < f.manifest.image_count; i++) {
 		struct pkg_image im;
@@ -167,15 +221,39 @@ static int flash(uint64_t nor_flip, int nor_cut_after, struct write_stats *nor,
 		struct write_stats *st = tg.kind == PKG_TARGET_MTD ? nor : disk;
 		static uint8_t raw[1 << 20], stored[1 << 20];
 		rc = image_reader_init(&r, &f.manifest, &im, &fs.src, raw, stored, sizeof(raw));
+		if (rc != 0)
+			break;
+		static struct readback_queue rb;
+		if (threaded) {
+			image_reader_use_pipeline(&r, &pipe);
+			if (tg.kind == PKG_TARGET_DISK) {
+				static uint8_t rb_buf[1 << 20];
+				rc = readback_start(&rb, &targets[job.part.target], &job, rb_buf,
+						    sizeof(rb_buf));
+				job.readback = rc == 0 ? &rb : NULL;
+			}
+		}
 		if (rc == 0)
 			rc = write_image(tg.kind, &targets[job.part.target], &job, st);
-		if (rc == 0)
+		if (rc == 0) {
 			rc = readback_image(&targets[job.part.target], &job, st);
+		} else if (job.readback) {
+			struct write_stats ignored = { 0 };
+			readback_finish(job.readback, &ignored);
+		}
 	}
+	if (threaded)
+		pipeline_stop(&pipe);
 	target_close(&targets[0]);
 	target_close(&targets[1]);
 	pkg_file_close(&f);
 	return rc;
+}
+
+static int flash(uint64_t nor_flip, int nor_cut_after, struct write_stats *nor,
+		 struct write_stats *disk)
+{
+	return flash_with(nor_flip, nor_cut_after, UINT64_MAX, 0, nor, disk);
 }
 
 static int window_has_data(size_t w)
@@ -332,6 +410,30 @@ static void test_corrupt_chunk_is_never_written(void)
 		CHECK(tail[i] == 0x5a);
 }
 
+static void test_threaded_flash_writes_exactly_the_package(void)
+{
+	struct write_stats nor, disk;
+	CHECK(fresh_targets() == 0);
+	CHECK(build_package() == 0);
+	CHECK(flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk) == 0);
+	CHECK(targets_as_expected());
+	CHECK(disk.bytes_read_back == app_data_bytes());
+}
+
+static void test_concurrent_read_back_catches_a_bad_disk(void)
+{
+	struct write_stats nor, disk;
+	CHECK(fresh_targets() == 0);
+	CHECK(build_package() == 0);
+	CHECK(flash_with(UINT64_MAX, -1, 950000, 1, &nor, &disk) == -1);
+	CHECK(strstr(err_msg(), "partition APP: read-back of") != NULL);
+	CHECK(strstr(err_msg(), "does not match its SHA-256") != NULL);
+	/* and the same bad disk without threads: the same verdict */
+	CHECK(fresh_targets() == 0);
+	CHECK(flash_with(UINT64_MAX, -1, 950000, 0, &nor, &disk) == -1);
+	CHECK(strstr(err_msg(), "partition APP: read-back of") != NULL);
+}
+
 int main(void)
 {
 	setup();
@@ -341,6 +443,8 @@ int main(void)
 	RUN(test_header_first_partition_never_looks_valid_half_written);
 	RUN(test_bit_flipping_target_is_caught_by_read_back);
 	RUN(test_corrupt_chunk_is_never_written);
+	RUN(test_threaded_flash_writes_exactly_the_package);
+	RUN(test_concurrent_read_back_catches_a_bad_disk);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
