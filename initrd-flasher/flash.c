@@ -46,6 +46,10 @@ struct flash_state {
 	int link_open;
 	FILE *console; /* where the log goes on the board; over a link, to the host too */
 	char line[1024]; /* a log line being assembled for the host (stdio flushes mid-line) */
+	const char *phase_name;
+	double phase_start;
+	char phases[512];
+	size_t phase_len;
 	size_t line_len;
 	struct flash_progress progress;
 	struct pkg_file pkg;
@@ -407,12 +411,30 @@ static uint64_t progress_total(const struct flash_state *s)
 	return n;
 }
 
+/* Seconds spent per step, printed at the end: where a slow flash spends its time. */
+static void phase_mark(struct flash_state *s, const char *name)
+{
+	double t = now();
+	if (s->phase_name && s->phase_len < sizeof(s->phases))
+		s->phase_len += (size_t)snprintf(s->phases + s->phase_len,
+						 sizeof(s->phases) - s->phase_len, "%s%s %.2f s",
+						 s->phase_len ? ", " : "", s->phase_name,
+						 t - s->phase_start);
+	s->phase_name = name;
+	s->phase_start = t;
+}
+
 static int flash_steps(struct flash_state *s, struct write_stats *total)
 {
 	const struct flash_config *c = s->c;
-	if (identify_board(s) != 0 || open_package(s) != 0)
+	phase_mark(s, "identify");
+	if (identify_board(s) != 0)
+		return -1;
+	phase_mark(s, "link and manifest");
+	if (open_package(s) != 0)
 		return -1;
 	progress_phase(&s->progress, LINK_PHASE_VERIFY, "");
+	phase_mark(s, "verify");
 	if (verify_package(s) != 0)
 		return -1;
 	if (s->link_open &&
@@ -430,6 +452,7 @@ static int flash_steps(struct flash_state *s, struct write_stats *total)
 	if (!s->raw || !s->stored || !s->buf_a || !s->buf_b || !s->buf_c)
 		return err_set("out of memory for the work buffers");
 	progress_phase(&s->progress, LINK_PHASE_PLAN, "");
+	phase_mark(s, "plan");
 	if (open_targets(s) != 0)
 		return -1;
 	plan_print(c->log, &s->pkg.manifest, s->parts, s->variant);
@@ -438,6 +461,7 @@ static int flash_steps(struct flash_state *s, struct write_stats *total)
 		return 0;
 	/* the partition tables first: images are written where they will be found */
 	progress_phase(&s->progress, LINK_PHASE_GPT, "");
+	phase_mark(s, "gpt");
 	for (uint16_t t = 0; t < s->pkg.manifest.target_count; t++)
 		if (s->targets[t].erase_size == 0 && write_gpt(s, t) != 0)
 			return -1;
@@ -453,10 +477,12 @@ static int flash_steps(struct flash_state *s, struct write_stats *total)
 		file_source_init(&fs, s->pkg.fd, data_offset);
 		src = &fs.src;
 	}
+	phase_mark(s, "write and read-back");
 	if (write_images(s, src, total) != 0)
 		return -1;
 	/* last, and only when every read-back passed: the board boots what was written */
 	progress_phase(&s->progress, LINK_PHASE_BOOTSLOT, "");
+	phase_mark(s, "boot slot");
 	if (c->efivars)
 		return bootslot_set_efivars(c->efivars, PKG_SLOT_A, c->log);
 	fprintf(c->log, "flasher: boot slot A (no EFI variable store configured)\n");
@@ -485,6 +511,9 @@ int flash_run(const struct flash_config *config)
 	double start = now();
 	struct write_stats total = { 0 };
 	int rc = flash_steps(&s, &total);
+	phase_mark(&s, NULL);
+	if (rc == 0 && !c.plan_only)
+		fprintf(c.log, "flasher: time per step: %s\n", s.phases);
 	for (uint16_t t = 0; t < PKG_MAX_TARGETS; t++)
 		if (s.opened[t])
 			target_close(&s.targets[t]);

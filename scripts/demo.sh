@@ -98,6 +98,8 @@ echo "selfflash demo summary"
 echo "  build inputs (package, initrd)   $(secs "$t0" "$t1") s"
 echo "  RCM boot + flash over the link   $(secs "$t1" "$t2") s"
 echo "  normal boot from flashed system  $(secs "$t2" "$t3") s"
+steps=$(sed -n 's/^flasher: time per step: //p' board.log | tail -n1)
+echo "  flasher steps (on the board)     ${steps:-?}"
 echo "  bytes sent                       ${sent:-?}"
 echo "  QSPI blocks                      ${nor:-?}"
 echo "  flasher initrd                   $(stat -c %s flasher.cpio.gz) bytes"
