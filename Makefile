@@ -43,12 +43,15 @@ MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS) initrd-flasher/iden
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c $(CRC32_SRCS)
 HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
-	common/pkg.c
+	common/pkg.c host-loader/link_usb.c host-loader/usb_path.c
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
 HOSTLOAD_USB_SRCS := host-loader/rcm_tegra.c host-loader/usb_libusb.c host-loader/usb_dryrun.c \
 	host-loader/usb_path.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
+# hostload itself: the QEMU and the Tegra backends, `list`
+HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) common/io.c \
+	common/lines.c)
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
@@ -65,8 +68,17 @@ TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-f
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
 	initrd-flasher/config.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
-TEST_link_SRCS := tests/unit/test_link.c initrd-flasher/link_client.c host-loader/serve.c \
-	host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
+TEST_link_SRCS := tests/unit/test_link.c initrd-flasher/link_client.c initrd-flasher/usb_gadget.c \
+	host-loader/serve.c \
+	host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
+	host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c
+TEST_link_LIBS := $(HOSTLOAD_USB_LIBS)
+TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c \
+	host-loader/serve.c host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
+TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
+TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/usb_gadget.c \
+	initrd-flasher/modules.c initrd-flasher/config.c initrd-flasher/identify.c \
+	initrd-flasher/link_client.c common/lines.c common/pkg.c $(LINK_SRCS) $(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
@@ -75,11 +87,11 @@ TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb.c ho
 	common/error.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt sha256 frame link rcm_tegra \
-	usb_libusb crc32
+	usb_libusb crc32 link_usb usb_gadget
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
-	tests/bench/guest_copy.c)
+	tests/bench/guest_copy.c tests/e2e/usb_launcher.c)
 
 # ---- object rules, one per variant -----------------------------------------------------
 # $(1) variant dir, $(2) compiler, $(3) flags, $(4) sysroot stamp
@@ -101,6 +113,8 @@ FLASHER_HOST := $(BUILD)/bin/flasher
 MKINITRD := $(BUILD)/bin/mkinitrd
 MKFLASHPKG := $(BUILD)/bin/mkflashpkg
 HOSTLOAD := $(BUILD)/bin/hostload
+# hostload for the board's CPU, static with libusb: the QEMU guest serves its own USB gadget
+HOSTLOAD_A64 := $(BUILD)/board/hostload
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t))
 # the SHA-256 unit test for the board's CPU (tests/host/sha256_aarch64.sh runs it under qemu-user)
 SHA256_TEST_A64 := $(BUILD)/board/test_sha256
@@ -109,6 +123,7 @@ CRC32_TEST_A64 := $(BUILD)/board/test_crc32
 BENCH_HASH := $(BUILD)/bench/bench_hash
 SOCKCOPY := $(BUILD)/bench/sockcopy
 GUEST_COPY := $(BUILD)/bench/guest_copy
+USB_LAUNCHER := $(BUILD)/tests/usb_launcher
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
 # libFuzzer targets, each linked with the code it feeds
@@ -123,7 +138,7 @@ FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
 all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(HOSTLOAD) $(INITRD) $(KERNEL) $(UNIT_BINS) \
-	$(SHA256_TEST_A64) $(CRC32_TEST_A64)
+	$(SHA256_TEST_A64) $(CRC32_TEST_A64) $(HOSTLOAD_A64) $(USB_LAUNCHER)
 
 $(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
 	@mkdir -p $(@D)
@@ -136,7 +151,10 @@ $(MKFLASHPKG): $(call objs,host,$(MKFLASHPKG_SRCS))
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
 $(HOSTLOAD): $(call objs,host,$(HOSTLOAD_SRCS))
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_LDFLAGS) -pthread $^ $(LIBS) -o $@
+	$(HOST_CC) $(HOST_LDFLAGS) -pthread $^ $(LIBS) $(HOSTLOAD_USB_LIBS) -o $@
+$(HOSTLOAD_A64): $(call objs,a64,$(HOSTLOAD_SRCS))
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_LDFLAGS) -pthread $^ $(LIBS) $(HOSTLOAD_USB_LIBS) -o $@
 $(MKINITRD): $(call objs,host,$(MKINITRD_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
@@ -146,6 +164,9 @@ $(SHA256_TEST_A64): $(call objs,a64,$(TEST_sha256_SRCS))
 $(CRC32_TEST_A64): $(call objs,a64,$(TEST_crc32_SRCS))
 	@mkdir -p $(@D)
 	$(A64_CC) $(A64_LDFLAGS) $^ $(LIBS) -o $@
+$(USB_LAUNCHER): $(call objs,a64,tests/e2e/usb_launcher.c common/pkg.c common/error.c)
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_LDFLAGS) $^ -o $@
 $(GUEST_COPY): $(call objs,a64,tests/bench/guest_copy.c)
 	@mkdir -p $(@D)
 	$(A64_CC) $(A64_LDFLAGS) $^ -o $@

@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "report.h"
 #include "boot_qemu.h"
+#include "cmd_usb.h"
 #include "serve.h"
 #include "version.h"
 
@@ -25,6 +26,9 @@ static void usage(FILE *out)
 		"for what it needs; this host only answers, shows progress and saves the board's log.\n"
 		"\n"
 		"commands:\n"
+		"  list                  the Jetson boards in USB recovery mode\n"
+		"  rcm --usb --bundle DIR [OPTIONS] PKG\n"
+		"                        boot a Jetson through Tegra RCM, then serve it PKG over USB\n"
 		"  rcm --qemu [OPTIONS] PKG\n"
 		"                        boot the QEMU board into the selfflash initrd, then serve it\n"
 		"                        PKG; --boot-only boots a kernel and initrd without serving\n"
@@ -48,6 +52,16 @@ static void serve_usage(FILE *out)
 		"                                        with reconnect=1 connects here)\n"
 		"                       tcp:[HOST:]PORT  listen on TCP\n"
 		"                       tty:DEVICE       a serial line, e.g. /dev/ttyACM0 (CDC-ACM)\n"
+		"                       usb:[VID:PID][,port=BUS-PORT[.PORT...]][,serial=TEXT]\n"
+		"                                        boards whose flasher shows up on USB as a\n"
+		"                                        selfflash gadget (default id 1d6b:0104, an\n"
+		"                                        interface of class ff with one bulk IN and\n"
+		"                                        one bulk OUT endpoint); each one found is\n"
+		"                                        served, again when it comes back; choose by\n"
+		"                                        id, by port path (as in /sys/bus/usb/devices)\n"
+		"                                        or by serial number (the rest of the spec).\n"
+		"                                        Needs permission to open the device: a udev\n"
+		"                                        rule, or root\n"
 		"  --boards N         results to wait for (default 1; 0 = serve until interrupted)\n"
 		"  --json             one JSON event per line on stdout instead of a progress bar\n"
 		"  --log PATH         the board's log file, or a directory for one file per board\n"
@@ -182,7 +196,7 @@ static void rcm_usage(FILE *out)
 		"link and shows its progress; the board flashes, checks and reboots. The exit status\n"
 		"is the board's result: 0 success, 1 the board failed, 3 no result, 2 usage.\n"
 		"\n"
-		"  --qemu             the QEMU board (the Jetson USB path is --usb, see docs)\n"
+		"  --qemu             the QEMU board (a Jetson over USB: 'hostload rcm --usb --help')\n"
 		"  --kernel IMAGE     the kernel RCM boots\n"
 		"  --initrd INITRD    the selfflash initrd (or, with --boot-only, any initrd)\n"
 		"  --qspi FILE        the board's QSPI image (64 MiB) on pflash unit 1\n"
@@ -224,14 +238,15 @@ static int cmd_rcm(int argc, char **argv)
 	int qemu = 0, boot_only = 0, json = 0, console_given = 0, opt;
 	unsigned timeout_s = 1800;
 	uint64_t v;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--usb") == 0)
+			return cmd_rcm_usb(argc, argv); /* a Jetson: its own options */
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'q': qemu = 1; break;
-		case 'u':
-			fprintf(stderr, "hostload: rcm --usb is the Tegra recovery path; it is not part "
-					"of this build yet\n");
-			return 2;
+		case 'u': /* handled below, before parsing */
+			break;
 		case 'k': b.kernel = optarg; break;
 		case 'i': b.initrd = optarg; break;
 		case 's': b.qspi = optarg; break;
@@ -344,6 +359,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "rcm") == 0)
 		return cmd_rcm(argc - 1, argv + 1);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("hostload %s (link protocol %d..%d)\n", SELFFLASH_VERSION, LINK_VERSION_MIN,
 		       LINK_VERSION_MAX);

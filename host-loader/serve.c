@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "le.h"
 #include "link_io.h"
+#include "link_usb.h"
 #include "pkg.h"
 
 #define DEFAULT_MAX_PAYLOAD (256u << 10)
@@ -29,6 +30,7 @@ struct listener {
 	int fd;     /* listening socket, or the tty itself */
 	int is_tty;      /* a tty has one board; it is reopened when it goes away */
 	atomic_int busy; /* tty: a connection thread owns it */
+	struct usb_link *usb; /* usb: finds devices; fd polls readable when one is bridged */
 };
 
 struct server {
@@ -395,9 +397,36 @@ static int open_listener(struct listener *l)
 	else if (strncmp(s, "tty:", 4) == 0 && s[4]) {
 		l->is_tty = 1;
 		l->fd = link_open_device(s + 4);
+	} else if (strncmp(s, "usb:", 4) == 0) {
+		l->usb = usb_link_open(s);
+		l->fd = l->usb ? usb_link_fd(l->usb) : -1;
 	} else
-		return err_set("link '%s': expected unix:PATH, tcp:[HOST:]PORT or tty:DEVICE", s);
+		return err_set("link '%s': expected unix:PATH, tcp:[HOST:]PORT, tty:DEVICE or "
+			       "usb:[VID:PID][,port=BUS-PORT][,serial=TEXT]", s);
 	return l->fd < 0 ? -1 : 0;
+}
+
+static void close_listener(struct listener *l)
+{
+	if (l->usb)
+		usb_link_close(l->usb);
+	else if (l->fd >= 0 && !l->is_tty)
+		close(l->fd);
+	if (strncmp(l->spec, "unix:", 5) == 0 && l->fd >= 0)
+		unlink(l->spec + 5);
+	l->usb = NULL;
+	l->fd = -1;
+}
+
+/* A usb: listener's news: a bridged device to serve, or something the user should hear. */
+static void accept_usb(struct server *s, struct listener *l)
+{
+	char name[64];
+	int fd, r = usb_link_accept(l->usb, &fd, name, sizeof(name));
+	if (r > 0)
+		start_connection(s, fd, 1, name, NULL);
+	else if (r < 0)
+		report_note(s->o->report, NULL, "%s", err_msg());
 }
 
 /* Accepts boards on every link until stopped; reopens a tty that went away. */
@@ -435,21 +464,21 @@ static void *accept_main(void *arg)
 		for (int k = 0; k < n; k++) {
 			if (!(pfd[k].revents & POLLIN))
 				continue;
-			const char *spec = "?";
+			struct listener *l = NULL;
 			for (int i = 0; i < o->nlinks; i++)
 				if (ls[i].fd == pfd[k].fd)
-					spec = ls[i].spec;
+					l = &ls[i];
+			if (l && l->usb) {
+				accept_usb(s, l);
+				continue;
+			}
 			int fd = accept4(pfd[k].fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
-				start_connection(s, fd, 1, spec, NULL);
+				start_connection(s, fd, 1, l ? l->spec : "?", NULL);
 		}
 	}
-	for (int i = 0; i < o->nlinks; i++) {
-		if (ls[i].fd >= 0 && !ls[i].is_tty)
-			close(ls[i].fd);
-		if (strncmp(ls[i].spec, "unix:", 5) == 0 && ls[i].fd >= 0)
-			unlink(ls[i].spec + 5);
-	}
+	for (int i = 0; i < o->nlinks; i++)
+		close_listener(&ls[i]);
 	return NULL;
 }
 
@@ -495,9 +524,11 @@ int serve_start(const struct serve_opts *o)
 		l->fd = -1;
 		atomic_init(&l->busy, 0);
 		if (open_listener(l) != 0) {
-			for (int k = 0; k < i; k++)
-				if (s->links[k].fd >= 0)
-					close(s->links[k].fd);
+			for (int k = 0; k < i; k++) {
+				if (s->links[k].is_tty && s->links[k].fd >= 0)
+					close(s->links[k].fd); /* no connection owns it yet */
+				close_listener(&s->links[k]);
+			}
 			close(s->pkg_fd);
 			return -1;
 		}

@@ -17,7 +17,7 @@
 
 struct serve_opts {
 	const char *package;
-	const char *links[SERVE_MAX_LINKS]; /* unix:PATH, tcp:[HOST:]PORT, tty:/dev/... */
+	const char *links[SERVE_MAX_LINKS]; /* unix:PATH, tcp:[HOST:]PORT, tty:DEVICE, usb:... */
 	int nlinks;
 	unsigned boards;          /* exit after this many results (0: serve until killed) */
 	unsigned idle_timeout_s;  /* a board silent this long is dropped (it may come back) */

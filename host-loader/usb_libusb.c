@@ -11,6 +11,7 @@
 #include <libusb-1.0/libusb.h>
 
 #include "error.h"
+#include "usb_libusb.h"
 
 /* USB 3 allows at most 7 tiers of hubs below the root. */
 #define PORTS_MAX 7
@@ -18,11 +19,6 @@
 #define USB_INTERFACE 0
 /* How often reopen() looks for the device again. */
 #define REOPEN_POLL_MS 200
-
-#define UDEV_HINT                                                                         \
-	"permission denied; as root, put SUBSYSTEM==\"usb\", ATTR{idVendor}==\"%04x\", "   \
-	"MODE=\"0660\", TAG+=\"uaccess\" into /etc/udev/rules.d/70-selfflash.rules, run "  \
-	"`udevadm control --reload`, unplug and replug the board (or run as root)"
 
 struct libusb_priv {
 	libusb_context *ctx;
@@ -38,8 +34,7 @@ static struct libusb_priv *priv_of(struct usb_transport *t)
 	return t->priv;
 }
 
-/* "BUS-P1.P2..." of dev into out (USB_PATH_MAX bytes). */
-static void device_path(libusb_device *dev, char *out)
+void usb_libusb_device_path(libusb_device *dev, char *out)
 {
 	uint8_t ports[PORTS_MAX];
 	int n = libusb_get_port_numbers(dev, ports, PORTS_MAX);
@@ -87,7 +82,7 @@ static int open_error(int rc, const char *path, const struct libusb_device_descr
 {
 	switch (rc) {
 	case LIBUSB_ERROR_ACCESS:
-		return err_set("USB %s (%04x:%04x): " UDEV_HINT, path, desc->idVendor,
+		return err_set("USB %s (%04x:%04x): " USB_UDEV_HINT, path, desc->idVendor,
 			       desc->idProduct, desc->idVendor);
 	case LIBUSB_ERROR_NO_DEVICE:
 		return err_set("USB %s (%04x:%04x): the device went away (board reset or cable "
@@ -151,7 +146,7 @@ static int open_device(struct usb_transport *t, libusb_device *dev,
 {
 	struct libusb_priv *p = priv_of(t);
 	char path[USB_PATH_MAX];
-	device_path(dev, path);
+	usb_libusb_device_path(dev, path);
 	*lrc = libusb_open(dev, &p->h);
 	if (*lrc != 0) {
 		p->h = NULL;
@@ -277,7 +272,7 @@ static int lu_reopen(struct usb_transport *t, unsigned timeout_ms)
 		for (ssize_t i = 0; i < n; i++) {
 			struct libusb_device_descriptor desc;
 			char at[USB_PATH_MAX];
-			device_path(list[i], at);
+			usb_libusb_device_path(list[i], at);
 			if (strcmp(at, path) != 0 || !match_id(list[i], p->ids, p->n_ids, &desc))
 				continue;
 			int lrc;
@@ -384,7 +379,7 @@ int usb_libusb_open(struct usb_transport *t, const struct usb_id *ids, size_t n_
 	for (ssize_t i = 0; i < n; i++) {
 		struct libusb_device_descriptor desc;
 		char path[USB_PATH_MAX];
-		device_path(list[i], path);
+		usb_libusb_device_path(list[i], path);
 		const struct usb_id *id = match_id(list[i], ids, n_ids, &desc);
 		if (sel->port_path && strcmp(path, sel->port_path) != 0)
 			continue;
@@ -437,7 +432,7 @@ int usb_libusb_open(struct usb_transport *t, const struct usb_id *ids, size_t n_
 				"devices present", sel->port_path);
 	} else if (sel->serial) {
 		if (serial_denied)
-			err_set("no recovery-mode device with serial %s could be read: " UDEV_HINT,
+			err_set("no recovery-mode device with serial %s could be read: " USB_UDEV_HINT,
 				sel->serial, ids[0].vendor);
 		else
 			err_set("no recovery-mode device with serial %s", sel->serial);
@@ -474,7 +469,7 @@ int usb_libusb_list(FILE *out, const struct usb_id *ids, size_t n_ids)
 			continue;
 		char path[USB_PATH_MAX], serial[USB_SERIAL_MAX] = "";
 		const char *note = "";
-		device_path(list[i], path);
+		usb_libusb_device_path(list[i], path);
 		libusb_device_handle *h = NULL;
 		int rc = libusb_open(list[i], &h);
 		if (rc == 0) {
@@ -493,7 +488,7 @@ int usb_libusb_list(FILE *out, const struct usb_id *ids, size_t n_ids)
 	libusb_free_device_list(list, 1);
 	libusb_exit(ctx);
 	if (denied)
-		fprintf(out, "opening a device: " UDEV_HINT "\n", denied_vendor);
+		fprintf(out, "opening a device: " USB_UDEV_HINT "\n", denied_vendor);
 	if (count == 0) {
 		char want[256];
 		ids_text(ids, n_ids, want, sizeof(want));

@@ -16,6 +16,12 @@
 /* Longest serial number string kept (USB string descriptors hold at most 126 characters). */
 #define USB_SERIAL_MAX 128
 
+/* What to do when opening a device is refused: a printf format taking the vendor id (%04x). */
+#define USB_UDEV_HINT                                                                     \
+	"permission denied; as root, put SUBSYSTEM==\"usb\", ATTR{idVendor}==\"%04x\", "   \
+	"MODE=\"0660\", TAG+=\"uaccess\" into /etc/udev/rules.d/70-selfflash.rules, run "  \
+	"`udevadm control --reload`, unplug and replug the board (or run as root)"
+
 /* One vendor/product pair a caller looks for. `kind` is the caller's tag (e.g. the Tegra
  * chip); `name` is shown to users ("Jetson AGX Orin 64GB"). */
 struct usb_id {

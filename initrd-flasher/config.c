@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -19,6 +20,21 @@ static const char *keep(struct flasher_config *cfg, const char *s, unsigned line
 	memcpy(p, s, n);
 	cfg->used += n;
 	return p;
+}
+
+/* A USB id: 0x and one to four hex digits, not 0. */
+static int usb_id(const char *key, const char *value, unsigned line, uint16_t *id)
+{
+	size_t n = strlen(value);
+	int ok = n > 2 && n <= 6 && value[0] == '0' && (value[1] == 'x' || value[1] == 'X');
+	for (size_t i = 2; ok && i < n; i++)
+		ok = isxdigit((unsigned char)value[i]);
+	unsigned long v = ok ? strtoul(value + 2, NULL, 16) : 0;
+	if (!ok || v == 0)
+		return err_set("config line %u: %s takes a 16-bit hex id such as 0x1d6b, not '%s'",
+			       line, key, value);
+	*id = (uint16_t)v;
+	return 0;
 }
 
 static int set(struct flasher_config *cfg, const char *key, const char *value, unsigned line)
@@ -39,8 +55,27 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 		str = &f->chip_sku_file;
 	else if (strcmp(key, "efivars") == 0)
 		str = &f->efivars;
+	else if (strcmp(key, "usb-serial") == 0)
+		str = &f->usb.serial;
+	else if (strcmp(key, "usb-manufacturer") == 0)
+		str = &f->usb.manufacturer;
+	else if (strcmp(key, "usb-product-name") == 0)
+		str = &f->usb.product_name;
+	if (str && strncmp(key, "usb-", 4) == 0 && strlen(value) > USB_GADGET_STRING_MAX)
+		return err_set("config line %u: %s is %zu characters, a USB string holds at most %d",
+			       line, key, strlen(value), USB_GADGET_STRING_MAX);
 	if (str)
 		return (*str = keep(cfg, value, line)) ? 0 : -1;
+	if (strcmp(key, "usb-vendor") == 0)
+		return usb_id(key, value, line, &f->usb.vendor);
+	if (strcmp(key, "usb-product") == 0)
+		return usb_id(key, value, line, &f->usb.product);
+	if (strcmp(key, "module") == 0) {
+		if (cfg->nmodules == CONFIG_MODULES_MAX)
+			return err_set("config line %u: more than %d modules", line,
+				       CONFIG_MODULES_MAX);
+		return (cfg->modules[cfg->nmodules++] = keep(cfg, value, line)) ? 0 : -1;
+	}
 	if (strcmp(key, "allow-unsigned") == 0) {
 		if (strcmp(value, "yes") && strcmp(value, "no"))
 			return err_set("config line %u: allow-unsigned takes yes or no", line);

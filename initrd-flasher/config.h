@@ -5,6 +5,8 @@
  *
  *   package /package.sfpkg          an embedded package (fully offline flashing)
  *   link virtio:selfflash.link      or: the package from hostload over the link
+ *                                   (usb-gadget: or usb-gadget:UDC on a Jetson: FunctionFS
+ *                                   bulk endpoints; dev:/dev/ttyGS0: the gadget's CDC-ACM)
  *   pubkey /etc/selfflash/pubkey.pem
  *   allow-unsigned yes              development mode only
  *   eeprom PATH                     default: the Jetson I2C path, then QEMU's fw_cfg
@@ -13,6 +15,12 @@
  *   target nvme block:/dev/nvme0n1
  *   efivars /sys/firmware/efi/efivars   record the boot slot (T234 UEFI boot chain)
  *   on-failure wait | halt | poweroff
+ *   usb-vendor 0x1d6b               the USB gadget's ids (defaults: 0x1d6b, 0x0104)
+ *   usb-product 0x0104
+ *   usb-serial TEXT                 default: the serial number in the module EEPROM
+ *   usb-manufacturer TEXT           default: selfflash
+ *   usb-product-name TEXT           default: selfflash flasher
+ *   module PATH                     a kernel module to load first (repeatable, at most 16)
  */
 #ifndef SELFFLASH_CONFIG_H
 #define SELFFLASH_CONFIG_H
@@ -25,9 +33,13 @@ enum on_failure {
 	ON_FAILURE_POWEROFF,
 };
 
+#define CONFIG_MODULES_MAX 16
+
 struct flasher_config {
 	struct flash_config flash;
 	enum on_failure on_failure;
+	const char *modules[CONFIG_MODULES_MAX]; /* loaded in this order, before the link */
+	size_t nmodules;
 	char storage[8192]; /* the strings flash points into */
 	size_t used;
 };

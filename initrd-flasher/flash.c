@@ -51,6 +51,8 @@ struct flash_state {
 	char phases[512];
 	size_t phase_len;
 	size_t line_len;
+	char early[4096]; /* whole log lines written before the link was up */
+	size_t early_len;
 	struct flash_progress progress;
 	struct pkg_file pkg;
 	struct board_id id;
@@ -350,13 +352,19 @@ static ssize_t tee_write(void *cookie, const char *buf, size_t len)
 	struct flash_state *s = cookie;
 	fwrite(buf, 1, len, s->console);
 	fflush(s->console);
-	/* one LOG frame per whole line: a line longer than the buffer goes in pieces */
+	/* one LOG frame per whole line: a line longer than the buffer goes in pieces; lines
+	 * from before the link is up wait for it */
 	for (size_t i = 0; i < len; i++) {
 		s->line[s->line_len++] = buf[i];
-		if (buf[i] == '\n' || s->line_len == sizeof(s->line)) {
+		if (buf[i] != '\n' && s->line_len < sizeof(s->line))
+			continue;
+		if (s->link_open) {
 			link_client_log(&s->link, s->line, s->line_len);
-			s->line_len = 0;
+		} else if (s->early_len + s->line_len <= sizeof(s->early)) {
+			memcpy(s->early + s->early_len, s->line, s->line_len);
+			s->early_len += s->line_len;
 		}
+		s->line_len = 0;
 	}
 	return (ssize_t)len;
 }
@@ -376,11 +384,19 @@ static int open_package(struct flash_state *s)
 	snprintf(board, sizeof(board), "%s %s", s->id.serial[0] ? s->id.serial : "?",
 		 s->id.part_number);
 	struct link_client_opts o = { .spec = c->link, .board = board, .console = s->console,
-				      .reconnect_ms = c->link_timeout_s * 1000u };
+				      .reconnect_ms = c->link_timeout_s * 1000u, .usb = c->usb };
+	if (!o.usb.serial)
+		o.usb.serial = s->id.serial; /* the USB serial number is the module's */
 	if (link_client_open(&s->link, &o) != 0)
 		return -1;
 	s->link_open = 1;
 	s->progress.link = &s->link;
+	for (size_t at = 0; at < s->early_len;) {
+		const char *nl = memchr(s->early + at, '\n', s->early_len - at);
+		size_t n = nl ? (size_t)(nl - (s->early + at)) + 1 : s->early_len - at;
+		link_client_log(&s->link, s->early + at, n);
+		at += n;
+	}
 	return pkg_file_open_reader(&s->pkg, s->link.package, link_client_package_size(&s->link),
 				    link_pkg_read, &s->link);
 }

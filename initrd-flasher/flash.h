@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "pkg.h"
+#include "usb_gadget.h"
 
 struct flash_target_spec {
 	const char *type; /* the package's target type: spi, nvme, sdmmc_user, ... */
@@ -30,6 +31,9 @@ struct flash_config {
 	size_t ntargets;
 	int plan_only;
 	const char *efivars; /* efivarfs to record the boot slot in; NULL: no boot-slot store */
+	/* for a usb-gadget: link: ids and strings (zero/NULL: the defaults); serial NULL: the
+	 * module EEPROM's */
+	struct usb_gadget_opts usb;
 	FILE *log;
 };
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -27,7 +28,14 @@
 #define HELLO_WAIT_MS 3000
 #define RESULT_WAIT_MS 15000
 #define KEEPALIVE_MS 2000
+/* getrandom(2) flag (Linux 5.6): whatever is there now, without waiting for the pool */
+#ifndef GRND_INSECURE
+#define LINK_GRND_INSECURE 0x0004
+#else
+#define LINK_GRND_INSECURE GRND_INSECURE
+#endif
 #define TX_SIZE (FRAME_OVERHEAD + 4 + LINK_TEXT_MAX)
+#define USB_CONNECT_WAIT_MS 1000 /* one wait for the USB host, under the tx lock */
 
 static uint64_t now_ms(void)
 {
@@ -128,20 +136,50 @@ static int connect_tcp(const char *hostport)
 	return fd >= 0 ? fd : err_set("connect to %s: %s", hostport, strerror(e));
 }
 
+/* The USB gadget, made once: a host that went away is waited for, the gadget stays. */
+static int usb_setup(struct link_client *lc, const char *udc)
+{
+	if (lc->usb)
+		return 0;
+	struct usb_gadget *g = calloc(1, sizeof(*g));
+	if (!g)
+		return err_set("out of memory for the USB gadget");
+	struct usb_gadget_opts u = lc->o.usb;
+	if (udc[0])
+		u.udc = udc;
+	if (!u.console)
+		u.console = lc->o.console;
+	if (usb_gadget_open(g, &u) != 0) {
+		free(g);
+		if (lc->usb_failures++ == 0)
+			say(lc, "USB gadget: %s (trying again)", err_msg());
+		return -1;
+	}
+	lc->usb = g;
+	return 0;
+}
+
+static void transport_close(struct link_client *lc)
+{
+	if (lc->rfd >= 0)
+		close(lc->rfd);
+	if (lc->wfd >= 0 && lc->wfd != lc->rfd && !lc->usb_ffs)
+		close(lc->wfd);
+	lc->rfd = lc->wfd = -1;
+}
+
 /* Opens (or, for a device that stays open, waits for the host on) the transport. */
 static int transport_open(struct link_client *lc)
 {
 	const char *s = lc->spec;
-	if (lc->fd >= 0 && !lc->is_socket) {
+	if (lc->rfd >= 0 && !lc->is_socket && !lc->usb_ffs) {
 		/* virtio-serial: the port stays open; POLLHUP says the host side is closed */
-		struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+		struct pollfd p = { .fd = lc->rfd, .events = POLLIN };
 		if (poll(&p, 1, 0) >= 0 && (p.revents & POLLHUP))
 			return err_set("%s: no host connected", s);
 		return 0;
 	}
-	if (lc->fd >= 0)
-		close(lc->fd);
-	lc->fd = -1;
+	transport_close(lc);
 	int fd;
 	if (strncmp(s, "unix:", 5) == 0) {
 		fd = connect_unix(s + 5);
@@ -154,21 +192,34 @@ static int transport_open(struct link_client *lc)
 		fd = find_virtio_port(s + 7, path, sizeof(path)) == 0 ? link_open_device(path) : -1;
 		lc->is_socket = 0;
 	} else if (strncmp(s, "dev:", 4) == 0 || strncmp(s, "tty:", 4) == 0) {
+		/* the gadget's CDC-ACM port (the USB fallback) exists once the gadget does */
+		if (strncmp(s + 4, "/dev/ttyGS", 10) == 0 && access(s + 4, F_OK) != 0 &&
+		    usb_setup(lc, "") != 0)
+			return -1;
 		fd = link_open_device(s + 4);
 		lc->is_socket = 0;
+	} else if (lc->usb_ffs) {
+		/* a new session on the bulk endpoints once the host has enabled them */
+		lc->is_socket = 0;
+		if (usb_setup(lc, s + strlen("usb-gadget:")) != 0 ||
+		    usb_gadget_connect(lc->usb, USB_CONNECT_WAIT_MS, &lc->rfd, &lc->wfd) != 0)
+			return -1;
+		return 0;
 	} else {
-		return err_set("link '%s': expected unix:PATH, tcp:HOST:PORT, virtio:NAME or dev:PATH",
-			       s);
+		return err_set("link '%s': expected unix:PATH, tcp:HOST:PORT, virtio:NAME, dev:PATH "
+			       "or usb-gadget:[UDC]", s);
 	}
 	if (fd < 0)
 		return -1;
-	lc->fd = fd;
+	lc->rfd = lc->wfd = fd;
 	return 0;
 }
 
 int link_spec_known(const char *spec)
 {
 	static const char *const kinds[] = { "unix:", "tcp:", "virtio:", "dev:", "tty:" };
+	if (strncmp(spec, "usb-gadget:", 11) == 0)
+		return 1; /* the UDC name is optional */
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strncmp(spec, kinds[i], strlen(kinds[i])) == 0 && spec[strlen(kinds[i])])
 			return 1;
@@ -184,7 +235,9 @@ static int is_transient_errno(int e)
 static int send_frame(struct link_client *lc, const uint8_t *frame, size_t len)
 {
 	pthread_mutex_lock(&lc->tx_lock);
-	int rc = link_write_all(lc->fd, lc->is_socket, frame, len);
+	int rc = !lc->usb_ffs	  ? link_write_all(lc->wfd, lc->is_socket, frame, len)
+		 : lc->wfd >= 0 ? usb_gadget_write(lc->usb, frame, len)
+				: err_set("link: no USB session");
 	pthread_mutex_unlock(&lc->tx_lock);
 	if (rc != 0)
 		atomic_store(&lc->down, 1);
@@ -208,7 +261,7 @@ static int send_small(struct link_client *lc, uint8_t type, uint32_t seq, const 
  */
 static int receive(struct link_client *lc, int timeout_ms)
 {
-	struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+	struct pollfd p = { .fd = lc->rfd, .events = POLLIN };
 	int r = poll(&p, 1, timeout_ms);
 	if (r < 0)
 		return is_transient_errno(errno) ? 0 : err_set("link poll: %s", strerror(errno));
@@ -216,7 +269,7 @@ static int receive(struct link_client *lc, int timeout_ms)
 		return 0;
 	size_t room;
 	uint8_t *to = frame_decoder_space(&lc->dec, &room);
-	ssize_t n = read(lc->fd, to, room);
+	ssize_t n = read(lc->rfd, to, room);
 	if (n < 0 && is_transient_errno(errno))
 		return 0;
 	if (n <= 0)
@@ -460,7 +513,8 @@ static int reconnect(struct link_client *lc, const char *why)
 			return err_set("link did not come back within %u s: %s",
 				       lc->o.reconnect_ms / 1000, err_msg());
 		sleep_ms(delay);
-		delay = delay < 1000 ? delay * 2 : 1000;
+		/* a port or gadget answers a check at once: look often; sockets back off */
+		delay = !lc->is_socket ? 50 : delay < 1000 ? delay * 2 : 1000;
 	}
 	lc->reconnects++;
 	atomic_store(&lc->down, 0);
@@ -654,8 +708,9 @@ static void *keepalive_main(void *arg)
 int link_client_open(struct link_client *lc, const struct link_client_opts *o)
 {
 	memset(lc, 0, sizeof(*lc));
-	lc->fd = -1;
+	lc->rfd = lc->wfd = -1;
 	lc->o = *o;
+	lc->usb_ffs = strncmp(o->spec, "usb-gadget:", 11) == 0;
 	if (!lc->o.max_payload)
 		lc->o.max_payload = DEFAULT_MAX_PAYLOAD;
 	if (!lc->o.window)
@@ -678,13 +733,11 @@ int link_client_open(struct link_client *lc, const struct link_client_opts *o)
 		return -1;
 	/* a session number that survives reconnects, so the host keeps one log per board */
 	lc->session = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ now_ms() << 16;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		uint8_t b[8];
-		if (read(fd, b, sizeof(b)) == (ssize_t)sizeof(b))
-			lc->session = le64_load(b);
-		close(fd);
-	}
+	/* not /dev/urandom: early in boot it first gathers entropy (over a second under QEMU);
+	 * a session number needs to be unique, not secret */
+	uint8_t b[8];
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK | LINK_GRND_INSECURE) == (ssize_t)sizeof(b))
+		lc->session ^= le64_load(b);
 	atomic_store(&lc->down, 1);
 	say(lc, "waiting for the host on %s", lc->spec);
 	pthread_mutex_lock(&lc->rx_lock);
@@ -707,7 +760,8 @@ int link_client_open(struct link_client *lc, const struct link_client_opts *o)
 			break;
 		}
 		sleep_ms(delay);
-		delay = delay < 1000 ? delay * 2 : 1000;
+		/* a port or gadget answers a check at once: look often; sockets back off */
+		delay = !lc->is_socket ? 50 : delay < 1000 ? delay * 2 : 1000;
 	}
 	pthread_mutex_unlock(&lc->rx_lock);
 	if (rc != 0) {
@@ -809,6 +863,9 @@ int link_client_result(struct link_client *lc, int32_t status, const char *messa
 
 void link_client_close(struct link_client *lc)
 {
+	/* first: a keepalive blocked writing to a USB host that stopped reading returns */
+	if (lc->usb)
+		usb_gadget_unbind(lc->usb);
 	pthread_mutex_lock(&lc->stop_lock);
 	atomic_store(&lc->stop, 1);
 	pthread_cond_broadcast(&lc->stop_cond); /* the keepalive thread ends now, not in 250 ms */
@@ -816,9 +873,12 @@ void link_client_close(struct link_client *lc)
 	if (lc->keepalive_running)
 		pthread_join(lc->keepalive, NULL);
 	lc->keepalive_running = 0;
-	if (lc->fd >= 0)
-		close(lc->fd);
-	lc->fd = -1;
+	transport_close(lc);
+	if (lc->usb) {
+		usb_gadget_close(lc->usb);
+		free(lc->usb);
+		lc->usb = NULL;
+	}
 	free(lc->rx);
 	lc->rx = NULL;
 	pthread_mutex_destroy(&lc->rx_lock);

@@ -20,17 +20,22 @@
 #include "frame.h"
 #include "link_msg.h"
 #include "sha256.h"
+#include "usb_gadget.h"
 
 #define LINK_QUEUE 64 /* requests that may be outstanding at once */
 
 struct link_client_opts {
-	const char *spec;          /* unix:PATH, tcp:HOST:PORT, virtio:NAME, dev:PATH */
+	const char *spec;          /* unix:PATH, tcp:HOST:PORT, virtio:NAME, dev:PATH,
+				    * usb-gadget:[UDC] */
 	const char *board;         /* how the host names this board (serial, model) */
 	uint32_t max_payload;      /* 0: 256 KiB */
 	uint64_t window;           /* bytes requested ahead of the reader; 0: 4 MiB */
 	unsigned idle_timeout_ms;  /* a request with no byte for this long: link lost; 0: 10 s */
 	unsigned reconnect_ms;     /* give up after trying to reconnect this long; 0: 10 min */
 	FILE *console;             /* where link events are reported (may be NULL) */
+	/* usb-gadget:, and dev:/dev/ttyGS* when that device does not exist yet: the gadget
+	 * (ids, strings, serial; paths for tests); the spec's UDC overrides usb.udc */
+	struct usb_gadget_opts usb;
 };
 
 struct link_request {
@@ -42,8 +47,12 @@ struct link_request {
 struct link_client {
 	struct link_client_opts o;
 	char spec[256], board[LINK_NAME_MAX];
-	int fd;
+	int rfd, wfd;   /* read and write ends: one fd, except for usb-gadget (the bridge's socket,
+			 * the IN endpoint, which belongs to the gadget) */
 	int is_socket;
+	int usb_ffs;    /* the spec is usb-gadget: */
+	struct usb_gadget *usb; /* made by the first connect, kept across reconnects */
+	int usb_failures;
 	uint64_t session;
 	uint32_t max_payload;
 	uint64_t package_size;
@@ -70,7 +79,8 @@ struct link_client {
 	unsigned reconnects;
 };
 
-/* 1 when spec names a transport this client knows (unix:, tcp:, virtio:, dev:, tty:). */
+/* 1 when spec names a transport this client knows (unix:, tcp:, virtio:, dev:, tty:,
+ * usb-gadget: with or without a UDC name). */
 int link_spec_known(const char *spec);
 
 /*
@@ -112,7 +122,8 @@ void link_client_log(struct link_client *lc, const char *text, size_t len);
  */
 int link_client_result(struct link_client *lc, int32_t status, const char *message);
 
-/* Stops the keepalive thread and closes the link; makes waiting calls give up. */
+/* Stops the keepalive thread and closes the link (a USB gadget is unbound and removed);
+ * makes waiting calls give up. */
 void link_client_close(struct link_client *lc);
 
 #endif

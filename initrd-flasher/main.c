@@ -17,6 +17,7 @@
 #include "keys.h"
 #include "link_client.h"
 #include "inventory.h"
+#include "modules.h"
 #include "pid1.h"
 #include "version.h"
 
@@ -47,8 +48,11 @@ static void flash_usage(FILE *out)
 		"\n"
 		"  --package PKG       a package file (an embedded package)\n"
 		"  --link SPEC         fetch the package from hostload: unix:PATH, tcp:HOST:PORT,\n"
-		"                      virtio:PORTNAME or dev:/dev/ttyGS0; progress, the log and\n"
-		"                      the result go to the host; a dropped link is resumed\n"
+		"                      virtio:PORTNAME, dev:PATH, or usb-gadget:[UDC] (the board\n"
+		"                      as a USB device: bulk endpoints through FunctionFS, bound to\n"
+		"                      UDC or the first one; dev:/dev/ttyGS0 is its CDC-ACM port);\n"
+		"                      progress, the log and the result go to the host; a dropped\n"
+		"                      link is resumed\n"
 		"  --link-timeout S    give up when the host is gone for S seconds (default 600)\n"
 		"  --target TYPE=SPEC  the device for the package's target TYPE (spi, nvme, ...):\n"
 		"                      mtd:/dev/mtdN[@BASE]  block:PATH  nor-file:PATH:ERASE_SIZE\n"
@@ -122,7 +126,7 @@ static int cmd_flash(int argc, char **argv)
 	}
 	if (c.link && !link_spec_known(c.link)) {
 		fprintf(stderr, "flasher: --link '%s': expected unix:PATH, tcp:HOST:PORT, "
-				"virtio:NAME or dev:PATH\n", c.link);
+				"virtio:NAME, dev:PATH or usb-gadget:[UDC]\n", c.link);
 		return 2;
 	}
 	if (flash_run(&c) != 0) {
@@ -158,6 +162,9 @@ static enum pid1_end run_configured(const char *root)
 	}
 	int rc = config_parse(text, len, &cfg);
 	free(text);
+	/* modules first: the UDC and gadget drivers must be there before the link */
+	if (rc == 0)
+		rc = modules_load(cfg.modules, cfg.nmodules, stdout);
 	struct flash_config *f = &cfg.flash;
 	f->log = stdout;
 	static char eeprom[256];

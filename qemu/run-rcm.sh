@@ -20,12 +20,14 @@ usage: qemu/run-rcm.sh --kernel IMAGE --initrd INITRD --workdir DIR [options]
   --link PATH        unix socket for the link (default DIR/link.sock; QEMU listens)
   --eeprom FILE      module EEPROM image, fed through fw_cfg as opt/selfflash/eeprom
   --chip-sku SKU     chip SKU (FUSE_SKU_INFO, e.g. D0), fed as opt/selfflash/chip_sku
+  --package-disk F   attach F read-only as a virtio disk (/dev/vda): a package for a host
+                     side running inside the guest (the USB test)
   --append TEXT      extra kernel command line
   --timeout SECONDS  stop QEMU after this long and fail (default 0: no limit)
 TXT
 }
 
-kernel= initrd= workdir= qspi= disk= link= eeprom= chip_sku= append= timeout=0
+kernel= initrd= workdir= qspi= disk= link= eeprom= chip_sku= append= timeout=0 package_disk=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--link) link=$2; shift 2 ;;
 	--eeprom) eeprom=$2; shift 2 ;;
 	--chip-sku) chip_sku=$2; shift 2 ;;
+	--package-disk) package_disk=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -80,6 +83,12 @@ args=(
 if [ -n "$eeprom" ]; then
 	[ -f "$eeprom" ] || { echo "run-rcm: $eeprom: no such file" >&2; exit 1; }
 	args+=(-fw_cfg "name=opt/selfflash/eeprom,file=$eeprom")
+fi
+
+if [ -n "$package_disk" ]; then
+	[ -f "$package_disk" ] || { echo "run-rcm: $package_disk: no such file" >&2; exit 1; }
+	args+=(-drive "if=none,id=pkg,format=raw,readonly=on,file=$package_disk"
+		-device virtio-blk-device,drive=pkg)
 fi
 
 if [ -n "$chip_sku" ]; then

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Builds the four libraries of the design (zlib, BearSSL, libblkid, libmtd) as static
 # archives from Debian's source packages, for the board (aarch64, musl) or for the host
-# (native, for tests and host tools). The result is a sysroot (include/, lib/) cached outside
-# the checkout and keyed by the exact source package versions, this script and the compiler.
+# (native, for tests and host tools); the board's sysroot also gets libusb-1.0, for a static
+# hostload that runs in the QEMU guest (the host's hostload uses the system's libusb). The
+# result is a sysroot (include/, lib/) cached outside the checkout and keyed by the exact
+# source package versions, this script and the compiler.
 # Usage: scripts/build-libs.sh aarch64|host BUILD_DIR
 # Leaves BUILD_DIR/sysroot-TARGET (link into the cache) and BUILD_DIR/stamps/sysroot-TARGET.
 set -euo pipefail
@@ -45,11 +47,12 @@ host)
 esac
 
 packages=(zlib bearssl util-linux mtd-utils)
+[ "$target" != aarch64 ] || packages+=(libusb-1.0)
 
 # The exact source versions apt would fetch now; their .dsc names key the cache. Asking apt
 # takes seconds, so the answer is remembered until apt's source lists change.
 lists_sig=$(ls -l --time-style=+%s /var/lib/apt/lists/ 2>/dev/null | grep -i sources | sha256sum | cut -c1-16)
-memo=$SELFFLASH_CACHE/apt-source-dsc-$lists_sig
+memo=$SELFFLASH_CACHE/apt-source-dsc-$lists_sig-$(echo "${packages[*]}" | sha256sum | cut -c1-8)
 if [ ! -s "$memo" ]; then
 	(cd /tmp && apt-get source --print-uris "${packages[@]}" 2>/dev/null) |
 		awk '$2 ~ /\.dsc$/ {print $2}' >"$memo.tmp" || true
@@ -92,7 +95,7 @@ fetch_source() { # PKG -> prints the unpacked directory
 	echo "$dir"
 }
 
-echo "build-libs: building zlib, BearSSL, libblkid, libmtd for $target (key $key)"
+echo "build-libs: building ${packages[*]} for $target (key $key)"
 work=$(mktemp -d "$SELFFLASH_CACHE/.libs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 sysroot=$work/sysroot
@@ -152,6 +155,24 @@ mkdir -p "$work/util-linux"
 	mkdir -p "$sysroot/include/blkid"
 	cp libblkid/src/blkid.h "$sysroot/include/blkid/"
 )
+
+# libusb-1.0 (board only): without udev, libusb lists devices from sysfs and /dev/bus/usb and
+# hears of new ones over netlink; hostload's usb: listener rescans besides
+if [ "$target" = aarch64 ]; then
+	src=$(fetch_source libusb-1.0)
+	mkdir -p "$work/libusb"
+	(
+		cd "$work/libusb"
+		CC=$cc AR=$ar RANLIB=$ranlib CFLAGS="$cflags" "$src/configure" --host="$host_triplet" \
+			--disable-shared --enable-static --disable-udev >config.out 2>&1 ||
+			{ tail -n 30 config.out >&2; exit 1; }
+		make -s -j"$jobs" -C libusb ACLOCAL=true AUTOMAKE=true AUTOCONF=true AUTOHEADER=true \
+			>make.out 2>&1 || { tail -n 30 make.out >&2; exit 1; }
+		cp libusb/.libs/libusb-1.0.a "$sysroot/lib/"
+		mkdir -p "$sysroot/include/libusb-1.0"
+		cp "$src/libusb/libusb.h" "$sysroot/include/libusb-1.0/"
+	)
+fi
 
 {
 	echo "target $target"

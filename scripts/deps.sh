@@ -12,6 +12,8 @@ packages=(
 	linux-source-6.1 bc bison flex libssl-dev libelf-dev
 	dpkg-dev libclang-rt-14-dev openssl
 	libusb-1.0-0-dev
+	# tests and benchmarks read JSON events and do arithmetic with it
+	python3
 	# the demo system (rootfs/build.sh) and its normal boot (qemu/run-normal.sh, e2e test)
 	dosfstools mtools e2fsprogs fdisk qemu-efi-aarch64 systemd-boot-efi:arm64
 )

@@ -78,7 +78,8 @@ if [ "$(od -An -tx1 efivars/BootChainFwNext-781e084c-a330-417c-b678-38e696380cb9
 else
 	not_ok boot_chain_A_selected_and_stale_status_cleared
 fi
-if [ "$(tail -n 2 first.log | head -n 1)" = "flasher: boot chain A selected (BootChainFwNext)" ]; then
+# after every image (the time summary aside), just before the final line
+if [ "$(grep -v '^flasher: time per step' first.log | tail -n 2 | head -n 1)" = "flasher: boot chain A selected (BootChainFwNext)" ]; then
 	ok boot_slot_recorded_last
 else
 	not_ok boot_slot_recorded_last "$(tail -n 3 first.log)"

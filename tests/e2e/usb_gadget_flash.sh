@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The USB path end to end, at the highest level this platform allows: in the QEMU guest,
+# dummy_hcd joins a USB host controller and a gadget controller in one kernel. The flasher
+# (PID 1) makes the board a USB gadget (configfs, FunctionFS bulk endpoints), and an aarch64
+# build of hostload in the same guest serves it the demo package from a second virtio disk over
+# real USB bulk transfers through libusb. The result must be byte-identical to the flash over
+# virtio-serial (make demo).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+root=$(pwd)
+build=$(pwd)/${BUILD:-build}
+for f in "$build/kernel/Image" "$build/board/hostload" "$build/tests/usb_launcher" \
+	"$build/rootfs/esp.img"; do
+	if [ ! -e "$f" ]; then
+		skip usb_gadget_flash "$f missing (make all rootfs)"
+		finish
+		exit 0
+	fi
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# the reference: the demo package flashed over virtio-serial
+if [ ! -f "$build/demo/board.log" ] || ! grep -q 'flasher: done' "$build/demo/board.log"; then
+	scripts/demo.sh --build "$build" >"$tmp/demo.out" 2>&1 ||
+		{ not_ok usb_reference_flash "$(tail -5 "$tmp/demo.out")"; finish; exit 0; }
+fi
+want=$(cd "$build/demo" && sha256sum qspi.img nvme.img | cut -d' ' -f1 | tr '\n' ' ')
+
+cd "$tmp"
+head -c $((64 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
+truncate -s 1G nvme.img
+cp "$build/demo/demo.sfpkg" pkg.img
+truncate -s %512 pkg.img # a disk is whole sectors; the package header says where it ends
+cat >flasher.conf <<'CONF'
+# the board as a USB gadget; hostload runs on the other side of dummy_hcd in the same guest
+link usb-gadget:
+pubkey /etc/selfflash/pubkey.pem
+target spi mtd:/dev/mtd0@67108864
+target nvme block:/dev/nvme0n1
+on-failure poweroff
+CONF
+SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o usb.cpio.gz --init "$build/tests/usb_launcher" \
+	--dir bin --file "bin/flasher=$build/board/init:0755" \
+	--file "bin/hostload=$build/board/hostload:0755" \
+	--config flasher.conf --pubkey "$build/demo/demo.pub"
+start=$(date +%s)
+set +e
+"$root/qemu/run-rcm.sh" --kernel "$build/kernel/Image" --initrd usb.cpio.gz --workdir board \
+	--qspi qspi.img --disk nvme.img --eeprom "$build/demo/agx.eeprom" --chip-sku D0 \
+	--package-disk pkg.img --timeout 900 >console.raw 2>&1
+rc=$?
+set -e
+tr -d '\r' <console.raw >console.log
+if [ "$rc" = 0 ]; then ok "usb_flash_board_exits_in_$(($(date +%s) - start))s"; else not_ok usb_flash_board_exits "exit $rc: $(tail -20 console.log)"; fi
+expect_line usb_gadget_bound_to_dummy_udc console.log 'flasher: usb: gadget selfflash \(1d6b:0104, serial 1424321012345\) on UDC dummy_udc'
+expect_line usb_hostload_sees_the_board_on_usb console.log '"event":"connected".*"link":"usb:'
+expect_line usb_gadget_link_up console.log 'flasher: link: host serves pkg.sfpkg'
+expect_line usb_flasher_succeeds console.log '^flasher: SUCCESS'
+expect_line usb_hostload_reports_success console.log '"event":"result".*"status":0'
+got=$(sha256sum qspi.img nvme.img | cut -d' ' -f1 | tr '\n' ' ')
+if [ "$got" = "$want" ]; then
+	ok usb_flash_identical_to_virtio_flash
+else
+	not_ok usb_flash_identical_to_virtio_flash "qspi/nvme differ from build/demo"
+fi
+grep -E '^(flasher|usb-launcher|hostload):' console.log | tail -n 8 | sed 's/^/    /'
+finish
