@@ -138,7 +138,7 @@ FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
 all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(HOSTLOAD) $(INITRD) $(KERNEL) $(UNIT_BINS) \
-	$(SHA256_TEST_A64) $(CRC32_TEST_A64) $(HOSTLOAD_A64) $(USB_LAUNCHER)
+	$(SHA256_TEST_A64) $(CRC32_TEST_A64) $(HOSTLOAD_A64) $(USB_LAUNCHER) rootfs
 
 $(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
 	@mkdir -p $(@D)
@@ -229,6 +229,17 @@ lint: $(STAMPS)/sysroot-host
 	@BUILD=$(BUILD) bash tests/host/lint.sh
 
 # ---- the board -------------------------------------------------------------------------
+# The demo system that gets flashed (rootfs/build.sh; layouts in rootfs/layout/), rebuilt
+# only when an input changed. qemu/run-normal.sh boots what is flashed.
+ROOTFS := $(BUILD)/rootfs
+ROOTFS_INPUTS := rootfs/build.sh rootfs/demo-init.c $(KERNEL) $(wildcard \
+	/usr/share/qemu-efi-aarch64/QEMU_EFI.fd /usr/lib/systemd/boot/efi/systemd-bootaa64.efi)
+.PHONY: rootfs
+rootfs: $(ROOTFS)/.stamp
+$(ROOTFS)/.stamp: $(ROOTFS_INPUTS)
+	A64_CC=$(A64_CC) rootfs/build.sh --kernel $(KERNEL) $(ROOTFS)
+	@touch $@
+
 .PHONY: demo bench
 # the whole promise: build, boot the QEMU board in RCM mode, flash it over the link, boot what
 # was flashed (scripts/demo.sh prints the summary)
@@ -252,7 +263,8 @@ clean-cache:
 
 help:
 	@echo 'make deps         install what is missing (root; otherwise prints the apt-get line)'
-	@echo 'make              build everything: flasher (aarch64), host tools, initrd, kernel'
+	@echo 'make              build everything: flasher (aarch64), host tools, initrd, kernel,'
+	@echo '                  the demo system (rootfs)'
 	@echo 'make check        every test: unit (plain and ASan+UBSan), clang build, cppcheck,'
 	@echo '                  the flasher and the SHA-256 and CRC-32 tests under qemu-aarch64-static,'
 	@echo '                  the QEMU smoke boot, the demo system booting from QSPI + NVMe'
