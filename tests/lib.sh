@@ -52,3 +52,36 @@ expect_fail() {
 }
 
 finish() { [ "$failures" -eq 0 ]; }
+
+# A unit test built for the board's CPU (static aarch64 musl), run under qemu-aarch64-static.
+# board_test_check LABEL BIN: the binary exists and is a static aarch64 ELF (1 if it is missing)
+board_test_check() {
+	local label=$1 bin=$2 desc
+	if [ ! -x "$bin" ]; then
+		not_ok "${label}_built" "$bin is missing (make $bin)"
+		return 1
+	fi
+	desc=$(file -b "$bin")
+	case "$desc" in
+	*"ARM aarch64"*"statically linked"*) ok "${label}_is_static_aarch64_elf" ;;
+	*) not_ok "${label}_is_static_aarch64_elf" "file says: $desc" ;;
+	esac
+}
+
+# board_test_run BIN OUTDIR NAME EXPECTED_BACKEND [ENV...]: runs the test's cases (relabelled
+# NAME:case) requiring EXPECTED_BACKEND, plus one case for its exit code; output in OUTDIR/NAME.out
+board_test_run() {
+	local bin=$1 dir=$2 name=$3 want=$4 rc=0
+	shift 4
+	env "$@" qemu-aarch64-static "$bin" --expect-backend "$want" >"$dir/$name.out" 2>"$dir/$name.err" || rc=$?
+	sed -n -e "s/^\(ok\|not ok\|skip\) /\1 ${name}:/p" "$dir/$name.out"
+	sed 's/^/  /' "$dir/$name.err" >&2
+	if [ "$rc" -ne 0 ]; then
+		not_ok "${name}_exit" "exit code $rc"
+	elif ! grep -q '^ok ' "$dir/$name.out"; then
+		not_ok "${name}_exit" "no passing case reported"
+	else
+		ok "${name}_exit"
+	fi
+	failures=$((failures + $(grep -c '^not ok ' "$dir/$name.out" || true)))
+}

@@ -6,42 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
-build=${BUILD:-build}
-bin=$build/board/test_sha256
+bin=${BUILD:-build}/board/test_sha256
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-if [ ! -x "$bin" ]; then
-	not_ok sha256_aarch64_built "$bin is missing (make $bin)"
-	finish
-	exit 1
-fi
-desc=$(file -b "$bin")
-case "$desc" in
-*"ARM aarch64"*"statically linked"*) ok sha256_aarch64_is_static_aarch64_elf ;;
-*) not_ok sha256_aarch64_is_static_aarch64_elf "file says: $desc" ;;
-esac
-
-# run NAME EXPECTED_BACKEND [ENV...]: the unit test's cases, relabelled, plus its exit code
-run() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	env "$@" qemu-aarch64-static "$bin" --expect-backend "$want" >"$tmp/$name.out" 2>"$tmp/$name.err" || rc=$?
-	sed -n -e "s/^\(ok\|not ok\|skip\) /\1 ${name}:/p" "$tmp/$name.out"
-	sed 's/^/  /' "$tmp/$name.err" >&2
-	if [ "$rc" -ne 0 ]; then
-		not_ok "${name}_exit" "exit code $rc"
-	elif ! grep -q '^ok ' "$tmp/$name.out"; then
-		not_ok "${name}_exit" "no passing case reported"
-	else
-		ok "${name}_exit"
-	fi
-	failures=$((failures + $(grep -c '^not ok ' "$tmp/$name.out" || true)))
-}
-
-run aarch64 armv8-sha2
+board_test_check sha256_aarch64 "$bin" || { finish; exit 1; }
+board_test_run "$bin" "$tmp" aarch64 armv8-sha2
 expect_line aarch64_uses_armv8_sha2 "$tmp/aarch64.out" '^# sha256 backend: armv8-sha2$'
 expect_line aarch64_armv8_cross_check_ran "$tmp/aarch64.out" '^ok test_cross_check_with_bearssl_armv8-sha2$'
-run aarch64_forced_portable portable SELFFLASH_SHA256=portable
+board_test_run "$bin" "$tmp" aarch64_forced_portable portable SELFFLASH_SHA256=portable
 expect_line aarch64_forced_portable_uses_bearssl "$tmp/aarch64_forced_portable.out" '^# sha256 backend: portable$'
 finish
