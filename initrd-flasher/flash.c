@@ -163,6 +163,10 @@ static int open_targets(struct flash_state *s)
 			return err_prefix("%s", dev->name);
 		fprintf(s->c->log, "flasher: %s:%" PRIu32 " -> %s, %" PRIu64 " bytes\n", tg.type,
 			tg.instance, dev->name, dev->size);
+		if (dev->direct_error[0])
+			fprintf(s->c->log,
+				"flasher: warning: %s: read-back goes through the page cache (%s)\n",
+				dev->name, dev->direct_error);
 	}
 	return 0;
 }
@@ -462,9 +466,10 @@ static int flash_steps(struct flash_state *s, struct write_stats *total)
 	s->chunk_buf = image_largest_chunk(&s->pkg.manifest);
 	s->raw = malloc(s->chunk_buf);
 	s->stored = malloc(s->chunk_buf);
-	s->buf_a = malloc(WORK_BUF_SIZE);
-	s->buf_b = malloc(WORK_BUF_SIZE);
-	s->buf_c = malloc(WORK_BUF_SIZE);
+	/* aligned for the disks' O_DIRECT read-back */
+	s->buf_a = aligned_alloc(TARGET_DIRECT_ALIGN, WORK_BUF_SIZE);
+	s->buf_b = aligned_alloc(TARGET_DIRECT_ALIGN, WORK_BUF_SIZE);
+	s->buf_c = aligned_alloc(TARGET_DIRECT_ALIGN, WORK_BUF_SIZE);
 	if (!s->raw || !s->stored || !s->buf_a || !s->buf_b || !s->buf_c)
 		return err_set("out of memory for the work buffers");
 	progress_phase(&s->progress, LINK_PHASE_PLAN, "");

@@ -71,10 +71,11 @@ static int load_chunk(struct image_reader *r, uint32_t index, const struct pkg_c
 		r->cached = index;
 		return 0;
 	}
-	if (r->src->fetch(r->src, c, r->stored) != 0)
+	uint8_t *stored = pkg_chunk_is_verbatim(c) ? r->raw : r->stored;
+	if (r->src->fetch(r->src, c, stored) != 0)
 		return -1;
 	r->src->bytes_fetched += c->stored_size;
-	if (pkg_chunk_unpack(c, r->stored, r->raw) != 0)
+	if (pkg_chunk_unpack(c, stored, r->raw) != 0)
 		return err_prefix("chunk %" PRIu32, index);
 	r->current = r->raw;
 	r->cached = index;
@@ -103,6 +104,26 @@ int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len)
 		memcpy(buf + (from - off), r->current + (from - c.offset), (size_t)(to - from));
 	}
 	return 0;
+}
+
+const uint8_t *image_view(struct image_reader *r, const struct pkg_chunk *c, uint64_t off,
+			  size_t len)
+{
+	uint32_t i = first_chunk_after(r, off);
+	struct pkg_chunk at;
+	if (i >= r->im.first_chunk + r->im.chunk_count)
+		goto outside;
+	pkg_manifest_chunk(r->m, i, &at);
+	if (at.offset != c->offset || off < at.offset || len > at.raw_size ||
+	    off - at.offset > at.raw_size - len)
+		goto outside;
+	if (load_chunk(r, i, &at) != 0)
+		return NULL;
+	return r->current + (off - at.offset);
+outside:
+	err_set("image bytes %" PRIu64 "+%zu are not inside the chunk at %" PRIu64, off, len,
+		c->offset);
+	return NULL;
 }
 
 int image_walk(const struct image_reader *r, image_walk_fn fn, void *ctx)

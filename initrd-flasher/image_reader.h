@@ -48,6 +48,14 @@ void image_reader_use_pipeline(struct image_reader *r, struct pipeline *pipe);
 int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len);
 
 /*
+ * Image bytes [off, off + len) of chunk c (a chunk image_walk gave), without copying them: a
+ * pointer into the unpacked, verified chunk, valid until the next read or view. NULL with
+ * err_msg() when the chunk cannot be had or the range is not inside it.
+ */
+const uint8_t *image_view(struct image_reader *r, const struct pkg_chunk *c, uint64_t off,
+			  size_t len);
+
+/*
  * Walks an image in order: fn gets each chunk (c, its offset and raw size) and, when the
  * image says holes must be zero, each hole (c == NULL). Stops at the first non-zero return.
  */

@@ -11,11 +11,16 @@
 
 enum slot_state { SLOT_EMPTY, SLOT_FILLING, SLOT_READY, SLOT_FAILED, SLOT_TAKEN };
 
-/* Fetches chunk `index` into stored and unpacks it into raw; 0 or -1. */
+/*
+ * Fetches chunk `index` into stored and unpacks it into raw; 0 or -1. A chunk stored as it
+ * is lands in raw directly and is checked there: one copy fewer for incompressible data.
+ */
 static int fetch_chunk(struct pipeline *p, uint32_t index, uint8_t *stored, uint8_t *raw)
 {
 	struct pkg_chunk c;
 	pkg_manifest_chunk(p->m, index, &c);
+	if (pkg_chunk_is_verbatim(&c))
+		stored = raw;
 	if (p->src->fetch(p->src, &c, stored) != 0)
 		return err_prefix("chunk %" PRIu32, index);
 	if (pkg_chunk_unpack(&c, stored, raw) != 0)

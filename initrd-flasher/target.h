@@ -20,7 +20,18 @@ struct target_ops {
 	int (*erase)(struct target *t, uint64_t off, uint64_t len);
 	int (*flush)(struct target *t);
 	void (*close)(struct target *t);
+	/*
+	 * Reads from the medium itself, around the kernel's page cache (O_DIRECT), so that a
+	 * read-back checks what the device holds and not the pages the writer has just filled.
+	 * off, len and buf are multiples of TARGET_DIRECT_ALIGN; *got is len except where the
+	 * device ends first. NULL where plain reads already reach the medium (MTD, NOR files) or
+	 * the device refused O_DIRECT (target.direct_error says why).
+	 */
+	int (*read_direct)(struct target *t, uint64_t off, void *buf, size_t len, size_t *got);
 };
+
+/* Alignment of O_DIRECT reads: a multiple of every logical block size in use (512, 4096). */
+#define TARGET_DIRECT_ALIGN 4096u
 
 struct target {
 	const struct target_ops *ops;
@@ -30,6 +41,8 @@ struct target {
 	uint32_t erase_size; /* NOR erase block; 0 for disks */
 	uint32_t write_size; /* smallest write unit (NOR 1, disks 512) */
 	int fd;
+	int direct_fd;          /* the same device opened O_DIRECT for read_direct, or -1 */
+	char direct_error[128]; /* why a disk has no read_direct, for the log; "" otherwise */
 };
 
 /*

@@ -40,6 +40,31 @@ static int file_read(struct target *t, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * O_DIRECT read for the read-back: the kernel first writes back the writer's dirty pages in
+ * the range, then reads the device, so the bytes compared are the ones it holds.
+ */
+static int block_read_direct(struct target *t, uint64_t off, void *buf, size_t len, size_t *got)
+{
+	if (off >= t->size)
+		return err_set("%s: read-back at %" PRIu64 " is past the end (%" PRIu64 " bytes)",
+			       t->name, off, t->size);
+	*got = 0;
+	while (*got < len) {
+		ssize_t n = pread(t->direct_fd, (uint8_t *)buf + *got, len - *got,
+				  (off_t)(off + *got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set("%s: uncached read at %" PRIu64 ": %s", t->name, off + *got,
+				       strerror(errno));
+		if (n == 0)
+			break; /* the device or file ends inside the last aligned block */
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
 static int file_write_raw(struct target *t, uint64_t off, const void *buf, size_t len)
 {
 	if (io_pwrite_all(t->fd, buf, len, off) != 0)
@@ -70,7 +95,9 @@ static void file_close(struct target *t)
 {
 	if (t->fd >= 0)
 		close(t->fd);
-	t->fd = -1;
+	if (t->direct_fd >= 0)
+		close(t->direct_fd);
+	t->fd = t->direct_fd = -1;
 	free(t->priv);
 	t->priv = NULL;
 }
@@ -122,14 +149,26 @@ static int nor_erase(struct target *t, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static const struct target_ops nor_file_ops = { file_read, nor_write, nor_erase, file_flush,
-						file_close };
-static const struct target_ops block_ops = { file_read, block_write, NULL, file_flush,
-					     file_close };
+static const struct target_ops nor_file_ops = { .read = file_read,
+						.write = nor_write,
+						.erase = nor_erase,
+						.flush = file_flush,
+						.close = file_close };
+static const struct target_ops block_ops = { .read = file_read,
+					     .write = block_write,
+					     .flush = file_flush,
+					     .close = file_close,
+					     .read_direct = block_read_direct };
+/* a disk whose device or file system refused O_DIRECT: read back through the cache */
+static const struct target_ops block_cached_ops = { .read = file_read,
+						    .write = block_write,
+						    .flush = file_flush,
+						    .close = file_close };
 
 static int open_file(struct target *t, const char *path, const struct target_ops *ops)
 {
 	memset(t, 0, sizeof(*t));
+	t->direct_fd = -1;
 	t->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (t->fd < 0)
 		return err_set("%s: %s", path, strerror(errno));
@@ -176,5 +215,10 @@ int target_open_block(struct target *t, const char *path)
 	if (open_file(t, path, &block_ops) != 0)
 		return -1;
 	t->write_size = 512;
+	t->direct_fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (t->direct_fd < 0) {
+		snprintf(t->direct_error, sizeof(t->direct_error), "O_DIRECT: %s", strerror(errno));
+		t->ops = &block_cached_ops;
+	}
 	return 0;
 }

@@ -96,13 +96,16 @@ static void mtd_target_close(struct target *t)
 	t->priv = NULL;
 }
 
-static const struct target_ops mtd_ops = { mtd_target_read, mtd_target_write, mtd_target_erase,
-					   mtd_target_flush, mtd_target_close };
+static const struct target_ops mtd_ops = { .read = mtd_target_read,
+					   .write = mtd_target_write,
+					   .erase = mtd_target_erase,
+					   .flush = mtd_target_flush,
+					   .close = mtd_target_close };
 
 int target_open_mtd(struct target *t, const char *dev_path)
 {
 	memset(t, 0, sizeof(*t));
-	t->fd = -1;
+	t->fd = t->direct_fd = -1;
 	struct mtd_target *m = calloc(1, sizeof(*m));
 	if (!m)
 		return err_set("out of memory");

@@ -48,10 +48,16 @@ static void win_close(struct target *t)
 	t->priv = NULL;
 }
 
-static const struct target_ops window_ops = { win_read, win_write, win_erase, win_flush,
-					      win_close };
-static const struct target_ops window_ops_no_erase = { win_read, win_write, NULL, win_flush,
-						       win_close };
+/* no read_direct: windows cut MTD devices, whose reads already reach the flash */
+static const struct target_ops window_ops = { .read = win_read,
+					      .write = win_write,
+					      .erase = win_erase,
+					      .flush = win_flush,
+					      .close = win_close };
+static const struct target_ops window_ops_no_erase = { .read = win_read,
+						       .write = win_write,
+						       .flush = win_flush,
+						       .close = win_close };
 
 int target_window(struct target *t, uint64_t base, uint64_t size)
 {
@@ -69,7 +75,7 @@ int target_window(struct target *t, uint64_t base, uint64_t size)
 	outer.ops = t->ops->erase ? &window_ops : &window_ops_no_erase;
 	outer.priv = w;
 	outer.size = size;
-	outer.fd = -1;
+	outer.fd = outer.direct_fd = -1; /* the inner target owns the descriptors */
 	snprintf(outer.name, sizeof(outer.name), "%.200s@%" PRIu64, t->name, base);
 	*t = outer;
 	return 0;

@@ -43,27 +43,62 @@ struct readback_walk {
 	struct write_stats *st;
 };
 
+/*
+ * Checks one piece of a read-back: its bytes go into the chunk's hash, or, for a hole, must
+ * be zero. part_off is the piece's offset in the partition, for the message.
+ */
+static int check_piece(const struct image_job *job, const struct pkg_chunk *c,
+		       struct sha256 *h, const uint8_t *p, size_t n, uint64_t part_off)
+{
+	if (c) {
+		sha256_update(h, p, n);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return err_set("partition %s: read back 0x%02x at offset %" PRIu64
+				       " where the image has a hole (zeros)",
+				       job->part.name, p[i], part_off + i);
+	return 0;
+}
+
 int readback_check_range(struct target *t, const struct image_job *job,
 			 const struct pkg_chunk *c, uint64_t off, uint64_t len,
 			 struct write_stats *st)
 {
+	/*
+	 * A disk is read around the page cache: whole aligned blocks covering the range go into
+	 * the (aligned) buffer and only the range's bytes are checked. Without read_direct the
+	 * range is read as it is.
+	 */
+	const int direct = t->ops->read_direct != NULL;
+	const uint64_t align = direct ? TARGET_DIRECT_ALIGN : 1;
+	if (direct && ((uintptr_t)job->buf_a % align || job->buf_size % align))
+		return err_set("partition %s: the read-back buffer is not aligned to %" PRIu64
+			       " bytes (needed for O_DIRECT)",
+			       job->part.name, align);
+	const uint64_t first = job->part.offset + off, end = first + len;
 	struct sha256 h;
 	sha256_init(&h);
-	for (uint64_t done = 0; done < len;) {
-		size_t n = len - done < job->buf_size ? (size_t)(len - done) : job->buf_size;
-		if (t->ops->read(t, job->part.offset + off + done, job->buf_a, n) != 0)
+	for (uint64_t pos = first - first % align; pos < end;) {
+		uint64_t want = end - pos < job->buf_size ? end - pos : job->buf_size;
+		if (direct) {
+			size_t n = (size_t)((want + align - 1) / align * align), got;
+			if (t->ops->read_direct(t, pos, job->buf_a, n, &got) != 0)
+				return err_prefix("partition %s", job->part.name);
+			if (got < want)
+				return err_set("partition %s: read-back at device offset %" PRIu64
+					       " got %zu of %" PRIu64 " bytes",
+					       job->part.name, pos, got, want);
+		} else if (t->ops->read(t, pos, job->buf_a, (size_t)want) != 0) {
 			return err_prefix("partition %s", job->part.name);
-		if (c) {
-			sha256_update(&h, job->buf_a, n);
-		} else {
-			for (size_t i = 0; i < n; i++)
-				if (job->buf_a[i])
-					return err_set("partition %s: read back 0x%02x at offset %" PRIu64
-						       " where the image has a hole (zeros)",
-						       job->part.name, job->buf_a[i], off + done + i);
 		}
-		done += n;
+		uint64_t skip = pos < first ? first - pos : 0; /* the aligned head before the range */
+		size_t n = (size_t)(want - skip);
+		if (check_piece(job, c, &h, job->buf_a + skip, n, pos + skip - job->part.offset) != 0)
+			return -1;
 		write_advance(job, n);
+		pos += want;
 	}
 	if (c) {
 		uint8_t digest[SHA256_LEN];

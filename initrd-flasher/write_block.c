@@ -19,13 +19,18 @@ static int write_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint6
 	struct block_walk *w = ctx;
 	const struct image_job *job = w->job;
 	const uint64_t start = off, total = len;
+	int zeroed = 0;
 	while (len) {
 		size_t n = len < job->buf_size ? (size_t)len : job->buf_size;
-		if (!c)
+		/* a chunk is written from where it was verified; a hole from a buffer of zeros */
+		const uint8_t *data = job->buf_a;
+		if (c)
+			data = image_view(job->reader, c, off, n);
+		else if (!zeroed++)
 			memset(job->buf_a, 0, n);
-		else if (image_read(job->reader, off, job->buf_a, n) != 0)
+		if (!data)
 			return err_prefix("partition %s", job->part.name);
-		if (w->t->ops->write(w->t, job->part.offset + off, job->buf_a, n) != 0)
+		if (w->t->ops->write(w->t, job->part.offset + off, data, n) != 0)
 			return err_prefix("partition %s", job->part.name);
 		w->st->bytes_written += n;
 		write_advance(job, n);

@@ -6,6 +6,7 @@
  * flips a bit is caught by read-back, and a corrupt chunk is never written.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@
 static char dir[] = "/tmp/selfflash-write-XXXXXX";
 static char p_pkg[256], p_nor[256], p_disk[256], p_mb1[256], p_cfg[256], p_app[256];
 static uint8_t mb1[100000], cfg[3000], app[DISK_SIZE / 2];
-static uint8_t buf_a[1 << 20], buf_b[1 << 20];
+static _Alignas(TARGET_DIRECT_ALIGN) uint8_t buf_a[1 << 20], buf_b[1 << 20];
 
 static const char *layout_xml =
 	"<partition_layout>\n"
@@ -125,7 +126,11 @@ static void cut_close(struct target *t)
 	(void)t;
 	target_close(&cut.inner);
 }
-static const struct target_ops cut_ops = { cut_read, cut_write, cut_erase, cut_flush, cut_close };
+static const struct target_ops cut_ops = { .read = cut_read,
+					   .write = cut_write,
+					   .erase = cut_erase,
+					   .flush = cut_flush,
+					   .close = cut_close };
 
 /* A disk that stores one byte wrong: what the concurrent read-back must catch. */
 static struct {
@@ -163,8 +168,60 @@ static void dflip_close(struct target *t)
 	(void)t;
 	dflip.inner.ops->close(&dflip.inner);
 }
-static const struct target_ops dflip_ops = { dflip_read, dflip_write, NULL, dflip_flush,
-					     dflip_close };
+static const struct target_ops dflip_ops = { .read = dflip_read,
+					     .write = dflip_write,
+					     .flush = dflip_flush,
+					     .close = dflip_close };
+
+/*
+ * A disk whose medium holds one byte other than the page cache does (a write lost on the
+ * way, a card that wraps around): plain reads see the cache, read_direct sees the medium.
+ * The read-back must believe the medium.
+ */
+static struct {
+	struct target inner;
+	uint64_t at; /* UINT64_MAX: not in use */
+} medium = { .at = UINT64_MAX };
+
+static int medium_read(struct target *t, uint64_t off, void *buf, size_t len)
+{
+	(void)t;
+	return medium.inner.ops->read(&medium.inner, off, buf, len);
+}
+
+static int medium_write(struct target *t, uint64_t off, const void *buf, size_t len)
+{
+	(void)t;
+	return medium.inner.ops->write(&medium.inner, off, buf, len);
+}
+
+static int medium_read_direct(struct target *t, uint64_t off, void *buf, size_t len,
+			      size_t *got)
+{
+	(void)t;
+	if (medium.inner.ops->read_direct(&medium.inner, off, buf, len, got) != 0)
+		return -1;
+	if (medium.at >= off && medium.at < off + *got)
+		((uint8_t *)buf)[medium.at - off] ^= 0x04;
+	return 0;
+}
+
+static int medium_flush(struct target *t)
+{
+	(void)t;
+	return medium.inner.ops->flush(&medium.inner);
+}
+
+static void medium_close(struct target *t)
+{
+	(void)t;
+	medium.inner.ops->close(&medium.inner);
+}
+static const struct target_ops medium_ops = { .read = medium_read,
+					      .write = medium_write,
+					      .flush = medium_flush,
+					      .close = medium_close,
+					      .read_direct = medium_read_direct };
 
 /*
  * Writes and reads back every image of the package; nor_flip / nor_cut / disk_flip inject
@@ -199,6 +256,17 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 		dflip.at = disk_flip;
 		targets[1].ops = &dflip_ops;
 	}
+	if (medium.at != UINT64_MAX) {
+		if (!targets[1].ops->read_direct) {
+			err_set("%s: no O_DIRECT here (%s)", p_disk, targets[1].direct_error);
+			target_close(&targets[0]);
+			target_close(&targets[1]);
+			pkg_file_close(&f);
+			return -1;
+		}
+		medium.inner = targets[1];
+		targets[1].ops = &medium_ops;
+	}
 	struct file_source fs;
 	file_source_init(&fs, f.fd, PKG_MANIFEST_OFFSET + f.header.manifest_size);
 	static struct pipeline pipe;
@@ -227,7 +295,7 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 		if (threaded) {
 			image_reader_use_pipeline(&r, &pipe);
 			if (tg.kind == PKG_TARGET_DISK) {
-				static uint8_t rb_buf[1 << 20];
+				static _Alignas(TARGET_DIRECT_ALIGN) uint8_t rb_buf[1 << 20];
 				rc = readback_start(&rb, &targets[job.part.target], &job, rb_buf,
 						    sizeof(rb_buf));
 				job.readback = rc == 0 ? &rb : NULL;
@@ -434,6 +502,82 @@ static void test_concurrent_read_back_catches_a_bad_disk(void)
 	CHECK(strstr(err_msg(), "partition APP: read-back of") != NULL);
 }
 
+static void test_read_back_believes_the_medium_not_the_page_cache(void)
+{
+	struct write_stats nor, disk;
+	CHECK(fresh_targets() == 0);
+	CHECK(build_package() == 0);
+	medium.at = 950001;
+	CHECK(flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk) == -1);
+	CHECK(strstr(err_msg(), "partition APP: read-back of") != NULL);
+	CHECK(strstr(err_msg(), "does not match its SHA-256") != NULL);
+	CHECK(fresh_targets() == 0);
+	CHECK(flash_with(UINT64_MAX, -1, UINT64_MAX, 0, &nor, &disk) == -1);
+	CHECK(strstr(err_msg(), "does not match its SHA-256") != NULL);
+	/* a byte in a hole the image leaves alone is not read back, so not judged */
+	CHECK(fresh_targets() == 0);
+	medium.at = 500000;
+	CHECK(flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk) == 0);
+	CHECK(targets_as_expected());
+	medium.at = UINT64_MAX;
+}
+
+/*
+ * readback_check_range on its own, around the cache: ranges that start and end inside an
+ * aligned block, and a device whose size is not a multiple of the alignment. A changed byte
+ * just inside the range is caught; one just outside is not looked at.
+ */
+static void test_uncached_read_back_of_unaligned_ranges(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/odd.img", dir);
+	static uint8_t dev[3 * 4096 + 1536];
+	for (size_t i = 0; i < sizeof(dev); i++)
+		dev[i] = (uint8_t)(i * 13 + 1);
+	const uint64_t part = 512;
+	const struct {
+		uint64_t off, len;
+	} ranges[] = { { 1000, 12000 }, { 1000, sizeof(dev) - part - 1000 }, { 0, 7 }, { 3583, 2 } };
+	/* two aligned blocks: the longer ranges take several reads */
+	static _Alignas(TARGET_DIRECT_ALIGN) uint8_t small[2 * TARGET_DIRECT_ALIGN];
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		struct pkg_chunk c = { .offset = ranges[r].off, .raw_size = (uint32_t)ranges[r].len };
+		sha256_buffer(dev + part + ranges[r].off, ranges[r].len, c.sha256);
+		const uint64_t first = part + ranges[r].off, last = first + ranges[r].len - 1;
+		const uint64_t flips[] = { UINT64_MAX, first - 1, last + 1, first, last };
+		const int caught[] = { 0, 0, 0, 1, 1 };
+		for (size_t k = 0; k < sizeof(flips) / sizeof(flips[0]); k++) {
+			if (flips[k] != UINT64_MAX && flips[k] >= sizeof(dev))
+				continue;
+			if (flips[k] != UINT64_MAX)
+				dev[flips[k]] ^= 0x80;
+			CHECK(save(path, dev, sizeof(dev)) == 0);
+			if (flips[k] != UINT64_MAX)
+				dev[flips[k]] ^= 0x80;
+			struct target t;
+			CHECK(target_open_block(&t, path) == 0);
+			CHECK(t.ops->read_direct != NULL); /* files under /tmp allow O_DIRECT */
+			if (!t.ops->read_direct) {
+				fprintf(stderr, "  %s: %s\n", path, t.direct_error);
+				target_close(&t);
+				return;
+			}
+			struct image_job job = { .buf_a = small, .buf_size = sizeof(small) };
+			snprintf(job.part.name, sizeof(job.part.name), "odd");
+			job.part.offset = part;
+			struct write_stats st = { 0 };
+			int rc = readback_check_range(&t, &job, &c, ranges[r].off, ranges[r].len, &st);
+			if (rc != (caught[k] ? -1 : 0))
+				fprintf(stderr,
+					"  range %" PRIu64 "+%" PRIu64 ", byte %" PRIu64 " changed: %s\n",
+					ranges[r].off, ranges[r].len, flips[k], rc ? err_msg() : "passed");
+			CHECK(rc == (caught[k] ? -1 : 0));
+			CHECK(rc != 0 || st.bytes_read_back == ranges[r].len);
+			target_close(&t);
+		}
+	}
+}
+
 int main(void)
 {
 	setup();
@@ -445,6 +589,8 @@ int main(void)
 	RUN(test_corrupt_chunk_is_never_written);
 	RUN(test_threaded_flash_writes_exactly_the_package);
 	RUN(test_concurrent_read_back_catches_a_bad_disk);
+	RUN(test_read_back_believes_the_medium_not_the_page_cache);
+	RUN(test_uncached_read_back_of_unaligned_ranges);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
