@@ -25,6 +25,8 @@ A64_LDFLAGS := -static -Wl,--gc-sections -L$(A64_SYSROOT)/lib
 HOST_CFLAGS := $(COMMON_CFLAGS) -O2 -g -isystem $(HOST_SYSROOT)/include
 HOST_LDFLAGS := -L$(HOST_SYSROOT)/lib
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# the unit tests that run threads (pipeline, read-back, keepalive, gadget reader) also under TSan
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 LIBS := -lblkid -lmtd -lbearssl -lz
 
 STAMPS := $(BUILD)/stamps
@@ -103,6 +105,7 @@ endef
 $(eval $(call variant,a64,$(A64_CC),$(A64_CFLAGS),sysroot-aarch64))
 $(eval $(call variant,host,$(HOST_CC),$(HOST_CFLAGS),sysroot-host))
 $(eval $(call variant,san,$(HOST_CC),$(HOST_CFLAGS) $(SAN_FLAGS),sysroot-host))
+$(eval $(call variant,tsan,$(HOST_CC),$(HOST_CFLAGS) $(TSAN_FLAGS),sysroot-host))
 $(eval $(call variant,clang,$(CLANG),$(HOST_CFLAGS),sysroot-host))
 
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -115,7 +118,9 @@ MKFLASHPKG := $(BUILD)/bin/mkflashpkg
 HOSTLOAD := $(BUILD)/bin/hostload
 # hostload for the board's CPU, static with libusb: the QEMU guest serves its own USB gadget
 HOSTLOAD_A64 := $(BUILD)/board/hostload
-UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t))
+TSAN_TESTS := write link usb_gadget
+UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t)) \
+	$(foreach t,$(TSAN_TESTS),$(BUILD)/tests/tsan/test_$(t))
 # the SHA-256 unit test for the board's CPU (tests/host/sha256_aarch64.sh runs it under qemu-user)
 SHA256_TEST_A64 := $(BUILD)/board/test_sha256
 # the same for CRC-32 (tests/host/crc32_aarch64.sh)
@@ -184,6 +189,9 @@ $(BUILD)/tests/test_$(1): $(call objs,host,$(TEST_$(1)_SRCS))
 $(BUILD)/tests/san/test_$(1): $(call objs,san,$(TEST_$(1)_SRCS))
 	@mkdir -p $$(@D)
 	$(HOST_CC) $(SAN_FLAGS) $(HOST_LDFLAGS) $$^ $(LIBS) $(TEST_$(1)_LIBS) -o $$@
+$(BUILD)/tests/tsan/test_$(1): $(call objs,tsan,$(TEST_$(1)_SRCS))
+	@mkdir -p $$(@D)
+	$(HOST_CC) $(TSAN_FLAGS) $(HOST_LDFLAGS) $$^ $(LIBS) $(TEST_$(1)_LIBS) -o $$@
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
 
@@ -212,7 +220,7 @@ $(KERNEL): $(STAMPS)/kernel
 # Flags are an input too: objects rebuild when the compile line changes.
 $(STAMPS)/flags: FORCE
 	@mkdir -p $(STAMPS)
-	@echo '$(A64_CC) $(A64_CFLAGS) | $(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) | $(CLANG)' > $@.new
+	@echo '$(A64_CC) $(A64_CFLAGS) | $(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(TSAN_FLAGS) | $(CLANG)' > $@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 # ---- tests -----------------------------------------------------------------------------

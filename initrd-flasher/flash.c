@@ -60,7 +60,7 @@ struct flash_state {
 	struct target targets[PKG_MAX_TARGETS];
 	int opened[PKG_MAX_TARGETS];
 	struct pkg_partition parts[PKG_MAX_PARTITIONS];
-	uint8_t *raw, *stored, *buf_a, *buf_b, *buf_c;
+	uint8_t *raw, *stored, *buf_a, *buf_b;
 	size_t chunk_buf;
 };
 
@@ -288,7 +288,7 @@ static int write_images(struct flash_state *s, struct chunk_source *src, struct 
 {
 	const struct pkg_manifest *m = &s->pkg.manifest;
 	static struct pipeline pipe;
-	if (pipeline_start(&pipe, m, s->variant, src, s->chunk_buf) != 0)
+	if (pipeline_start(&pipe, m, s->variant, src, s->chunk_buf, 0) != 0)
 		return -1;
 	int rc = 0;
 	for (uint32_t i = 0; rc == 0 && i < m->image_count; i++) {
@@ -313,7 +313,7 @@ static int write_images(struct flash_state *s, struct chunk_source *src, struct 
 		 * the whole image after */
 		static struct readback_queue rb;
 		if (tg.kind == PKG_TARGET_DISK) {
-			rc = readback_start(&rb, dev, &job, s->buf_c, WORK_BUF_SIZE);
+			rc = readback_start(&rb, dev, &job, 0);
 			if (rc != 0)
 				break;
 			job.readback = &rb;
@@ -469,8 +469,7 @@ static int flash_steps(struct flash_state *s, struct write_stats *total)
 	/* aligned for the disks' O_DIRECT read-back */
 	s->buf_a = aligned_alloc(TARGET_DIRECT_ALIGN, WORK_BUF_SIZE);
 	s->buf_b = aligned_alloc(TARGET_DIRECT_ALIGN, WORK_BUF_SIZE);
-	s->buf_c = aligned_alloc(TARGET_DIRECT_ALIGN, WORK_BUF_SIZE);
-	if (!s->raw || !s->stored || !s->buf_a || !s->buf_b || !s->buf_c)
+	if (!s->raw || !s->stored || !s->buf_a || !s->buf_b)
 		return err_set("out of memory for the work buffers");
 	progress_phase(&s->progress, LINK_PHASE_PLAN, "");
 	phase_mark(s, "plan");
@@ -571,7 +570,6 @@ int flash_run(const struct flash_config *config)
 	free(s.stored);
 	free(s.buf_a);
 	free(s.buf_b);
-	free(s.buf_c);
 	pthread_mutex_destroy(&s.progress.lock);
 	return rc;
 }

@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* The read-ahead worker: fetch, inflate and hash chunks into a ring while the writer writes. */
+/* The read-ahead workers: fetch, inflate and hash chunks into a ring while the writer writes. */
 #include "pipeline.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chunk.h"
 
 enum slot_state { SLOT_EMPTY, SLOT_FILLING, SLOT_READY, SLOT_FAILED, SLOT_TAKEN };
+
+int pipeline_cpu_threads(int max)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n < max ? (int)n : max;
+}
 
 /*
  * Fetches chunk `index` into stored and unpacks it into raw; 0 or -1. A chunk stored as it
@@ -28,6 +37,24 @@ static int fetch_chunk(struct pipeline *p, uint32_t index, uint8_t *stored, uint
 	return 0;
 }
 
+/* Tells a source that reads ahead (the link) which chunks follow position pos. */
+static void announce(struct pipeline *p, uint32_t pos)
+{
+	if (!p->src->expect)
+		return;
+	uint32_t end = pos + PIPELINE_LOOKAHEAD < p->count ? pos + PIPELINE_LOOKAHEAD : p->count;
+	for (uint32_t q = pos; q < end; q++) {
+		struct pkg_chunk c;
+		pkg_manifest_chunk(p->m, p->order[q], &c);
+		if (p->src->expect(p->src, &c) != 0)
+			break;
+	}
+}
+
+/*
+ * A worker takes the next position when no other worker is reading the source and its slot
+ * is free, fetches the chunk, lets the next worker fetch, then inflates and hashes it.
+ */
 static void *worker_main(void *arg)
 {
 	struct pipeline *p = arg;
@@ -35,71 +62,81 @@ static void *worker_main(void *arg)
 	while (!p->stop && p->filled < p->count) {
 		uint32_t pos = p->filled;
 		struct pipeline_slot *s = &p->slots[pos % PIPELINE_SLOTS];
-		if (s->state != SLOT_EMPTY) {
+		if (p->fetching || s->state != SLOT_EMPTY) {
 			pthread_cond_wait(&p->changed, &p->lock);
 			continue;
 		}
 		s->state = SLOT_FILLING;
 		s->index = p->order[pos];
 		p->filled++;
+		p->fetching = 1;
 		pthread_mutex_unlock(&p->lock);
-		if (p->src->expect) {
-			/* announce what comes next, so it travels while this chunk is worked on */
-			uint32_t end = pos + PIPELINE_LOOKAHEAD < p->count ? pos + PIPELINE_LOOKAHEAD
-									    : p->count;
-			for (uint32_t q = pos; q < end; q++) {
-				struct pkg_chunk c;
-				pkg_manifest_chunk(p->m, p->order[q], &c);
-				if (p->src->expect(p->src, &c) != 0)
-					break;
-			}
-		}
-		int rc = fetch_chunk(p, s->index, p->stored, s->raw);
+		announce(p, pos); /* what comes next travels while this chunk is worked on */
+		struct pkg_chunk c;
+		pkg_manifest_chunk(p->m, s->index, &c);
+		uint8_t *stored = pkg_chunk_is_verbatim(&c) ? s->raw : s->stored;
+		int rc = p->src->fetch(p->src, &c, stored);
+		pthread_mutex_lock(&p->lock);
+		p->fetching = 0;
+		if (rc == 0)
+			p->src->bytes_fetched += c.stored_size;
+		pthread_cond_broadcast(&p->changed);
+		pthread_mutex_unlock(&p->lock);
+		if (rc == 0)
+			rc = pkg_chunk_unpack(&c, stored, s->raw);
 		pthread_mutex_lock(&p->lock);
 		if (rc == 0) {
-			struct pkg_chunk c;
-			pkg_manifest_chunk(p->m, s->index, &c);
-			p->src->bytes_fetched += c.stored_size;
 			s->state = SLOT_READY;
 		} else {
+			err_prefix("chunk %" PRIu32, s->index);
 			snprintf(s->error, sizeof(s->error), "%s", err_msg());
-			snprintf(p->worker_error, sizeof(p->worker_error), "%s", err_msg());
+			if (!p->worker_error[0])
+				snprintf(p->worker_error, sizeof(p->worker_error), "%s", err_msg());
 			s->state = SLOT_FAILED;
 			p->stop = 1; /* what follows would only fail the same way */
 		}
 		pthread_cond_broadcast(&p->changed);
 	}
-	p->worker_done = 1;
+	if (--p->workers_left == 0)
+		p->worker_done = 1;
 	pthread_cond_broadcast(&p->changed);
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
 int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant,
-		   struct chunk_source *src, size_t buf_size)
+		   struct chunk_source *src, size_t buf_size, int workers)
 {
 	memset(p, 0, sizeof(*p));
 	p->m = m;
 	p->src = src;
 	p->buf_size = buf_size;
 	uint64_t n = 0;
+	int compressed = 0;
 	for (uint32_t i = 0; i < m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(m, i, &im);
-		if ((im.variant_mask >> variant) & 1)
-			n += im.chunk_count;
+		if (!((im.variant_mask >> variant) & 1))
+			continue;
+		n += im.chunk_count;
+		for (uint32_t k = im.first_chunk; k < im.first_chunk + im.chunk_count; k++) {
+			struct pkg_chunk c;
+			pkg_manifest_chunk(m, k, &c);
+			compressed |= !pkg_chunk_is_verbatim(&c);
+		}
 	}
 	p->order = malloc(n ? (size_t)n * sizeof(*p->order) : 1);
-	p->stored = malloc(buf_size);
 	p->side_raw = malloc(buf_size);
 	p->side_stored = malloc(buf_size);
-	int ok = p->order && p->stored && p->side_raw && p->side_stored;
-	for (int k = 0; k < PIPELINE_SLOTS; k++)
+	int ok = p->order && p->side_raw && p->side_stored;
+	for (int k = 0; k < PIPELINE_SLOTS; k++) {
 		ok = ok && (p->slots[k].raw = malloc(buf_size)) != NULL;
+		ok = ok && (!compressed || (p->slots[k].stored = malloc(buf_size)) != NULL);
+	}
 	if (!ok) {
 		pipeline_stop(p);
 		return err_set("out of memory for the chunk pipeline (%d x %zu bytes)",
-			       PIPELINE_SLOTS + 3, buf_size);
+			       PIPELINE_SLOTS * (1 + compressed) + 2, buf_size);
 	}
 	for (uint32_t i = 0; i < m->image_count; i++) {
 		struct pkg_image im;
@@ -109,17 +146,29 @@ int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant
 		for (uint32_t c = 0; c < im.chunk_count; c++)
 			p->order[p->count++] = im.first_chunk + c;
 	}
+	if (workers <= 0)
+		workers = pipeline_cpu_threads(PIPELINE_MAX_WORKERS);
+	if (workers > PIPELINE_MAX_WORKERS)
+		workers = PIPELINE_MAX_WORKERS;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->changed, NULL);
-	if (pthread_create(&p->worker, NULL, worker_main, p) != 0) {
-		pipeline_stop(p);
-		return err_set("cannot start the pipeline thread");
-	}
 	p->running = 1;
+	pthread_mutex_lock(&p->lock);
+	for (int k = 0; k < workers; k++) {
+		if (pthread_create(&p->workers[k], NULL, worker_main, p) != 0)
+			break;
+		p->nworkers++;
+		p->workers_left++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (p->nworkers == 0) {
+		pipeline_stop(p);
+		return err_set("cannot start the pipeline threads");
+	}
 	return 0;
 }
 
-/* Position of chunk `index` among the next few the worker works on, or UINT32_MAX. */
+/* Position of chunk `index` among the next few the workers work on, or UINT32_MAX. */
 static uint32_t find_ahead(const struct pipeline *p, uint32_t index)
 {
 	uint32_t from = p->holding ? p->consumer : 0;
@@ -146,7 +195,7 @@ const uint8_t *pipeline_get(struct pipeline *p, uint32_t index)
 		pthread_mutex_unlock(&p->lock);
 		return p->side_raw;
 	}
-	/* the writer moves on: what it passed is free for the worker */
+	/* the writer moves on: what it passed is free for the workers */
 	uint32_t from = p->holding ? p->consumer : 0;
 	for (uint32_t q = from; q < pos; q++) {
 		struct pipeline_slot *s = &p->slots[q % PIPELINE_SLOTS];
@@ -181,19 +230,21 @@ void pipeline_stop(struct pipeline *p)
 		p->stop = 1;
 		pthread_cond_broadcast(&p->changed);
 		pthread_mutex_unlock(&p->lock);
-		pthread_join(p->worker, NULL);
+		for (int k = 0; k < p->nworkers; k++)
+			pthread_join(p->workers[k], NULL);
 		pthread_mutex_destroy(&p->lock);
 		pthread_cond_destroy(&p->changed);
 		p->running = 0;
+		p->nworkers = 0;
 	}
 	for (int k = 0; k < PIPELINE_SLOTS; k++) {
 		free(p->slots[k].raw);
-		p->slots[k].raw = NULL;
+		free(p->slots[k].stored);
+		p->slots[k].raw = p->slots[k].stored = NULL;
 	}
 	free(p->order);
-	free(p->stored);
 	free(p->side_raw);
 	free(p->side_stored);
 	p->order = NULL;
-	p->stored = p->side_raw = p->side_stored = NULL;
+	p->side_raw = p->side_stored = NULL;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Chunks fetched, inflated and checked ahead of the writer. A worker thread walks the chunks
- * in the order the images will be written and fills a small ring of buffers: fetching (from
- * the link or a file), inflating and hashing overlap with the writer erasing, writing and
- * reading back, so a flash takes about as long as its slowest stage. A chunk asked for out of
- * order is fetched on the spot, so the writer may go back (a header-first partition does).
+ * Chunks fetched, inflated and checked ahead of the writer. Worker threads walk the chunks in
+ * the order the images will be written and fill a small ring of buffers: fetching (from the
+ * link or a file), inflating and hashing overlap with the writer erasing, writing and reading
+ * back, so a flash takes about as long as its slowest stage. The source is read by one worker
+ * at a time, in order; the others inflate and hash the chunks already fetched, so hashing
+ * spreads over the CPUs (DESIGN.md section 4). A chunk asked for out of order is fetched on the
+ * spot, so the writer may go back (a header-first partition does).
  */
 #ifndef SELFFLASH_PIPELINE_H
 #define SELFFLASH_PIPELINE_H
@@ -15,13 +17,14 @@
 #include "error.h"
 #include "image_reader.h"
 
-#define PIPELINE_SLOTS 4
+#define PIPELINE_SLOTS 6
+#define PIPELINE_MAX_WORKERS 4
 #define PIPELINE_LOOKAHEAD 32 /* chunks announced to a source that can request ahead */
 
 struct pipeline_slot {
 	uint32_t index;
 	int state;
-	uint8_t *raw;
+	uint8_t *raw, *stored; /* stored: only when the package has compressed chunks */
 	char error[ERR_MSG_MAX];
 };
 
@@ -33,22 +36,28 @@ struct pipeline {
 	uint32_t consumer;      /* position the writer holds (or last held) */
 	int holding;
 	struct pipeline_slot slots[PIPELINE_SLOTS];
-	uint8_t *stored, *side_raw, *side_stored; /* worker's and out-of-order buffers */
+	uint8_t *side_raw, *side_stored; /* for chunks fetched out of order */
 	size_t buf_size;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	pthread_t worker;
+	pthread_t workers[PIPELINE_MAX_WORKERS];
+	int nworkers, workers_left; /* started; not yet finished */
+	int fetching;               /* a worker is reading the source */
 	int running, stop, worker_done;
 	char worker_error[ERR_MSG_MAX];
 	uint64_t side_fetches;
 };
 
 /*
- * Starts the worker for the chunks of every image in variant `variant`, in manifest order.
- * Buffers of buf_size (>= the largest chunk) are allocated here, once. 0 or -1.
+ * Starts `workers` threads (0: one per online CPU, at most PIPELINE_MAX_WORKERS) for the
+ * chunks of every image in variant `variant`, in manifest order. Buffers of buf_size (>= the
+ * largest chunk) are allocated here, once. 0 or -1.
  */
 int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant,
-		   struct chunk_source *src, size_t buf_size);
+		   struct chunk_source *src, size_t buf_size, int workers);
+
+/* One per online CPU, clamped to [1, max]: how many threads a parallel stage should use. */
+int pipeline_cpu_threads(int max);
 
 /*
  * The raw, verified bytes of chunk `index` (valid until the next pipeline_get), or NULL with
@@ -56,7 +65,7 @@ int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant
  */
 const uint8_t *pipeline_get(struct pipeline *p, uint32_t index);
 
-/* Stops the worker and frees the buffers. */
+/* Stops the workers and frees the buffers. */
 void pipeline_stop(struct pipeline *p);
 
 #endif

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Read-back that runs beside the disk writer: each range the writer has written (a chunk, or
- * a hole it zeroed) is queued, and a thread reads it back from the device and checks it (the
- * chunk's SHA-256, or zeros) while the writer goes on with the next one. The writer's data
- * and the read-back meet the device the same way as a read-back after the whole image (through
- * the same file descriptor and cache), so the check is the same; it just no longer doubles the
- * time. The first failure is kept and reported when the image is finished.
+ * a hole it zeroed) is queued, and threads read it back from the device, around the page
+ * cache (target.h, read_direct), and check it (the chunk's SHA-256, or zeros) while the writer
+ * goes on with the next one. The ranges are independent, so several threads hash at once. The
+ * first failure is kept and reported when the image is finished.
  */
 #ifndef SELFFLASH_READBACK_H
 #define SELFFLASH_READBACK_H
@@ -17,6 +16,7 @@
 #include "write.h"
 
 #define READBACK_QUEUE 64
+#define READBACK_MAX_THREADS 4
 
 struct readback_item {
 	struct pkg_chunk c;
@@ -24,29 +24,39 @@ struct readback_item {
 	uint64_t off, len;
 };
 
+struct readback_worker {
+	struct readback_queue *q;
+	struct image_job job; /* the writer's job, with this thread's own buffer */
+	struct write_stats st;
+	pthread_t thread;
+};
+
 struct readback_queue {
 	struct target *t;
-	struct image_job job; /* the writer's job, with the read-back thread's own buffer */
-	struct write_stats st;
 	struct readback_item items[READBACK_QUEUE];
 	unsigned head, count;
 	int closing, failed;
 	char error[ERR_MSG_MAX];
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	pthread_t thread;
+	struct readback_worker workers[READBACK_MAX_THREADS];
+	int nworkers;
 };
 
-/* Starts the thread for job's image on t; buf (buf_size bytes) is its own. 0 or -1. */
+/*
+ * Starts `threads` threads (0: one per online CPU, at most READBACK_MAX_THREADS) for job's
+ * image on t, each with its own buffer of job->buf_size bytes, aligned for O_DIRECT.
+ * 0 or -1.
+ */
 int readback_start(struct readback_queue *q, struct target *t, const struct image_job *job,
-		   uint8_t *buf, size_t buf_size);
+		   int threads);
 
 /* Queues a written range: chunk c (or a hole when c is NULL) at image offset off, len bytes.
  * Waits while the queue is full; -1 when the read-back has already failed (err_msg()). */
 int readback_push(struct readback_queue *q, const struct pkg_chunk *c, uint64_t off,
 		  uint64_t len);
 
-/* Waits for everything queued, stops the thread, adds its counts to st; 0 or -1. */
+/* Waits for everything queued, stops the threads, adds their counts to st; 0 or -1. */
 int readback_finish(struct readback_queue *q, struct write_stats *st);
 
 #endif

@@ -471,9 +471,10 @@ static int pick_udc(struct usb_gadget *g)
 	return 0;
 }
 
+/* Binds to the UDC pick_udc chose (before the bridge's threads started: they read g->udc). */
 static int bind_udc(struct usb_gadget *g)
 {
-	if (pick_udc(g) != 0 || set_attr(g->gadget, "UDC", g->udc) != 0)
+	if (set_attr(g->gadget, "UDC", g->udc) != 0)
 		return err_prefix("binding the USB gadget");
 	g->bound = 1;
 	push_undo(g, UNDO_UNBIND, g->udc, -1);
@@ -734,6 +735,8 @@ int usb_gadget_open(struct usb_gadget *g, const struct usb_gadget_opts *o)
 	int rc = gadget_init(g, o);
 	if (rc == 0)
 		rc = configfs_build(g);
+	if (rc == 0 && pick_udc(g) != 0)
+		rc = err_prefix("binding the USB gadget");
 	if (rc == 0)
 		rc = functionfs_start(g, &ep0, &ep_in, &ep_out);
 	if (rc == 0)

@@ -4,15 +4,19 @@
  * in 1 MiB buffers like the flasher does, and zlib's crc32() for reference, then CRC-32 with
  * every backend this CPU has. One line each; the SHA-256 lines give the ratio to the portable
  * (BearSSL) code, the CRC-32 ones to zlib. Exits 1 if the backends disagree on the digest or
- * on the CRC.
+ * on the CRC. Last, the default SHA-256 backend on every online CPU at once: the flasher hashes
+ * on several threads, and what they get together is what bounds it (CPUs that share a core,
+ * or a host's other guests, give less than one thread's rate times the CPUs).
  * Usage: bench_hash [MIB]   (default 256)
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -43,6 +47,48 @@ static double bench_sha256(enum sha256_backend_id id, unsigned mib, uint8_t out[
 		sha256_update(&ctx, bench_buf, BENCH_BUF);
 	sha256_final(&ctx, out);
 	return bench_now() - start;
+}
+
+struct bench_thread {
+	unsigned mib;
+	double seconds;
+	uint8_t digest[SHA256_LEN];
+	pthread_t id;
+};
+
+static void *bench_thread_main(void *arg)
+{
+	struct bench_thread *t = arg;
+	struct sha256 ctx;
+	double start = bench_now();
+	sha256_init(&ctx);
+	for (unsigned i = 0; i < t->mib; i++)
+		sha256_update(&ctx, bench_buf, BENCH_BUF);
+	sha256_final(&ctx, t->digest);
+	t->seconds = bench_now() - start;
+	return NULL;
+}
+
+/* The default backend on n threads at once; the MB/s of all of them together, or -1. */
+static double bench_sha256_parallel(int n, unsigned mib, const uint8_t want[SHA256_LEN])
+{
+	struct bench_thread t[64];
+	int started = 0;
+	double start = bench_now();
+	for (; started < n; started++) {
+		t[started].mib = mib;
+		if (pthread_create(&t[started].id, NULL, bench_thread_main, &t[started]) != 0)
+			break;
+	}
+	int same = 1;
+	for (int i = 0; i < started; i++) {
+		pthread_join(t[i].id, NULL);
+		same &= memcmp(t[i].digest, want, SHA256_LEN) == 0;
+	}
+	double seconds = bench_now() - start;
+	if (started != n || !same)
+		return -1;
+	return (double)n * mib * BENCH_BUF / seconds / 1e6;
 }
 
 static double bench_crc32(unsigned mib, unsigned long *crc)
@@ -104,6 +150,23 @@ int main(int argc, char **argv)
 		printf("sha256 %-12s %8.0f MB/s  %5.2fx portable  (%.16s...)\n", sha256_backend_name(b),
 		       mbs, mbs / portable_mbs, hex);
 	}
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	if (cpus > 64)
+		cpus = 64;
+	struct bench_thread single = { .mib = mib };
+	bench_thread_main(&single);
+	double single_mbs = bytes / single.seconds / 1e6;
+	double all_mbs = bench_sha256_parallel((int)cpus, mib, single.digest);
+	if (all_mbs < 0) {
+		fprintf(stderr, "bench_hash: the parallel SHA-256 run failed or disagreed\n");
+		mismatch = 1;
+	} else {
+		printf("sha256 %-12s %8.0f MB/s  on %ld CPUs at once (%.2fx one thread)\n",
+		       sha256_backend(), all_mbs, cpus, all_mbs / single_mbs);
+	}
+
 	unsigned long crc;
 	double s = bench_crc32(mib, &crc);
 	double zlib_mbs = bytes / s / 1e6;

@@ -9,7 +9,9 @@
 #  3. QEMU board: the flash of the demo package over the virtio-serial link, next to a plain
 #     copy of the same number of bytes from the link port to the NVMe disk inside the same
 #     board (guest_copy as /init). Both times are measured inside the guest.
-# Targets (issues 5 and 6): native >= 0.85 of the copy; QEMU flash <= 1.15 x the copy.
+# Targets (issues 5 and 6): native >= 0.85 of the copy; QEMU flash <= 1.15 x the copy. The
+# native part also prints both sides' CPU time and the least time SHA-256 alone needs with
+# every CPU hashing, which bounds the ratio on the machine it runs on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -33,7 +35,8 @@ echo "== hashing (bench_hash, 256 MiB in 1 MiB buffers)"
 hash_out=$("$build/bench/bench_hash" 256)
 printf '%s\n' "$hash_out" | sed 's/^/  /'
 sha_backend=$(printf '%s\n' "$hash_out" | sed -n 's/.*default SHA-256 backend: \([^ ]*\).*/\1/p')
-sha_mbps=$(printf '%s\n' "$hash_out" | awk -v b="$sha_backend" '$1 == "sha256" && $2 == b { print $3 }')
+# the default backend on every CPU at once: the most hashing this machine can do
+sha_all_mbps=$(printf '%s\n' "$hash_out" | awk '$1 == "sha256" && /CPUs at once/ { print $3 }')
 
 echo "== native link pipeline, ${mib} MiB of incompressible data, files in $scratch"
 cd "$tmp"
@@ -80,19 +83,18 @@ echo "  ratio               : $(ratio "$ct" "$ft") of the copy (target >= 0.85)"
 # (every byte is hashed on arrival and again on read-back, DESIGN.md section 4).
 read -r _ bu bs hu hs < <(printf '%s\n' "${cpu_lines[@]}" | sort -g | head -n1)
 cores=$(nproc)
-python3 - "$size" "$ft" "$ct" "$bu" "$bs" "$hu" "$hs" "$cores" "${sha_mbps:-0}" "$sha_backend" <<'PY'
+python3 - "$size" "$ft" "$ct" "$bu" "$bs" "$hu" "$hs" "$cores" "${sha_all_mbps:-0}" "$sha_backend" <<'PY'
 import sys
 size, ft, ct, bu, bs, hu, hs = map(float, sys.argv[1:8])
-cores, sha = int(sys.argv[8]), float(sys.argv[9])
+cores, sha_all = int(sys.argv[8]), float(sys.argv[9])
 cpu = bu + bs + hu + hs
 print(f"  CPU in that run     : flasher {bu + bs:.2f} s + hostload {hu + hs:.2f} s = {cpu:.2f} CPU-s"
-      f" in {ft:.3f} s ({cpu / ft:.1f} of {cores} cores busy)")
-if sha > 0:
-    hashing = 2 * size / (sha * 1e6)
-    floor = hashing / cores
-    print(f"  SHA-256 alone       : 2 x {size / 1e6:.0f} MB at {sha:.0f} MB/s ({sys.argv[10]}) ="
-          f" {hashing:.2f} CPU-s; spread over {cores} cores at best {floor:.3f} s, so on this"
-          f" machine the ratio cannot exceed {ct / floor:.2f}")
+      f" in {ft:.3f} s ({cpu / ft:.1f} of {cores} CPUs busy)")
+if sha_all > 0:
+    floor = 2 * size / (sha_all * 1e6)
+    print(f"  SHA-256 alone       : 2 x {size / 1e6:.0f} MB at {sha_all:.0f} MB/s ({sys.argv[10]}, all"
+          f" {cores} CPUs at once) takes {floor:.3f} s, so on this machine the ratio cannot"
+          f" exceed {ct / floor:.2f} however the rest is done")
 PY
 rm -f disk.img p.sfpkg
 

@@ -26,6 +26,8 @@
 #define NOR_SIZE (1 << 20)
 #define DISK_SIZE (4 << 20)
 #define CHUNK 16384
+/* more threads than this machine may have CPUs: workers and read-back race each other */
+#define TEST_THREADS 3
 
 static char dir[] = "/tmp/selfflash-write-XXXXXX";
 static char p_pkg[256], p_nor[256], p_disk[256], p_mb1[256], p_cfg[256], p_app[256];
@@ -270,7 +272,7 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 	struct file_source fs;
 	file_source_init(&fs, f.fd, PKG_MANIFEST_OFFSET + f.header.manifest_size);
 	static struct pipeline pipe;
-	if (threaded && pipeline_start(&pipe, &f.manifest, 0, &fs.src, 1 << 20) != 0) {
+	if (threaded && pipeline_start(&pipe, &f.manifest, 0, &fs.src, 1 << 20, TEST_THREADS) != 0) {
 		target_close(&targets[0]);
 		target_close(&targets[1]);
 		pkg_file_close(&f);
@@ -295,9 +297,8 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 		if (threaded) {
 			image_reader_use_pipeline(&r, &pipe);
 			if (tg.kind == PKG_TARGET_DISK) {
-				static _Alignas(TARGET_DIRECT_ALIGN) uint8_t rb_buf[1 << 20];
-				rc = readback_start(&rb, &targets[job.part.target], &job, rb_buf,
-						    sizeof(rb_buf));
+				rc = readback_start(&rb, &targets[job.part.target], &job,
+						    TEST_THREADS);
 				job.readback = rc == 0 ? &rb : NULL;
 			}
 		}
@@ -355,10 +356,11 @@ static int targets_as_expected(void)
 	if (memcmp(nor, want, sizeof(nor)) != 0)
 		return 0;
 	/* APP: chunk windows holding data are written whole; holes (disk: skipped) keep 0x5a */
-	for (size_t i = 0; i < sizeof(app); i++) {
-		uint8_t expect = window_has_data(i / CHUNK) ? app[i] : 0x5a;
-		if (disk[i] != expect)
-			return 0;
+	for (size_t w = 0; w * CHUNK < sizeof(app); w++) {
+		int has_data = window_has_data(w);
+		for (size_t i = w * CHUNK; i < (w + 1) * CHUNK && i < sizeof(app); i++)
+			if (disk[i] != (has_data ? app[i] : 0x5a))
+				return 0;
 	}
 	for (size_t i = sizeof(app); i < sizeof(disk); i++)
 		if (disk[i] != 0x5a)
@@ -478,6 +480,54 @@ static void test_corrupt_chunk_is_never_written(void)
 		CHECK(tail[i] == 0x5a);
 }
 
+/*
+ * With several workers, chunks after a damaged one may be fetched and verified before the
+ * writer reaches it; none of them is written, and the error names the damaged chunk.
+ */
+static void test_threaded_flash_stops_at_a_damaged_chunk(void)
+{
+	struct write_stats nor, disk;
+	CHECK(fresh_targets() == 0);
+	CHECK(build_package() == 0);
+	struct pkg_file f;
+	CHECK(pkg_file_open(p_pkg, &f) == 0);
+	struct pkg_chunk bad = { 0 };
+	uint32_t bad_index = UINT32_MAX;
+	for (uint32_t i = 0; i < f.manifest.image_count; i++) {
+		struct pkg_image im;
+		struct pkg_partition part;
+		pkg_manifest_image(&f.manifest, i, &im);
+		pkg_manifest_partition(&f.manifest, im.partition, &part);
+		if (strcmp(part.name, "APP") != 0)
+			continue;
+		bad_index = im.first_chunk + im.chunk_count / 2;
+		pkg_manifest_chunk(&f.manifest, bad_index, &bad);
+	}
+	uint64_t at = PKG_MANIFEST_OFFSET + f.header.manifest_size + bad.stored_offset +
+		      bad.stored_size / 2;
+	pkg_file_close(&f);
+	CHECK(bad_index != UINT32_MAX);
+	int fd = open(p_pkg, O_RDWR);
+	CHECK(fd >= 0);
+	uint8_t b;
+	CHECK(pread(fd, &b, 1, (off_t)at) == 1);
+	b ^= 0x01;
+	CHECK(pwrite(fd, &b, 1, (off_t)at) == 1);
+	close(fd);
+	CHECK(flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk) == -1);
+	char want[64];
+	snprintf(want, sizeof(want), "chunk %" PRIu32 ":", bad_index);
+	CHECK(strstr(err_msg(), want) != NULL);
+	static uint8_t rest[DISK_SIZE];
+	CHECK(load(p_disk, rest, sizeof(rest), 0) == 0);
+	for (uint64_t i = bad.offset; i < sizeof(rest); i++)
+		if (rest[i] != 0x5a) {
+			fprintf(stderr, "  disk byte %" PRIu64 " written after the damaged chunk\n", i);
+			CHECK(rest[i] == 0x5a);
+			break;
+		}
+}
+
 static void test_threaded_flash_writes_exactly_the_package(void)
 {
 	struct write_stats nor, disk;
@@ -588,6 +638,7 @@ int main(void)
 	RUN(test_bit_flipping_target_is_caught_by_read_back);
 	RUN(test_corrupt_chunk_is_never_written);
 	RUN(test_threaded_flash_writes_exactly_the_package);
+	RUN(test_threaded_flash_stops_at_a_damaged_chunk);
 	RUN(test_concurrent_read_back_catches_a_bad_disk);
 	RUN(test_read_back_believes_the_medium_not_the_page_cache);
 	RUN(test_uncached_read_back_of_unaligned_ranges);
