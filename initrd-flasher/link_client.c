@@ -149,6 +149,8 @@ static int usb_setup(struct link_client *lc, const char *udc)
 		u.udc = udc;
 	if (!u.console)
 		u.console = lc->o.console;
+	if (!u.write_timeout_ms) /* a host that takes nothing is as lost as one that sends nothing */
+		u.write_timeout_ms = lc->o.idle_timeout_ms;
 	if (usb_gadget_open(g, &u) != 0) {
 		free(g);
 		if (lc->usb_failures++ == 0)
@@ -238,6 +240,8 @@ static int send_frame(struct link_client *lc, const uint8_t *frame, size_t len)
 	int rc = !lc->usb_ffs	  ? link_write_all(lc->wfd, lc->is_socket, frame, len)
 		 : lc->wfd >= 0 ? usb_gadget_write(lc->usb, frame, len)
 				: err_set("link: no USB session");
+	if (rc != 0) /* the keepalive thread's failure is told by the reader */
+		snprintf(lc->write_error, sizeof(lc->write_error), "%s", err_msg());
 	pthread_mutex_unlock(&lc->tx_lock);
 	if (rc != 0)
 		atomic_store(&lc->down, 1);
@@ -544,11 +548,14 @@ static int complete_head(struct link_client *lc)
 		if (done)
 			return 0;
 		const char *why = NULL;
-		char reason[ERR_MSG_MAX];
-		if (atomic_load(&lc->down)) {
-			why = "write failed";
-		} else if (send_requests(lc) != 0) {
-			why = "write failed";
+		char reason[ERR_MSG_MAX + 16];
+		if (atomic_load(&lc->down) || send_requests(lc) != 0) {
+			pthread_mutex_lock(&lc->tx_lock);
+			snprintf(reason, sizeof(reason), "write failed%s%s", lc->write_error[0] ? ": " : "",
+				 lc->write_error);
+			lc->write_error[0] = '\0';
+			pthread_mutex_unlock(&lc->tx_lock);
+			why = reason;
 		} else {
 			int r = receive(lc, 200);
 			if (r > 0)

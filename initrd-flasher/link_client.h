@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "error.h"
 #include "frame.h"
 #include "link_msg.h"
 #include "sha256.h"
@@ -60,6 +61,7 @@ struct link_client {
 	struct frame_decoder dec;
 	uint8_t *rx, *tx; /* decoder buffer; one small outgoing frame */
 	pthread_mutex_t rx_lock, tx_lock, stop_lock;
+	char write_error[ERR_MSG_MAX]; /* why the last write failed (under tx_lock), for the log */
 	pthread_cond_t stop_cond; /* wakes the keepalive thread to end */
 	pthread_t keepalive;
 	int keepalive_running;

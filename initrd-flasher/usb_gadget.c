@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -681,6 +682,50 @@ static void *events_main(void *arg)
 	return NULL;
 }
 
+/* ---- writes the host does not take ------------------------------------------------------------ */
+
+/*
+ * FunctionFS waits for an IN transfer to complete interruptibly: a signal dequeues the request
+ * and write() returns EINTR. The handler does nothing; it must only exist, without SA_RESTART.
+ */
+#define WRITE_SIGNAL SIGUSR2
+
+static void write_signal_handler(int sig)
+{
+	(void)sig;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Interrupts a write that has passed its deadline, and again every 50 ms until it is out:
+ * a signal that lands just before the writer blocks is spent on nothing. */
+static void *watch_main(void *arg)
+{
+	struct usb_gadget *g = arg;
+	pthread_mutex_lock(&g->lock);
+	while (!g->stopping) {
+		if (!g->writing) {
+			pthread_cond_wait(&g->changed, &g->lock);
+			continue;
+		}
+		uint64_t now = mono_ms(), until = g->write_deadline_ms;
+		if (now >= until) {
+			g->write_timed_out = 1;
+			pthread_kill(g->writer, WRITE_SIGNAL);
+			until = now + 50;
+		}
+		struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000L };
+		pthread_cond_timedwait(&g->changed, &g->lock, &ts);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
 static void stop_threads(struct usb_gadget *g)
 {
 	pthread_mutex_lock(&g->lock);
@@ -694,6 +739,7 @@ static void stop_threads(struct usb_gadget *g)
 	pthread_join(g->events_thread, NULL);
 	/* the OUT reader returns once the endpoint is disabled (unbind comes first) */
 	pthread_join(g->reader_thread, NULL);
+	pthread_join(g->watch_thread, NULL);
 	pthread_mutex_lock(&g->lock);
 	if (g->pending_w >= 0)
 		close(g->pending_w);
@@ -711,16 +757,24 @@ static int bridge_start(struct usb_gadget *g, int ep0, int ep_in, int ep_out)
 		return err_set("pipe: %s", strerror(errno));
 	push_undo(g, UNDO_CLOSE, "wake", g->wake[0]);
 	push_undo(g, UNDO_CLOSE, "wake", g->wake[1]);
-	if (pthread_create(&g->events_thread, NULL, events_main, g) != 0)
-		return err_set("cannot start the USB ep0 thread");
-	if (pthread_create(&g->reader_thread, NULL, reader_main, g) != 0) {
+	struct sigaction sa = { .sa_handler = write_signal_handler }; /* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(WRITE_SIGNAL, &sa, NULL) != 0)
+		return err_set("sigaction: %s", strerror(errno));
+	if (pthread_create(&g->watch_thread, NULL, watch_main, g) != 0)
+		return err_set("cannot start the USB write watch thread");
+	int started = pthread_create(&g->events_thread, NULL, events_main, g) == 0;
+	if (!started || pthread_create(&g->reader_thread, NULL, reader_main, g) != 0) {
 		pthread_mutex_lock(&g->lock);
 		g->stopping = 1;
+		pthread_cond_broadcast(&g->changed);
 		pthread_mutex_unlock(&g->lock);
-		if (write(g->wake[1], "x", 1) < 0)
+		if (started && write(g->wake[1], "x", 1) < 0)
 			say(g, "waking the ep0 thread: %s", strerror(errno));
-		pthread_join(g->events_thread, NULL);
-		return err_set("cannot start the USB OUT thread");
+		if (started)
+			pthread_join(g->events_thread, NULL);
+		pthread_join(g->watch_thread, NULL);
+		return err_set("cannot start the USB %s thread", started ? "OUT" : "ep0");
 	}
 	g->threads = 1;
 	push_undo(g, UNDO_THREADS, NULL, -1);
@@ -811,10 +865,30 @@ int usb_gadget_connect(struct usb_gadget *g, unsigned timeout_ms, int *rfd, int 
 
 static int write_in(struct usb_gadget *g, const void *p, size_t n)
 {
+	pthread_mutex_lock(&g->lock);
+	g->writer = pthread_self();
+	g->write_deadline_ms = mono_ms() + g->o.write_timeout_ms;
+	g->write_timed_out = 0;
+	g->writing = g->o.write_timeout_ms != 0;
+	pthread_cond_broadcast(&g->changed);
+	pthread_mutex_unlock(&g->lock);
 	ssize_t w;
-	do
+	int e, timed_out;
+	for (;;) {
 		w = write(g->ep_in, p, n);
-	while (w < 0 && errno == EINTR);
+		e = errno;
+		pthread_mutex_lock(&g->lock);
+		timed_out = g->write_timed_out;
+		if (!(w < 0 && e == EINTR) || timed_out)
+			g->writing = 0;
+		pthread_mutex_unlock(&g->lock);
+		if (!(w < 0 && e == EINTR) || timed_out)
+			break;
+	}
+	errno = e;
+	if (w < 0 && timed_out)
+		return err_set("USB host has read nothing for %u ms; is hostload stopped?",
+			       g->o.write_timeout_ms);
 	if (w < 0 && errno == EAGAIN)
 		return err_set("USB host is not connected (link interface disabled)");
 	if (w < 0)

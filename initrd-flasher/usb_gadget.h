@@ -9,7 +9,8 @@
  * the OUT endpoint into one end of a socket pair (a "session") and the client reads the other
  * end; writes go straight to the IN endpoint. A second thread reads ep0 events. The host going
  * away (DISABLE, UNBIND, a failed transfer) ends the session: its socket reads EOF, and the
- * next usb_gadget_connect() waits for ENABLE again. The gadget itself stays until
+ * next usb_gadget_connect() waits for ENABLE again. A third thread watches writes: one that the
+ * host does not take in time is interrupted (a host program that died with the cable in). The gadget itself stays until
  * usb_gadget_close(), which removes what usb_gadget_open() made, in reverse order.
  *
  * Descriptors (what the host sees): interface 0, class 0xff/0x00/0x00, string 1 "selfflash
@@ -68,6 +69,12 @@ struct usb_gadget_opts {
 	int no_acm;            /* 1: no CDC-ACM function */
 	const struct usb_gadget_fs *fs;
 	FILE *console;         /* where setup, teardown and host events are reported; may be NULL */
+	/*
+	 * A write the host does not take within this many ms is abandoned (usb_gadget_write()
+	 * fails): a host whose program stopped keeps the interface enabled and never reads. 0:
+	 * wait for ever. The writer is interrupted with SIGUSR2, whose handler the bridge sets.
+	 */
+	unsigned write_timeout_ms;
 };
 
 /* One step of setup, undone by usb_gadget_close() (internal; listed here for the size). */
@@ -91,7 +98,7 @@ struct usb_gadget {
 	int wake[2];         /* tells the ep0 thread to end */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	pthread_t events_thread, reader_thread;
+	pthread_t events_thread, reader_thread, watch_thread;
 	int initialised;     /* lock and cond exist: usb_gadget_close() has work */
 	int threads;         /* 1 while both run */
 	int bound;           /* the UDC name is written */
@@ -104,6 +111,10 @@ struct usb_gadget {
 	unsigned session_epoch;
 	unsigned max_packet; /* of the IN endpoint at the current speed */
 	unsigned enables;    /* ENABLE events seen */
+	int writing;         /* a write to the IN endpoint is under way, by `writer` */
+	int write_timed_out; /* ... and the watch thread has interrupted it */
+	pthread_t writer;
+	uint64_t write_deadline_ms; /* CLOCK_MONOTONIC */
 	uint8_t buf[USB_GADGET_READ_SIZE];
 };
 
@@ -144,8 +155,9 @@ int usb_gadget_connect(struct usb_gadget *g, unsigned timeout_ms, int *rfd, int 
 
 /*
  * Writes n bytes to the IN endpoint as one transfer, then a zero-length packet when n is a
- * multiple of the max packet. 0, or -1 when the host is not there (function disabled) or the
- * transfer failed. Blocks while a connected host does not read; usb_gadget_unbind() ends that.
+ * multiple of the max packet. 0, or -1 when the host is not there (function disabled), the
+ * transfer failed, or the host did not take it within o.write_timeout_ms. Until then it blocks
+ * while a connected host does not read; usb_gadget_unbind() ends that too.
  */
 int usb_gadget_write(struct usb_gadget *g, const void *p, size_t n);
 

@@ -4,8 +4,10 @@
 # dummy_hcd joins a USB host controller and a gadget controller in one kernel. The flasher
 # (PID 1) makes the board a USB gadget (configfs, FunctionFS bulk endpoints), and an aarch64
 # build of hostload in the same guest serves it the demo package from a second virtio disk over
-# real USB bulk transfers through libusb. The result must be byte-identical to the flash over
-# virtio-serial (make demo).
+# real USB bulk transfers through libusb. Mid-flash hostload is stopped for 25 s (Ctrl-Z): it
+# keeps the interface and reads nothing, so the board's reads and then its writes must give up
+# (not hang), and the flash must finish once hostload goes on. The result must be
+# byte-identical to the flash over virtio-serial (make demo).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -50,7 +52,8 @@ start=$(date +%s)
 set +e
 "$root/qemu/run-rcm.sh" --kernel "$build/kernel/Image" --initrd usb.cpio.gz --workdir board \
 	--qspi qspi.img --disk nvme.img --eeprom "$build/demo/agx.eeprom" --chip-sku D0 \
-	--package-disk pkg.img --timeout 900 >console.raw 2>&1
+	--package-disk pkg.img --timeout 900 --append "selfflash.test-stop-host=25" \
+	>console.raw 2>&1
 rc=$?
 set -e
 tr -d '\r' <console.raw >console.log
@@ -58,6 +61,12 @@ if [ "$rc" = 0 ]; then ok "usb_flash_board_exits_in_$(($(date +%s) - start))s"; 
 expect_line usb_gadget_bound_to_dummy_udc console.log 'flasher: usb: gadget selfflash \(1d6b:0104, serial 1424321012345\) on UDC dummy_udc'
 expect_line usb_hostload_sees_the_board_on_usb console.log '"event":"connected".*"link":"usb:'
 expect_line usb_gadget_link_up console.log 'flasher: link: host serves pkg.sfpkg'
+# the board's next write is not taken: it gives up after the link's idle time (10 s), takes the
+# link as lost, and once hostload goes on asks again for what had not arrived
+expect_line usb_host_stopped_mid_flash console.log '^usb-launcher: hostload stopped for 25 s'
+expect_line usb_board_gives_up_a_write_the_host_does_not_take console.log \
+	'lost \(write failed: USB host has read nothing for 10000 ms'
+expect_line usb_new_hostload_resumes_the_flash console.log '^flasher: link: [1-9][0-9]* reconnects'
 expect_line usb_flasher_succeeds console.log '^flasher: SUCCESS'
 expect_line usb_hostload_reports_success console.log '"event":"result".*"status":0'
 got=$(sha256sum qspi.img nvme.img | cut -d' ' -f1 | tr '\n' ' ')

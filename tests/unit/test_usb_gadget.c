@@ -709,6 +709,57 @@ static void test_bridge_sessions(void)
 	close(out[1]);
 }
 
+/*
+ * hostload died with the cable in: the host keeps the interface enabled and reads nothing. A
+ * write gives up after write_timeout_ms with a message saying so (the link client then takes
+ * the link as lost), and writes work again once the host reads.
+ */
+static void test_bridge_write_gives_up_when_the_host_stops_reading(void)
+{
+	int e0[2], in[2], out[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, e0) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, in) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, out) == 0);
+	int small = 4096;
+	CHECK(setsockopt(in[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
+	struct usb_gadget_opts o = { .console = NULL, .write_timeout_ms = 300 };
+	CHECK(usb_gadget_start_bridge(&g, &o, e0[0], in[0], out[0]) == 0);
+	CHECK(send_event(e0[1], 2) == 0); /* ENABLE */
+	int r, w;
+	CHECK(usb_gadget_connect(&g, 2000, &r, &w) == 0);
+	static char piece[1000];
+	memset(piece, 'p', sizeof(piece));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = 0, writes = 0;
+	while (rc == 0 && writes < 10000) {
+		rc = usb_gadget_write(&g, piece, sizeof(piece));
+		writes++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(rc == -1);
+	CHECK(error_has("USB host has read nothing for 300 ms"));
+	CHECK(waited >= 0.29); /* it did wait for the host (ms clock) ... */
+	CHECK(waited < 30);   /* ... and did not hang (a loose bound: a slow machine is no failure) */
+	/* the host reads again: what it was sent arrives whole, and so do new writes */
+	char buf[2048];
+	int got = 0;
+	while (read_within(in[1], buf, sizeof(buf), 200) > 0)
+		got++;
+	CHECK(got == writes - 1);
+	CHECK(usb_gadget_write(&g, "again", 5) == 0);
+	CHECK(read_within(in[1], buf, sizeof(buf), 1000) == 5 && memcmp(buf, "again", 5) == 0);
+	CHECK(send_event(e0[1], 1) == 0); /* UNBIND */
+	CHECK(read_within(r, buf, sizeof(buf), 2000) == 0);
+	shutdown(out[1], SHUT_WR);
+	usb_gadget_close(&g);
+	close(r);
+	close(e0[1]);
+	close(in[1]);
+	close(out[1]);
+}
+
 /* ---- the link client over usb-gadget: --------------------------------------------------------- */
 
 #define PKG_BYTES (300u * 1024)
@@ -1031,6 +1082,7 @@ int main(void)
 	RUN(test_acm_missing_is_not_fatal);
 	RUN(test_setup_failures_undo_everything);
 	RUN(test_bridge_sessions);
+	RUN(test_bridge_write_gives_up_when_the_host_stops_reading);
 	RUN(test_link_client_over_gadget);
 	RUN(test_link_client_gadget_setup_failure);
 	RUN(test_link_spec);
