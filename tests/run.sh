@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Runs every test program and counts its case lines ("ok", "not ok", "skip"). A program that
 # exits non-zero without reporting a failed case counts as one failure itself. Ends with the
-# summary line "N passed, N failed, N skipped".
+# summary line "N passed, N failed, N skipped". A program that runs longer than
+# TEST_TIMEOUT seconds (default 1200) is stopped and counts as failed: a hang must not stall CI.
 # Usage: tests/run.sh [--unit-only] BUILD_DIR
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ if [ "$unit_only" = 0 ]; then
 	programs+=(tests/host/*.sh tests/fuzz/run.sh tests/e2e/*.sh)
 fi
 
+limit=${TEST_TIMEOUT:-1200}
 passed=0 failed=0 skipped=0
 for prog in "${programs[@]}"; do
 	[ -x "$prog" ] || [ "${prog%.sh}" != "$prog" ] || continue
@@ -25,14 +27,17 @@ for prog in "${programs[@]}"; do
 	log=$logs/$(echo "$name" | tr '/' '_').log
 	start=$(date +%s)
 	if [ "${prog%.sh}" != "$prog" ]; then
-		BUILD=$build bash "$prog" >"$log" 2>&1
+		BUILD=$build timeout -k 10 "$limit" bash "$prog" >"$log" 2>&1
 	elif [ "${prog#"$build"/tests/tsan/}" != "$prog" ]; then
 		# without address-space randomisation: TSan's fixed shadow layout can clash with it
-		setarch "$(uname -m)" -R "$prog" >"$log" 2>&1
+		timeout -k 10 "$limit" setarch "$(uname -m)" -R "$prog" >"$log" 2>&1
 	else
-		"$prog" >"$log" 2>&1
+		timeout -k 10 "$limit" "$prog" >"$log" 2>&1
 	fi
 	rc=$?
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "not ok $name (stopped after ${limit} s: it hung)" >>"$log"
+	fi
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	s=$(grep -c '^skip ' "$log")

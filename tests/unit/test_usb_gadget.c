@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -630,6 +631,40 @@ static int send_event(int ep0, uint8_t type)
 	return write(ep0, ev, sizeof(ev)) == (ssize_t)sizeof(ev) ? 0 : -1;
 }
 
+/*
+ * Waits (up to 2 s) until some thread of this process is blocked in read(fd): the gadget's
+ * OUT reader, before the test makes the host go away (/proc/self/task/TID/syscall starts with
+ * the syscall number and its first argument). 1 when seen.
+ */
+static int thread_in_read(int fd)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "%ld 0x%x ", (long)SYS_read, (unsigned)fd);
+	for (int tries = 0; tries < 200; tries++) {
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *e;
+		int seen = 0;
+		while (d && !seen && (e = readdir(d)) != NULL) {
+			char path[300];
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/self/task/%s/syscall", e->d_name);
+			FILE *f = fopen(path, "re");
+			if (f) {
+				char line[256] = "";
+				seen = fgets(line, sizeof(line), f) && strncmp(line, want, strlen(want)) == 0;
+				fclose(f);
+			}
+		}
+		if (d)
+			closedir(d);
+		if (seen)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
 static void test_bridge_sessions(void)
 {
 	int e0[2], in[2], out[2];
@@ -679,7 +714,10 @@ static void test_bridge_sessions(void)
 	CHECK(read_within(r1, buf, sizeof(buf), 2000) == 0); /* EOF */
 	close(r1);
 
-	/* the host goes away: the session reads EOF at once, no new one until ENABLE */
+	/* the host goes away: the session reads EOF at once, no new one until ENABLE. (The reader
+	 * is first let back into its read: a stand-in endpoint, unlike a disabled FunctionFS one,
+	 * still takes bytes after DISABLE, and only a reader blocked in read() drops them.) */
+	CHECK(thread_in_read(out[0]));
 	CHECK(send_event(e0[1], 3) == 0);
 	CHECK(read_within(r2, buf, sizeof(buf), 2000) == 0);
 	close(r2);
