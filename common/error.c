@@ -10,10 +10,13 @@ static _Thread_local char err_buf[ERR_MSG_MAX];
 
 int err_set(const char *fmt, ...)
 {
+	/* through a copy: callers may pass err_msg() itself as an argument */
+	char msg[ERR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(err_buf, msg, sizeof(err_buf));
 	return -1;
 }
 

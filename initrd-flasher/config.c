@@ -82,6 +82,15 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 		f->allow_unsigned = strcmp(value, "yes") == 0;
 		return 0;
 	}
+	if (strcmp(key, "link-timeout") == 0) {
+		char *end;
+		unsigned long v = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)value[0]) || *end || v == 0 || v > 86400)
+			return err_set("config line %u: link-timeout takes seconds, 1 to 86400, not '%s'",
+				       line, value);
+		f->link_timeout_s = (unsigned)v;
+		return 0;
+	}
 	if (strcmp(key, "on-failure") == 0) {
 		if (strcmp(value, "wait") == 0)
 			cfg->on_failure = ON_FAILURE_WAIT;

@@ -515,7 +515,7 @@ static int reconnect(struct link_client *lc, const char *why)
 		}
 		if (now_ms() >= deadline)
 			return err_set("link did not come back within %u s: %s",
-				       lc->o.reconnect_ms / 1000, err_msg());
+				       lc->o.reconnect_ms / 1000, err_msg()[0] ? err_msg() : "no host");
 		sleep_ms(delay);
 		/* a port or gadget answers a check at once: look often; sockets back off */
 		delay = !lc->is_socket ? 50 : delay < 1000 ? delay * 2 : 1000;

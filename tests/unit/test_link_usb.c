@@ -705,7 +705,12 @@ static void test_failing_endpoint_ends_the_bridge(void)
 	usb_bridge_free(b);
 	close(fd);
 	/* the IN transfers in flight were cancelled and given back */
-	CHECK(f.in_n == 0 && f.cancels >= USB_LINK_XFERS);
+	/* (as many as were submitted: a slow machine may fail the bridge before all were) */
+	if (f.in_n != 0 || f.cancels < (f.in_submits < USB_LINK_XFERS ? f.in_submits : USB_LINK_XFERS))
+		fprintf(stderr, "  IN still queued %d, cancels %d, IN submits %d\n", f.in_n, f.cancels,
+			f.in_submits);
+	CHECK(f.in_n == 0 && f.cancels >= (f.in_submits < USB_LINK_XFERS ? f.in_submits
+									  : USB_LINK_XFERS));
 	CHECK(f.closes == 1);
 	fake_fini(&f);
 }
@@ -722,7 +727,12 @@ static void test_closing_the_socket_ends_the_bridge(void)
 	CHECK(await_end(b, why, sizeof(why)) == USB_BRIDGE_CLOSED);
 	CHECK(mentions(why, "hostload closed the connection"));
 	usb_bridge_free(b);
-	CHECK(f.in_n == 0 && f.cancels >= USB_LINK_XFERS);
+	/* (as many as were submitted: a slow machine may fail the bridge before all were) */
+	if (f.in_n != 0 || f.cancels < (f.in_submits < USB_LINK_XFERS ? f.in_submits : USB_LINK_XFERS))
+		fprintf(stderr, "  IN still queued %d, cancels %d, IN submits %d\n", f.in_n, f.cancels,
+			f.in_submits);
+	CHECK(f.in_n == 0 && f.cancels >= (f.in_submits < USB_LINK_XFERS ? f.in_submits
+									  : USB_LINK_XFERS));
 	CHECK(f.closes == 1);
 	fake_fini(&f);
 }

@@ -500,8 +500,21 @@ static void test_chunk_unpack_checks_size_and_hash(void)
 	CHECK(expect_error("SHA-256 mismatch"));
 }
 
+/* A message may quote the one before it (err_set("...: %s", err_msg())), and prefixes stack. */
+static void test_error_messages_may_quote_themselves(void)
+{
+	err_set("inner %d", 7);
+	err_set("outer: %s", err_msg());
+	CHECK_STR_EQ(err_msg(), "outer: inner 7");
+	err_prefix("partition %s", "APP");
+	CHECK_STR_EQ(err_msg(), "partition APP: outer: inner 7");
+	err_set("%s", err_msg());
+	CHECK_STR_EQ(err_msg(), "partition APP: outer: inner 7");
+}
+
 int main(void)
 {
+	RUN(test_error_messages_may_quote_themselves);
 	RUN(test_sha256_known_answers);
 	RUN(test_sha256_million_a_incremental);
 	RUN(test_ecdsa_sign_matches_rfc6979);

@@ -180,6 +180,7 @@ static void test_config_file(void)
 			   "target spi mtd:/dev/mtd0@67108864\n"
 			   "target nvme block:/dev/nvme0n1\n"
 			   "on-failure poweroff\n"
+			   "link-timeout 45\n"
 			   "efivars /sys/firmware/efi/efivars\n";
 	memset(&cfg, 0, sizeof(cfg));
 	CHECK(config_parse(good, strlen(good), &cfg) == 0);
@@ -190,6 +191,7 @@ static void test_config_file(void)
 	CHECK_STR_EQ(cfg.flash.targets[0].spec, "mtd:/dev/mtd0@67108864");
 	CHECK(cfg.on_failure == ON_FAILURE_POWEROFF);
 	CHECK(!cfg.flash.allow_unsigned);
+	CHECK(cfg.flash.link_timeout_s == 45);
 	static const struct {
 		const char *text, *error;
 	} bad[] = {
@@ -198,6 +200,10 @@ static void test_config_file(void)
 		{ "on-failure explode\n", "on-failure takes" },
 		{ "allow-unsigned maybe\n", "allow-unsigned takes yes or no" },
 		{ "target spi\n", "expected: target TYPE SPEC" },
+		{ "link-timeout 0\n", "link-timeout takes seconds, 1 to 86400, not '0'" },
+		{ "link-timeout -5\n", "not '-5'" },
+		{ "link-timeout 10s\n", "not '10s'" },
+		{ "link-timeout 99999999999999999999\n", "1 to 86400" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&cfg, 0, sizeof(cfg));

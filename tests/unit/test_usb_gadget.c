@@ -667,18 +667,22 @@ static int thread_in_read(int fd)
 
 static void test_bridge_sessions(void)
 {
+	/* its own gadget: a failed CHECK returns with the threads running, and they must not
+	 * share an object the next test sets up again */
+	struct usb_gadget *gb = calloc(1, sizeof(*gb));
+	CHECK(gb != NULL);
 	int e0[2], in[2], out[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, e0) == 0);
 	/* records, like USB transfers: a zero-length one is a zero-length packet */
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, in) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, out) == 0);
 	struct usb_gadget_opts o = { .console = NULL };
-	CHECK(usb_gadget_start_bridge(&g, &o, e0[0], in[0], out[0]) == 0);
+	CHECK(usb_gadget_start_bridge(gb, &o, e0[0], in[0], out[0]) == 0);
 	int r1, r2, r3, w;
 	char buf[256];
 
 	/* no host yet */
-	CHECK(usb_gadget_connect(&g, 100, &r1, &w) == -1);
+	CHECK(usb_gadget_connect(gb, 100, &r1, &w) == -1);
 	CHECK(error_has("no USB host has enabled"));
 	/* a control request (stalled), BIND and ENABLE in one read of ep0 */
 	uint8_t evs[36];
@@ -686,7 +690,7 @@ static void test_bridge_sessions(void)
 	event(evs + 12, 0, 0);
 	event(evs + 24, 2, 0);
 	CHECK(write(e0[1], evs, sizeof(evs)) == (ssize_t)sizeof(evs));
-	CHECK(usb_gadget_connect(&g, 2000, &r1, &w) == 0);
+	CHECK(usb_gadget_connect(gb, 2000, &r1, &w) == 0);
 	CHECK(w == in[0]);
 	CHECK(send(out[1], "hello", 5, 0) == 5);
 	CHECK(read_within(r1, buf, sizeof(buf), 2000) == 5 && memcmp(buf, "hello", 5) == 0);
@@ -697,18 +701,18 @@ static void test_bridge_sessions(void)
 
 	/* writes: one transfer each; a multiple of the max packet (64 here: no UDC speed known)
 	 * is followed by a zero-length packet */
-	CHECK(usb_gadget_write(&g, "abc", 3) == 0);
+	CHECK(usb_gadget_write(gb, "abc", 3) == 0);
 	CHECK(read_within(in[1], buf, sizeof(buf), 1000) == 3 && memcmp(buf, "abc", 3) == 0);
 	memset(buf, 'z', 128);
-	CHECK(usb_gadget_write(&g, buf, 128) == 0);
+	CHECK(usb_gadget_write(gb, buf, 128) == 0);
 	CHECK(read_within(in[1], buf, sizeof(buf), 1000) == 128);
 	CHECK(read_within(in[1], buf, sizeof(buf), 1000) == 0); /* the ZLP */
-	CHECK(usb_gadget_write(&g, buf, 100) == 0);
+	CHECK(usb_gadget_write(gb, buf, 100) == 0);
 	CHECK(read_within(in[1], buf, sizeof(buf), 1000) == 100);
 	CHECK(read_within(in[1], buf, sizeof(buf), 100) == -1); /* no ZLP after a short packet */
 
 	/* hostload restarted, the cable stayed: a new session replaces the old one */
-	CHECK(usb_gadget_connect(&g, 1000, &r2, &w) == 0);
+	CHECK(usb_gadget_connect(gb, 1000, &r2, &w) == 0);
 	CHECK(send(out[1], "x", 1, 0) == 1);
 	CHECK(read_within(r2, buf, sizeof(buf), 2000) == 1 && buf[0] == 'x');
 	CHECK(read_within(r1, buf, sizeof(buf), 2000) == 0); /* EOF */
@@ -721,7 +725,7 @@ static void test_bridge_sessions(void)
 	CHECK(send_event(e0[1], 3) == 0);
 	CHECK(read_within(r2, buf, sizeof(buf), 2000) == 0);
 	close(r2);
-	CHECK(usb_gadget_connect(&g, 100, &r3, &w) == -1);
+	CHECK(usb_gadget_connect(gb, 100, &r3, &w) == -1);
 	/* bytes of the old connection are not handed to the next session */
 	CHECK(send(out[1], "stale", 5, 0) == 5);
 	int queued = 1;
@@ -732,7 +736,7 @@ static void test_bridge_sessions(void)
 	}
 	CHECK(queued == 0);
 	CHECK(send_event(e0[1], 2) == 0);
-	CHECK(usb_gadget_connect(&g, 2000, &r3, &w) == 0);
+	CHECK(usb_gadget_connect(gb, 2000, &r3, &w) == 0);
 	CHECK(send(out[1], "fresh", 5, 0) == 5);
 	CHECK(read_within(r3, buf, sizeof(buf), 2000) == 5 && memcmp(buf, "fresh", 5) == 0);
 
@@ -740,7 +744,8 @@ static void test_bridge_sessions(void)
 	CHECK(send_event(e0[1], 1) == 0); /* UNBIND */
 	CHECK(read_within(r3, buf, sizeof(buf), 2000) == 0);
 	shutdown(out[1], SHUT_WR);
-	usb_gadget_close(&g);
+	usb_gadget_close(gb);
+	free(gb);
 	close(r3);
 	close(e0[1]);
 	close(in[1]);
@@ -754,6 +759,10 @@ static void test_bridge_sessions(void)
  */
 static void test_bridge_write_gives_up_when_the_host_stops_reading(void)
 {
+	/* its own gadget: a failed CHECK returns with the threads running, and they must not
+	 * share an object the next test sets up again */
+	struct usb_gadget *gb = calloc(1, sizeof(*gb));
+	CHECK(gb != NULL);
 	int e0[2], in[2], out[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, e0) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, in) == 0);
@@ -761,17 +770,17 @@ static void test_bridge_write_gives_up_when_the_host_stops_reading(void)
 	int small = 4096;
 	CHECK(setsockopt(in[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
 	struct usb_gadget_opts o = { .console = NULL, .write_timeout_ms = 300 };
-	CHECK(usb_gadget_start_bridge(&g, &o, e0[0], in[0], out[0]) == 0);
+	CHECK(usb_gadget_start_bridge(gb, &o, e0[0], in[0], out[0]) == 0);
 	CHECK(send_event(e0[1], 2) == 0); /* ENABLE */
 	int r, w;
-	CHECK(usb_gadget_connect(&g, 2000, &r, &w) == 0);
+	CHECK(usb_gadget_connect(gb, 2000, &r, &w) == 0);
 	static char piece[1000];
 	memset(piece, 'p', sizeof(piece));
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = 0, writes = 0;
 	while (rc == 0 && writes < 10000) {
-		rc = usb_gadget_write(&g, piece, sizeof(piece));
+		rc = usb_gadget_write(gb, piece, sizeof(piece));
 		writes++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -786,12 +795,13 @@ static void test_bridge_write_gives_up_when_the_host_stops_reading(void)
 	while (read_within(in[1], buf, sizeof(buf), 200) > 0)
 		got++;
 	CHECK(got == writes - 1);
-	CHECK(usb_gadget_write(&g, "again", 5) == 0);
+	CHECK(usb_gadget_write(gb, "again", 5) == 0);
 	CHECK(read_within(in[1], buf, sizeof(buf), 1000) == 5 && memcmp(buf, "again", 5) == 0);
 	CHECK(send_event(e0[1], 1) == 0); /* UNBIND */
 	CHECK(read_within(r, buf, sizeof(buf), 2000) == 0);
 	shutdown(out[1], SHUT_WR);
-	usb_gadget_close(&g);
+	usb_gadget_close(gb);
+	free(gb);
 	close(r);
 	close(e0[1]);
 	close(in[1]);
