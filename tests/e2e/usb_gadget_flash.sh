@@ -44,20 +44,27 @@ target spi mtd:/dev/mtd0@67108864
 target nvme block:/dev/nvme0n1
 on-failure poweroff
 CONF
-SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o usb.cpio.gz --init "$build/tests/usb_launcher" \
-	--dir bin --file "bin/flasher=$build/board/init:0755" \
-	--file "bin/hostload=$build/board/hostload:0755" \
-	--config flasher.conf --pubkey "$build/demo/demo.pub"
-start=$(date +%s)
-set +e
-"$root/qemu/run-rcm.sh" --kernel "$build/kernel/Image" --initrd usb.cpio.gz --workdir board \
-	--qspi qspi.img --disk nvme.img --eeprom "$build/demo/agx.eeprom" --chip-sku D0 \
-	--package-disk pkg.img --timeout 900 --append "selfflash.test-stop-host=25" \
-	>console.raw 2>&1
-rc=$?
-set -e
-tr -d '\r' <console.raw >console.log
-if [ "$rc" = 0 ]; then ok "usb_flash_board_exits_in_$(($(date +%s) - start))s"; else not_ok usb_flash_board_exits "exit $rc: $(tail -20 console.log)"; fi
+# run_board NAME CONF STOP_SECONDS TIMEOUT: boots the board with the flasher configured by CONF
+# and hostload stopped for STOP_SECONDS mid-flash; NAME.log is its console, rc and took say how
+# it ended
+run_board() {
+	SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o "$1.cpio.gz" --init "$build/tests/usb_launcher" \
+		--dir bin --file "bin/flasher=$build/board/init:0755" \
+		--file "bin/hostload=$build/board/hostload:0755" \
+		--config "$2" --pubkey "$build/demo/demo.pub"
+	local start=$(date +%s)
+	set +e
+	"$root/qemu/run-rcm.sh" --kernel "$build/kernel/Image" --initrd "$1.cpio.gz" \
+		--workdir board --qspi qspi.img --disk nvme.img --eeprom "$build/demo/agx.eeprom" \
+		--chip-sku D0 --package-disk pkg.img --timeout "$4" \
+		--append "selfflash.test-stop-host=$3" >"$1.raw" 2>&1
+	rc=$?
+	set -e
+	took=$(($(date +%s) - start))
+	tr -d '\r' <"$1.raw" >"$1.log"
+}
+run_board console flasher.conf 25 900
+if [ "$rc" = 0 ]; then ok "usb_flash_board_exits_in_${took}s"; else not_ok usb_flash_board_exits "exit $rc: $(tail -20 console.log)"; fi
 expect_line usb_gadget_bound_to_dummy_udc console.log 'flasher: usb: gadget selfflash \(1d6b:0104, serial 1424321012345\) on UDC dummy_udc'
 expect_line usb_hostload_sees_the_board_on_usb console.log '"event":"connected".*"link":"usb:'
 expect_line usb_gadget_link_up console.log 'flasher: link: host serves pkg.sfpkg'
@@ -84,20 +91,7 @@ grep -E '^(flasher|usb-launcher|hostload):' console.log | tail -n 8 | sed 's/^/ 
 head -c $((64 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
 rm -f nvme.img && truncate -s 1G nvme.img
 sed 's/^on-failure poweroff$/on-failure poweroff\nlink-timeout 20/' flasher.conf >stuck.conf
-SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o stuck.cpio.gz --init "$build/tests/usb_launcher" \
-	--dir bin --file "bin/flasher=$build/board/init:0755" \
-	--file "bin/hostload=$build/board/hostload:0755" \
-	--config stuck.conf --pubkey "$build/demo/demo.pub"
-start=$(date +%s)
-set +e
-"$root/qemu/run-rcm.sh" --kernel "$build/kernel/Image" --initrd stuck.cpio.gz --workdir board \
-	--qspi qspi.img --disk nvme.img --eeprom "$build/demo/agx.eeprom" --chip-sku D0 \
-	--package-disk pkg.img --timeout 300 --append "selfflash.test-stop-host=100000" \
-	>stuck.raw 2>&1
-rc=$?
-set -e
-took=$(($(date +%s) - start))
-tr -d '\r' <stuck.raw >stuck.log
+run_board stuck stuck.conf 100000 300
 if [ "$rc" = 0 ]; then ok "usb_stuck_host_board_powers_off_in_${took}s"; else not_ok usb_stuck_host_board_powers_off "exit $rc after ${took}s: $(tail -20 stuck.log)"; fi
 expect_line usb_stuck_host_write_given_up stuck.log \
 	'lost \(write failed: USB host has read nothing for 10000 ms|USB host has read nothing for 10000 ms'
