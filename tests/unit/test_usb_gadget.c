@@ -665,19 +665,54 @@ static int thread_in_read(int fd)
 	return 0;
 }
 
+/*
+ * The host's ends of a bridge on stand-in endpoints: ep0 a stream, IN and OUT record sockets
+ * (a zero-length record is a zero-length packet). The gadget is the test's own: a failed
+ * CHECK returns with its threads running, and they must not share an object a later test sets
+ * up again.
+ */
+struct stand_in {
+	struct usb_gadget *g;
+	int e0[2], in[2], out[2]; /* [0] the gadget's end (it closes them), [1] the host's */
+};
+
+/* in_sndbuf: the IN socket's send buffer (0: the default), small to make writes block. 0/-1. */
+static int stand_in_start(struct stand_in *h, const struct usb_gadget_opts *o, int in_sndbuf)
+{
+	h->g = calloc(1, sizeof(*h->g));
+	if (!h->g || socketpair(AF_UNIX, SOCK_STREAM, 0, h->e0) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, h->in) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, h->out) != 0)
+		return -1;
+	if (in_sndbuf &&
+	    setsockopt(h->in[0], SOL_SOCKET, SO_SNDBUF, &in_sndbuf, sizeof(in_sndbuf)) != 0)
+		return -1;
+	return usb_gadget_start_bridge(h->g, o, h->e0[0], h->in[0], h->out[0]);
+}
+
+/* The host unbinds: session rfd reads EOF, the OUT endpoint returns, teardown stops the
+ * threads. 0, or -1 when the session did not end. */
+static int stand_in_end(struct stand_in *h, int rfd)
+{
+	char buf[64];
+	int ended = send_event(h->e0[1], 1) == 0 && read_within(rfd, buf, sizeof(buf), 2000) == 0;
+	shutdown(h->out[1], SHUT_WR);
+	usb_gadget_close(h->g);
+	free(h->g);
+	close(rfd);
+	close(h->e0[1]);
+	close(h->in[1]);
+	close(h->out[1]);
+	return ended ? 0 : -1;
+}
+
 static void test_bridge_sessions(void)
 {
-	/* its own gadget: a failed CHECK returns with the threads running, and they must not
-	 * share an object the next test sets up again */
-	struct usb_gadget *gb = calloc(1, sizeof(*gb));
-	CHECK(gb != NULL);
-	int e0[2], in[2], out[2];
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, e0) == 0);
-	/* records, like USB transfers: a zero-length one is a zero-length packet */
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, in) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, out) == 0);
+	struct stand_in h;
 	struct usb_gadget_opts o = { .console = NULL };
-	CHECK(usb_gadget_start_bridge(gb, &o, e0[0], in[0], out[0]) == 0);
+	CHECK(stand_in_start(&h, &o, 0) == 0);
+	struct usb_gadget *gb = h.g;
+	const int *e0 = h.e0, *in = h.in, *out = h.out;
 	int r1, r2, r3, w;
 	char buf[256];
 
@@ -740,38 +775,23 @@ static void test_bridge_sessions(void)
 	CHECK(send(out[1], "fresh", 5, 0) == 5);
 	CHECK(read_within(r3, buf, sizeof(buf), 2000) == 5 && memcmp(buf, "fresh", 5) == 0);
 
-	/* the end: the host goes, the OUT endpoint returns, teardown stops both threads */
-	CHECK(send_event(e0[1], 1) == 0); /* UNBIND */
-	CHECK(read_within(r3, buf, sizeof(buf), 2000) == 0);
-	shutdown(out[1], SHUT_WR);
-	usb_gadget_close(gb);
-	free(gb);
-	close(r3);
-	close(e0[1]);
-	close(in[1]);
-	close(out[1]);
+	/* the end: the host goes, the OUT endpoint returns, teardown stops the threads */
+	CHECK(stand_in_end(&h, r3) == 0);
 }
 
 /*
- * hostload died with the cable in: the host keeps the interface enabled and reads nothing. A
- * write gives up after write_timeout_ms with a message saying so (the link client then takes
+ * hostload stopped with the cable in: the host keeps the interface enabled and reads nothing.
+ * A write gives up after write_timeout_ms with a message saying so (the link client then takes
  * the link as lost), and writes work again once the host reads.
  */
 static void test_bridge_write_gives_up_when_the_host_stops_reading(void)
 {
-	/* its own gadget: a failed CHECK returns with the threads running, and they must not
-	 * share an object the next test sets up again */
-	struct usb_gadget *gb = calloc(1, sizeof(*gb));
-	CHECK(gb != NULL);
-	int e0[2], in[2], out[2];
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, e0) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, in) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, out) == 0);
-	int small = 4096;
-	CHECK(setsockopt(in[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
+	struct stand_in h;
 	struct usb_gadget_opts o = { .console = NULL, .write_timeout_ms = 300 };
-	CHECK(usb_gadget_start_bridge(gb, &o, e0[0], in[0], out[0]) == 0);
-	CHECK(send_event(e0[1], 2) == 0); /* ENABLE */
+	CHECK(stand_in_start(&h, &o, 4096) == 0);
+	struct usb_gadget *gb = h.g;
+	const int *in = h.in;
+	CHECK(send_event(h.e0[1], 2) == 0); /* ENABLE */
 	int r, w;
 	CHECK(usb_gadget_connect(gb, 2000, &r, &w) == 0);
 	static char piece[1000];
@@ -797,15 +817,7 @@ static void test_bridge_write_gives_up_when_the_host_stops_reading(void)
 	CHECK(got == writes - 1);
 	CHECK(usb_gadget_write(gb, "again", 5) == 0);
 	CHECK(read_within(in[1], buf, sizeof(buf), 1000) == 5 && memcmp(buf, "again", 5) == 0);
-	CHECK(send_event(e0[1], 1) == 0); /* UNBIND */
-	CHECK(read_within(r, buf, sizeof(buf), 2000) == 0);
-	shutdown(out[1], SHUT_WR);
-	usb_gadget_close(gb);
-	free(gb);
-	close(r);
-	close(e0[1]);
-	close(in[1]);
-	close(out[1]);
+	CHECK(stand_in_end(&h, r) == 0);
 }
 
 /* ---- the link client over usb-gadget: --------------------------------------------------------- */
