@@ -14,7 +14,9 @@ A64_CC ?= aarch64-linux-musl-gcc
 HOST_CC ?= cc
 CLANG ?= clang
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+# -Wdate-time: __DATE__/__TIME__ would make two builds of one commit differ (the reproducibility
+# test builds the flasher and the initrd twice and compares the bytes)
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wdate-time
 COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DSELFFLASH_VERSION='"$(VERSION)"' \
 	-Icommon -Iinitrd-flasher -MMD -MP -pthread
 A64_SYSROOT := $(BUILD)/sysroot-aarch64
@@ -259,9 +261,18 @@ demo: deps
 bench: all rootfs $(BENCH_HASH) $(SOCKCOPY) $(GUEST_COPY)
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
-.PHONY: deps
+.PHONY: deps update-lock check-cold
 deps:
 	@scripts/deps.sh
+
+# the library sources are pinned in scripts/libs.lock; this moves them to the newest versions
+# the configured apt sources serve now and prints what changed (review, then commit the lock)
+update-lock:
+	@scripts/update-lock.sh
+
+# make demo + make check from a fresh clone with an empty cache, each phase timed (~15 min)
+check-cold:
+	@scripts/check-cold.sh
 
 .PHONY: clean clean-cache help FORCE
 clean:
@@ -284,6 +295,9 @@ help:
 	@echo '                  each next to a plain copy measured in the same run'
 	@echo 'make rootfs       build the demo system to flash into build/rootfs: slot firmware,'
 	@echo '                  ESP (systemd-boot, kernel, slot A/B entries), ext4 rootfs A and B'
+	@echo 'make update-lock  move scripts/libs.lock (the library sources) to the newest versions'
+	@echo '                  apt can fetch now; prints what changed'
+	@echo 'make check-cold   make demo + make check in a fresh clone with an empty cache, timed'
 	@echo 'make clean        remove build/ (the cache outside the checkout stays)'
 	@echo 'make clean-cache  remove the kernel and library cache'
 

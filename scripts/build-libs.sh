@@ -5,13 +5,19 @@
 # (native, for tests and host tools); the board's sysroot also gets libusb-1.0, for a static
 # hostload that runs in the QEMU guest (the host's hostload uses the system's libusb). The
 # result is a sysroot (include/, lib/) cached outside the checkout and keyed by the exact
-# source package versions, this script and the compiler.
-# Usage: scripts/build-libs.sh aarch64|host BUILD_DIR
+# source package versions of scripts/libs.lock (scripts/lock.sh fetches and checks them), this
+# script and the compiler.
+# Usage: scripts/build-libs.sh [--fetch-only] aarch64|host BUILD_DIR
+#   --fetch-only: fetch and check the locked sources into the cache, build nothing
 # Leaves BUILD_DIR/sysroot-TARGET (link into the cache) and BUILD_DIR/stamps/sysroot-TARGET.
 set -euo pipefail
 shopt -s inherit_errexit
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/cache.sh"
+. "$here/lock.sh"
+LOCK_PROG=build-libs
+fetch_only=0
+if [ "${1:-}" = --fetch-only ]; then fetch_only=1; shift; fi
 target=${1:?usage: build-libs.sh aarch64|host BUILD_DIR}
 build=${2:?usage: build-libs.sh aarch64|host BUILD_DIR}
 mkdir -p "$build"
@@ -49,51 +55,30 @@ esac
 packages=(zlib bearssl util-linux mtd-utils)
 [ "$target" != aarch64 ] || packages+=(libusb-1.0)
 
-# The exact source versions apt would fetch now; their .dsc names key the cache. Asking apt
-# takes seconds, so the answer is remembered until apt's source lists change.
-lists_sig=$(ls -l --time-style=+%s /var/lib/apt/lists/ 2>/dev/null | grep -i sources | sha256sum | cut -c1-16)
-memo=$SELFFLASH_CACHE/apt-source-dsc-$lists_sig-$(echo "${packages[*]}" | sha256sum | cut -c1-8)
-if [ ! -s "$memo" ]; then
-	(cd /tmp && apt-get source --print-uris "${packages[@]}" 2>/dev/null) |
-		awk '$2 ~ /\.dsc$/ {print $2}' >"$memo.tmp" || true
-	mv "$memo.tmp" "$memo"
-fi
-declare -A dsc
-for p in "${packages[@]}"; do
-	dsc[$p]=$(grep -m1 "^${p}_" "$memo" || true)
-	[ -n "${dsc[$p]}" ] || {
-		rm -f "$memo"
-		echo "build-libs: apt-get source finds no source package '$p' (run: make deps)" >&2
-		exit 1
-	}
-done
+# The sources are exactly those in scripts/libs.lock, checked against it; the lock keys the cache.
+lock_load
+lock_require "${packages[@]}"
+locked=()
+for p in "${packages[@]}"; do locked+=("$p=${lock_version[$p]}@${lock_sha[$p]}"); done
 
-key=$(cache_key "$0" "$target" "$ccver" "$cflags" "${dsc[@]}")
+key=$(cache_key "$0" "$target" "$ccver" "$cflags" "${locked[@]}")
 out=$SELFFLASH_CACHE/sysroot-$target-$key
-if [ -f "$out/.complete" ]; then
+if [ "$fetch_only" = 0 ] && [ -f "$out/.complete" ]; then
 	link_update "$build/sysroot-$target" "$out"
 	stamp_update "$build/stamps/sysroot-$target" "$key"
 	exit 0
 fi
 
-# Unpacked sources are shared between targets: one directory per exact source version.
-fetch_source() { # PKG -> prints the unpacked directory
-	local p=$1 d=${dsc[$1]} ver dir tmp
-	ver=${d#"${p}_"}
-	ver=${ver%.dsc}
-	dir=$SELFFLASH_CACHE/src/${p}_$ver
-	if [ ! -f "$dir/.complete" ]; then
-		mkdir -p "$SELFFLASH_CACHE/src"
-		tmp=$(mktemp -d "$SELFFLASH_CACHE/src/.fetch.XXXXXX")
-		(cd "$tmp" && apt-get source -q "$p" >"$tmp.log" 2>&1) || { tail -n 20 "$tmp.log" >&2; exit 1; }
-		rm -f "$tmp.log"
-		rm -rf "$dir"
-		mv "$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)" "$dir"
-		touch "$dir/.complete"
-		rm -rf "$tmp"
-	fi
-	echo "$dir"
-}
+# Every source is fetched and checked before anything is compiled, so a lock that cannot be
+# served fails in seconds, not after minutes of building the others.
+declare -A source_dir
+for p in "${packages[@]}"; do
+	source_dir[$p]=$(source_fetch "$p" "${lock_version[$p]}" "${lock_sha[$p]}")
+done
+if [ "$fetch_only" = 1 ]; then
+	for p in "${packages[@]}"; do echo "build-libs: $p ${lock_version[$p]} checked: ${source_dir[$p]}"; done
+	exit 0
+fi
 
 echo "build-libs: building ${packages[*]} for $target (key $key)"
 work=$(mktemp -d "$SELFFLASH_CACHE/.libs.XXXXXX")
@@ -101,9 +86,14 @@ trap 'rm -rf "$work"' EXIT
 sysroot=$work/sysroot
 mkdir -p "$sysroot/include" "$sysroot/lib"
 jobs=$(jobs_count)
+# The same archives whatever folder they are built in: no temporary or cache path may reach
+# the objects (assert's __FILE__, debug info), or two machines would build different flashers.
+cflags_keyed=$cflags
+# ($work is inside the cache; of two matching maps gcc applies the later one)
+cflags="$cflags -ffile-prefix-map=$SELFFLASH_CACHE=/selfflash-cache -ffile-prefix-map=$work=/selfflash-libs"
 
 # zlib: its own configure; static only
-src=$(fetch_source zlib)
+src=${source_dir[zlib]}
 cp -a "$src" "$work/zlib"
 (
 	cd "$work/zlib"
@@ -115,7 +105,7 @@ cp -a "$src" "$work/zlib"
 )
 
 # BearSSL: its own Makefile; the library only
-src=$(fetch_source bearssl)
+src=${source_dir[bearssl]}
 cp -a "$src" "$work/bearssl"
 (
 	cd "$work/bearssl"
@@ -126,7 +116,7 @@ cp -a "$src" "$work/bearssl"
 )
 
 # libmtd: three files of mtd-utils, compiled directly (its build system builds every tool)
-src=$(fetch_source mtd-utils)
+src=${source_dir[mtd-utils]}
 (
 	cd "$work"
 	for f in libmtd libmtd_legacy common; do
@@ -139,7 +129,7 @@ src=$(fetch_source mtd-utils)
 
 # libblkid: util-linux's autotools build, library only. The unpacked source's timestamps
 # would otherwise make automake want to regenerate itself.
-src=$(fetch_source util-linux)
+src=${source_dir[util-linux]}
 mkdir -p "$work/util-linux"
 (
 	cd "$work/util-linux"
@@ -159,7 +149,7 @@ mkdir -p "$work/util-linux"
 # libusb-1.0 (board only): without udev, libusb lists devices from sysfs and /dev/bus/usb and
 # hears of new ones over netlink; hostload's usb: listener rescans besides
 if [ "$target" = aarch64 ]; then
-	src=$(fetch_source libusb-1.0)
+	src=${source_dir[libusb-1.0]}
 	mkdir -p "$work/libusb"
 	(
 		cd "$work/libusb"
@@ -177,9 +167,11 @@ fi
 {
 	echo "target $target"
 	echo "compiler $ccver"
-	echo "cflags $cflags"
-	for p in "${packages[@]}"; do echo "source ${dsc[$p]}"; done
+	echo "cflags $cflags_keyed"
+	for p in "${packages[@]}"; do echo "source $p ${lock_version[$p]} dsc-sha256 ${lock_sha[$p]}"; done
 } >"$sysroot/VERSIONS"
+# what was built, to compare two builds of one key (scripts/check-cold.sh does)
+(cd "$sysroot" && find lib include -type f | LC_ALL=C sort | xargs sha256sum) >"$sysroot/SHA256SUMS"
 touch "$sysroot/.complete"
 rm -rf "$out"
 mv "$sysroot" "$out"

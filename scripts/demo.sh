@@ -34,6 +34,7 @@ while [ $# -gt 0 ]; do
 done
 demo=$build/demo rootfs=$build/rootfs
 for f in "$build/bin/mkflashpkg" "$build/bin/mkinitrd" "$build/bin/hostload" "$build/board/init" \
+	"$build/selfflash.cpio.gz" \
 	"$build/kernel/Image" "$rootfs/esp.img"; do
 	[ -e "$f" ] || { echo "demo: $f is missing: run 'make all rootfs' first" >&2; exit 1; }
 done
@@ -103,6 +104,11 @@ echo "  flasher steps (on the board)     ${steps:-?}"
 echo "  bytes sent                       ${sent:-?}"
 echo "  QSPI blocks                      ${nor:-?}"
 echo "  flasher initrd                   $(stat -c %s flasher.cpio.gz) bytes"
+# what a factory signs off: the same commit builds the same bytes (tests/host/reproducible.sh)
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
+echo "  flasher binary sha256            $(sha "$build/board/init")"
+echo "  flasher initrd sha256            $(sha "$build/selfflash.cpio.gz") (selfflash.cpio.gz)"
+echo "  demo initrd sha256               $(sha flasher.cpio.gz) (+ this build's demo key, config)"
 echo "  package                          $(stat -c %s demo.sfpkg) bytes"
 echo "  boot marker                      ${marker:-NOT SEEN}"
 [ -n "$marker" ] || { echo "demo: the flashed board did not report its slot; see $demo/boot-console.log" >&2; exit 1; }

@@ -14,6 +14,8 @@ packages=(
 	libusb-1.0-0-dev
 	# tests and benchmarks read JSON events and do arithmetic with it
 	python3
+	# the reproducibility test builds the flasher a second time at a later date
+	faketime
 	# the demo system (rootfs/build.sh) and its normal boot (qemu/run-normal.sh, e2e test)
 	dosfstools mtools e2fsprogs fdisk qemu-efi-aarch64 systemd-boot-efi:arm64
 )
