@@ -63,6 +63,8 @@ TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
 	common/pkg.c $(SHA256_SRCS)
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
+# counts the manifest decoder's calls: it must never see bytes whose signature failed
+TEST_pkgfile_LIBS := -Wl,--wrap=pkg_manifest_decode
 TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c common/pkg.c \
 	common/error.c $(SHA256_SRCS)
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \

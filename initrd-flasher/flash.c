@@ -79,15 +79,14 @@ static int verify_package(struct flash_state *s)
 		struct pkg_pubkey key;
 		if (pkg_pubkey_load(c->pubkey, &key) != 0)
 			return -1;
-		return pkg_verify_signature(&key, h, s->pkg.prefix, s->pkg.manifest_buf,
-					    h->manifest_size);
+		return pkg_file_authenticate(&s->pkg, &key);
 	}
 	if (!c->allow_unsigned)
 		return err_set("no trusted public key: refusing to flash");
 	if (h->flags & PKG_FLAG_SIGNED)
 		return err_set("package is signed but no key was given to check it");
 	fprintf(c->log, "flasher: WARNING: DEVELOPMENT MODE: flashing an UNSIGNED package\n");
-	return 0;
+	return pkg_file_decode_unverified(&s->pkg);
 }
 
 /* Reads the module EEPROM and chip SKU: who this board is, before any package is read. */

@@ -125,11 +125,10 @@ void pkg_file_show(const struct pkg_file *f, FILE *out, int chunks)
 	}
 }
 
-int pkg_file_verify(const struct pkg_file *f, const struct pkg_pubkey *key, FILE *out)
+int pkg_file_verify(struct pkg_file *f, const struct pkg_pubkey *key, FILE *out)
 {
 	const struct pkg_manifest *m = &f->manifest;
-	if (key && pkg_verify_signature(key, &f->header, f->prefix, f->manifest_buf,
-					f->header.manifest_size) != 0)
+	if ((key ? pkg_file_authenticate(f, key) : pkg_file_decode_unverified(f)) != 0)
 		return -1;
 	uint32_t largest = 1;
 	for (uint32_t c = 0; c < m->chunk_count; c++) {

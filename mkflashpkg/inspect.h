@@ -14,8 +14,9 @@ void pkg_file_show(const struct pkg_file *f, FILE *out, int chunks);
 
 /*
  * Verifies everything: the signature against key (NULL: accept an unsigned package), then
- * every chunk (unpacked and hashed). Prints a summary on success; 0 or -1.
+ * the manifest (decoded only after the signature holds), then every chunk (unpacked and
+ * hashed). Prints a summary on success; 0 or -1.
  */
-int pkg_file_verify(const struct pkg_file *f, const struct pkg_pubkey *key, FILE *out);
+int pkg_file_verify(struct pkg_file *f, const struct pkg_pubkey *key, FILE *out);
 
 #endif

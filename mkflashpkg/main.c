@@ -271,6 +271,12 @@ static int cmd_show(int argc, char **argv)
 	struct pkg_file f;
 	if (pkg_file_open(argv[1], &f) != 0)
 		return fail("show");
+	/* showing is not trusting: `verify` is what checks the signature */
+	if (pkg_file_decode_unverified(&f) != 0) {
+		err_prefix("%s", argv[1]);
+		pkg_file_close(&f);
+		return fail("show");
+	}
 	pkg_file_show(&f, stdout, chunks);
 	pkg_file_close(&f);
 	return 0;

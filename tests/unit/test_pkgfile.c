@@ -2,7 +2,8 @@
 /*
  * Whole packages: build -> open -> verify round trip, and every single-byte flip and every
  * truncation of a built package is refused. Also holes and zeros are not stored, and each
- * variant gets its own image.
+ * variant gets its own image. Authenticate, then parse: the manifest decoder is never called
+ * on bytes whose signature does not hold (counted through the linker's --wrap).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +18,19 @@
 #include "../../mkflashpkg/inspect.h"
 #include "../../mkflashpkg/sign.h"
 #include "check.h"
+
+/* Every call of the manifest decoder, counted: linked with -Wl,--wrap=pkg_manifest_decode. */
+int __real_pkg_manifest_decode(const uint8_t *buf, uint64_t size, uint64_t data_size,
+			       struct pkg_manifest *m);
+int __wrap_pkg_manifest_decode(const uint8_t *buf, uint64_t size, uint64_t data_size,
+			       struct pkg_manifest *m);
+static unsigned manifest_decodes;
+int __wrap_pkg_manifest_decode(const uint8_t *buf, uint64_t size, uint64_t data_size,
+			       struct pkg_manifest *m)
+{
+	manifest_decodes++;
+	return __real_pkg_manifest_decode(buf, size, data_size, m);
+}
 
 static char dir[] = "/tmp/selfflash-pkgfile-XXXXXX";
 static char path_pkg[256], path_key[256], path_other_key[256];
@@ -123,6 +137,8 @@ static void test_build_open_verify_roundtrip(void)
 	CHECK(build(path_pkg, path_key, 1) == 0);
 	struct pkg_file f;
 	CHECK(pkg_file_open(path_pkg, &f) == 0);
+	CHECK(!f.decoded); /* opening reads the manifest's bytes; only the signature lets them in */
+	CHECK(pkg_file_authenticate(&f, &key.pub) == 0 && f.decoded);
 	const struct pkg_manifest *m = &f.manifest;
 	CHECK(m->variant_count == 2 && m->partition_count == 3);
 	/* A_fw, B_fw: one image each for both variants; DTB: one per variant */
@@ -173,6 +189,46 @@ static uint8_t *slurp(const char *p, size_t *len)
 	fclose(f);
 	*len = (size_t)st.st_size;
 	return buf;
+}
+
+/*
+ * A package whose manifest bytes are garbage (header intact, so the signature cannot match):
+ * refused for its signature, and the decoder never sees the garbage. The same package with
+ * its own bytes is decoded exactly once, so the counter does count.
+ */
+static void test_manifest_is_not_decoded_before_its_signature_holds(void)
+{
+	CHECK(build(path_pkg, path_key, 1) == 0);
+	size_t len;
+	uint8_t *bytes = slurp(path_pkg, &len);
+	CHECK(bytes != NULL);
+	struct pkg_header h;
+	CHECK(pkg_header_decode(bytes, len, &h) == 0);
+	srand(7);
+	for (uint64_t i = 0; i < h.manifest_size; i++)
+		bytes[PKG_MANIFEST_OFFSET + i] = (uint8_t)rand();
+	char garbage[256];
+	path_in(garbage, "garbage-manifest.sfpkg");
+	int fd = open(garbage, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0 && write(fd, bytes, len) == (ssize_t)len && close(fd) == 0);
+	free(bytes);
+
+	struct pkg_file f;
+	manifest_decodes = 0;
+	CHECK(pkg_file_open(garbage, &f) == 0); /* the header alone is fine */
+	CHECK(pkg_file_authenticate(&f, &key.pub) == -1);
+	CHECK(strstr(err_msg(), "signature does not match") != NULL);
+	CHECK(pkg_file_authenticate(&f, &other_key.pub) == -1);
+	CHECK(strstr(err_msg(), "signed by another key") != NULL);
+	CHECK(!f.decoded);
+	pkg_file_close(&f);
+	CHECK(open_and_verify(garbage, &key.pub) == -1);
+	CHECK(manifest_decodes == 0);
+
+	CHECK(pkg_file_open(path_pkg, &f) == 0);
+	CHECK(pkg_file_authenticate(&f, &key.pub) == 0);
+	pkg_file_close(&f);
+	CHECK(manifest_decodes == 1);
 }
 
 static void test_every_single_byte_flip_is_refused(void)
@@ -268,6 +324,7 @@ int main(void)
 	setup();
 	RUN(test_build_open_verify_roundtrip);
 	RUN(test_another_key_or_no_signature_is_refused);
+	RUN(test_manifest_is_not_decoded_before_its_signature_holds);
 	RUN(test_every_single_byte_flip_is_refused);
 	RUN(test_every_truncation_is_refused);
 	RUN(test_build_refuses_bad_inputs_and_leaves_nothing);

@@ -238,6 +238,10 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 	struct pkg_file f;
 	if (pkg_file_open(p_pkg, &f) != 0)
 		return -1;
+	if (pkg_file_decode_unverified(&f) != 0) {
+		pkg_file_close(&f);
+		return -1;
+	}
 	struct target targets[2];
 	if (target_open_nor_file(&targets[0], p_nor, ERASE, nor_flip) != 0) {
 		pkg_file_close(&f);
@@ -491,6 +495,7 @@ static void test_threaded_flash_stops_at_a_damaged_chunk(void)
 	CHECK(build_package() == 0);
 	struct pkg_file f;
 	CHECK(pkg_file_open(p_pkg, &f) == 0);
+	CHECK(pkg_file_decode_unverified(&f) == 0);
 	struct pkg_chunk bad = { 0 };
 	uint32_t bad_index = UINT32_MAX;
 	for (uint32_t i = 0; i < f.manifest.image_count; i++) {
