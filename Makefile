@@ -43,8 +43,8 @@ SHA256_SRCS := common/sha256.c common/sha256_x86.c common/sha256_arm.c
 CRC32_SRCS := common/crc32.c common/crc32_x86.c common/crc32_arm.c
 FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
-MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS) initrd-flasher/identify.c
-LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c $(CRC32_SRCS)
+MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
+LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
 HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
 	common/pkg.c host-loader/link_usb.c host-loader/usb_path.c
@@ -65,13 +65,14 @@ TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 # counts the manifest decoder's calls: it must never see bytes whose signature failed
 TEST_pkgfile_LIBS := -Wl,--wrap=pkg_manifest_decode
-TEST_identify_SRCS := tests/unit/test_identify.c initrd-flasher/identify.c common/pkg.c \
+TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c common/pkg.c \
 	common/error.c $(SHA256_SRCS)
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \
 	initrd-flasher/write_nor.c initrd-flasher/write_block.c initrd-flasher/image_reader.c \
 	initrd-flasher/pipeline.c initrd-flasher/readback.c \
 	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
+	$(wildcard initrd-flasher/target_*.c) \
 	initrd-flasher/config.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c initrd-flasher/link_client.c initrd-flasher/usb_gadget.c \
@@ -83,8 +84,8 @@ TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loa
 	host-loader/serve.c host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/usb_gadget.c \
-	initrd-flasher/modules.c initrd-flasher/config.c initrd-flasher/identify.c \
-	initrd-flasher/link_client.c common/lines.c common/pkg.c $(LINK_SRCS) $(SHA256_SRCS)
+	initrd-flasher/modules.c initrd-flasher/config.c common/identify.c \
+	initrd-flasher/link_client.c common/io.c common/lines.c common/pkg.c $(LINK_SRCS) $(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \

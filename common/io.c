@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* pread/pwrite until done. */
+/* pread/pwrite until done; small whole files. */
 #include "io.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include "error.h"
 
 int io_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -48,4 +52,30 @@ int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 const char *io_error(void)
 {
 	return errno ? strerror(errno) : "unexpected end of file";
+}
+
+char *read_small_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		err_set("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(max + 1);
+	size_t got = buf ? fread(buf, 1, max + 1, f) : 0;
+	int failed = !buf || ferror(f);
+	fclose(f);
+	if (failed) {
+		free(buf);
+		err_set("%s: read error", path);
+		return NULL;
+	}
+	if (got > max) {
+		free(buf);
+		err_set("%s: larger than %zu bytes", path, max);
+		return NULL;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Whole reads and writes at an offset, retried over EINTR and short transfers. */
+/* Whole reads and writes at an offset, retried over EINTR and short transfers; small files. */
 #ifndef SELFFLASH_IO_H
 #define SELFFLASH_IO_H
 
@@ -17,5 +17,11 @@ int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
 /* strerror(errno), or "unexpected end of file" after io_pread_all hit the end. */
 const char *io_error(void);
+
+/*
+ * Reads a whole small file (at most max bytes: keys, configs, the EEPROM) into a new
+ * NUL-terminated buffer the caller frees; NULL with err_msg() naming the file on error.
+ */
+char *read_small_file(const char *path, size_t max, size_t *len);
 
 #endif

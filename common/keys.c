@@ -67,32 +67,6 @@ long pem_decode(const char *text, size_t len, const char *banner, uint8_t *out, 
 	return err_set("no PEM object '%s' found", banner);
 }
 
-char *read_small_file(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		err_set("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char *buf = malloc(max + 1);
-	size_t got = buf ? fread(buf, 1, max + 1, f) : 0;
-	int failed = !buf || ferror(f);
-	fclose(f);
-	if (failed) {
-		free(buf);
-		err_set("%s: read error", path);
-		return NULL;
-	}
-	if (got > max) {
-		free(buf);
-		err_set("%s: larger than %zu bytes", path, max);
-		return NULL;
-	}
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 void pkg_pubkey_set_id(struct pkg_pubkey *key)
 {
 	uint8_t digest[SHA256_LEN];

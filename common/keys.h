@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io.h" /* read_small_file, for the key files */
 #include "pkg.h"
 
 #define P256_POINT_LEN 65 /* 0x04 || X || Y */
@@ -50,8 +51,5 @@ int pkg_verify_signature(const struct pkg_pubkey *key, const struct pkg_header *
 
 /* Decodes the first PEM object labelled `banner` in text into out; returns its length or -1. */
 long pem_decode(const char *text, size_t len, const char *banner, uint8_t *out, size_t max);
-
-/* Reads a whole small file (at most max bytes) into a new NUL-terminated buffer; NULL on error. */
-char *read_small_file(const char *path, size_t max, size_t *len);
 
 #endif

@@ -154,6 +154,12 @@ struct pkg_image {
 	uint64_t size;
 };
 
+/* Whether image im is part of variant v (the one filter every stage uses). */
+static inline int pkg_image_in_variant(const struct pkg_image *im, uint32_t variant)
+{
+	return variant < 64 && ((im->variant_mask >> variant) & 1);
+}
+
 enum pkg_compression {
 	PKG_COMP_NONE = 0,
 	PKG_COMP_ZLIB = 1,

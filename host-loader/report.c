@@ -10,12 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "timing.h"
 
 void report_init(struct report *r, enum report_style style, FILE *out, const char *log_path)
 {
@@ -88,7 +83,7 @@ static void format_eta(double seconds, char *out, size_t size)
 
 static void show_progress(struct report *r, struct board_state *b, int force)
 {
-	double t = now();
+	double t = timing_now_s();
 	double min_gap = r->style == REPORT_BAR ? 0.1 : r->style == REPORT_LINES ? 2.0 : 0.5;
 	if (!force && t - b->last_shown < min_gap)
 		return;
@@ -179,7 +174,7 @@ struct board_state *report_board(struct report *r, uint64_t session, const char 
 		memset(b, 0, sizeof(*b));
 		b->session = session;
 		snprintf(b->name, sizeof(b->name), "%s", name);
-		b->started = b->rate_at = now();
+		b->started = b->rate_at = timing_now_s();
 		open_log(r, b);
 	}
 	if (b) {
@@ -227,7 +222,7 @@ void report_progress(struct report *r, struct board_state *b, const struct link_
 	pthread_mutex_lock(&r->lock);
 	int phase_changed = p->phase != b->progress.phase ||
 			    strcmp(p->partition, b->progress.partition) != 0;
-	double t = now();
+	double t = timing_now_s();
 	if (p->done < b->rate_done || p->total != b->progress.total) {
 		b->rate_done = p->done;
 		b->rate_at = t;
@@ -303,7 +298,7 @@ void report_result(struct report *r, struct board_state *b, const struct link_re
 		r->results++;
 		if (res->status != 0)
 			r->failures++;
-		double seconds = now() - b->started;
+		double seconds = timing_now_s() - b->started;
 		if (r->style == REPORT_JSON) {
 			json_begin(r, "result", b);
 			fprintf(r->out, ",\"status\":%" PRId32 ",\"message\":", res->status);

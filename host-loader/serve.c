@@ -22,6 +22,7 @@
 #include "link_io.h"
 #include "link_usb.h"
 #include "pkg.h"
+#include "timing.h"
 
 #define DEFAULT_MAX_PAYLOAD (256u << 10)
 
@@ -54,13 +55,6 @@ struct connection {
 	char link[300];
 	pthread_t thread;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Whole frames out; -1 when the board is gone. */
 static int send_all(struct connection *c, const uint8_t *p, size_t len)
@@ -144,7 +138,7 @@ static void *connection_main(void *arg)
 		why = "out of memory";
 		goto out;
 	}
-	double last_heard = now();
+	double last_heard = timing_now_s();
 	while (!atomic_load(&s->stop)) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		int r = poll(&p, 1, 500);
@@ -153,7 +147,7 @@ static void *connection_main(void *arg)
 			break;
 		}
 		if (r <= 0) {
-			if (s->o->idle_timeout_s && now() - last_heard > s->o->idle_timeout_s) {
+			if (s->o->idle_timeout_s && timing_now_s() - last_heard > s->o->idle_timeout_s) {
 				snprintf(reason, sizeof(reason), "silent for %u s", s->o->idle_timeout_s);
 				why = reason;
 				break;
@@ -170,7 +164,7 @@ static void *connection_main(void *arg)
 			break;
 		}
 		frame_decoder_commit(&dec, (size_t)n);
-		last_heard = now();
+		last_heard = timing_now_s();
 		struct frame f;
 		int got, fatal = 0;
 		while (!fatal && (got = frame_decoder_next(&dec, &f)) != 0) {
@@ -442,13 +436,13 @@ static void *accept_main(void *arg)
 			start_connection(s, ls[i].fd, 0, ls[i].spec, &ls[i].busy);
 	while (!atomic_load(&s->stop)) {
 		/* a tty (CDC-ACM) disappears with its USB device: open it again when it is back */
-		for (int i = 0; i < o->nlinks && now() >= tty_retry; i++) {
+		for (int i = 0; i < o->nlinks && timing_now_s() >= tty_retry; i++) {
 			if (!ls[i].is_tty || atomic_load(&ls[i].busy))
 				continue;
 			ls[i].fd = link_open_device(ls[i].spec + 4);
 			if (ls[i].fd >= 0)
 				start_connection(s, ls[i].fd, 0, ls[i].spec, &ls[i].busy);
-			tty_retry = now() + 1.0;
+			tty_retry = timing_now_s() + 1.0;
 		}
 		int n = 0;
 		for (int i = 0; i < o->nlinks; i++)

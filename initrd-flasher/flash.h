@@ -11,12 +11,8 @@
 #include <stdio.h>
 
 #include "pkg.h"
+#include "plan.h"
 #include "usb_gadget.h"
-
-struct flash_target_spec {
-	const char *type; /* the package's target type: spi, nvme, sdmmc_user, ... */
-	const char *spec; /* target_open_spec(): mtd:/dev/mtd0@67108864, block:/dev/nvme0n1 */
-};
 
 struct flash_config {
 	const char *package;  /* a package file, or NULL with link */

@@ -116,7 +116,7 @@ int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant
 	for (uint32_t i = 0; i < m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(m, i, &im);
-		if (!((im.variant_mask >> variant) & 1))
+		if (!pkg_image_in_variant(&im, (uint32_t)variant))
 			continue;
 		n += im.chunk_count;
 		for (uint32_t k = im.first_chunk; k < im.first_chunk + im.chunk_count; k++) {
@@ -141,7 +141,7 @@ int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant
 	for (uint32_t i = 0; i < m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(m, i, &im);
-		if (!((im.variant_mask >> variant) & 1))
+		if (!pkg_image_in_variant(&im, (uint32_t)variant))
 			continue;
 		for (uint32_t c = 0; c < im.chunk_count; c++)
 			p->order[p->count++] = im.first_chunk + c;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Placing partitions on the real device sizes; the plan as text. */
+/* Plan: the devices opened and checked, partitions placed on their real sizes; the plan as text. */
 #include "plan.h"
 
 #include <inttypes.h>
@@ -70,7 +70,7 @@ void plan_print(FILE *out, const struct pkg_manifest *m, const struct pkg_partit
 		for (uint32_t k = 0; k < m->image_count; k++) {
 			struct pkg_image im;
 			pkg_manifest_image(m, k, &im);
-			if (im.partition != i || !((im.variant_mask >> variant) & 1))
+			if (im.partition != i || !pkg_image_in_variant(&im, (uint32_t)variant))
 				continue;
 			chunks = im.chunk_count;
 			for (uint32_t c = im.first_chunk; c < im.first_chunk + im.chunk_count; c++) {
@@ -84,4 +84,42 @@ void plan_print(FILE *out, const struct pkg_manifest *m, const struct pkg_partit
 			t.type, t.instance, p->name, p->offset, p->size, bytes, chunks,
 			p->slot ? (p->slot == PKG_SLOT_A ? " (slot A)" : " (slot B)") : "");
 	}
+}
+
+int plan_open_targets(const struct pkg_manifest *m, const struct flash_target_spec *specs,
+		      size_t nspecs, uint32_t max_erase, struct target *targets, int *opened,
+		      struct pkg_partition *parts, FILE *log)
+{
+	for (uint32_t i = 0; i < m->partition_count; i++)
+		pkg_manifest_partition(m, i, &parts[i]);
+	for (uint16_t t = 0; t < m->target_count; t++) {
+		struct pkg_target tg;
+		pkg_manifest_target(m, t, &tg);
+		const char *spec = NULL;
+		for (size_t k = 0; k < nspecs; k++)
+			if (strcmp(specs[k].type, tg.type) == 0)
+				spec = specs[k].spec;
+		if (!spec)
+			return err_set("package writes %s:%" PRIu32 " but no device was given for it",
+				       tg.type, tg.instance);
+		if (target_open_spec(&targets[t], spec, tg.size) != 0)
+			return -1;
+		opened[t] = 1;
+		struct target *dev = &targets[t];
+		if ((tg.kind == PKG_TARGET_MTD) != (dev->erase_size != 0))
+			return err_set("%s: package target %s is %s, the device is not", dev->name,
+				       tg.type, pkg_target_kind_name(tg.kind));
+		if (tg.kind == PKG_TARGET_MTD && dev->erase_size > max_erase)
+			return err_set("%s: erase size %" PRIu32 " larger than the buffers", dev->name,
+				       dev->erase_size);
+		if (plan_place(m, t, dev->size, parts) != 0)
+			return err_prefix("%s", dev->name);
+		fprintf(log, "flasher: %s:%" PRIu32 " -> %s, %" PRIu64 " bytes\n", tg.type,
+			tg.instance, dev->name, dev->size);
+		if (dev->direct_error[0])
+			fprintf(log,
+				"flasher: warning: %s: read-back goes through the page cache (%s)\n",
+				dev->name, dev->direct_error);
+	}
+	return 0;
 }

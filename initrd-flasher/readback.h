@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Read-back that runs beside the disk writer: each range the writer has written (a chunk, or
- * a hole it zeroed) is queued, and threads read it back from the device, around the page
- * cache (target.h, read_direct), and check it (the chunk's SHA-256, or zeros) while the writer
- * goes on with the next one. The ranges are independent, so several threads hash at once. The
- * first failure is kept and reported when the image is finished.
+ * Read-back: everything an image defines is read from the device and checked (each chunk's
+ * SHA-256, zeros where the image says holes must be zero). Disks are read around the page
+ * cache (target.h, read_direct) so the check reads the medium. Beside the disk writer, ranges
+ * are queued as they are written and threads check them while the writer goes on (the ranges
+ * are independent, so several threads hash at once); the first failure is kept and reported
+ * when the image is finished.
  */
 #ifndef SELFFLASH_READBACK_H
 #define SELFFLASH_READBACK_H
@@ -13,7 +14,8 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "write.h"
+#include "image_job.h"
+#include "target.h"
 
 #define READBACK_QUEUE 64
 #define READBACK_MAX_THREADS 4
@@ -58,5 +60,18 @@ int readback_push(struct readback_queue *q, const struct pkg_chunk *c, uint64_t 
 
 /* Waits for everything queued, stops the threads, adds their counts to st; 0 or -1. */
 int readback_finish(struct readback_queue *q, struct write_stats *st);
+
+/*
+ * Reads back everything the image defines from t and checks it. With job->readback, the
+ * writer has already queued every range and this waits for that check to end. 0 or -1
+ * naming the partition.
+ */
+int readback_image(struct target *t, const struct image_job *job, struct write_stats *st);
+
+/* Reads back one range (chunk c, or a hole when c is NULL, at image offset off) and checks
+ * it, using job->buf_a; counts into st. 0 or -1. */
+int readback_check_range(struct target *t, const struct image_job *job,
+			 const struct pkg_chunk *c, uint64_t off, uint64_t len,
+			 struct write_stats *st);
 
 #endif

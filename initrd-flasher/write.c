@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Which writer serves which kind of target, and the read-back check shared by all. */
+/* Which writer serves which kind of target, and the loop that writes every image of a variant. */
 #include "write.h"
-#include "readback.h"
 
 #include <inttypes.h>
 #include <string.h>
 
 #include "error.h"
+#include "pipeline.h"
+#include "readback.h"
+#include "timing.h"
 
 static const struct {
 	uint8_t target_kind;
@@ -31,98 +33,93 @@ int write_image(uint8_t target_kind, struct target *t, const struct image_job *j
 	return err_set("partition %s: no writer for target kind %u", job->part.name, target_kind);
 }
 
-void write_advance(const struct image_job *job, uint64_t bytes)
+
+static void add_stats(struct write_stats *to, const struct write_stats *st)
 {
-	if (job->progress)
-		job->progress->advance(job->progress, bytes);
+	to->blocks_compared += st->blocks_compared;
+	to->blocks_skipped += st->blocks_skipped;
+	to->blocks_erased += st->blocks_erased;
+	to->blocks_written += st->blocks_written;
+	to->bytes_written += st->bytes_written;
+	to->bytes_read_back += st->bytes_read_back;
 }
 
-struct readback_walk {
-	struct target *t;
-	const struct image_job *job;
-	struct write_stats *st;
-};
-
-/*
- * Checks one piece of a read-back: its bytes go into the chunk's hash, or, for a hole, must
- * be zero. part_off is the piece's offset in the partition, for the message.
- */
-static int check_piece(const struct image_job *job, const struct pkg_chunk *c,
-		       struct sha256 *h, const uint8_t *p, size_t n, uint64_t part_off)
+static void enter_phase(const struct write_plan *w, enum write_phase phase, const char *partition)
 {
-	if (c) {
-		sha256_update(h, p, n);
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return err_set("partition %s: read back 0x%02x at offset %" PRIu64
-				       " where the image has a hole (zeros)",
-				       job->part.name, p[i], part_off + i);
-	return 0;
+	if (w->progress && w->progress->phase)
+		w->progress->phase(w->progress, phase, partition);
 }
 
-int readback_check_range(struct target *t, const struct image_job *job,
-			 const struct pkg_chunk *c, uint64_t off, uint64_t len,
-			 struct write_stats *st)
+/* One image: written, then read back (disks: checked beside the writer as it goes). */
+static int write_one(const struct write_plan *w, const struct pkg_image *im,
+		     struct pipeline *pipe, struct write_stats *st)
 {
-	/*
-	 * A disk is read around the page cache: whole aligned blocks covering the range go into
-	 * the (aligned) buffer and only the range's bytes are checked. Without read_direct the
-	 * range is read as it is.
-	 */
-	const int direct = t->ops->read_direct != NULL;
-	const uint64_t align = direct ? TARGET_DIRECT_ALIGN : 1;
-	if (direct && ((uintptr_t)job->buf_a % align || job->buf_size % align))
-		return err_set("partition %s: the read-back buffer is not aligned to %" PRIu64
-			       " bytes (needed for O_DIRECT)",
-			       job->part.name, align);
-	const uint64_t first = job->part.offset + off, end = first + len;
-	struct sha256 h;
-	sha256_init(&h);
-	for (uint64_t pos = first - first % align; pos < end;) {
-		uint64_t want = end - pos < job->buf_size ? end - pos : job->buf_size;
-		if (direct) {
-			size_t n = (size_t)((want + align - 1) / align * align), got;
-			if (t->ops->read_direct(t, pos, job->buf_a, n, &got) != 0)
-				return err_prefix("partition %s", job->part.name);
-			if (got < want)
-				return err_set("partition %s: read-back at device offset %" PRIu64
-					       " got %zu of %" PRIu64 " bytes",
-					       job->part.name, pos, got, want);
-		} else if (t->ops->read(t, pos, job->buf_a, (size_t)want) != 0) {
-			return err_prefix("partition %s", job->part.name);
-		}
-		uint64_t skip = pos < first ? first - pos : 0; /* the aligned head before the range */
-		size_t n = (size_t)(want - skip);
-		if (check_piece(job, c, &h, job->buf_a + skip, n, pos + skip - job->part.offset) != 0)
+	/* one at a time: static keeps the queue (and its worker table) off the stack */
+	static struct readback_queue rb;
+	struct image_reader r;
+	struct image_job job = { .part = w->parts[im->partition], .reader = &r,
+				 .buf_a = w->buf_a, .buf_b = w->buf_b, .buf_size = w->buf_size,
+				 .progress = w->progress };
+	struct pkg_target tg;
+	pkg_manifest_target(w->m, job.part.target, &tg);
+	struct target *dev = &w->targets[job.part.target];
+	if (image_reader_init(&r, w->m, im, w->src, w->raw, w->stored, w->chunk_buf) != 0)
+		return -1;
+	if (pipe)
+		image_reader_use_pipeline(&r, pipe);
+	/* NOR checks each block as it goes, then the whole image after */
+	if (pipe && tg.kind == PKG_TARGET_DISK) {
+		if (readback_start(&rb, dev, &job, w->threads) != 0)
 			return -1;
-		write_advance(job, n);
-		pos += want;
+		job.readback = &rb;
 	}
-	if (c) {
-		uint8_t digest[SHA256_LEN];
-		sha256_final(&h, digest);
-		if (memcmp(digest, c->sha256, SHA256_LEN) != 0)
-			return err_set("partition %s: read-back of %" PRIu32 " bytes at offset %" PRIu64
-				       " does not match its SHA-256",
-				       job->part.name, c->raw_size, c->offset);
+	enter_phase(w, WRITE_PHASE_WRITE, job.part.name);
+	int rc = write_image(tg.kind, dev, &job, st);
+	if (rc == 0) {
+		if (!job.readback)
+			enter_phase(w, WRITE_PHASE_READBACK, job.part.name);
+		rc = readback_image(dev, &job, st);
+	} else if (job.readback) {
+		struct write_stats ignored = { 0 };
+		readback_finish(job.readback, &ignored); /* the write's error is the one to tell */
 	}
-	st->bytes_read_back += len;
-	return 0;
+	return rc;
 }
 
-/* Reads back a chunk (its SHA-256 must match) or a hole (it must read as zeros). */
-static int readback_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint64_t len)
+int write_images(const struct write_plan *w, struct write_stats by_kind[2])
 {
-	struct readback_walk *w = ctx;
-	return readback_check_range(w->t, w->job, c, off, len, w->st);
-}
-
-int readback_image(struct target *t, const struct image_job *job, struct write_stats *st)
-{
-	if (job->readback)
-		return readback_finish(job->readback, st);
-	struct readback_walk w = { t, job, st };
-	return image_walk(job->reader, readback_range, &w);
+	static struct pipeline pipe;
+	int threaded = w->threads >= 0;
+	if (threaded && pipeline_start(&pipe, w->m, (int)w->variant, w->src, w->chunk_buf,
+				       w->threads) != 0)
+		return -1;
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < w->m->image_count; i++) {
+		struct pkg_image im;
+		pkg_manifest_image(w->m, i, &im);
+		if (!pkg_image_in_variant(&im, w->variant))
+			continue;
+		struct pkg_target tg;
+		pkg_manifest_target(w->m, w->parts[im.partition].target, &tg);
+		struct write_stats st = { 0 };
+		double start = timing_now_s();
+		rc = write_one(w, &im, threaded ? &pipe : NULL, &st);
+		if (rc != 0)
+			break;
+		if (w->log)
+			fprintf(w->log, "flasher: %-24s %10" PRIu64 " bytes: %" PRIu64 " written, %" PRIu64
+					" read back; blocks compared %" PRIu64 ", skipped %" PRIu64
+					", erased %" PRIu64 ", written %" PRIu64 "; %.2f s\n",
+				w->parts[im.partition].name, im.size, st.bytes_written,
+				st.bytes_read_back, st.blocks_compared, st.blocks_skipped,
+				st.blocks_erased, st.blocks_written, timing_now_s() - start);
+		add_stats(&by_kind[tg.kind == PKG_TARGET_MTD ? 0 : 1], &st);
+	}
+	if (threaded) {
+		if (pipe.side_fetches && w->log)
+			fprintf(w->log, "flasher: %" PRIu64 " chunks fetched again out of order\n",
+				pipe.side_fetches);
+		pipeline_stop(&pipe);
+	}
+	return rc;
 }

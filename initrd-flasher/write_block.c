@@ -33,7 +33,7 @@ static int write_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint6
 		if (w->t->ops->write(w->t, job->part.offset + off, data, n) != 0)
 			return err_prefix("partition %s", job->part.name);
 		w->st->bytes_written += n;
-		write_advance(job, n);
+		image_job_advance(job, n);
 		off += n;
 		len -= n;
 	}

@@ -122,7 +122,7 @@ int write_nor_image(struct target *t, const struct image_job *job, struct write_
 		uint64_t image_bytes = n.block_image_bytes;
 		if (memcmp(cur, want, t->erase_size) == 0) {
 			st->blocks_skipped++;
-			write_advance(job, image_bytes);
+			image_job_advance(job, image_bytes);
 			continue;
 		}
 		if (n.header_len && !n.header_pending && eb != first) {
@@ -135,7 +135,7 @@ int write_nor_image(struct target *t, const struct image_job *job, struct write_
 		}
 		if (rewrite_block(&n, eb, cur, want, n.header_len && eb == first) != 0)
 			return -1;
-		write_advance(job, image_bytes);
+		image_job_advance(job, image_bytes);
 	}
 	if (n.header_pending && write_header(&n, cur) != 0)
 		return -1;

@@ -102,7 +102,7 @@ void pkg_file_show(const struct pkg_file *f, FILE *out, int chunks)
 					im.size, data, im.chunk_count, stored,
 					(im.flags & PKG_IMAGE_ZERO_HOLES) ? "zeroed" : "skipped");
 				for (uint32_t v = 0; v < m->variant_count; v++) {
-					if ((im.variant_mask >> v) & 1) {
+					if (pkg_image_in_variant(&im, v)) {
 						struct pkg_variant var;
 						pkg_manifest_variant(m, v, &var);
 						fprintf(out, " %s", var.name);

@@ -5,7 +5,7 @@
 
 #include "../../common/error.h"
 #include "../../common/le.h"
-#include "../../initrd-flasher/identify.h"
+#include "../../common/identify.h"
 #include "check.h"
 
 static uint8_t ee[EEPROM_SIZE];

@@ -275,48 +275,19 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 	}
 	struct file_source fs;
 	file_source_init(&fs, f.fd, PKG_MANIFEST_OFFSET + f.header.manifest_size);
-	static struct pipeline pipe;
-	if (threaded && pipeline_start(&pipe, &f.manifest, 0, &fs.src, 1 << 20, TEST_THREADS) != 0) {
-		target_close(&targets[0]);
-		target_close(&targets[1]);
-		pkg_file_close(&f);
-		return -1;
-	}
-	int rc = 0;
-	for (uint32_t i = 0; rc == 0 && i < f.manifest.image_count; i++) {
-		struct pkg_image im;
-		struct image_reader r;
-		struct image_job job = { .reader = &r, .buf_a = buf_a, .buf_b = buf_b,
-					 .buf_size = sizeof(buf_a) };
-		pkg_manifest_image(&f.manifest, i, &im);
-		pkg_manifest_partition(&f.manifest, im.partition, &job.part);
-		struct pkg_target tg;
-		pkg_manifest_target(&f.manifest, job.part.target, &tg);
-		struct write_stats *st = tg.kind == PKG_TARGET_MTD ? nor : disk;
-		static uint8_t raw[1 << 20], stored[1 << 20];
-		rc = image_reader_init(&r, &f.manifest, &im, &fs.src, raw, stored, sizeof(raw));
-		if (rc != 0)
-			break;
-		static struct readback_queue rb;
-		if (threaded) {
-			image_reader_use_pipeline(&r, &pipe);
-			if (tg.kind == PKG_TARGET_DISK) {
-				rc = readback_start(&rb, &targets[job.part.target], &job,
-						    TEST_THREADS);
-				job.readback = rc == 0 ? &rb : NULL;
-			}
-		}
-		if (rc == 0)
-			rc = write_image(tg.kind, &targets[job.part.target], &job, st);
-		if (rc == 0) {
-			rc = readback_image(&targets[job.part.target], &job, st);
-		} else if (job.readback) {
-			struct write_stats ignored = { 0 };
-			readback_finish(job.readback, &ignored);
-		}
-	}
-	if (threaded)
-		pipeline_stop(&pipe);
+	/* the flasher's own write loop (write.h), with the package placed as the layout says */
+	static struct pkg_partition parts[PKG_MAX_PARTITIONS];
+	for (uint32_t i = 0; i < f.manifest.partition_count; i++)
+		pkg_manifest_partition(&f.manifest, i, &parts[i]);
+	static uint8_t raw[1 << 20], stored[1 << 20];
+	struct write_plan w = { .m = &f.manifest, .variant = 0, .parts = parts,
+				.targets = targets, .src = &fs.src, .raw = raw, .stored = stored,
+				.chunk_buf = sizeof(raw), .buf_a = buf_a, .buf_b = buf_b,
+				.buf_size = sizeof(buf_a), .threads = threaded ? TEST_THREADS : -1 };
+	struct write_stats by_kind[2] = { { 0 } };
+	int rc = write_images(&w, by_kind);
+	*nor = by_kind[0];
+	*disk = by_kind[1];
 	target_close(&targets[0]);
 	target_close(&targets[1]);
 	pkg_file_close(&f);

@@ -50,6 +50,15 @@ int identify_variant_matches(const struct pkg_variant *v, const struct board_id 
  */
 int identify_pick_variant(const struct pkg_manifest *m, const struct board_id *id);
 
+/*
+ * Identifies the board: parses the module EEPROM image at eeprom_path, then sets the chip SKU
+ * from chip_sku (text) or, when that is NULL, from the file chip_sku_file if it can be read
+ * (the fuse's sysfs file; a board without it is identified by its EEPROM alone). 0 or -1
+ * naming the file and what is wrong.
+ */
+int identify_read_board(const char *eeprom_path, const char *chip_sku, const char *chip_sku_file,
+			struct board_id *id);
+
 /* One line describing the board, for logs and errors. */
 void identify_describe(const struct board_id *id, char *out, size_t size);
 

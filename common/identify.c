@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "io.h"
 #include "le.h"
 
 /* EEPROM field offsets (DESIGN.md §5) */
@@ -197,4 +198,29 @@ int identify_pick_variant(const struct pkg_manifest *m, const struct board_id *i
 	if (matches > 1)
 		return err_set("%d variants match this board (%s): %s", matches, me, offers);
 	return found;
+}
+
+int identify_read_board(const char *eeprom_path, const char *chip_sku, const char *chip_sku_file,
+			struct board_id *id)
+{
+	if (!eeprom_path)
+		return err_set("no module EEPROM to identify the board by");
+	size_t len;
+	char *ee = read_small_file(eeprom_path, 4096, &len);
+	if (!ee)
+		return err_prefix("module EEPROM");
+	int rc = identify_parse_eeprom((const uint8_t *)ee, len, id);
+	free(ee);
+	if (rc != 0)
+		return err_prefix("%s", eeprom_path);
+	if (chip_sku)
+		return identify_set_chip_sku(id, chip_sku);
+	if (!chip_sku_file)
+		return 0;
+	char *text = read_small_file(chip_sku_file, 64, &len);
+	if (!text)
+		return 0;
+	rc = identify_set_chip_sku(id, text);
+	free(text);
+	return rc != 0 ? err_prefix("%s", chip_sku_file) : 0;
 }
