@@ -70,7 +70,7 @@ TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c c
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \
 	initrd-flasher/write_nor.c initrd-flasher/write_block.c initrd-flasher/image_reader.c \
 	initrd-flasher/pipeline.c initrd-flasher/readback.c \
-	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
+	initrd-flasher/source.c initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
 	$(wildcard initrd-flasher/target_*.c) \
 	initrd-flasher/config.c $(COMMON_SRCS)

@@ -71,12 +71,9 @@ static int load_chunk(struct image_reader *r, uint32_t index, const struct pkg_c
 		r->cached = index;
 		return 0;
 	}
-	uint8_t *stored = pkg_chunk_is_verbatim(c) ? r->raw : r->stored;
-	if (r->src->fetch(r->src, c, stored) != 0)
+	if (chunk_source_fetch_unpacked(r->src, c, index, r->stored, r->raw) != 0)
 		return -1;
 	r->src->bytes_fetched += c->stored_size;
-	if (pkg_chunk_unpack(c, stored, r->raw) != 0)
-		return err_prefix("chunk %" PRIu32, index);
 	r->current = r->raw;
 	r->cached = index;
 	return 0;

@@ -10,16 +10,7 @@
 #include <stdint.h>
 
 #include "pkg.h"
-
-/* Where chunks come from: a package file, the link, an embedded package. */
-struct chunk_source {
-	/* Reads chunk c's stored bytes (c->stored_size) into buf; 0 or -1 with err_msg(). */
-	int (*fetch)(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf);
-	/* Optional: c will be fetched soon, in this order (the link requests it ahead); 0 or -1. */
-	int (*expect)(struct chunk_source *src, const struct pkg_chunk *c);
-	void *priv;
-	uint64_t bytes_fetched;
-};
+#include "source.h"
 
 struct pipeline;
 

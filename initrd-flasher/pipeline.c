@@ -20,33 +20,16 @@ int pipeline_cpu_threads(int max)
 	return n < max ? (int)n : max;
 }
 
-/*
- * Fetches chunk `index` into stored and unpacks it into raw; 0 or -1. A chunk stored as it
- * is lands in raw directly and is checked there: one copy fewer for incompressible data.
- */
-static int fetch_chunk(struct pipeline *p, uint32_t index, uint8_t *stored, uint8_t *raw)
-{
-	struct pkg_chunk c;
-	pkg_manifest_chunk(p->m, index, &c);
-	if (pkg_chunk_is_verbatim(&c))
-		stored = raw;
-	if (p->src->fetch(p->src, &c, stored) != 0)
-		return err_prefix("chunk %" PRIu32, index);
-	if (pkg_chunk_unpack(&c, stored, raw) != 0)
-		return err_prefix("chunk %" PRIu32, index);
-	return 0;
-}
-
 /* Tells a source that reads ahead (the link) which chunks follow position pos. */
 static void announce(struct pipeline *p, uint32_t pos)
 {
-	if (!p->src->expect)
+	if (!p->src->ops->expect)
 		return;
 	uint32_t end = pos + PIPELINE_LOOKAHEAD < p->count ? pos + PIPELINE_LOOKAHEAD : p->count;
 	for (uint32_t q = pos; q < end; q++) {
 		struct pkg_chunk c;
 		pkg_manifest_chunk(p->m, p->order[q], &c);
-		if (p->src->expect(p->src, &c) != 0)
+		if (chunk_source_expect(p->src, &c) != 0)
 			break;
 	}
 }
@@ -75,7 +58,7 @@ static void *worker_main(void *arg)
 		struct pkg_chunk c;
 		pkg_manifest_chunk(p->m, s->index, &c);
 		uint8_t *stored = pkg_chunk_is_verbatim(&c) ? s->raw : s->stored;
-		int rc = p->src->fetch(p->src, &c, stored);
+		int rc = p->src->ops->fetch(p->src, &c, stored);
 		pthread_mutex_lock(&p->lock);
 		p->fetching = 0;
 		if (rc == 0)
@@ -186,10 +169,10 @@ const uint8_t *pipeline_get(struct pipeline *p, uint32_t index)
 		/* out of order: fetch it here, leaving the ring as it is */
 		p->side_fetches++;
 		pthread_mutex_unlock(&p->lock);
-		if (fetch_chunk(p, index, p->side_stored, p->side_raw) != 0)
-			return NULL;
 		struct pkg_chunk c;
 		pkg_manifest_chunk(p->m, index, &c);
+		if (chunk_source_fetch_unpacked(p->src, &c, index, p->side_stored, p->side_raw) != 0)
+			return NULL;
 		pthread_mutex_lock(&p->lock);
 		p->src->bytes_fetched += c.stored_size;
 		pthread_mutex_unlock(&p->lock);

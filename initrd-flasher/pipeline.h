@@ -15,7 +15,8 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "image_reader.h"
+#include "pkg.h"
+#include "source.h"
 
 #define PIPELINE_SLOTS 6
 #define PIPELINE_MAX_WORKERS 4

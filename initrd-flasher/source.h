@@ -1,12 +1,45 @@
 /* SPDX-License-Identifier: MIT */
-/* Where the package's chunks come from. The link (hostload) is another chunk_source. */
+/*
+ * Where the package's chunks come from: one interface (an ops struct, like the targets), one
+ * implementation per kind of source — a package file (source_file.c), the link to hostload
+ * (source_link.c). Add a source (HTTP, another slot on this board) as one more ops struct in a
+ * source_KIND.c with its init function here; nothing else changes.
+ */
 #ifndef SELFFLASH_SOURCE_H
 #define SELFFLASH_SOURCE_H
 
 #include <stdint.h>
 
-#include "image_reader.h"
 #include "link_client.h"
+#include "pkg.h"
+
+struct chunk_source;
+
+struct chunk_source_ops {
+	const char *name; /* "package file", "link": for messages */
+	/* Reads chunk c's stored bytes (c->stored_size) into buf; 0 or -1 with err_msg(). A
+	 * source that can lose its connection resumes inside fetch (the link asks again). */
+	int (*fetch)(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf);
+	/* Optional: c will be fetched soon, in this order (the link requests it ahead); 0 or -1. */
+	int (*expect)(struct chunk_source *src, const struct pkg_chunk *c);
+};
+
+struct chunk_source {
+	const struct chunk_source_ops *ops;
+	void *priv;
+	uint64_t bytes_fetched; /* counted by the caller of fetch (it may hold a lock) */
+};
+
+/*
+ * The one fetch-and-unpack: chunk c (number `index`, for messages) fetched from src and
+ * unpacked into raw, its SHA-256 checked (pkg_chunk_unpack). A chunk stored as it is lands in
+ * raw directly (one copy fewer); `stored` holds a compressed one. 0 or -1 naming the chunk.
+ */
+int chunk_source_fetch_unpacked(struct chunk_source *src, const struct pkg_chunk *c,
+				uint32_t index, uint8_t *stored, uint8_t *raw);
+
+/* Tells src that c comes soon, when it can use that; 0 or -1. */
+int chunk_source_expect(struct chunk_source *src, const struct pkg_chunk *c);
 
 struct file_source {
 	struct chunk_source src;

@@ -16,11 +16,16 @@ static int file_fetch(struct chunk_source *src, const struct pkg_chunk *c, uint8
 	return 0;
 }
 
+static const struct chunk_source_ops file_source_ops = {
+	.name = "package file",
+	.fetch = file_fetch,
+};
+
 void file_source_init(struct file_source *fs, int fd, uint64_t data_offset)
 {
 	memset(fs, 0, sizeof(*fs));
 	fs->fd = fd;
 	fs->data_offset = data_offset;
-	fs->src.fetch = file_fetch;
+	fs->src.ops = &file_source_ops;
 	fs->src.priv = fs;
 }

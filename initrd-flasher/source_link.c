@@ -22,12 +22,17 @@ static int link_expect(struct chunk_source *src, const struct pkg_chunk *c)
 	return link_client_expect(ls->link, ls->data_offset + c->stored_offset, c->stored_size);
 }
 
+static const struct chunk_source_ops link_source_ops = {
+	.name = "link",
+	.fetch = link_fetch,
+	.expect = link_expect,
+};
+
 void link_source_init(struct link_source *ls, struct link_client *link, uint64_t data_offset)
 {
 	memset(ls, 0, sizeof(*ls));
 	ls->link = link;
 	ls->data_offset = data_offset;
-	ls->src.fetch = link_fetch;
-	ls->src.expect = link_expect;
+	ls->src.ops = &link_source_ops;
 	ls->src.priv = ls;
 }

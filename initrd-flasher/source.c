@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* What every chunk source shares: fetch and unpack in one place. */
+#include "source.h"
+
+#include <inttypes.h>
+
+#include "chunk.h"
+#include "error.h"
+
+int chunk_source_fetch_unpacked(struct chunk_source *src, const struct pkg_chunk *c,
+				uint32_t index, uint8_t *stored, uint8_t *raw)
+{
+	if (pkg_chunk_is_verbatim(c))
+		stored = raw;
+	if (src->ops->fetch(src, c, stored) != 0 || pkg_chunk_unpack(c, stored, raw) != 0)
+		return err_prefix("chunk %" PRIu32, index);
+	return 0;
+}
+
+int chunk_source_expect(struct chunk_source *src, const struct pkg_chunk *c)
+{
+	return src->ops->expect ? src->ops->expect(src, c) : 0;
+}
