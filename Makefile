@@ -18,7 +18,7 @@ CLANG ?= clang
 # test builds the flasher and the initrd twice and compares the bytes)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wdate-time
 COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DSELFFLASH_VERSION='"$(VERSION)"' \
-	-Icommon -Iinitrd-flasher -MMD -MP -pthread
+	-Icommon -MMD -MP -pthread
 A64_SYSROOT := $(BUILD)/sysroot-aarch64
 HOST_SYSROOT := $(BUILD)/sysroot-host
 A64_CFLAGS := $(COMMON_CFLAGS) -Os -ffunction-sections -fdata-sections \
@@ -101,11 +101,14 @@ ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOA
 	tests/bench/guest_copy.c tests/e2e/usb_launcher.c)
 
 # ---- object rules, one per variant -----------------------------------------------------
+# Only the flasher's own files and the tests see initrd-flasher/ on the include path: the host
+# tools (hostload, mkflashpkg, mkinitrd) and common/ must not depend on the board's code.
+dir_includes = $(if $(filter initrd-flasher/% tests/%,$(1)),-Iinitrd-flasher)
 # $(1) variant dir, $(2) compiler, $(3) flags, $(4) sysroot stamp
 define variant
 $(BUILD)/$(1)/%.o: %.c $(STAMPS)/$(4) $(STAMPS)/flags
 	@mkdir -p $$(dir $$@)
-	$(2) $(3) -c $$< -o $$@
+	$(2) $(3) $$(call dir_includes,$$<) -c $$< -o $$@
 endef
 $(eval $(call variant,a64,$(A64_CC),$(A64_CFLAGS),sysroot-aarch64))
 $(eval $(call variant,host,$(HOST_CC),$(HOST_CFLAGS),sysroot-host))
