@@ -47,11 +47,11 @@ MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
 HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
-	common/pkg.c host-loader/link_usb.c host-loader/usb_path.c
+	common/pkg.c host-loader/link_usb.c host-loader/usb_libusb.c host-loader/usb_path.c
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
-HOSTLOAD_USB_SRCS := host-loader/rcm_tegra.c host-loader/usb_libusb.c host-loader/usb_dryrun.c \
-	host-loader/usb_path.c
+HOSTLOAD_USB_SRCS := host-loader/rcm_tegra.c host-loader/usb_libusb_transport.c \
+	host-loader/usb_libusb.c host-loader/usb_dryrun.c host-loader/usb_path.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
 # hostload itself: the QEMU and the Tegra backends, `list`
 HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) common/io.c \
@@ -90,8 +90,8 @@ TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
 	common/error.c common/io.c common/lines.c
-TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb.c host-loader/usb_path.c \
-	common/error.c
+TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_transport.c \
+	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt sha256 frame link rcm_tegra \
 	usb_libusb crc32 link_usb usb_gadget

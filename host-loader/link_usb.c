@@ -20,8 +20,6 @@
 #include "error.h"
 #include "usb_libusb.h"
 
-/* USB 3 allows at most 7 tiers of hubs below the root. */
-#define PORTS_MAX 7
 /* Socket buffers asked for on the socketpair: a few frames, so neither side waits on the other. */
 #define SOCKET_BUFFER (1 << 20)
 /* How often a waiting bridge thread looks at its socket and its stop flag. */
@@ -122,21 +120,18 @@ int usb_link_parse(const char *spec, struct usb_link_spec *out)
 			out->serial[len - 7] = '\0';
 		} else if (strncmp(p, "port=", 5) == 0) {
 			char path[64];
-			uint8_t bus, ports[PORTS_MAX];
+			uint8_t bus, ports[USB_PORTS_MAX];
 			if (out->port[0])
 				return err_set("link '%s': port= given twice", spec);
 			if (len - 5 >= sizeof(path))
 				return err_set("link '%s': port path too long", spec);
 			memcpy(path, p + 5, len - 5);
 			path[len - 5] = '\0';
-			int n = usb_parse_port_path(path, &bus, ports, PORTS_MAX);
+			int n = usb_parse_port_path(path, &bus, ports, USB_PORTS_MAX);
 			if (n < 0)
 				return err_prefix("link '%s'", spec);
 			/* canonical, so "1-02" matches the device at 1-2 */
-			size_t used = (size_t)snprintf(out->port, sizeof(out->port), "%u-", bus);
-			for (int i = 0; i < n && used < sizeof(out->port); i++)
-				used += (size_t)snprintf(out->port + used, sizeof(out->port) - used,
-							 i ? ".%u" : "%u", ports[i]);
+			usb_format_port_path(out->port, bus, ports, n);
 		} else {
 			const char *colon = memchr(p, ':', len);
 			int vid = colon ? parse_hex16(p, colon) : -1;
@@ -586,11 +581,18 @@ void usb_bridge_free(struct usb_bridge *b)
 
 /* ---- libusb bulk I/O ---------------------------------------------------------------------- */
 
-struct lu_dev {
-	libusb_device_handle *h;
-	int interface;
-	uint8_t ep_in;
-	uint8_t ep_out;
+/* The selfflash gadget's interface: vendor-specific class, as the flasher's FunctionFS
+ * descriptors declare it. Their subclass and protocol (0) mean nothing, so any is taken; the
+ * interface number is the gadget's business. */
+static const struct usb_libusb_iface selfflash_interface = {
+	.number = USB_LIBUSB_ANY,
+	.class_code = USB_LINK_INTERFACE_CLASS,
+	.subclass = USB_LIBUSB_ANY,
+	.protocol = USB_LIBUSB_ANY,
+	.name = "vendor-specific interface",
+	.not_found = ": not a board running the selfflash flasher (choose the board with "
+		     "usb:VID:PID, port= or serial=)",
+	.claimers = "a second hostload?",
 };
 
 static void LIBUSB_CALL lu_transfer_done(struct libusb_transfer *t)
@@ -601,21 +603,9 @@ static void LIBUSB_CALL lu_transfer_done(struct libusb_transfer *t)
 	case LIBUSB_TRANSFER_COMPLETED: x->status = USB_XFER_DONE; break;
 	case LIBUSB_TRANSFER_CANCELLED: x->status = USB_XFER_CANCELLED; break;
 	case LIBUSB_TRANSFER_NO_DEVICE: x->status = USB_XFER_GONE; break;
-	case LIBUSB_TRANSFER_STALL:
-		x->status = USB_XFER_FAILED;
-		x->error = "the device stalled the endpoint";
-		break;
-	case LIBUSB_TRANSFER_OVERFLOW:
-		x->status = USB_XFER_FAILED;
-		x->error = "the device sent more than asked for";
-		break;
-	case LIBUSB_TRANSFER_TIMED_OUT:
-		x->status = USB_XFER_FAILED;
-		x->error = "timed out";
-		break;
 	default:
 		x->status = USB_XFER_FAILED;
-		x->error = "transfer error (a bad cable or a device being unplugged)";
+		x->error = usb_libusb_error_text(usb_libusb_transfer_error(t->status));
 		break;
 	}
 	x->done(x); /* last: x may be reused at once */
@@ -623,7 +613,7 @@ static void LIBUSB_CALL lu_transfer_done(struct libusb_transfer *t)
 
 static int lu_submit(void *dev, struct usb_xfer *x, int in)
 {
-	struct lu_dev *d = dev;
+	struct usb_libusb_dev *d = dev;
 	if (x->len > (size_t)INT32_MAX) {
 		x->error = "transfer too long";
 		return USB_XFER_FAILED;
@@ -635,17 +625,14 @@ static int lu_submit(void *dev, struct usb_xfer *x, int in)
 		return USB_XFER_FAILED;
 	}
 	struct libusb_transfer *t = x->impl;
-	libusb_fill_bulk_transfer(t, d->h, in ? d->ep_in : d->ep_out, x->buf, (int)x->len,
+	libusb_fill_bulk_transfer(t, d->handle, in ? d->ep_in : d->ep_out, x->buf, (int)x->len,
 				  lu_transfer_done, x, 0);
 	int rc = libusb_submit_transfer(t);
 	if (rc == 0)
 		return 0;
 	if (rc == LIBUSB_ERROR_NO_DEVICE)
 		return USB_XFER_GONE;
-	/* Linux caps what all programs may have in flight (16 MiB by default: 8 boards) */
-	x->error = rc == LIBUSB_ERROR_NO_MEM ? "out of USB transfer memory (with many boards, raise "
-					       "/sys/module/usbcore/parameters/usbfs_memory_mb)"
-					     : libusb_strerror(rc);
+	x->error = usb_libusb_error_text(rc);
 	return USB_XFER_FAILED;
 }
 
@@ -665,10 +652,8 @@ static void lu_release(void *dev, struct usb_xfer *x)
 
 static void lu_close(void *dev)
 {
-	struct lu_dev *d = dev;
-	libusb_release_interface(d->h, d->interface);
-	libusb_close(d->h);
-	free(d);
+	usb_libusb_close_device(dev);
+	free(dev);
 }
 
 static const struct usb_bulk_ops lu_ops = {
@@ -677,43 +662,6 @@ static const struct usb_bulk_ops lu_ops = {
 	.release = lu_release,
 	.close = lu_close,
 };
-
-/* The selfflash interface: vendor-specific class, exactly one bulk IN and one bulk OUT. */
-static int find_interface(libusb_device *dev, struct lu_dev *d, uint32_t *max_packet)
-{
-	struct libusb_config_descriptor *cfg = NULL;
-	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 &&
-	    libusb_get_config_descriptor(dev, 0, &cfg) != 0)
-		return -1;
-	int found = -1;
-	for (int i = 0; i < cfg->bNumInterfaces && found < 0; i++) {
-		const struct libusb_interface *itf = &cfg->interface[i];
-		if (itf->num_altsetting < 1)
-			continue;
-		const struct libusb_interface_descriptor *alt = &itf->altsetting[0];
-		if (alt->bInterfaceClass != USB_LINK_INTERFACE_CLASS)
-			continue;
-		int ins = 0, outs = 0;
-		for (int e = 0; e < alt->bNumEndpoints; e++) {
-			const struct libusb_endpoint_descriptor *ep = &alt->endpoint[e];
-			if ((ep->bmAttributes & 0x3) != LIBUSB_TRANSFER_TYPE_BULK)
-				continue;
-			if ((ep->bEndpointAddress & LIBUSB_ENDPOINT_DIR_MASK) == LIBUSB_ENDPOINT_IN) {
-				ins++;
-				d->ep_in = ep->bEndpointAddress;
-			} else {
-				outs++;
-				d->ep_out = ep->bEndpointAddress;
-				*max_packet = ep->wMaxPacketSize & 0x7ff;
-			}
-		}
-		if (ins == 1 && outs == 1)
-			found = alt->bInterfaceNumber;
-	}
-	libusb_free_config_descriptor(cfg);
-	d->interface = found;
-	return found;
-}
 
 /* ---- the listener ------------------------------------------------------------------------- */
 
@@ -813,13 +761,9 @@ static int LIBUSB_CALL hotplug_arrived(libusb_context *ctx, libusb_device *dev,
 /* A context, once there is USB to enumerate (a board's own USB host may come up late). */
 static void try_init(struct usb_link *l)
 {
-	int rc = libusb_init(&l->ctx);
-	if (rc != 0) {
-		l->ctx = NULL;
+	if (usb_libusb_init(&l->ctx) != 0) {
 		if (!l->init_noted)
-			post(l, -1, "usb: cannot enumerate USB devices yet: libusb_init: %s (libusb "
-			     "needs /dev/bus/usb and /sys/bus/usb, and netlink where it has no udev; "
-			     "in a container, pass them through); still trying", libusb_strerror(rc));
+			post(l, -1, "usb: %s; still trying", err_msg());
 		l->init_noted = 1;
 		return;
 	}
@@ -870,81 +814,47 @@ static void retry_later(struct usb_link *l, struct seen *s, unsigned ms, const c
 static void open_device(struct usb_link *l, libusb_device *dev,
 			const struct libusb_device_descriptor *desc, struct seen *s)
 {
-	char path[USB_PATH_MAX], why[ERR_MSG_MAX];
-	usb_libusb_device_path(dev, path);
-	libusb_device_handle *h = NULL;
-	int rc = libusb_open(dev, &h);
-	if (rc == LIBUSB_ERROR_NO_DEVICE) {
-		retry_later(l, s, 1000, NULL);
+	char why[ERR_MSG_MAX];
+	struct usb_libusb_dev *d = calloc(1, sizeof(*d));
+	if (!d) {
+		retry_later(l, s, RETRY_MS, "usb: out of memory");
 		return;
 	}
-	if (rc != 0) {
-		if (rc == LIBUSB_ERROR_ACCESS)
-			snprintf(why, sizeof(why), "USB %s (%04x:%04x): " USB_UDEV_HINT, path,
-				 desc->idVendor, desc->idProduct, desc->idVendor);
-		else
-			snprintf(why, sizeof(why), "USB %s (%04x:%04x): cannot open it: %s", path,
-				 desc->idVendor, desc->idProduct, libusb_strerror(rc));
-		retry_later(l, s, RETRY_MS, why);
-		return;
-	}
-	if (l->spec.serial[0]) {
-		unsigned char serial[USB_SERIAL_MAX] = "";
-		int n = desc->iSerialNumber ? libusb_get_string_descriptor_ascii(
-						      h, desc->iSerialNumber, serial, sizeof(serial))
-					    : 0;
-		if (n < 0) {
-			libusb_close(h);
-			retry_later(l, s, 1000, NULL);
+	int rc = usb_libusb_open_device(d, dev, desc);
+	if (rc == 0 && l->spec.serial[0]) {
+		char serial[USB_SERIAL_MAX];
+		if (usb_libusb_read_serial(d, desc, serial) != 0) {
+			lu_close(d);
+			retry_later(l, s, 1000, NULL); /* most likely on its way out */
 			return;
 		}
-		serial[n < (int)sizeof(serial) ? n : (int)sizeof(serial) - 1] = '\0';
-		if (strcmp((const char *)serial, l->spec.serial) != 0) {
-			libusb_close(h);
+		if (strcmp(serial, l->spec.serial) != 0) {
+			lu_close(d);
 			s->state = SEEN_IGNORED; /* another board */
 			return;
 		}
 	}
-	struct lu_dev *d = calloc(1, sizeof(*d));
-	uint32_t max_packet = 0;
-	if (!d || find_interface(dev, d, &max_packet) < 0) {
-		libusb_close(h);
-		free(d);
-		s->state = SEEN_IGNORED;
-		if (!s->noted)
-			post(l, -1, "USB %s (%04x:%04x) has no vendor-specific interface with one "
-			     "bulk IN and one bulk OUT endpoint: not a board running the selfflash "
-			     "flasher (choose the board with usb:VID:PID, port= or serial=)", path,
-			     desc->idVendor, desc->idProduct);
-		s->noted = 1;
-		return;
-	}
-	d->h = h;
-	libusb_set_auto_detach_kernel_driver(h, 1);
-	rc = libusb_claim_interface(h, d->interface);
+	if (rc == 0)
+		rc = usb_libusb_claim_interface(d, &selfflash_interface);
 	if (rc != 0) {
-		int itf = d->interface;
-		libusb_close(h);
-		free(d);
+		snprintf(why, sizeof(why), "%s", err_msg());
+		lu_close(d);
 		if (rc == LIBUSB_ERROR_NO_DEVICE) {
 			retry_later(l, s, 1000, NULL);
-			return;
+		} else if (rc == LIBUSB_ERROR_NOT_FOUND) {
+			s->state = SEEN_IGNORED; /* a device with our ids that is not a selfflash board */
+			if (!s->noted)
+				post(l, -1, "%s", why);
+			s->noted = 1;
+		} else {
+			size_t n = strlen(why);
+			snprintf(why + n, sizeof(why) - n, "; trying again every %d s", RETRY_MS / 1000);
+			retry_later(l, s, RETRY_MS, why);
 		}
-		if (rc == LIBUSB_ERROR_BUSY)
-			snprintf(why, sizeof(why), "USB %s (%04x:%04x): interface %d is claimed by "
-				 "another program (a second hostload?); trying again every %d s",
-				 path, desc->idVendor, desc->idProduct, itf, RETRY_MS / 1000);
-		else if (rc == LIBUSB_ERROR_ACCESS)
-			snprintf(why, sizeof(why), "USB %s (%04x:%04x): " USB_UDEV_HINT, path,
-				 desc->idVendor, desc->idProduct, desc->idVendor);
-		else
-			snprintf(why, sizeof(why), "USB %s (%04x:%04x): cannot claim interface %d: %s",
-				 path, desc->idVendor, desc->idProduct, itf, libusb_strerror(rc));
-		retry_later(l, s, RETRY_MS, why);
 		return;
 	}
-	struct usb_bulk_dev bd = { .ops = &lu_ops, .priv = d, .max_packet = max_packet };
-	snprintf(bd.name, sizeof(bd.name), "usb:%s", path);
+	struct usb_bulk_dev bd = { .ops = &lu_ops, .priv = d, .max_packet = d->max_packet };
+	snprintf(bd.name, sizeof(bd.name), "usb:%s", d->path);
 	int fd;
 	s->bridge = usb_bridge_start(&bd, &fd);
 	if (!s->bridge) {

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* USB 3 allows at most 7 tiers of hubs below the root: the most ports in a path. */
+#define USB_PORTS_MAX 7
 /* Longest bus-port path ("3-1.4.2.1"): bus, dash, up to 7 port numbers with dots. */
 #define USB_PATH_MAX 32
 /* Longest serial number string kept (USB string descriptors hold at most 126 characters). */
@@ -88,8 +90,9 @@ static inline void usb_transport_close(struct usb_transport *t)
 /* ---- implementations ------------------------------------------------------------------ */
 
 /*
- * libusb-1.0 (usb_libusb.c). Opens the device matching one of ids[0..n_ids) and sel,
- * claims interface 0 and finds its bulk IN and OUT endpoints from the descriptors.
+ * libusb-1.0 (usb_libusb_transport.c, over the libusb layer of usb_libusb.h). Opens the
+ * device matching one of ids[0..n_ids) and sel, claims interface 0 and finds its bulk IN and
+ * OUT endpoints (exactly one of each) from the descriptors.
  * Errors name what was found ("2 devices: 1-2, 1-4.1; choose one with a port path") and,
  * for a permission problem, the udev rule to install.
  */
@@ -108,6 +111,10 @@ int usb_libusb_list(FILE *out, const struct usb_id *ids, size_t n_ids);
  * Returns the number of ports, or -1 with err_msg() naming the expected form.
  */
 int usb_parse_port_path(const char *path, uint8_t *bus, uint8_t *ports, int ports_max);
+
+/* Writes "BUS-P1.P2..." for bus and ports[0..n) into out (USB_PATH_MAX bytes), the form
+ * usb_parse_port_path() reads and sysfs uses; n 0 (a root hub) gives "BUS-0". */
+void usb_format_port_path(char *out, uint8_t bus, const uint8_t *ports, int n);
 
 /*
  * The dry-run transport (usb_dryrun.c): performs no USB I/O and prints every transfer it

@@ -23,6 +23,7 @@
 #include "../../host-loader/link_usb.h"
 #include "../../host-loader/report.h"
 #include "../../host-loader/serve.h"
+#include "../../host-loader/usb_libusb.h"
 #include "check.h"
 #include "error.h"
 #include "pkg.h"
@@ -184,8 +185,8 @@ static void finish(struct usb_xfer *x, int status, size_t actual)
 {
 	x->status = status;
 	x->actual = actual;
-	if (status == USB_XFER_FAILED)
-		x->error = "the device stalled the endpoint";
+	if (status == USB_XFER_FAILED) /* worded as the libusb transport words it */
+		x->error = usb_libusb_error_text(usb_libusb_transfer_error(LIBUSB_TRANSFER_STALL));
 	x->done(x);
 }
 

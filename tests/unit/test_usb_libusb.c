@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the libusb transport as far as they go without a board: port path parsing,
- * and that listing and opening with no recovery-mode device attached say so (or, where USB
- * cannot be enumerated at all, as in a container, say that) instead of failing silently.
+ * Unit tests for the libusb layer and transport as far as they go without a board: port path
+ * parsing and writing, the sentences libusb errors become, and that listing and opening with
+ * no recovery-mode device attached say so (or, where USB cannot be enumerated at all, as in a
+ * container, say that) instead of failing silently.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../../host-loader/usb_libusb.h"
 #include "../../host-loader/usb_transport.h"
 #include "check.h"
 #include "error.h"
@@ -53,6 +55,54 @@ static void test_bad_port_paths_are_refused(void)
 		}
 		CHECK(mentions(err_msg(), "expected BUS-PORT[.PORT...]"));
 	}
+}
+
+static void test_port_paths_format(void)
+{
+	static const uint8_t ports[7] = { 255, 255, 255, 255, 255, 255, 255 };
+	char path[USB_PATH_MAX];
+	usb_format_port_path(path, 1, (const uint8_t[]){ 2, 3 }, 2);
+	CHECK_STR_EQ(path, "1-2.3");
+	usb_format_port_path(path, 3, NULL, 0); /* a root hub */
+	CHECK_STR_EQ(path, "3-0");
+	/* the longest path there can be still fits, and reads back */
+	usb_format_port_path(path, 255, ports, 7);
+	CHECK_STR_EQ(path, "255-255.255.255.255.255.255.255");
+	uint8_t bus = 0, back[7];
+	CHECK(usb_parse_port_path(path, &bus, back, 7) == 7);
+	CHECK(bus == 255 && memcmp(back, ports, 7) == 0);
+}
+
+static void test_libusb_errors_read_as_sentences(void)
+{
+	CHECK(usb_libusb_transfer_error(LIBUSB_TRANSFER_COMPLETED) == 0);
+	CHECK(usb_libusb_transfer_error(LIBUSB_TRANSFER_NO_DEVICE) == LIBUSB_ERROR_NO_DEVICE);
+	CHECK(usb_libusb_transfer_error(LIBUSB_TRANSFER_STALL) == LIBUSB_ERROR_PIPE);
+	CHECK(usb_libusb_transfer_error(LIBUSB_TRANSFER_OVERFLOW) == LIBUSB_ERROR_OVERFLOW);
+	CHECK(usb_libusb_transfer_error(LIBUSB_TRANSFER_TIMED_OUT) == LIBUSB_ERROR_TIMEOUT);
+	CHECK(usb_libusb_transfer_error(LIBUSB_TRANSFER_ERROR) == LIBUSB_ERROR_IO);
+	CHECK(mentions(usb_libusb_error_text(LIBUSB_ERROR_NO_DEVICE), "the device went away"));
+	CHECK(mentions(usb_libusb_error_text(LIBUSB_ERROR_PIPE), "the device stalled the endpoint"));
+	CHECK(mentions(usb_libusb_error_text(LIBUSB_ERROR_IO), "a bad cable"));
+	CHECK(mentions(usb_libusb_error_text(LIBUSB_ERROR_NO_MEM), "usbfs_memory_mb"));
+	/* nothing to add: libusb's own words */
+	CHECK_STR_EQ(usb_libusb_error_text(LIBUSB_ERROR_NOT_SUPPORTED),
+		     libusb_strerror(LIBUSB_ERROR_NOT_SUPPORTED));
+}
+
+static void test_init_works_or_says_what_is_missing(void)
+{
+	libusb_context *ctx = NULL;
+	err_clear();
+	int rc = usb_libusb_init(&ctx);
+	if (rc == 0) {
+		CHECK(ctx != NULL);
+		libusb_exit(ctx);
+		return;
+	}
+	CHECK(rc < 0 && ctx == NULL);
+	CHECK(mentions(err_msg(), "cannot enumerate USB devices: libusb_init"));
+	CHECK(mentions(err_msg(), "/dev/bus/usb"));
 }
 
 static void test_list_without_a_board_says_so(void)
@@ -131,6 +181,9 @@ int main(void)
 {
 	RUN(test_port_paths_parse);
 	RUN(test_bad_port_paths_are_refused);
+	RUN(test_port_paths_format);
+	RUN(test_libusb_errors_read_as_sentences);
+	RUN(test_init_works_or_says_what_is_missing);
 	RUN(test_list_without_a_board_says_so);
 	RUN(test_open_without_a_board_says_what_to_do);
 	RUN(test_open_by_serial_that_is_not_there);
