@@ -89,9 +89,9 @@ TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/usb_gadget.c
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
-	common/error.c common/io.c common/lines.c
+	common/error.c common/io.c common/lines.c common/timing.c
 TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_transport.c \
-	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c
+	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c common/timing.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt sha256 frame link rcm_tegra \
 	usb_libusb crc32 link_usb usb_gadget

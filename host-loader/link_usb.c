@@ -18,6 +18,7 @@
 #include <libusb-1.0/libusb.h>
 
 #include "error.h"
+#include "timing.h"
 #include "usb_libusb.h"
 
 /* Socket buffers asked for on the socketpair: a few frames, so neither side waits on the other. */
@@ -35,13 +36,6 @@
 #define QUEUE_MAX 16
 
 #define SPEC_FORMS "usb:[VID:PID][,port=BUS-PORT[.PORT...]][,serial=TEXT]"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* An absolute CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
 static struct timespec deadline_in(unsigned ms)
@@ -417,7 +411,7 @@ static void *out_main(void *arg)
 			oldest = (oldest + 1) % USB_LINK_XFERS;
 			continue;
 		}
-		if ((eof && !c->used) || (drain_until && now_ms() >= drain_until)) {
+		if ((eof && !c->used) || (drain_until && timing_now_ms() >= drain_until)) {
 			end_locked(b, USB_BRIDGE_CLOSED, "%s: hostload closed the connection",
 				   b->dev.name);
 			break;
@@ -427,7 +421,7 @@ static void *out_main(void *arg)
 			struct timespec t = deadline_in(POLL_MS);
 			if (pthread_cond_timedwait(&b->cond, &b->lock, &t) == ETIMEDOUT &&
 			    !drain_until && peer_closed(b->fd))
-				drain_until = now_ms() + DRAIN_MS;
+				drain_until = timing_now_ms() + DRAIN_MS;
 			continue;
 		}
 		pthread_mutex_unlock(&b->lock);
@@ -444,7 +438,7 @@ static void *out_main(void *arg)
 		if (n == 0 || (n < 0 && e != EAGAIN && e != EWOULDBLOCK && e != EINTR)) {
 			eof = 1;
 			if (!drain_until)
-				drain_until = now_ms() + DRAIN_MS;
+				drain_until = timing_now_ms() + DRAIN_MS;
 			continue;
 		}
 		if (n < 0 || atomic_load(&b->end) != USB_BRIDGE_RUNNING)
@@ -804,7 +798,7 @@ static struct seen *seen_for(struct usb_link *l, uint8_t bus, uint8_t addr)
 static void retry_later(struct usb_link *l, struct seen *s, unsigned ms, const char *why)
 {
 	s->state = SEEN_RETRY;
-	s->retry_at = now_ms() + ms;
+	s->retry_at = timing_now_ms() + ms;
 	if (why && !s->noted)
 		post(l, -1, "%s", why);
 	s->noted |= why != NULL;
@@ -916,7 +910,7 @@ static void scan(struct usb_link *l)
 			continue;
 		s->present = 1;
 		if (s->state == SEEN_BRIDGED || s->state == SEEN_IGNORED ||
-		    (s->state == SEEN_RETRY && now_ms() < s->retry_at) || queue_full(l))
+		    (s->state == SEEN_RETRY && timing_now_ms() < s->retry_at) || queue_full(l))
 			continue;
 		if (s->ended[0]) {
 			post(l, -1, "%s; opening it again", s->ended);
@@ -951,8 +945,8 @@ static void *scanner_main(void *arg)
 		pthread_mutex_unlock(&l->lock);
 	}
 	/* the server is closing its connections: let what it wrote last go out first */
-	uint64_t until = now_ms() + CLOSE_WAIT_MS;
-	for (int left = 1; left && now_ms() < until;) {
+	uint64_t until = timing_now_ms() + CLOSE_WAIT_MS;
+	for (int left = 1; left && timing_now_ms() < until;) {
 		left = 0;
 		for (int i = 0; i < l->nseen; i++) {
 			struct seen *s = &l->seen[i];

@@ -62,6 +62,7 @@
 #include "io.h"
 #include "le.h"
 #include "lines.h"
+#include "timing.h"
 
 /* ---- chips and USB ids ---------------------------------------------------------------- */
 
@@ -826,13 +827,6 @@ int rcm_tegra_send_mb1_stage(struct usb_transport *t, const struct rcm_tegra_bun
 
 /* ---- the whole boot ------------------------------------------------------------------- */
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static int check_device(const struct usb_transport *t, const struct rcm_tegra_bundle *b)
 {
 	const struct usb_id *id = rcm_tegra_identify(t->vendor, t->product);
@@ -863,7 +857,7 @@ int rcm_tegra_boot(struct usb_transport *t, const struct rcm_tegra_bundle *b,
 	if (rcm_tegra_send_bootrom_stage(t, b, o) != 0)
 		return -1;
 	if (!t->dry_run && o->mb1_settle_ms)
-		sleep_ms(o->mb1_settle_ms);
+		timing_sleep_ms(o->mb1_settle_ms);
 	if (t->ops->reopen) {
 		log_step(o, "waiting up to %u ms for MB1 at %s", o->mb1_wait_ms, t->path);
 		if (t->ops->reopen(t, o->mb1_wait_ms) != 0)

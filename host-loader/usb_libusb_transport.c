@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "timing.h"
 #include "usb_libusb.h"
 
 /* How often reopen() looks for the device again. */
@@ -143,20 +144,13 @@ static int lu_send_zlp(struct usb_transport *t, unsigned timeout_ms, const char 
 
 /* ---- finding devices ------------------------------------------------------------------ */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int lu_reopen(struct usb_transport *t, unsigned timeout_ms)
 {
 	struct libusb_priv *p = priv_of(t);
 	char path[USB_PATH_MAX];
 	snprintf(path, sizeof(path), "%s", t->path);
 	usb_libusb_close_device(&p->dev);
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = timing_now_ms() + timeout_ms;
 	int last = 0; /* 0: nothing at the port yet, -1: a device there failed to open */
 	for (;;) {
 		libusb_device **list = NULL;
@@ -176,7 +170,7 @@ static int lu_reopen(struct usb_transport *t, unsigned timeout_ms)
 		}
 		if (n >= 0)
 			libusb_free_device_list(list, 1);
-		if (now_ms() >= deadline)
+		if (timing_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, REOPEN_POLL_MS * 1000000L };
 		nanosleep(&ts, NULL);

@@ -27,6 +27,7 @@
 #include "check.h"
 #include "error.h"
 #include "pkg.h"
+#include "timing.h"
 
 #define MPS 512
 #define MAX_HELD 64
@@ -38,19 +39,6 @@ static int mentions(const char *text, const char *part)
 		return 1;
 	fprintf(stderr, "  \"%s\" does not mention \"%s\"\n", text, part);
 	return 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
 }
 
 /* ---- the spec ------------------------------------------------------------------------------ */
@@ -296,10 +284,10 @@ static const struct usb_bulk_ops fake_ops = {
 /* Waits up to 5 s for an IN transfer to fill; 0, or -1 (none came, or the device is gone). */
 static int wait_in_xfer(struct fake *f)
 {
-	uint64_t until = now_ms() + 5000;
-	while (f->in_n == 0 && !f->gone && now_ms() < until) {
+	uint64_t until = timing_now_ms() + 5000;
+	while (f->in_n == 0 && !f->gone && timing_now_ms() < until) {
 		pthread_mutex_unlock(&f->lock);
-		sleep_ms(1);
+		timing_sleep_ms(1);
 		pthread_mutex_lock(&f->lock);
 	}
 	return f->in_n > 0 && !f->gone ? 0 : -1;
@@ -376,21 +364,21 @@ static void fake_release_out(struct fake *f)
 
 static int await_count(struct fake *f, const int *counter, int want)
 {
-	uint64_t until = now_ms() + 5000;
+	uint64_t until = timing_now_ms() + 5000;
 	int v;
-	while ((v = fake_count(f, counter)) < want && now_ms() < until)
-		sleep_ms(1);
+	while ((v = fake_count(f, counter)) < want && timing_now_ms() < until)
+		timing_sleep_ms(1);
 	return v;
 }
 
 /* Waits up to 5 s until the device has received want bytes. */
 static int await_out(struct fake *f, size_t want)
 {
-	uint64_t until = now_ms() + 5000;
+	uint64_t until = timing_now_ms() + 5000;
 	pthread_mutex_lock(&f->lock);
-	while (f->out_len < want && now_ms() < until) {
+	while (f->out_len < want && timing_now_ms() < until) {
 		pthread_mutex_unlock(&f->lock);
-		sleep_ms(1);
+		timing_sleep_ms(1);
 		pthread_mutex_lock(&f->lock);
 	}
 	size_t got = f->out_len;
@@ -417,8 +405,8 @@ static void fill_pattern(uint8_t *p, size_t n, uint32_t seed)
 /* Reads exactly n bytes from fd within 5 s; 0, or -1. */
 static int read_exact(int fd, uint8_t *p, size_t n)
 {
-	uint64_t until = now_ms() + 5000;
-	while (n > 0 && now_ms() < until) {
+	uint64_t until = timing_now_ms() + 5000;
+	while (n > 0 && timing_now_ms() < until) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		if (poll(&pf, 1, 100) != 1)
 			continue;
@@ -434,9 +422,9 @@ static int read_exact(int fd, uint8_t *p, size_t n)
 /* Waits up to 5 s for end of file on fd (bytes before it are skipped); 0, or -1. */
 static int await_eof(int fd)
 {
-	uint64_t until = now_ms() + 5000;
+	uint64_t until = timing_now_ms() + 5000;
 	uint8_t buf[4096];
-	while (now_ms() < until) {
+	while (timing_now_ms() < until) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		if (poll(&pf, 1, 100) != 1)
 			continue;
@@ -451,10 +439,10 @@ static int await_eof(int fd)
 
 static int await_end(struct usb_bridge *b, char *why, size_t size)
 {
-	uint64_t until = now_ms() + 5000;
+	uint64_t until = timing_now_ms() + 5000;
 	int end;
-	while ((end = usb_bridge_state(b, why, size)) == USB_BRIDGE_RUNNING && now_ms() < until)
-		sleep_ms(2);
+	while ((end = usb_bridge_state(b, why, size)) == USB_BRIDGE_RUNNING && timing_now_ms() < until)
+		timing_sleep_ms(2);
 	return end;
 }
 
@@ -558,7 +546,7 @@ static void test_several_transfers_in_flight(void)
 	pthread_t t;
 	CHECK(pthread_create(&t, NULL, writer_main, &w) == 0);
 	await_count(&f, &f.out_n, USB_LINK_XFERS);
-	sleep_ms(50); /* and no more than its buffers */
+	timing_sleep_ms(50); /* and no more than its buffers */
 	int held = fake_count(&f, &f.out_held_max);
 	fake_release_out(&f);
 	int arrived = await_out(&f, total);
@@ -636,9 +624,9 @@ static void test_bytes_in_an_unfinished_in_transfer_are_passed_on(void)
 	fill_pattern(first, sizeof(first), 5);
 	fill_pattern(second, sizeof(second), 6);
 	CHECK(fake_device_write(&f, first, sizeof(first), 0) == 0);
-	uint64_t start = now_ms();
+	uint64_t start = timing_now_ms();
 	CHECK(read_exact(fd, got, sizeof(first)) == 0);
-	uint64_t took = now_ms() - start;
+	uint64_t took = timing_now_ms() - start;
 	CHECK(memcmp(got, first, sizeof(first)) == 0);
 	CHECK(took <= 8 * USB_LINK_IN_FLUSH_MS); /* flushed, not stuck until more comes */
 	CHECK(fake_count(&f, &f.cancels) >= 1);
@@ -723,7 +711,7 @@ static void test_closing_the_socket_ends_the_bridge(void)
 	char why[ERR_MSG_MAX];
 	struct usb_bridge *b = start_fake(&f, &fd);
 	CHECK(b != NULL);
-	sleep_ms(20);
+	timing_sleep_ms(20);
 	close(fd);
 	CHECK(await_end(b, why, sizeof(why)) == USB_BRIDGE_CLOSED);
 	CHECK(mentions(why, "hostload closed the connection"));
@@ -754,7 +742,7 @@ static void test_what_was_written_before_closing_still_goes_out(void)
 	ssize_t w = write(fd, data, 700000);
 	close(fd);
 	CHECK(await_count(&f, &f.out_n, 3) == 3);
-	sleep_ms(300);
+	timing_sleep_ms(300);
 	int still = usb_bridge_state(b, NULL, 0);
 	fake_release_out(&f);
 	int arrived = await_out(&f, 700000);
@@ -796,10 +784,10 @@ static void test_stop_ends_a_bridge_at_once(void)
 	int fd = -1;
 	struct usb_bridge *b = start_fake(&f, &fd);
 	CHECK(b != NULL);
-	uint64_t start = now_ms();
+	uint64_t start = timing_now_ms();
 	usb_bridge_stop(b);
 	usb_bridge_free(b);
-	CHECK(now_ms() - start < 1000);
+	CHECK(timing_now_ms() - start < 1000);
 	CHECK(await_eof(fd) == 0);
 	close(fd);
 	CHECK(f.closes == 1 && f.in_n == 0);
@@ -818,7 +806,7 @@ static void test_listener_without_a_board(void)
 	CHECK(l != NULL);
 	int fd = usb_link_fd(l);
 	CHECK(fd >= 0);
-	sleep_ms(2 * USB_LINK_RESCAN_MS);
+	timing_sleep_ms(2 * USB_LINK_RESCAN_MS);
 	struct pollfd pf = { .fd = fd, .events = POLLIN };
 	int conn = -1, r = 0;
 	char name[64];
@@ -830,9 +818,9 @@ static void test_listener_without_a_board(void)
 	}
 	CHECK(r == 0 || (r < 0 && mentions(err_msg(), "cannot enumerate USB devices")));
 	CHECK(usb_link_accept(l, &conn, name, sizeof(name)) == 0);
-	uint64_t start = now_ms();
+	uint64_t start = timing_now_ms();
 	usb_link_close(l);
-	CHECK(now_ms() - start < 2000);
+	CHECK(timing_now_ms() - start < 2000);
 }
 
 static void test_serve_on_a_usb_link_waits_for_boards(void)
@@ -856,10 +844,10 @@ static void test_serve_on_a_usb_link_waits_for_boards(void)
 	report_init(&rep, REPORT_JSON, out, dir);
 	struct serve_opts o = { .package = pkg_path, .links = { "usb:fff0:fff1" }, .nlinks = 1,
 				.boards = 1, .idle_timeout_s = 5, .wait_timeout_s = 1, .report = &rep };
-	uint64_t start = now_ms();
+	uint64_t start = timing_now_ms();
 	err_clear();
 	int rc = serve_run(&o);
-	uint64_t took = now_ms() - start;
+	uint64_t took = timing_now_ms() - start;
 	report_close(&rep);
 	if (out)
 		fclose(out);
