@@ -230,8 +230,8 @@ static int cmd_build(int argc, char **argv)
 		return fail("build");
 	o.layout = &l;
 	o.from_flash_idx = idx != NULL;
-	static char layout_dir[4096];
 	if (!o.file_dir) {
+		static char layout_dir[4096]; /* dirname() points into it; o outlives this block */
 		snprintf(layout_dir, sizeof(layout_dir), "%s", xml ? xml : idx);
 		o.file_dir = dirname(layout_dir);
 	}

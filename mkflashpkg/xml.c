@@ -168,6 +168,19 @@ static int put_utf8(struct strbuf *b, uint32_t cp)
 }
 
 /* Decodes one reference starting at '&' into b. */
+
+/* The value of digit c in base 10 or 16, or -1. */
+static int digit_value(char c, int base)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (base == 16 && c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (base == 16 && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static int parse_reference(struct parser *ps, struct strbuf *b)
 {
 	static const struct {
@@ -193,10 +206,7 @@ static int parse_reference(struct parser *ps, struct strbuf *b)
 	int digits = 0;
 	while (ps->p < ps->end && *ps->p != ';') {
 		char c = *ps->p;
-		int v = c >= '0' && c <= '9'                ? c - '0'
-			: base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: base == 16 && c >= 'A' && c <= 'F' ? c - 'A' + 10
-							     : -1;
+		int v = digit_value(c, base);
 		if (v < 0 || ++digits > 8)
 			return fail(ps, "bad character reference");
 		cp = cp * (uint32_t)base + (uint32_t)v;

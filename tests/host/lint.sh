@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 build=${BUILD:-build}
 
-mapfile -t sources < <(find common initrd-flasher mkinitrd host-loader tests -name '*.c' 2>/dev/null | sort)
+mapfile -t sources < <(find common initrd-flasher mkinitrd mkflashpkg host-loader tests -name '*.c' 2>/dev/null | sort)
 if out=$(cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
 	--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -DSELFFLASH_VERSION='"test"' \
 	-Icommon -I"$build/sysroot-host/include" "${sources[@]}" 2>&1); then
