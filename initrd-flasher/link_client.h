@@ -20,6 +20,7 @@
 #include "error.h"
 #include "frame.h"
 #include "link_msg.h"
+#include "link_transport.h"
 #include "sha256.h"
 #include "usb_gadget.h"
 
@@ -48,18 +49,13 @@ struct link_request {
 struct link_client {
 	struct link_client_opts o;
 	char spec[256], board[LINK_NAME_MAX];
-	int rfd, wfd;   /* read and write ends: one fd, except for usb-gadget (the bridge's socket,
-			 * the IN endpoint, which belongs to the gadget) */
-	int is_socket;
-	int usb_ffs;    /* the spec is usb-gadget: */
-	struct usb_gadget *usb; /* made by the first connect, kept across reconnects */
-	int usb_failures;
+	struct link_transport transport; /* the spec's transport (link_transport.h): its ops and fds */
 	uint64_t session;
 	uint32_t max_payload;
 	uint64_t package_size;
 	char package[LINK_NAME_MAX];
 	struct frame_decoder dec;
-	uint8_t *rx, *tx; /* decoder buffer; one small outgoing frame */
+	uint8_t *rx;      /* the decoder's buffer */
 	pthread_mutex_t rx_lock, tx_lock, stop_lock;
 	char write_error[ERR_MSG_MAX]; /* why the last write failed (under tx_lock), for the log */
 	pthread_cond_t stop_cond; /* wakes the keepalive thread to end */
