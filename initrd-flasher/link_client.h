@@ -8,6 +8,9 @@
  *
  * Threads: one thread at a time reads (link_client_read is serialised by a lock); progress
  * and log lines may be sent from any thread; a keepalive thread runs while the client is open.
+ *
+ * The code: link_client.c and the layers below it (link_internal.h); the transports behind
+ * their ops (link_transport.h).
  */
 #ifndef SELFFLASH_LINK_CLIENT_H
 #define SELFFLASH_LINK_CLIENT_H
@@ -27,8 +30,8 @@
 #define LINK_QUEUE 64 /* requests that may be outstanding at once */
 
 struct link_client_opts {
-	const char *spec;          /* unix:PATH, tcp:HOST:PORT, virtio:NAME, dev:PATH,
-				    * usb-gadget:[UDC] */
+	const char *spec;          /* unix:PATH, tcp:HOST:PORT, virtio:NAME, dev:PATH, tty:PATH,
+				    * usb-gadget:[UDC] (link_transport.c) */
 	const char *board;         /* how the host names this board (serial, model) */
 	uint32_t max_payload;      /* 0: 256 KiB */
 	uint64_t window;           /* bytes requested ahead of the reader; 0: 4 MiB */
@@ -83,7 +86,8 @@ int link_spec_known(const char *spec);
 
 /*
  * Opens the link named by o->spec, waits (up to o->reconnect_ms) for the host, exchanges
- * HELLO/WELCOME and starts the keepalive thread. lc is caller-owned; 0 or -1.
+ * HELLO/WELCOME and starts the keepalive thread. lc is caller-owned; 0 or -1 (at once for a
+ * spec that names no transport). After -1 there is nothing to close.
  */
 int link_client_open(struct link_client *lc, const struct link_client_opts *o);
 

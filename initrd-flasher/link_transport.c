@@ -11,6 +11,14 @@
 #include "error.h"
 #include "link_client.h"
 
+/* One kind of spec: "PREFIX" + an argument (a path, HOST:PORT, a port or UDC name). */
+struct link_transport_kind {
+	const char *prefix;  /* "unix:" */
+	const char *usage;   /* "unix:PATH", for the message that lists the kinds */
+	int arg_optional;    /* usb-gadget: may name no UDC (the first one is used) */
+	const struct link_transport_ops *ops;
+};
+
 /* The only place a spec's prefix is looked at: a new transport is one more row. */
 static const struct link_transport_kind link_transport_kinds[] = {
 	{ "unix:", "unix:PATH", 0, &link_unix_ops },

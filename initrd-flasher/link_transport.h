@@ -44,14 +44,6 @@ struct link_transport_ops {
 	unsigned retry_ms;
 };
 
-/* One kind of spec: "PREFIX" + an argument (a path, HOST:PORT, a port or UDC name). */
-struct link_transport_kind {
-	const char *prefix;  /* "unix:" */
-	const char *usage;   /* "unix:PATH", for the message that lists the kinds */
-	int arg_optional;    /* usb-gadget: may name no UDC (the first one is used) */
-	const struct link_transport_ops *ops;
-};
-
 /* One transport's state: the ops chosen for the spec and what they keep between calls. */
 struct link_transport {
 	const struct link_transport_ops *ops;
