@@ -75,7 +75,7 @@ TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-fl
 	$(wildcard initrd-flasher/target_*.c) \
 	initrd-flasher/config.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
-TEST_link_SRCS := tests/unit/test_link.c initrd-flasher/link_client.c initrd-flasher/usb_gadget.c \
+TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link_*.c) initrd-flasher/usb_gadget.c \
 	host-loader/serve.c \
 	host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
 	host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c
@@ -85,7 +85,8 @@ TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loa
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/usb_gadget.c \
 	initrd-flasher/modules.c initrd-flasher/config.c common/identify.c \
-	initrd-flasher/link_client.c common/io.c common/lines.c common/pkg.c $(LINK_SRCS) $(SHA256_SRCS)
+	$(wildcard initrd-flasher/link_*.c) common/io.c common/lines.c common/pkg.c $(LINK_SRCS) \
+	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \

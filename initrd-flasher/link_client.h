@@ -8,6 +8,9 @@
  *
  * Threads: one thread at a time reads (link_client_read is serialised by a lock); progress
  * and log lines may be sent from any thread; a keepalive thread runs while the client is open.
+ *
+ * The code: link_client.c and the layers below it (link_internal.h); the transports behind
+ * their ops (link_transport.h).
  */
 #ifndef SELFFLASH_LINK_CLIENT_H
 #define SELFFLASH_LINK_CLIENT_H
@@ -20,14 +23,15 @@
 #include "error.h"
 #include "frame.h"
 #include "link_msg.h"
+#include "link_transport.h"
 #include "sha256.h"
 #include "usb_gadget.h"
 
 #define LINK_QUEUE 64 /* requests that may be outstanding at once */
 
 struct link_client_opts {
-	const char *spec;          /* unix:PATH, tcp:HOST:PORT, virtio:NAME, dev:PATH,
-				    * usb-gadget:[UDC] */
+	const char *spec;          /* unix:PATH, tcp:HOST:PORT, virtio:NAME, dev:PATH, tty:PATH,
+				    * usb-gadget:[UDC] (link_transport.c) */
 	const char *board;         /* how the host names this board (serial, model) */
 	uint32_t max_payload;      /* 0: 256 KiB */
 	uint64_t window;           /* bytes requested ahead of the reader; 0: 4 MiB */
@@ -48,18 +52,13 @@ struct link_request {
 struct link_client {
 	struct link_client_opts o;
 	char spec[256], board[LINK_NAME_MAX];
-	int rfd, wfd;   /* read and write ends: one fd, except for usb-gadget (the bridge's socket,
-			 * the IN endpoint, which belongs to the gadget) */
-	int is_socket;
-	int usb_ffs;    /* the spec is usb-gadget: */
-	struct usb_gadget *usb; /* made by the first connect, kept across reconnects */
-	int usb_failures;
+	struct link_transport transport; /* the spec's transport (link_transport.h): its ops and fds */
 	uint64_t session;
 	uint32_t max_payload;
 	uint64_t package_size;
 	char package[LINK_NAME_MAX];
 	struct frame_decoder dec;
-	uint8_t *rx, *tx; /* decoder buffer; one small outgoing frame */
+	uint8_t *rx;      /* the decoder's buffer */
 	pthread_mutex_t rx_lock, tx_lock, stop_lock;
 	char write_error[ERR_MSG_MAX]; /* why the last write failed (under tx_lock), for the log */
 	pthread_cond_t stop_cond; /* wakes the keepalive thread to end */
@@ -87,7 +86,8 @@ int link_spec_known(const char *spec);
 
 /*
  * Opens the link named by o->spec, waits (up to o->reconnect_ms) for the host, exchanges
- * HELLO/WELCOME and starts the keepalive thread. lc is caller-owned; 0 or -1.
+ * HELLO/WELCOME and starts the keepalive thread. lc is caller-owned; 0 or -1 (at once for a
+ * spec that names no transport). After -1 there is nothing to close.
  */
 int link_client_open(struct link_client *lc, const struct link_client_opts *o);
 
