@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "timing.h"
 #include "error.h"
 #include "le.h"
 #include "link_internal.h"
@@ -31,7 +31,7 @@
 /* A session number that survives reconnects, so the host keeps one log per board. */
 static uint64_t client_make_session(void)
 {
-	uint64_t session = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ clock_now_ms() << 16;
+	uint64_t session = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ timing_now_ms() << 16;
 	/* not /dev/urandom: early in boot it first gathers entropy (over a second under QEMU);
 	 * a session number needs to be unique, not secret */
 	uint8_t b[8];
@@ -85,7 +85,7 @@ int link_client_open(struct link_client *lc, const struct link_client_opts *o)
 	atomic_store(&lc->down, 1);
 	link_console_say(lc->o.console, "waiting for the host on %s", lc->spec);
 	pthread_mutex_lock(&lc->rx_lock);
-	int rc = link_connect_host(lc, clock_now_ms() + lc->o.reconnect_ms);
+	int rc = link_connect_host(lc, timing_now_ms() + lc->o.reconnect_ms);
 	pthread_mutex_unlock(&lc->rx_lock);
 	if (rc < 0)
 		err_prefix("no host on %s within %u s", lc->spec, lc->o.reconnect_ms / 1000);
@@ -149,8 +149,8 @@ int link_client_read(struct link_client *lc, uint64_t off, void *buf, size_t len
  * marked down, for the caller to reconnect. */
 static void client_wait_ack(struct link_client *lc)
 {
-	uint64_t resend = clock_now_ms() + RESULT_RESEND_MS;
-	while (!lc->acked && clock_now_ms() < resend) {
+	uint64_t resend = timing_now_ms() + RESULT_RESEND_MS;
+	while (!lc->acked && timing_now_ms() < resend) {
 		if (link_wire_receive(lc, 200) < 0) {
 			atomic_store(&lc->down, 1);
 			return;
@@ -172,9 +172,9 @@ int link_client_result(struct link_client *lc, int32_t status, const char *messa
 	pthread_mutex_lock(&lc->rx_lock);
 	link_queue_cancel(lc);
 	lc->acked = 0;
-	uint64_t deadline = clock_now_ms() + RESULT_WAIT_MS;
+	uint64_t deadline = timing_now_ms() + RESULT_WAIT_MS;
 	int rc = -1;
-	while (rc != 0 && clock_now_ms() < deadline && !atomic_load(&lc->stop)) {
+	while (rc != 0 && timing_now_ms() < deadline && !atomic_load(&lc->stop)) {
 		if (atomic_load(&lc->down) && link_read_reconnect(lc, "before the result") != 0)
 			break;
 		uint32_t seq = ++lc->seq;

@@ -80,9 +80,6 @@ struct link_client {
 	unsigned reconnects;
 };
 
-/* 1 when spec names a transport this client knows (unix:, tcp:, virtio:, dev:, tty:,
- * usb-gadget: with or without a UDC name). */
-int link_spec_known(const char *spec);
 
 /*
  * Opens the link named by o->spec, waits (up to o->reconnect_ms) for the host, exchanges

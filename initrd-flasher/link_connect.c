@@ -6,7 +6,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "clock.h"
+#include "timing.h"
 #include "error.h"
 
 #define HELLO_WAIT_MS 3000
@@ -46,9 +46,9 @@ static int connect_say_hello(struct link_client *lc)
 	frame_decoder_set_max_payload(&lc->dec, lc->o.max_payload);
 	if (link_wire_send(lc, FRAME_HELLO, seq, p, sizeof(p)) != 0)
 		return -1;
-	uint64_t deadline = clock_now_ms() + HELLO_WAIT_MS;
-	while (clock_now_ms() < deadline) {
-		if (link_wire_receive(lc, (int)(deadline - clock_now_ms())) < 0)
+	uint64_t deadline = timing_now_ms() + HELLO_WAIT_MS;
+	while (timing_now_ms() < deadline) {
+		if (link_wire_receive(lc, (int)(deadline - timing_now_ms())) < 0)
 			return -1;
 		struct frame f;
 		int got;
@@ -96,9 +96,9 @@ int link_connect_host(struct link_client *lc, uint64_t deadline)
 			if (rc >= 0)
 				return rc;
 		}
-		if (clock_now_ms() >= deadline)
+		if (timing_now_ms() >= deadline)
 			return -1;
-		clock_sleep_ms(delay);
+		timing_sleep_ms(delay);
 		delay = ops->retry_ms ? ops->retry_ms : delay < 1000 ? delay * 2 : 1000;
 	}
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "timing.h"
 #include "error.h"
 
 /*
@@ -51,7 +51,7 @@ int link_read_reconnect(struct link_client *lc, const char *why)
 {
 	link_console_say(lc->o.console, "lost (%s); reconnecting", why);
 	atomic_store(&lc->down, 1);
-	int rc = link_connect_host(lc, clock_now_ms() + lc->o.reconnect_ms);
+	int rc = link_connect_host(lc, timing_now_ms() + lc->o.reconnect_ms);
 	if (rc < 0)
 		return err_set("link did not come back within %u s: %s", lc->o.reconnect_ms / 1000,
 			       err_msg()[0] ? err_msg() : "no host");
@@ -79,7 +79,7 @@ static void read_take_write_error(struct link_client *lc, char *reason, size_t s
 /* Waits until the head request is complete, reconnecting on the way; 0 or -1. */
 static int read_complete_head(struct link_client *lc)
 {
-	uint64_t idle_since = clock_now_ms();
+	uint64_t idle_since = timing_now_ms();
 	for (;;) {
 		if (atomic_load(&lc->stop))
 			return err_set("link closed");
@@ -96,11 +96,11 @@ static int read_complete_head(struct link_client *lc)
 		} else {
 			int r = link_wire_receive(lc, 200);
 			if (r > 0)
-				idle_since = clock_now_ms();
+				idle_since = timing_now_ms();
 			if (r < 0) {
 				snprintf(reason, sizeof(reason), "%s", err_msg());
 				why = reason;
-			} else if (clock_now_ms() - idle_since > lc->o.idle_timeout_ms) {
+			} else if (timing_now_ms() - idle_since > lc->o.idle_timeout_ms) {
 				snprintf(reason, sizeof(reason), "no data for %u ms",
 					 lc->o.idle_timeout_ms);
 				why = reason;
@@ -109,7 +109,7 @@ static int read_complete_head(struct link_client *lc)
 		if (why) {
 			if (link_read_reconnect(lc, why) != 0)
 				return -1;
-			idle_since = clock_now_ms();
+			idle_since = timing_now_ms();
 		}
 	}
 }

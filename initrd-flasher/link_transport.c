@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "link_client.h"
 
 /* One kind of spec: "PREFIX" + an argument (a path, HOST:PORT, a port or UDC name). */
 struct link_transport_kind {

@@ -83,4 +83,8 @@ void link_ffs_remove_gadget(struct link_transport *t);
 /* "flasher: link: " and a line on console (nothing when it is NULL). */
 void link_console_say(FILE *console, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* 1 when spec names a transport this client knows (unix:, tcp:, virtio:, dev:, tty:,
+ * usb-gadget: with or without a UDC name). */
+int link_spec_known(const char *spec);
+
 #endif

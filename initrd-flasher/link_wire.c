@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
+#include "timing.h"
 #include "error.h"
 
 #define KEEPALIVE_MS 2000
@@ -24,7 +24,7 @@ int link_wire_send(struct link_client *lc, uint8_t type, uint32_t seq, const voi
 	if (rc != 0)
 		atomic_store(&lc->down, 1);
 	else
-		atomic_store(&lc->last_send_ms, clock_now_ms());
+		atomic_store(&lc->last_send_ms, timing_now_ms());
 	return rc;
 }
 
@@ -94,7 +94,7 @@ static void *keepalive_main(void *arg)
 		}
 		pthread_cond_timedwait(&lc->stop_cond, &lc->stop_lock, &until);
 		if (!atomic_load(&lc->stop) && !atomic_load(&lc->down) &&
-		    clock_now_ms() - atomic_load(&lc->last_send_ms) >= KEEPALIVE_MS)
+		    timing_now_ms() - atomic_load(&lc->last_send_ms) >= KEEPALIVE_MS)
 			link_wire_send(lc, FRAME_KEEPALIVE, 0, NULL, 0);
 	}
 	pthread_mutex_unlock(&lc->stop_lock);

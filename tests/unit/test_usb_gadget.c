@@ -35,6 +35,7 @@
 #include "link_client.h"
 #include "link_msg.h"
 #include "modules.h"
+#include "timing.h"
 #include "usb_gadget.h"
 
 static char root[64], cfg[128], udc[128], ffs_dir[128];
@@ -45,12 +46,6 @@ static int error_has(const char *s)
 		return 1;
 	fprintf(stderr, "  error \"%s\" lacks \"%s\"\n", err_msg(), s);
 	return 0;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
 }
 
 static int put_file(const char *path, const char *text)
@@ -660,7 +655,7 @@ static int thread_in_read(int fd)
 			closedir(d);
 		if (seen)
 			return 1;
-		sleep_ms(10);
+		timing_sleep_ms(10);
 	}
 	return 0;
 }
@@ -765,7 +760,7 @@ static void test_bridge_sessions(void)
 	CHECK(send(out[1], "stale", 5, 0) == 5);
 	int queued = 1;
 	for (int i = 0; i < 200 && queued; i++) {
-		sleep_ms(10);
+		timing_sleep_ms(10);
 		if (ioctl(out[0], FIONREAD, &queued) != 0)
 			queued = 0;
 	}
@@ -860,7 +855,7 @@ static void *usb_host_main(void *arg)
 {
 	struct usb_host *h = arg;
 	while (!atomic_load(&live_ready) && !atomic_load(&h->stop))
-		sleep_ms(5);
+		timing_sleep_ms(5);
 	/* the gadget's first words on ep0: descriptors, then strings */
 	uint8_t blob[sizeof(want_desc) + sizeof(want_strings)] = { 0 };
 	size_t got = 0;
@@ -894,7 +889,7 @@ static void *usb_host_main(void *arg)
 		ssize_t n = read_within(host_in, to, room, 50);
 		if (n <= 0) {
 			if (n == 0)
-				sleep_ms(10); /* the board closed ep1 */
+				timing_sleep_ms(10); /* the board closed ep1 */
 			continue;
 		}
 		frame_decoder_commit(&d, (size_t)n);
@@ -933,7 +928,7 @@ static void *usb_host_main(void *arg)
 				event(ev, 3, 0);
 				if (write(host_ep0, ev, sizeof(ev)) != (ssize_t)sizeof(ev))
 					return NULL;
-				sleep_ms(300);
+				timing_sleep_ms(300);
 				drain(host_in);
 				frame_decoder_reset(&d);
 				event(ev, 2, 0);
