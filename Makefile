@@ -74,6 +74,11 @@ TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-f
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
 	$(wildcard initrd-flasher/target_*.c) \
 	initrd-flasher/config.c $(COMMON_SRCS)
+# the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
+TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/gpt.c initrd-flasher/gpt_write.c \
+	initrd-flasher/write.c initrd-flasher/write_nor.c initrd-flasher/write_block.c \
+	initrd-flasher/readback.c initrd-flasher/image_reader.c initrd-flasher/pipeline.c \
+	initrd-flasher/source.c mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link_*.c) initrd-flasher/usb_gadget.c \
 	host-loader/serve.c \
@@ -94,7 +99,8 @@ TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-
 TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_transport.c \
 	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c common/timing.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
-UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt sha256 frame link rcm_tegra \
+UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt qspi_gpt sha256 frame link \
+	rcm_tegra \
 	usb_libusb crc32 link_usb usb_gadget
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \

@@ -164,9 +164,8 @@ static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
 	progress_phase(&r->progress, LINK_PHASE_GPT, "");
 	report_step(&r->steps, "gpt");
 	for (uint16_t t = 0; t < m->target_count; t++)
-		if (r->targets[t].erase_size == 0 &&
-		    gpt_write_target(m, t, r->parts, &r->targets[t], r->buf_a, r->buf_b,
-				     WORK_BUF_SIZE, c->log) != 0)
+		if (gpt_write_target(m, t, r->parts, (uint32_t)r->variant, &r->targets[t], r->buf_a,
+				     r->buf_b, WORK_BUF_SIZE, &by_kind[0], c->log) != 0)
 			return -1;
 	progress_set_total(&r->progress, progress_total(m, (uint32_t)r->variant, r->parts));
 	report_step(&r->steps, "write and read-back");

@@ -44,11 +44,26 @@ size_t gpt_backup_size(uint32_t sector_size);
  */
 int gpt_build(const struct gpt_disk *d, uint8_t *primary, uint8_t *backup);
 
+/* Bytes of NVIDIA's QSPI GPT: the entry array, then one sector with the header. */
+size_t gpt_qspi_size(uint32_t sector_size);
+
+/*
+ * Builds NVIDIA's QSPI GPT (DESIGN.md section 8) into out (gpt_qspi_size bytes, to be written
+ * so that it ends at the device's end): no protective MBR and no primary GPT, the entries of
+ * d's partitions in the order given, then the header with MyLBA = the last LBA, AlternateLBA
+ * 1, FirstUsableLBA 0 and LastUsableLBA = the entry array's LBA. Same checks as gpt_build,
+ * against [0, the entry array's LBA]. 0 or -1 with err_msg().
+ */
+int gpt_build_qspi(const struct gpt_disk *d, uint8_t *out);
+
 /* A stable GUID derived from text (SHA-256, RFC 9562 version 8): the same package gives the
  * same disk on every board, so loader entries can name partitions by PARTUUID. */
 void gpt_guid_from_text(const char *text, uint8_t guid[16]);
 
 /* GPT type GUID of "Linux filesystem data", for partitions whose layout gives none. */
 extern const uint8_t gpt_type_linux_data[16];
+
+/* EBD0A0A2-B9E5-4433-87C0-68B6B72699C7 ("basic data"): NVIDIA's type for QSPI partitions. */
+extern const uint8_t gpt_type_basic_data[16];
 
 #endif

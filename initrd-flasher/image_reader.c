@@ -8,6 +8,7 @@
 #include "chunk.h"
 #include "error.h"
 #include "pipeline.h"
+#include "sha256.h"
 
 uint32_t image_largest_chunk(const struct pkg_manifest *m)
 {
@@ -33,6 +34,7 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 	r->pipe = NULL;
 	r->current = NULL;
 	r->cached = UINT32_MAX;
+	r->mem = NULL;
 	for (uint32_t i = im->first_chunk; i < im->first_chunk + im->chunk_count; i++) {
 		struct pkg_chunk c;
 		pkg_manifest_chunk(m, i, &c);
@@ -40,6 +42,23 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 			return err_set("chunk %" PRIu32 " (%" PRIu32 " bytes) is larger than the %zu-byte "
 				       "buffers", i, c.raw_size, buf_size);
 	}
+	return 0;
+}
+
+int image_reader_init_memory(struct image_reader *r, const uint8_t *bytes, uint32_t size)
+{
+	memset(r, 0, sizeof(*r));
+	if (size == 0 || size > PKG_MAX_CHUNK_SIZE)
+		return err_set("an image of %" PRIu32 " bytes made on the board does not fit a chunk",
+			       size);
+	r->mem = bytes;
+	r->im.size = size;
+	r->im.chunk_count = 1;
+	r->mem_chunk.offset = 0;
+	r->mem_chunk.raw_size = size;
+	r->mem_chunk.stored_size = size;
+	sha256_buffer(bytes, size, r->mem_chunk.sha256);
+	r->cached = UINT32_MAX;
 	return 0;
 }
 
@@ -87,6 +106,12 @@ void image_reader_use_pipeline(struct image_reader *r, struct pipeline *pipe)
 
 int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len)
 {
+	if (r->mem) {
+		if (off > r->im.size || len > r->im.size - off)
+			return err_set("image bytes %" PRIu64 "+%zu are past its end", off, len);
+		memcpy(buf, r->mem + off, len);
+		return 0;
+	}
 	memset(buf, 0, len);
 	uint64_t end = off + len;
 	for (uint32_t i = first_chunk_after(r, off); i < r->im.first_chunk + r->im.chunk_count; i++) {
@@ -106,6 +131,11 @@ int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len)
 const uint8_t *image_view(struct image_reader *r, const struct pkg_chunk *c, uint64_t off,
 			  size_t len)
 {
+	if (r->mem) {
+		if (off > r->im.size || len > r->im.size - off)
+			goto outside;
+		return r->mem + off;
+	}
 	uint32_t i = first_chunk_after(r, off);
 	struct pkg_chunk at;
 	if (i >= r->im.first_chunk + r->im.chunk_count)
@@ -125,6 +155,8 @@ outside:
 
 int image_walk(const struct image_reader *r, image_walk_fn fn, void *ctx)
 {
+	if (r->mem)
+		return fn(ctx, &r->mem_chunk, 0, r->im.size);
 	const int zero_holes = (r->im.flags & PKG_IMAGE_ZERO_HOLES) != 0;
 	uint64_t pos = 0;
 	for (uint32_t i = r->im.first_chunk; i < r->im.first_chunk + r->im.chunk_count; i++) {

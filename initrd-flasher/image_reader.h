@@ -22,6 +22,9 @@ struct image_reader {
 	uint8_t *raw, *stored;  /* each room for the largest chunk */
 	const uint8_t *current; /* the unpacked bytes of chunk `cached` */
 	uint32_t cached;        /* chunk index held, or UINT32_MAX */
+	/* an image made on the board (the QSPI GPT): its bytes, as one chunk with their SHA-256 */
+	const uint8_t *mem;
+	struct pkg_chunk mem_chunk;
 };
 
 /*
@@ -31,6 +34,13 @@ struct image_reader {
 int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 		      const struct pkg_image *im, struct chunk_source *src, uint8_t *raw,
 		      uint8_t *stored, size_t buf_size);
+
+/*
+ * Prepares a reader for an image the board made itself (size bytes at bytes, which must stay
+ * valid): it reads, views and walks like a package image of one chunk, so the same writers
+ * and read-back checks serve it. size must fit a chunk (PKG_MAX_CHUNK_SIZE); 0 or -1.
+ */
+int image_reader_init_memory(struct image_reader *r, const uint8_t *bytes, uint32_t size);
 
 /* Takes chunks from a started pipeline (pipeline.h) rather than fetching them itself. */
 void image_reader_use_pipeline(struct image_reader *r, struct pipeline *pipe);

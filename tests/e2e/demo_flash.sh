@@ -56,6 +56,13 @@ check_part "$demo/qspi.img" spi:0 A_VER "$build/rootfs/version.txt" || all=0
 bct=$(offset_of spi:0 BCT)
 for slot in 0 31 63; do same_at "$demo/qspi.img" $((bct + slot * 16384)) 4096 "$build/rootfs/bct.bin" || all=0; done
 if [ "$all" = 1 ]; then ok qspi_byte_identical_to_package; else not_ok qspi_byte_identical_to_package; fi
+# UEFI finds its variable store and the boot-chain partitions through this (DESIGN.md section 8)
+if python3 tests/host/qspi_gpt_check.py "$demo/qspi.img" >"$tmp/qspi-gpt.txt" 2>&1 &&
+	grep -q '^uefi_variables ' "$tmp/qspi-gpt.txt" && grep -q '^A_cpu-bootloader ' "$tmp/qspi-gpt.txt"; then
+	ok "qspi_has_nvidia_gpt ($(wc -l <"$tmp/qspi-gpt.txt") entries)"
+else
+	not_ok qspi_has_nvidia_gpt "$(cat "$tmp/qspi-gpt.txt")"
+fi
 all=1
 check_part "$demo/nvme.img" nvme:0 esp "$build/rootfs/esp.img" || all=0
 check_part "$demo/nvme.img" nvme:0 APP "$build/rootfs/app_a.ext4" || all=0
