@@ -61,7 +61,8 @@ lock_require "${packages[@]}"
 locked=()
 for p in "${packages[@]}"; do locked+=("$p=${lock_version[$p]}@${lock_sha[$p]}"); done
 
-key=$(cache_key "$0" "$target" "$ccver" "$cflags" "${locked[@]}")
+# the cache's own path is no input (the headers' version is): keys match across machines
+key=$(cache_key "$0" "$target" "$ccver" "${cflags//"$SELFFLASH_CACHE"/CACHE}" "${locked[@]}")
 out=$SELFFLASH_CACHE/sysroot-$target-$key
 if [ "$fetch_only" = 0 ] && [ -f "$out/.complete" ]; then
 	link_update "$build/sysroot-$target" "$out"
