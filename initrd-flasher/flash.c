@@ -158,6 +158,9 @@ static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
 		return -1;
 	plan_print(c->log, m, r->parts, r->variant);
 	fflush(c->log);
+	/* a boot slot that could not be set must stop the flash before it writes anything */
+	if (c->efivars && bootslot_check(c->efivars, PKG_SLOT_A) != 0)
+		return -1;
 	if (c->plan_only)
 		return 0;
 	/* the partition tables first: images are written where they will be found */

@@ -79,11 +79,17 @@ else
 	not_ok boot_chain_A_selected_and_stale_status_cleared
 fi
 # after every image (the time summary aside), just before the final line
-if [ "$(grep -v '^flasher: time per step' first.log | tail -n 2 | head -n 1)" = "flasher: boot chain A selected (BootChainFwNext)" ]; then
+# the boot slot is the last write: after it come only the state in words, the step times and
+# the summary
+selected=$(grep -n '^flasher: boot chain A selected (BootChainFwNext)$' first.log | cut -d: -f1)
+last_write=$(grep -nE 'read back;|written and checked$' first.log | tail -n 1 | cut -d: -f1)
+if [ -n "$selected" ] && [ -n "$last_write" ] && [ "$selected" -gt "$last_write" ] &&
+	! tail -n +"$((selected + 1))" first.log | grep -vqE '^flasher: (boot chain:|rootfs |UEFI BootNext|time per step|done:)'; then
 	ok boot_slot_recorded_last
 else
-	not_ok boot_slot_recorded_last "$(tail -n 3 first.log)"
+	not_ok boot_slot_recorded_last "$(tail -n 6 first.log)"
 fi
+expect_line boot_chain_state_in_words first.log '^flasher: boot chain: switch to chain A pending \(BootChainFwNext 0\)$'
 grep -E '^(plan|flasher):' first.log | sed 's/^/    /'
 ok_all=1
 same_at qspi.img $((256 * 1024)) 700000 fw.bin || ok_all=0
@@ -139,4 +145,52 @@ build_pkg board2.sfpkg
 	--target spi=nor-file:qspi.img:65536 --target nvme=block:nvme.img >third.log 2>&1 || true
 expect_line changed_partition_erases_one_block third.log '^flasher: vars +100000 bytes: 65536 written, .* erased 1, written 1;'
 expect_line others_untouched third.log '^flasher: A_fw +700000 bytes: 0 written, .* erased 0, written 0;'
+# ---- the boot-chain state (DESIGN.md section 9) -----------------------------------------
+G=781e084c-a330-417c-b678-38e696380cb9
+var() { # DIR NAME VALUE: a u32 variable as efivarfs shows it (attributes 7, then the value)
+	printf "\\007\\000\\000\\000\\$(printf '%03o' "$3")\\000\\000\\000" >"$1/$2-$G"
+}
+mkdir ev-empty ev-state ev-codes ev-bad ev-bootnext ev-running
+expect_line status_empty_store <("$fl" status --efivars ev-empty 2>&1) '^boot chain: no switch pending$'
+var ev-state BootChainFwCurrent 1
+var ev-state BootChainFwStatus 12
+var ev-state RootfsStatusSlotA 255
+var ev-state RootfsStatusSlotB 0
+var ev-state RootfsRedundancyLevel 1
+var ev-state RootfsRetryCountMax 3
+"$fl" status --efivars ev-state >status.txt 2>&1 || true
+expect_line status_running_chain status.txt '^boot chain: running chain B \(BootChainFwCurrent 1\)$'
+expect_line status_last_switch_decoded status.txt '^boot chain: last switch: boot chain failed \(BootChainFwStatus 12\); while it exists a capsule update is refused$'
+expect_line status_rootfs_slots status.txt '^rootfs slot A: unbootable \(RootfsStatusSlotA 0xff\)$'
+expect_line status_rootfs_linked status.txt '^rootfs A/B: follows the boot chain \(RootfsRedundancyLevel 1\)$'
+all=1
+for code in 0:success 2:'no operation required' 3:'capsule update was pending' 5:'maximum number of resets' 14:'BootNext exists' 17:'BR-BCT update is pending' 99:'unknown code'; do
+	var ev-codes BootChainFwStatus "${code%%:*}"
+	"$fl" status --efivars ev-codes 2>&1 | grep -q "last switch: .*${code#*:}.*(BootChainFwStatus ${code%%:*})" || all=0
+done
+[ "$all" = 1 ] && ok status_codes_in_words || not_ok status_codes_in_words
+printf '\007\000\000\000\001\000' >"ev-bad/BootChainFwStatus-$G"
+expect_exit status_malformed_variable_named 1 'BootChainFwStatus is 6 bytes, expected 8' \
+	"$fl" status --efivars ev-bad
+# BootNext is not ours to delete: the flash stops before it writes anything, saying why
+printf '\007\000\000\000\003\000' >ev-bootnext/BootNext-8be4df61-93ca-11d2-aa0d-00e098032b8c
+before=$(sums)
+expect_fail bootnext_refused_with_the_way_out 'BootNext is set \(Boot0003\).*efibootmgr --delete-bootnext' \
+	run --efivars ev-bootnext
+if [ "$(sums)" = "$before" ] && [ ! -e "ev-bootnext/BootChainFwNext-$G" ]; then
+	ok bootnext_refusal_wrote_nothing
+else
+	not_ok bootnext_refusal_wrote_nothing
+fi
+# chain A already running: no request (it would end as a stale "no operation required")
+var ev-running BootChainFwCurrent 0
+var ev-running BootChainFwNext 1
+var ev-running BootChainFwStatus 2
+if run --efivars ev-running >running.log 2>&1 && [ ! -e "ev-running/BootChainFwNext-$G" ] &&
+	[ ! -e "ev-running/BootChainFwStatus-$G" ] &&
+	grep -q '^flasher: boot chain A is the running one: no switch requested$' running.log; then
+	ok running_chain_not_requested_again
+else
+	not_ok running_chain_not_requested_again "$(tail -n 8 running.log)"
+fi
 finish
