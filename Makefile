@@ -153,7 +153,10 @@ FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c com
 FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
 	common/pkg.c $(SHA256_SRCS)
 FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
-FUZZERS := manifest layout frame
+FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c common/pkg.c common/error.c \
+	$(SHA256_SRCS)
+FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/gpt.c common/error.c $(SHA256_SRCS)
+FUZZERS := manifest layout frame eeprom gpt
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
@@ -213,7 +216,8 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
 define fuzzer
 $(BUILD)/fuzz/fuzz_$(1): $(TEST_$(1)_SRCS) $(FUZZ_$(1)_SRCS) $(STAMPS)/sysroot-host $(STAMPS)/flags
 	@mkdir -p $$(@D)
-	$(CLANG) $(COMMON_CFLAGS) $(FUZZ_FLAGS) -isystem $(HOST_SYSROOT)/include $(FUZZ_$(1)_SRCS) \
+	$(CLANG) $(COMMON_CFLAGS) -Iinitrd-flasher $(FUZZ_FLAGS) -isystem $(HOST_SYSROOT)/include \
+		$(FUZZ_$(1)_SRCS) \
 		$(HOST_LDFLAGS) $(LIBS) -o $$@
 endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzzer,$(f))))

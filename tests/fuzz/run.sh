@@ -7,8 +7,10 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 build=${BUILD:-build}
 seconds=${FUZZ_SECONDS:-20}
-for target in manifest layout frame; do
-	bin=$build/fuzz/fuzz_$target
+# every target the Makefile built (FUZZERS), each with its seed corpus
+for bin in "$build"/fuzz/fuzz_*; do
+	[ -x "$bin" ] || continue
+	target=${bin##*/fuzz_}
 	work=$build/fuzz/corpus-$target
 	mkdir -p "$work"
 	if "$bin" -runs=0 tests/fuzz/corpus/$target >"$build/fuzz/$target-seeds.log" 2>&1; then
