@@ -519,7 +519,7 @@ void rcm_tegra_print_bundle(FILE *out, const struct rcm_tegra_bundle *b)
 		fprintf(out, "  %-13s %-8s %10llu  %s%s\n", stage_name(b->files[i].stage),
 			b->files[i].kind, (unsigned long long)b->files[i].size, b->files[i].name,
 			b->blob && strcmp(b->files[i].kind, "blob") == 0
-				? " (not sent: replaced by the blob built from --kernel/--initrd)"
+				? " with its kernel swapped (the size sent)"
 				: "");
 }
 
