@@ -42,7 +42,7 @@ SHA256_SRCS := common/sha256.c common/sha256_x86.c common/sha256_arm.c
 # CRC-32: the interface and its backends (each backend file is empty on other CPUs)
 CRC32_SRCS := common/crc32.c common/crc32_x86.c common/crc32_arm.c
 FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
-MKINITRD_SRCS := $(wildcard mkinitrd/*.c)
+MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
 HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c \
@@ -51,7 +51,8 @@ HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c \
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
 HOSTLOAD_USB_SRCS := host-loader/rcm_tegra.c host-loader/usb_libusb_transport.c \
-	host-loader/usb_libusb.c host-loader/usb_dryrun.c host-loader/usb_path.c
+	host-loader/usb_libusb.c host-loader/usb_dryrun.c host-loader/usb_path.c \
+	host-loader/rcm_blob.c common/bootimg.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
 # hostload itself: the QEMU and the Tegra backends, `list`
 HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) common/io.c \
@@ -96,12 +97,13 @@ TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
 	common/error.c common/io.c common/lines.c common/timing.c
+TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c host-loader/rcm_blob.c common/bootimg.c \
+	common/error.c
 TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_transport.c \
 	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c common/timing.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt qspi_gpt sha256 frame link \
-	rcm_tegra \
-	usb_libusb crc32 link_usb usb_gadget
+	rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
@@ -156,7 +158,8 @@ FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
 FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c common/pkg.c common/error.c \
 	$(SHA256_SRCS)
 FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/gpt.c common/error.c $(SHA256_SRCS)
-FUZZERS := manifest layout frame eeprom gpt
+FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/rcm_blob.c common/bootimg.c common/error.c
+FUZZERS := manifest layout frame eeprom gpt blob
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

@@ -5,47 +5,36 @@
  *
  * Where each fact comes from (none of this has been tried on a board):
  *
- * Documented by NVIDIA (tools' output, public source):
- *  - Vendor 0x0955 and the recovery-mode product ids (Jetson Linux guide, DESIGN.md §6).
- *  - The order and names of the files: tegraflash's rcm boot writes rcmboot_blob/rcmbootcmd.txt
- *    as two tegrarcm_v2 runs, "--new_session --chip 0x23 0 --uid --download bct_br
- *    br_bct_BR.bct --download mb1 mb1_t234_prod_aligned_sigheader.bin.encrypt --download
- *    psc_bl1 psc_bl1_t234_prod_aligned_sigheader.bin.encrypt --download bct_mb1
- *    mb1_bct_MB1_sigheader.bct.encrypt", then "--pollbl --download bct_mem
- *    mem_rcm_sigheader.bct.encrypt --download blob blob.bin" (flash logs on NVIDIA's forum,
- *    OE4T meta-tegra's initrd-flash). Secure-boot bundles rename the files, hence the parse.
- *  - nv3p v1 framing, from NVIDIA's open-source tegrarcm (src/nv3p.c, for the T20..T124
- *    miniloader): 12-byte header (version 1, type, sequence; CMD 1, DATA 2, ACK 4, NACK 5),
- *    all little-endian u32; CMD = header, argument length, command, arguments, checksum;
- *    DATA = header, length, data, checksum; ACK = header, checksum; NACK = header, code,
- *    checksum; checksum = two's complement of the byte sum of everything before it; the host
- *    numbers its packets from 0 and each ACK repeats the number. Command numbers
- *    DownloadBct = 4, DownloadBootloader = 6 from NVIDIA's nvflash nv3p.h (Android sources);
- *    nvflash sends data in 1 MiB DATA packets.
+ * T234, the path for every recovery-mode product except 0x7019 and 0x7e19 (DESIGN.md §6):
+ *  - The two tegrarcm_v2 runs and their file order: NVIDIA's tegraflash_impl_t234.py,
+ *    tegraflash_send_to_bootrom() ("--new_session --chip 0x23 0 --uid --download bct_br
+ *    --download mb1 --download psc_bl1 --download bct_mb1") and tegraflash_send_to_bootloader()
+ *    ("--pollbl --download bct_mem MEM_BCT --download blob blob.bin"), which rcmboot calls
+ *    (read in the L4T bootloader/ folder as mirrored in Seeed-Studio/Linux_for_Tegra).
+ *    Its rcmbootcmd.txt names the files; secure-boot bundles rename them, hence the parse.
+ *  - What each tegrarcm_v2 option does on the wire (UID by GET_DESCRIPTOR string 3 read
+ *    backwards; 16 KiB raw pieces, 5 s each, no zero-length packet, no status read; "NVDA"
+ *    at the start of mb1/psc_bl1/bct_mb1; --pollbl as one 96-byte read bringing a 64-byte
+ *    version and u32 last_boot_error; bct_mem and blob raw): DESIGN.md §6, from reading the
+ *    tegrarcm_v2 binary instruction by instruction. No public source or USB capture was found
+ *    to cite for these, so every step is printed by --dry-run and logged.
+ *  - Whether the device re-enumerates between the two runs is unconfirmed: it is looked for
+ *    again at the same bus port, and a device that stayed is just as good (§6 step 7).
  *
- * Reverse engineered by others, not confirmed by NVIDIA:
- *  - The T234 bootrom sends its 16-byte UID unasked at connect and tegrarcm_v2 reads it with
- *    one bulk IN; bootrom-stage files are sent verbatim (already signed "NVDA" images, no
- *    extra RCM envelope) in bulk OUT pieces of at most 16 KiB, a zero-length packet when the
- *    length is a multiple of the 512-byte packet size, then a 4-byte status word is read:
- *    notes from disassembling tegrarcm_v2 in a third-party Go port (wendy-agent), checked
- *    there against a T264 board, reported working on T234.
- *  - T194: a public forum log of a pre-signed Xavier NX rcm boot sends "--rcm
- *    rcm_1_encrypt.rcm --rcm rcm_2_encrypt.rcm" to the bootrom (RCM messages carrying MB1);
- *    this file treats them like any bootrom-stage file (tegrarcm's RCM send also reads a
- *    4-byte status). T194 has no PSC, so no psc_bl1.
- *
- * Assumed here (neither documented nor reverse engineered for T234/T194 MB1):
- *  - That MB1 speaks nv3p v1 for bct_mem and blob with DownloadBct(length) and
- *    DownloadBootloader(length, address 0, entry 0), every packet ACKed, and no Status
- *    command afterwards. The same Go port found T264's MB1 speaking a v3 variant with a
- *    named download command instead, so T234 may well differ.
- *  - How packets are split into bulk transfers: a CMD in one transfer; a DATA packet as
- *    header+length, data in 16 KiB pieces, checksum (tegrarcm's split); no zero-length
- *    packets in the nv3p stage (lengths are in the headers).
- *  - That MB1 may re-enumerate (tegraflash starts a second tegrarcm_v2 with --pollbl), so
- *    the transport is reopened at the same port after a 1 s pause (tegrarcm_v2 sleeps 1 s
- *    after a miniloader download).
+ * T194 (products 0x7019 AGX Xavier, 0x7e19 Xavier NX), the older path, kept as it was built:
+ *  - A public forum log of a pre-signed Xavier NX rcm boot sends "--rcm rcm_1_encrypt.rcm
+ *    --rcm rcm_2_encrypt.rcm" to the bootrom, then bct_mem and blob. The T186/T194 bootrom
+ *    sends a 16-byte UID on bulk IN at connect (DESIGN.md §6); after each file a zero-length
+ *    packet when its length is a multiple of the packet size and a 4-byte status word
+ *    (NVIDIA's open-source tegrarcm reads one after an RCM message). T194 has no PSC.
+ *  - nv3p v1 framing to MB1, from NVIDIA's open-source tegrarcm (src/nv3p.c, for the
+ *    T20..T124 miniloader): 12-byte header (version 1, type, sequence; CMD 1, DATA 2, ACK 4,
+ *    NACK 5), all little-endian u32; CMD = header, argument length, command, arguments,
+ *    checksum; DATA = header, length, data, checksum; ACK = header, checksum; NACK = header,
+ *    code, checksum; checksum = two's complement of the byte sum of everything before it;
+ *    packets numbered from 0, each ACK repeating the number. DownloadBct = 4,
+ *    DownloadBootloader = 6 from NVIDIA's nvflash nv3p.h (Android sources). That T194's MB1
+ *    speaks it for bct_mem and blob is an assumption, not confirmed.
  */
 #include "rcm_tegra.h"
 
@@ -133,7 +122,7 @@ static const struct kind_info kinds[] = {
 	{ "mb1", RCM_TEGRA_STAGE_BOOTROM, RCM_TEGRA_BOOTROM_FILE_MAX, CHIP_T194 | CHIP_T234, 0 },
 	{ "psc_bl1", RCM_TEGRA_STAGE_BOOTROM, RCM_TEGRA_BOOTROM_FILE_MAX, CHIP_T234, 0 },
 	{ "bct_mb1", RCM_TEGRA_STAGE_BOOTROM, RCM_TEGRA_BOOTROM_FILE_MAX, CHIP_T194 | CHIP_T234, 0 },
-	{ "rcm", RCM_TEGRA_STAGE_BOOTROM, RCM_TEGRA_BOOTROM_FILE_MAX, CHIP_T194 | CHIP_T234, 1 },
+	{ "rcm", RCM_TEGRA_STAGE_BOOTROM, RCM_TEGRA_BOOTROM_FILE_MAX, CHIP_T194, 1 },
 	{ "bct_mem", RCM_TEGRA_STAGE_MB1, RCM_TEGRA_BCT_MEM_MAX, CHIP_T194 | CHIP_T234, 0 },
 	{ "blob", RCM_TEGRA_STAGE_MB1, RCM_TEGRA_BLOB_MAX, CHIP_T194 | CHIP_T234, 0 },
 };
@@ -159,8 +148,18 @@ static const struct default_file t194_defaults[] = {
 	{ "bct_mem", "mem_rcm_sigheader.bct.encrypt" },
 	{ "blob", "blob.bin" },
 };
-/* The bootrom stage T234 cannot boot without (MB1 and its BCTs, PSC's first stage). */
-static const char *const t234_bootrom_required[] = { "bct_br", "mb1", "psc_bl1", "bct_mb1" };
+/* The T234 bootrom stage, in the only order tegraflash sends it (DESIGN.md §6 step 4). */
+static const char *const t234_bootrom_order[] = { "bct_br", "mb1", "psc_bl1", "bct_mb1" };
+#define T234_BOOTROM_FILES 4u
+/* The first bytes of the T234 files that carry NVIDIA's signed header (§6 step 4). */
+#define NVDA_MAGIC "NVDA"
+
+/* 1 if a T234 file of this kind must start with NVDA_MAGIC. */
+static int kind_wants_nvda(const char *kind)
+{
+	return strcmp(kind, "mb1") == 0 || strcmp(kind, "psc_bl1") == 0 ||
+	       strcmp(kind, "bct_mb1") == 0;
+}
 
 static unsigned chip_bit(enum rcm_tegra_chip chip)
 {
@@ -385,6 +384,21 @@ static int bundle_check_files(struct rcm_tegra_bundle *b)
 				       (unsigned long long)f->size, f->kind,
 				       (unsigned long long)k->max,
 				       (unsigned long long)(k->max >> 10));
+		if (b->chip == RCM_TEGRA_T234 && kind_wants_nvda(f->kind)) {
+			uint8_t magic[4] = { 0 };
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			int rc = fd < 0 ? -1 : io_pread_all(fd, magic, sizeof(magic), 0);
+			if (fd >= 0)
+				close(fd);
+			if (rc != 0)
+				return err_set("RCM bundle %s: %s file %s: %s", b->dir, f->kind,
+					       f->name, fd < 0 ? strerror(errno) : io_error());
+			if (memcmp(magic, NVDA_MAGIC, 4) != 0)
+				return err_set("RCM bundle %s: %s file %s starts with %02x %02x %02x "
+					       "%02x, expected \"NVDA\" (a file signed by NVIDIA's "
+					       "tools)", b->dir, f->kind, f->name, magic[0],
+					       magic[1], magic[2], magic[3]);
+		}
 	}
 	return 0;
 }
@@ -405,14 +419,19 @@ static int bundle_check_stages(const struct rcm_tegra_bundle *b)
 		return err_set("RCM bundle %s (%s): no bootrom-stage file, expected e.g. bct_br, "
 			       "mb1, bct_mb1", b->dir, b->source);
 	if (b->chip == RCM_TEGRA_T234) {
-		for (size_t r = 0; r < sizeof(t234_bootrom_required) / sizeof(char *); r++) {
+		for (unsigned r = 0; r < T234_BOOTROM_FILES; r++) {
 			unsigned i = 0;
-			while (i < b->count && strcmp(b->files[i].kind, t234_bootrom_required[r]))
+			while (i < b->count && strcmp(b->files[i].kind, t234_bootrom_order[r]))
 				i++;
 			if (i == b->count)
 				return err_set("RCM bundle %s (%s): a T234 bootrom stage needs "
 					       "bct_br, mb1, psc_bl1 and bct_mb1; %s is missing",
-					       b->dir, b->source, t234_bootrom_required[r]);
+					       b->dir, b->source, t234_bootrom_order[r]);
+			if (i != r)
+				return err_set("RCM bundle %s (%s): %s is file %u of the bootrom "
+					       "stage; T234 takes bct_br, mb1, psc_bl1, bct_mb1 in "
+					       "that order", b->dir, b->source, t234_bootrom_order[r],
+					       i + 1);
 		}
 	}
 	if (mb1 != 2 || strcmp(mb1_kinds[0], "bct_mem") != 0 || strcmp(mb1_kinds[1], "blob") != 0)
@@ -476,13 +495,32 @@ int rcm_tegra_load_bundle(struct rcm_tegra_bundle *b, const char *dir, enum rcm_
 	return 0;
 }
 
+int rcm_tegra_bundle_set_blob(struct rcm_tegra_bundle *b, const uint8_t *data, uint64_t size)
+{
+	if (size == 0 || size > RCM_TEGRA_BLOB_MAX)
+		return err_set("RCM bundle %s: blob of %llu bytes, expected 1..%u", b->dir,
+			       (unsigned long long)size, RCM_TEGRA_BLOB_MAX);
+	for (unsigned i = 0; i < b->count; i++) {
+		if (strcmp(b->files[i].kind, "blob") == 0) {
+			b->blob = data;
+			b->blob_size = size;
+			b->files[i].size = size;
+			return 0;
+		}
+	}
+	return err_set("RCM bundle %s: has no blob to replace", b->dir);
+}
+
 void rcm_tegra_print_bundle(FILE *out, const struct rcm_tegra_bundle *b)
 {
 	fprintf(out, "RCM bundle %s for %s (files from %s):\n", b->dir,
 		rcm_tegra_chip_name(b->chip), b->source);
 	for (unsigned i = 0; i < b->count; i++)
-		fprintf(out, "  %-13s %-8s %10llu  %s\n", stage_name(b->files[i].stage),
-			b->files[i].kind, (unsigned long long)b->files[i].size, b->files[i].name);
+		fprintf(out, "  %-13s %-8s %10llu  %s%s\n", stage_name(b->files[i].stage),
+			b->files[i].kind, (unsigned long long)b->files[i].size, b->files[i].name,
+			b->blob && strcmp(b->files[i].kind, "blob") == 0
+				? " with its kernel swapped (the size sent)"
+				: "");
 }
 
 /* ---- sending -------------------------------------------------------------------------- */
@@ -514,9 +552,27 @@ static int check_options(const struct rcm_tegra_options *o)
 	return 0;
 }
 
-/* Opens a bundle file and checks it still has the size the bundle was checked with. */
-static int open_file(const struct rcm_tegra_bundle *b, const struct rcm_tegra_file *f)
+/* Where a file's bytes come from: the bundle file, or memory (a swapped blob). */
+struct source {
+	int fd;
+	const uint8_t *mem;
+};
+
+static int is_replaced_blob(const struct rcm_tegra_bundle *b, const struct rcm_tegra_file *f)
 {
+	return b->blob && strcmp(f->kind, "blob") == 0;
+}
+
+/* Opens a bundle file and checks it still has the size the bundle was checked with. */
+static int source_open(const struct rcm_tegra_bundle *b, const struct rcm_tegra_file *f,
+		       struct source *src)
+{
+	src->fd = -1;
+	src->mem = NULL;
+	if (is_replaced_blob(b, f)) {
+		src->mem = b->blob;
+		return 0;
+	}
 	char path[RCM_TEGRA_DIR_MAX + RCM_TEGRA_NAME_MAX + 2];
 	if (bundle_path(b, f->name, path, sizeof(path)) != 0)
 		return -1;
@@ -531,25 +587,58 @@ static int open_file(const struct rcm_tegra_bundle *b, const struct rcm_tegra_fi
 			       "(was %llu bytes)", stage_name(f->stage), f->kind, path,
 			       (unsigned long long)f->size);
 	}
-	return fd;
+	src->fd = fd;
+	return 0;
 }
 
-/* Sends len bytes of fd at off in pieces of at most RCM_TEGRA_PIECE_MAX; adds them to *sum. */
-static int send_pieces(struct usb_transport *t, const struct rcm_tegra_options *o, int fd,
-		       const struct rcm_tegra_file *f, uint64_t off, uint64_t len, uint32_t *sum)
+static void source_close(struct source *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+}
+
+static int source_read(const struct source *src, void *buf, size_t n, uint64_t off)
+{
+	if (src->mem) {
+		memcpy(buf, src->mem + off, n);
+		return 0;
+	}
+	return io_pread_all(src->fd, buf, n, off);
+}
+
+/* What a transfer is called in messages and in the dry-run listing. */
+static void piece_name(char *what, size_t size, const struct rcm_tegra_bundle *b,
+		       const struct rcm_tegra_file *f, uint64_t off)
+{
+	snprintf(what, size, "%s %s%s @%llu", f->kind, f->name,
+		 is_replaced_blob(b, f) ? " (kernel swapped)" : "", (unsigned long long)off);
+}
+
+/*
+ * Sends len bytes of src at off in pieces of at most RCM_TEGRA_PIECE_MAX; adds them to *sum.
+ * With nvda set, the first piece must start with "NVDA" (checked again here: the file may
+ * have changed since the bundle was loaded).
+ */
+static int send_pieces(struct usb_transport *t, const struct rcm_tegra_bundle *b,
+		       unsigned timeout_ms, const struct source *src,
+		       const struct rcm_tegra_file *f, uint64_t off, uint64_t len, uint32_t *sum,
+		       int nvda)
 {
 	uint8_t buf[RCM_TEGRA_PIECE_MAX];
 	uint64_t end = off + len;
 	while (off < end) {
 		size_t n = end - off < sizeof(buf) ? (size_t)(end - off) : sizeof(buf);
-		if (io_pread_all(fd, buf, n, off) != 0)
+		if (source_read(src, buf, n, off) != 0)
 			return err_set("%s: reading %s file %s at %llu: %s", stage_name(f->stage),
 				       f->kind, f->name, (unsigned long long)off, io_error());
+		if (nvda && off == 0 && (n < 4 || memcmp(buf, NVDA_MAGIC, 4) != 0))
+			return err_set("%s: %s file %s does not start with \"NVDA\" (nothing of it "
+				       "was sent)", stage_name(f->stage), f->kind, f->name);
 		char what[RCM_TEGRA_NAME_MAX + 64];
-		snprintf(what, sizeof(what), "%s %s @%llu", f->kind, f->name,
-			 (unsigned long long)off);
+		piece_name(what, sizeof(what), b, f, off);
 		size_t sent = 0;
-		if (t->ops->bulk_out(t, buf, n, o->timeout_ms, &sent, what) != 0)
+		if (t->ops->bulk_out(t, buf, n, timeout_ms, &sent, what) != 0)
 			return err_prefix("%s", stage_name(f->stage));
 		if (sent != n)
 			return err_set("%s: %s (%s): the device took %zu of %zu bytes at offset %llu",
@@ -562,6 +651,103 @@ static int send_pieces(struct usb_transport *t, const struct rcm_tegra_options *
 	}
 	return 0;
 }
+
+/* ---- T234 (DESIGN.md §6) -------------------------------------------------------------- */
+
+static int hex_digit(uint16_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int rcm_tegra_read_cid(struct usb_transport *t, char text[RCM_TEGRA_ID_TEXT])
+{
+	uint8_t desc[RCM_TEGRA_CID_LENGTH];
+	size_t got = 0;
+	snprintf(text, RCM_TEGRA_ID_TEXT, "(dry run)");
+	if (!t->ops->control_in)
+		return err_set("%s: this USB transport cannot make control transfers", t->path);
+	if (t->ops->control_in(t, RCM_TEGRA_CID_REQUEST_TYPE, RCM_TEGRA_CID_REQUEST,
+			       RCM_TEGRA_CID_VALUE, RCM_TEGRA_CID_INDEX, desc, sizeof(desc),
+			       RCM_TEGRA_T234_TIMEOUT_MS, &got,
+			       "GET_DESCRIPTOR string 3: chip UID") != 0)
+		return err_prefix("%s: no chip UID from the bootrom (if another program talked to "
+				  "the board since it entered recovery mode, put it into recovery "
+				  "mode again)", t->path);
+	if (t->dry_run)
+		return 0;
+	/* a string descriptor: bLength, bDescriptorType 3, then UTF-16LE characters */
+	size_t want = 2 + 2 * RCM_TEGRA_CID_DIGITS;
+	if (got < want || desc[0] < want || desc[0] > got || desc[1] != 3)
+		return err_set("%s: chip UID: expected string descriptor 3 of %zu bytes holding %d "
+			       "hex digits, got %zu bytes (bLength %u, type %u)", t->path, want,
+			       RCM_TEGRA_CID_DIGITS, got, got ? desc[0] : 0, got > 1 ? desc[1] : 0);
+	if (desc[0] != want)
+		return err_set("%s: chip UID: string of %u characters, expected %d hex digits",
+			       t->path, (unsigned)(desc[0] - 2) / 2, RCM_TEGRA_CID_DIGITS);
+	text[0] = '0';
+	text[1] = 'x';
+	for (int i = 0; i < RCM_TEGRA_CID_DIGITS; i++) {
+		/* the characters in reverse order give the BR_CID NVIDIA's tools print */
+		const uint8_t *c = desc + 2 + 2 * (RCM_TEGRA_CID_DIGITS - 1 - i);
+		uint16_t ch = (uint16_t)(c[0] | c[1] << 8);
+		if (!hex_digit(ch))
+			return err_set("%s: chip UID: character %d is U+%04X, expected a hex digit",
+				       t->path, RCM_TEGRA_CID_DIGITS - 1 - i, ch);
+		text[2 + i] = (char)(ch >= 'a' ? ch - 'a' + 'A' : ch);
+	}
+	text[2 + RCM_TEGRA_CID_DIGITS] = '\0';
+	return 0;
+}
+
+int rcm_tegra_read_mb1_version(struct usb_transport *t,
+			       char version[RCM_TEGRA_MB1_VERSION_TEXT + 1], uint32_t *error)
+{
+	uint8_t buf[RCM_TEGRA_MB1_VERSION_ASK];
+	size_t got = 0;
+	*error = 0;
+	snprintf(version, RCM_TEGRA_MB1_VERSION_TEXT + 1, "(dry run)");
+	if (t->ops->bulk_in(t, buf, sizeof(buf), RCM_TEGRA_T234_TIMEOUT_MS, &got,
+			    "MB1 version and last_boot_error (68 bytes expected)") != 0)
+		return err_prefix("%s: no answer from MB1 after the bootrom stage (did the bootrom "
+				  "accept the files? the board's UART log says why)", t->path);
+	if (t->dry_run)
+		return 0;
+	if (got != RCM_TEGRA_MB1_VERSION_LEN)
+		return err_set("%s: MB1 answered %zu bytes, expected %u (a 64-byte version and a "
+			       "u32 last_boot_error)", t->path, got, RCM_TEGRA_MB1_VERSION_LEN);
+	size_t i = 0;
+	for (; i < RCM_TEGRA_MB1_VERSION_TEXT && buf[i]; i++)
+		version[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? (char)buf[i] : '?';
+	version[i] = '\0';
+	*error = le32_load(buf + RCM_TEGRA_MB1_VERSION_TEXT);
+	return 0;
+}
+
+/* One file, raw, in pieces: the whole of a T234 transfer (§6 steps 4 and 6). */
+static int t234_send_file(struct usb_transport *t, const struct rcm_tegra_bundle *b,
+			  const struct rcm_tegra_file *f, const struct rcm_tegra_options *o)
+{
+	struct source src;
+	if (source_open(b, f, &src) != 0)
+		return -1;
+	log_step(o, "%s: sending %s %s%s (%llu bytes)", stage_name(f->stage), f->kind, f->name,
+		 is_replaced_blob(b, f) ? " (kernel swapped)" : "", (unsigned long long)f->size);
+	int rc = send_pieces(t, b, RCM_TEGRA_T234_TIMEOUT_MS, &src, f, 0, f->size, NULL,
+			     kind_wants_nvda(f->kind));
+	source_close(&src);
+	return rc;
+}
+
+static int t234_send_stage(struct usb_transport *t, const struct rcm_tegra_bundle *b,
+			   const struct rcm_tegra_options *o, enum rcm_tegra_stage stage)
+{
+	for (unsigned i = 0; i < b->count; i++)
+		if (b->files[i].stage == stage && t234_send_file(t, b, &b->files[i], o) != 0)
+			return -1;
+	return 0;
+}
+
+/* ---- T194 ------------------------------------------------------------------------------ */
 
 int rcm_tegra_read_uid(struct usb_transport *t, const struct rcm_tegra_options *o,
 		       uint8_t uid[RCM_TEGRA_UID_LEN])
@@ -583,13 +769,13 @@ int rcm_tegra_read_uid(struct usb_transport *t, const struct rcm_tegra_options *
 static int bootrom_send_file(struct usb_transport *t, const struct rcm_tegra_bundle *b,
 			     const struct rcm_tegra_file *f, const struct rcm_tegra_options *o)
 {
-	int fd = open_file(b, f);
-	if (fd < 0)
+	struct source src;
+	if (source_open(b, f, &src) != 0)
 		return -1;
 	log_step(o, "bootrom stage: sending %s %s (%llu bytes)", f->kind, f->name,
 	      (unsigned long long)f->size);
-	int rc = send_pieces(t, o, fd, f, 0, f->size, NULL);
-	close(fd);
+	int rc = send_pieces(t, b, o->timeout_ms, &src, f, 0, f->size, NULL, 0);
+	source_close(&src);
 	if (rc != 0)
 		return -1;
 	char what[RCM_TEGRA_NAME_MAX + 64];
@@ -619,6 +805,8 @@ static int bootrom_send_file(struct usb_transport *t, const struct rcm_tegra_bun
 int rcm_tegra_send_bootrom_stage(struct usb_transport *t, const struct rcm_tegra_bundle *b,
 				 const struct rcm_tegra_options *o)
 {
+	if (b->chip == RCM_TEGRA_T234)
+		return t234_send_stage(t, b, o, RCM_TEGRA_STAGE_BOOTROM);
 	for (unsigned i = 0; i < b->count; i++)
 		if (b->files[i].stage == RCM_TEGRA_STAGE_BOOTROM &&
 		    bootrom_send_file(t, b, &b->files[i], o) != 0)
@@ -641,6 +829,7 @@ int rcm_tegra_send_bootrom_stage(struct usb_transport *t, const struct rcm_tegra
 
 struct nv3p {
 	struct usb_transport *t;
+	const struct rcm_tegra_bundle *b;
 	const struct rcm_tegra_options *o;
 	const struct rcm_tegra_file *f;
 	uint32_t seq; /* number of the next packet the host sends */
@@ -747,7 +936,7 @@ static int nv3p_send_command(struct nv3p *s, uint32_t command, const uint8_t *ar
 	return nv3p_wait_ack(s, s->seq++, "command");
 }
 
-static int nv3p_send_data(struct nv3p *s, int fd, uint64_t off, uint32_t len)
+static int nv3p_send_data(struct nv3p *s, const struct source *src, uint64_t off, uint32_t len)
 {
 	uint8_t head[NV3P_HEADER + 4];
 	nv3p_header(head, NV3P_TYPE_DATA, s->seq);
@@ -762,7 +951,7 @@ static int nv3p_send_data(struct nv3p *s, int fd, uint64_t off, uint32_t len)
 	if (sent != sizeof(head))
 		return err_set("MB1 stage: %s (%s): the device took %zu of %zu bytes of a data "
 			       "header", s->f->kind, s->f->name, sent, sizeof(head));
-	if (send_pieces(s->t, s->o, fd, s->f, off, len, &sum) != 0)
+	if (send_pieces(s->t, s->b, s->o->timeout_ms, src, s->f, off, len, &sum, 0) != 0)
 		return -1;
 	uint8_t check[4];
 	le32_store(check, 0u - sum);
@@ -793,8 +982,8 @@ static int mb1_send_file(struct nv3p *s, const struct rcm_tegra_bundle *b)
 		le32_store(args + 12, 0); /* entry point: likewise */
 		args_len = 16;
 	}
-	int fd = open_file(b, f);
-	if (fd < 0)
+	struct source src;
+	if (source_open(b, f, &src) != 0)
 		return -1;
 	log_step(s->o, "MB1 stage: sending %s %s (%llu bytes)", f->kind, f->name,
 	      (unsigned long long)f->size);
@@ -802,19 +991,21 @@ static int mb1_send_file(struct nv3p *s, const struct rcm_tegra_bundle *b)
 	for (uint64_t off = 0; rc == 0 && off < f->size;) {
 		uint64_t left = f->size - off;
 		uint32_t n = left < s->o->nv3p_data_max ? (uint32_t)left : s->o->nv3p_data_max;
-		rc = nv3p_send_data(s, fd, off, n);
+		rc = nv3p_send_data(s, &src, off, n);
 		off += n;
 	}
-	close(fd);
+	source_close(&src);
 	return rc;
 }
 
 int rcm_tegra_send_mb1_stage(struct usb_transport *t, const struct rcm_tegra_bundle *b,
 			     const struct rcm_tegra_options *o)
 {
+	if (b->chip == RCM_TEGRA_T234)
+		return t234_send_stage(t, b, o, RCM_TEGRA_STAGE_MB1);
 	if (check_options(o) != 0)
 		return -1;
-	struct nv3p s = { t, o, NULL, 0 };
+	struct nv3p s = { t, b, o, NULL, 0 };
 	for (unsigned i = 0; i < b->count; i++) {
 		if (b->files[i].stage != RCM_TEGRA_STAGE_MB1)
 			continue;
@@ -840,32 +1031,72 @@ static int check_device(const struct usb_transport *t, const struct rcm_tegra_bu
 	return 0;
 }
 
-int rcm_tegra_boot(struct usb_transport *t, const struct rcm_tegra_bundle *b,
-		   const struct rcm_tegra_options *o, uint8_t uid[RCM_TEGRA_UID_LEN])
+/* After the bootrom stage: pause, then find the device again at its port if the transport
+ * can (it may have re-enumerated or not: both are fine), and check it is still ours. */
+static int wait_for_mb1(struct usb_transport *t, const struct rcm_tegra_bundle *b,
+			const struct rcm_tegra_options *o)
 {
-	if (check_options(o) != 0 || check_device(t, b) != 0)
-		return -1;
-	const struct usb_id *id = rcm_tegra_identify(t->vendor, t->product);
-	log_step(o, "%s: %s (%s), bundle from %s", t->path, id->name,
-	      rcm_tegra_chip_name(b->chip), b->source);
-	if (rcm_tegra_read_uid(t, o, uid) != 0)
-		return -1;
-	char hex[2 * RCM_TEGRA_UID_LEN + 1];
-	for (int i = 0; i < RCM_TEGRA_UID_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", uid[i]);
-	log_step(o, "chip UID %s%s", hex, t->dry_run ? " (dry run)" : "");
-	if (rcm_tegra_send_bootrom_stage(t, b, o) != 0)
-		return -1;
 	if (!t->dry_run && o->mb1_settle_ms)
 		timing_sleep_ms(o->mb1_settle_ms);
-	if (t->ops->reopen) {
-		log_step(o, "waiting up to %u ms for MB1 at %s", o->mb1_wait_ms, t->path);
-		if (t->ops->reopen(t, o->mb1_wait_ms) != 0)
-			return err_prefix("after the bootrom stage, waiting for MB1");
-		if (check_device(t, b) != 0)
-			return err_prefix("after the bootrom stage");
-	}
-	if (rcm_tegra_send_mb1_stage(t, b, o) != 0)
+	if (!t->ops->reopen)
+		return 0;
+	log_step(o, "looking for MB1 at %s again (up to %u ms; it may or may not re-enumerate)",
+		 t->path, o->mb1_wait_ms);
+	if (t->ops->reopen(t, o->mb1_wait_ms) != 0)
+		return err_prefix("after the bootrom stage, waiting for MB1");
+	if (check_device(t, b) != 0)
+		return err_prefix("after the bootrom stage");
+	return 0;
+}
+
+static int t234_boot(struct usb_transport *t, const struct rcm_tegra_bundle *b,
+		     const struct rcm_tegra_options *o, char id[RCM_TEGRA_ID_TEXT])
+{
+	if (rcm_tegra_read_cid(t, id) != 0)
+		return -1;
+	log_step(o, "BR_CID %s", id);
+	if (t234_send_stage(t, b, o, RCM_TEGRA_STAGE_BOOTROM) != 0)
+		return -1;
+	if (wait_for_mb1(t, b, o) != 0)
+		return -1;
+	char version[RCM_TEGRA_MB1_VERSION_TEXT + 1];
+	uint32_t error = 0;
+	if (rcm_tegra_read_mb1_version(t, version, &error) != 0)
+		return -1;
+	log_step(o, "MB1: version %s, last_boot_error %u", version, error);
+	if (error != 0)
+		return err_set("%s: MB1 (version %s) reports last_boot_error %u (0x%08x), expected "
+			       "0: the bootrom stage did not boot cleanly; the board's UART log "
+			       "says why", t->path, version, error, error);
+	return t234_send_stage(t, b, o, RCM_TEGRA_STAGE_MB1);
+}
+
+static int t194_boot(struct usb_transport *t, const struct rcm_tegra_bundle *b,
+		     const struct rcm_tegra_options *o, char id[RCM_TEGRA_ID_TEXT])
+{
+	uint8_t uid[RCM_TEGRA_UID_LEN];
+	if (rcm_tegra_read_uid(t, o, uid) != 0)
+		return -1;
+	snprintf(id, RCM_TEGRA_ID_TEXT, "0x");
+	for (int i = 0; i < RCM_TEGRA_UID_LEN; i++)
+		snprintf(id + 2 + 2 * i, 3, "%02X", uid[i]);
+	log_step(o, "chip UID %s%s", id, t->dry_run ? " (dry run)" : "");
+	if (rcm_tegra_send_bootrom_stage(t, b, o) != 0 || wait_for_mb1(t, b, o) != 0)
+		return -1;
+	return rcm_tegra_send_mb1_stage(t, b, o);
+}
+
+int rcm_tegra_boot(struct usb_transport *t, const struct rcm_tegra_bundle *b,
+		   const struct rcm_tegra_options *o, char id[RCM_TEGRA_ID_TEXT])
+{
+	snprintf(id, RCM_TEGRA_ID_TEXT, "(none)");
+	if (check_options(o) != 0 || check_device(t, b) != 0)
+		return -1;
+	const struct usb_id *dev = rcm_tegra_identify(t->vendor, t->product);
+	log_step(o, "%s: %s (%s), bundle from %s", t->path, dev->name,
+	      rcm_tegra_chip_name(b->chip), b->source);
+	int rc = b->chip == RCM_TEGRA_T234 ? t234_boot(t, b, o, id) : t194_boot(t, b, o, id);
+	if (rc != 0)
 		return -1;
 	log_step(o, "boot files sent; the board should now start the selfflash kernel");
 	return 0;

@@ -13,8 +13,7 @@ static int dryrun_bulk_out(struct usb_transport *t, const void *buf, size_t len,
 			   unsigned timeout_ms, size_t *sent, const char *what)
 {
 	(void)buf;
-	(void)timeout_ms;
-	fprintf(dryrun_out(t), "OUT %9zu bytes  %s\n", len, what);
+	fprintf(dryrun_out(t), "OUT %9zu bytes  %s, %u ms\n", len, what, timeout_ms);
 	*sent = len;
 	return 0;
 }
@@ -22,9 +21,20 @@ static int dryrun_bulk_out(struct usb_transport *t, const void *buf, size_t len,
 static int dryrun_bulk_in(struct usb_transport *t, void *buf, size_t len, unsigned timeout_ms,
 			  size_t *received, const char *what)
 {
-	(void)timeout_ms;
 	memset(buf, 0, len);
-	fprintf(dryrun_out(t), "IN  %9zu bytes  %s (up to)\n", len, what);
+	fprintf(dryrun_out(t), "IN  %9zu bytes  %s (up to), %u ms\n", len, what, timeout_ms);
+	*received = 0;
+	return 0;
+}
+
+static int dryrun_control_in(struct usb_transport *t, uint8_t request_type, uint8_t request,
+			     uint16_t value, uint16_t index, void *buf, size_t len,
+			     unsigned timeout_ms, size_t *received, const char *what)
+{
+	memset(buf, 0, len);
+	fprintf(dryrun_out(t), "CTRL IN %5zu bytes  bmRequestType 0x%02x bRequest %u wValue 0x%04x "
+		"wIndex %u, %u ms: %s\n", len, request_type, request, value, index, timeout_ms,
+		what);
 	*received = 0;
 	return 0;
 }
@@ -52,6 +62,7 @@ static void dryrun_close(struct usb_transport *t)
 static const struct usb_transport_ops dryrun_ops = {
 	.bulk_out = dryrun_bulk_out,
 	.bulk_in = dryrun_bulk_in,
+	.control_in = dryrun_control_in,
 	.send_zlp = dryrun_send_zlp,
 	.reopen = dryrun_reopen,
 	.close = dryrun_close,

@@ -15,13 +15,14 @@
 /* How often reopen() looks for the device again. */
 #define REOPEN_POLL_MS 200
 
-/* What recovery-mode Tegra devices offer: interface 0, their only one. */
+/* What a recovery-mode Tegra offers (DESIGN.md §6 step 2): a vendor-specific interface,
+ * class/subclass/protocol FF/FF/FF; its endpoints come from the descriptors. */
 static const struct usb_libusb_iface tegra_interface = {
-	.number = 0,
-	.class_code = USB_LIBUSB_ANY,
-	.subclass = USB_LIBUSB_ANY,
-	.protocol = USB_LIBUSB_ANY,
-	.name = "interface 0",
+	.number = USB_LIBUSB_ANY,
+	.class_code = 0xff,
+	.subclass = 0xff,
+	.protocol = 0xff,
+	.name = "interface of class FF/FF/FF",
 	.not_found = ", as a recovery-mode Tegra has",
 	.claimers = "NVIDIA's tegrarcm_v2 or flash.sh, or a second hostload?",
 };
@@ -84,15 +85,15 @@ static int transfer_error(struct usb_transport *t, const char *dir, const char *
 			  int done, size_t len, unsigned timeout_ms)
 {
 	if (rc == LIBUSB_ERROR_TIMEOUT)
-		return err_set("USB %s: bulk %s %s: no answer within %u ms (%d of %zu bytes moved)",
+		return err_set("USB %s: %s %s: no answer within %u ms (%d of %zu bytes moved)",
 			       t->path, dir, what, timeout_ms, done, len);
 	if (rc == LIBUSB_ERROR_NO_DEVICE)
-		return err_set("USB %s: bulk %s %s: the device went away (board reset, cable "
+		return err_set("USB %s: %s %s: the device went away (board reset, cable "
 			       "unplugged, or the file was rejected)", t->path, dir, what);
 	if (rc == LIBUSB_ERROR_OVERFLOW)
-		return err_set("USB %s: bulk %s %s: the device sent more than the %zu bytes "
+		return err_set("USB %s: %s %s: the device sent more than the %zu bytes "
 			       "expected", t->path, dir, what, len);
-	return err_set("USB %s: bulk %s %s: %s", t->path, dir, what, usb_libusb_error_text(rc));
+	return err_set("USB %s: %s %s: %s", t->path, dir, what, usb_libusb_error_text(rc));
 }
 
 static int lu_bulk_out(struct usb_transport *t, const void *buf, size_t len, unsigned timeout_ms,
@@ -108,7 +109,7 @@ static int lu_bulk_out(struct usb_transport *t, const void *buf, size_t len, uns
 	int rc = libusb_bulk_transfer(p->dev.handle, p->dev.ep_out, (unsigned char *)(uintptr_t)buf, (int)len,
 				      &done, timeout_ms);
 	if (rc != 0)
-		return transfer_error(t, "OUT", what, rc, done, len, timeout_ms);
+		return transfer_error(t, "bulk OUT", what, rc, done, len, timeout_ms);
 	*sent = (size_t)done;
 	return 0;
 }
@@ -126,8 +127,25 @@ static int lu_bulk_in(struct usb_transport *t, void *buf, size_t len, unsigned t
 	if (rc == LIBUSB_ERROR_TIMEOUT && done > 0)
 		rc = 0;
 	if (rc != 0)
-		return transfer_error(t, "IN", what, rc, done, len, timeout_ms);
+		return transfer_error(t, "bulk IN", what, rc, done, len, timeout_ms);
 	*received = (size_t)done;
+	return 0;
+}
+
+static int lu_control_in(struct usb_transport *t, uint8_t request_type, uint8_t request,
+			 uint16_t value, uint16_t index, void *buf, size_t len, unsigned timeout_ms,
+			 size_t *received, const char *what)
+{
+	struct libusb_priv *p = priv_of(t);
+	*received = 0;
+	if (len == 0 || len > 4096 || !(request_type & 0x80))
+		return err_set("USB %s: control IN %s: %zu bytes, request type 0x%02x; expected "
+			       "1..4096 bytes from the device", t->path, what, len, request_type);
+	int rc = libusb_control_transfer(p->dev.handle, request_type, request, value, index, buf,
+					 (uint16_t)len, timeout_ms);
+	if (rc < 0)
+		return transfer_error(t, "control IN", what, rc, 0, len, timeout_ms);
+	*received = (size_t)rc;
 	return 0;
 }
 
@@ -138,7 +156,7 @@ static int lu_send_zlp(struct usb_transport *t, unsigned timeout_ms, const char 
 	int done = 0;
 	int rc = libusb_bulk_transfer(p->dev.handle, p->dev.ep_out, &none, 0, &done, timeout_ms);
 	if (rc != 0)
-		return transfer_error(t, "OUT (zero-length)", what, rc, done, 0, timeout_ms);
+		return transfer_error(t, "bulk OUT (zero-length)", what, rc, done, 0, timeout_ms);
 	return 0;
 }
 
@@ -196,6 +214,7 @@ static void lu_close(struct usb_transport *t)
 static const struct usb_transport_ops libusb_ops = {
 	.bulk_out = lu_bulk_out,
 	.bulk_in = lu_bulk_in,
+	.control_in = lu_control_in,
 	.send_zlp = lu_send_zlp,
 	.reopen = lu_reopen,
 	.close = lu_close,

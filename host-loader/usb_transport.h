@@ -57,12 +57,19 @@ struct usb_transport_ops {
 	 * *received says how many arrived. A timeout with nothing received is an error. */
 	int (*bulk_in)(struct usb_transport *t, void *buf, size_t len, unsigned timeout_ms,
 		       size_t *received, const char *what);
+	/* One control transfer with a data stage from the device (bmRequestType has bit 7 set):
+	 * receives at most len bytes (len <= 4096) into buf; *received says how many arrived.
+	 * Used for a standard GET_DESCRIPTOR request, which any USB device answers. */
+	int (*control_in)(struct usb_transport *t, uint8_t request_type, uint8_t request,
+			  uint16_t value, uint16_t index, void *buf, size_t len,
+			  unsigned timeout_ms, size_t *received, const char *what);
 	/* Sends a zero-length bulk OUT packet (ends a transfer whose length is a multiple of the
 	 * endpoint's packet size). */
 	int (*send_zlp)(struct usb_transport *t, unsigned timeout_ms, const char *what);
-	/* Closes the device and opens the one that appears at the same port again, waiting up to
-	 * timeout_ms: for firmware that re-enumerates after taking over the USB controller.
-	 * vendor/product/max_packet are updated. May be NULL (the handle is simply kept). */
+	/* Closes the device and opens the one found at the same bus port again, scanning for up
+	 * to timeout_ms: for firmware that may re-enumerate after taking over the USB controller.
+	 * Either case works: a device that stayed is simply opened again. vendor/product/
+	 * max_packet are updated. May be NULL (the handle is simply kept). */
 	int (*reopen)(struct usb_transport *t, unsigned timeout_ms);
 	/* Releases the device and everything open() allocated; the struct may be reused. */
 	void (*close)(struct usb_transport *t);
@@ -91,8 +98,9 @@ static inline void usb_transport_close(struct usb_transport *t)
 
 /*
  * libusb-1.0 (usb_libusb_transport.c, over the libusb layer of usb_libusb.h). Opens the
- * device matching one of ids[0..n_ids) and sel, claims interface 0 and finds its bulk IN and
- * OUT endpoints (exactly one of each) from the descriptors.
+ * device matching one of ids[0..n_ids) and sel, claims its vendor-specific interface (class,
+ * subclass and protocol FF/FF/FF) and takes its bulk IN and OUT endpoints (exactly one of
+ * each) from the descriptors.
  * Errors name what was found ("2 devices: 1-2, 1-4.1; choose one with a port path") and,
  * for a permission problem, the udev rule to install.
  */

@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bootimg.h"
 #include "cpio.h"
+#include "error.h"
 #include "version.h"
 
 /* Most entries an initrd may be given on the command line: a bound, not a budget. */
@@ -76,6 +78,7 @@ static void usage(FILE *out)
 		"usage: mkinitrd -o OUTPUT [--init FILE] [--pubkey FILE] [--config FILE]\n"
 		"                [--package FILE] [--module FILE.ko]...\n"
 		"                [--file DEST=SRC[:MODE]]... [--dir DEST]... [--no-gzip]\n"
+		"                [--bootimg OUT --kernel IMAGE [--cmdline TEXT]]\n"
 		"\n"
 		"Packs an initrd (newc cpio, gzip) for the kernel. Every initrd gets the directories\n"
 		"dev, proc, sys and the node dev/console (c 5 1), so /init has a console from its\n"
@@ -92,6 +95,11 @@ static void usage(FILE *out)
 		"      --file DEST=SRC[:MODE]  add file SRC as DEST (octal MODE, default 0644)\n"
 		"      --dir DEST           add an empty directory (mode 0755)\n"
 		"      --no-gzip            write the cpio archive uncompressed\n"
+		"      --bootimg OUT        also write an Android boot image v0 of IMAGE and the new\n"
+		"                           initrd to OUT (mkbootimg's layout, 2048-byte pages), as\n"
+		"                           hostload puts into a Jetson RCM blob\n"
+		"      --kernel IMAGE       the kernel for --bootimg\n"
+		"      --cmdline TEXT       the kernel command line in the boot image (at most 511)\n"
 		"      --version, --help\n");
 }
 
@@ -191,6 +199,75 @@ static int add_file(struct cpio_writer *w, const struct entry *e)
 	return rc;
 }
 
+/* Reads a whole file for the boot image (kernel or initrd); NULL with a message printed. */
+static uint8_t *read_input(const char *path, uint64_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t *buf = NULL;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "mkinitrd: %s: %s\n", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > BOOTIMG_SIZE_MAX) {
+		fprintf(stderr, "mkinitrd: %s: expected a regular file below 4 GiB\n", path);
+	} else if ((buf = malloc(st.st_size ? (size_t)st.st_size : 1)) == NULL) {
+		fprintf(stderr, "mkinitrd: %s: out of memory\n", path);
+	} else {
+		size_t got = 0;
+		while (got < (size_t)st.st_size) {
+			ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+			if (n <= 0) {
+				fprintf(stderr, "mkinitrd: %s: %s\n", path,
+					n == 0 ? "file shrank while read" : strerror(errno));
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			got += (size_t)n;
+		}
+		*len = (uint64_t)st.st_size;
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* The boot image of kernel and the initrd just written, to out (via out.tmp). 0 or -1. */
+static int write_bootimg(const char *out, const char *kernel_path, const char *initrd_path,
+			 const char *cmdline)
+{
+	uint64_t kernel_len = 0, initrd_len = 0, size = 0;
+	uint8_t *kernel = read_input(kernel_path, &kernel_len);
+	uint8_t *initrd = kernel ? read_input(initrd_path, &initrd_len) : NULL;
+	uint8_t *image = NULL;
+	int rc = -1;
+	if (kernel && initrd) {
+		char tmp[4096];
+		err_clear();
+		if (bootimg_size(kernel_len, initrd_len, BOOTIMG_PAGE_DEFAULT, &size) == 0 &&
+		    (image = malloc((size_t)size)) == NULL)
+			err_set("out of memory for %llu bytes", (unsigned long long)size);
+		if (!image || bootimg_build(image, size, kernel, kernel_len, initrd, initrd_len,
+					    cmdline, BOOTIMG_PAGE_DEFAULT) != 0)
+			fprintf(stderr, "mkinitrd: --bootimg %s: %s\n", out, err_msg());
+		else if (snprintf(tmp, sizeof(tmp), "%s.tmp", out) >= (int)sizeof(tmp))
+			fprintf(stderr, "mkinitrd: --bootimg path too long\n");
+		else {
+			FILE *f = fopen(tmp, "wb");
+			if (!f || fwrite(image, 1, (size_t)size, f) != size || fclose(f) != 0 ||
+			    rename(tmp, out) != 0) {
+				fprintf(stderr, "mkinitrd: %s: %s\n", out, strerror(errno));
+				unlink(tmp);
+			} else {
+				rc = 0;
+			}
+		}
+	}
+	free(kernel);
+	free(initrd);
+	free(image);
+	return rc;
+}
+
 static int write_archive(struct cpio_writer *w, const struct entry *entries, int count)
 {
 	if (cpio_add_dir(w, "dev", 0755) || cpio_add_char_dev(w, "dev/console", 0600, 5, 1) ||
@@ -217,6 +294,9 @@ int main(int argc, char **argv)
 		{ "package", required_argument, NULL, 'p' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "no-gzip", no_argument, NULL, 'n' },
+		{ "bootimg", required_argument, NULL, 'B' },
+		{ "kernel", required_argument, NULL, 'K' },
+		{ "cmdline", required_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -226,7 +306,7 @@ int main(int argc, char **argv)
 	static const char *etc_dirs[] = { "etc", "etc/selfflash", NULL };
 	static const char *module_dirs[] = { "lib", "lib/modules", NULL };
 	static const char *no_dirs[] = { NULL };
-	const char *output = NULL;
+	const char *output = NULL, *bootimg = NULL, *kernel = NULL, *cmdline = NULL;
 	int count = 0, use_gzip = 1, opt;
 
 	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
@@ -275,6 +355,15 @@ int main(int argc, char **argv)
 		case 'n':
 			use_gzip = 0;
 			break;
+		case 'B':
+			bootimg = optarg;
+			break;
+		case 'K':
+			kernel = optarg;
+			break;
+		case 'C':
+			cmdline = optarg;
+			break;
 		case 'V':
 			printf("mkinitrd (selfflash) %s\n", SELFFLASH_VERSION);
 			return 0;
@@ -293,6 +382,15 @@ int main(int argc, char **argv)
 	if (!output) {
 		fprintf(stderr, "mkinitrd: no output file given (-o FILE)\n");
 		usage(stderr);
+		return 2;
+	}
+	if (!bootimg != !kernel || (cmdline && !bootimg)) {
+		fprintf(stderr, "mkinitrd: --bootimg and --kernel go together (--cmdline with them)\n");
+		return 2;
+	}
+	if (cmdline && strlen(cmdline) > BOOTIMG_CMDLINE_MAX) {
+		fprintf(stderr, "mkinitrd: --cmdline: %zu characters, a boot image holds at most "
+			"%u\n", strlen(cmdline), BOOTIMG_CMDLINE_MAX);
 		return 2;
 	}
 	uint32_t mtime;
@@ -337,5 +435,7 @@ int main(int argc, char **argv)
 		unlink(tmp);
 		return 1;
 	}
+	if (bootimg && write_bootimg(bootimg, kernel, output, cmdline) != 0)
+		return 1;
 	return 0;
 }

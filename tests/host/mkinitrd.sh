@@ -51,4 +51,24 @@ expect_fail mkinitrd_bad_epoch "SOURCE_DATE_EPOCH 'yesterday'" env SOURCE_DATE_E
 expect_fail mkinitrd_bad_file_spec 'expected DEST=SRC' "$mk" -o "$tmp/d.gz" --file justaname
 expect_fail mkinitrd_bad_mode "mode '99z' is not an octal mode" "$mk" -o "$tmp/d.gz" --file "a=$tmp/config.json:99z"
 expect_fail mkinitrd_directory_as_file 'not a regular file' "$mk" -o "$tmp/d.gz" --file "a=$tmp"
+# --bootimg: an Android boot image v0 of the kernel and the initrd just written (mkbootimg's
+# layout: 2048-byte header page, kernel and ramdisk each padded to a page, cmdline at 64)
+head -c 5000 /dev/urandom >"$tmp/Image"
+SOURCE_DATE_EPOCH=0 "$mk" -o "$tmp/boot.gz" --init "$init" --bootimg "$tmp/boot.img" \
+	--kernel "$tmp/Image" --cmdline 'console=ttyTCU0 selfflash'
+isize=$(stat -c %s "$tmp/boot.gz")
+pad() { echo $((($1 + 2047) / 2048 * 2048)); }
+if [ "$(head -c 8 "$tmp/boot.img")" = 'ANDROID!' ] &&
+	[ "$(stat -c %s "$tmp/boot.img")" = $((2048 + $(pad 5000) + $(pad "$isize"))) ] &&
+	[ "$(od -An -tu4 -j8 -N4 "$tmp/boot.img" | tr -d ' ')" = 5000 ] &&
+	[ "$(od -An -tu4 -j16 -N4 "$tmp/boot.img" | tr -d ' ')" = "$isize" ] &&
+	[ "$(od -An -tu4 -j36 -N4 "$tmp/boot.img" | tr -d ' ')" = 2048 ] &&
+	[ "$(dd if="$tmp/boot.img" bs=1 skip=64 count=25 status=none)" = 'console=ttyTCU0 selfflash' ] &&
+	cmp -s <(dd if="$tmp/boot.img" bs=2048 skip=1 status=none | head -c 5000) "$tmp/Image" &&
+	cmp -s <(dd if="$tmp/boot.img" bs=2048 skip=$((1 + $(pad 5000) / 2048)) status=none | head -c "$isize") "$tmp/boot.gz"; then
+	ok mkinitrd_bootimg_layout
+else
+	not_ok mkinitrd_bootimg_layout
+fi
+expect_fail mkinitrd_bootimg_needs_kernel 'go together' "$mk" -o "$tmp/e.gz" --bootimg "$tmp/e.img"
 finish

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the Tegra RCM backend: bundles generated in temporary directories, sent to
- * a simulated recovery-mode device behind the usb_transport ops. The device answers from a
- * script and records every transfer; each test compares the record with the sequence it
- * expects, built here independently (pieces, zero-length packets, status reads, nv3p frames
- * with their checksums and numbers).
+ * a simulated recovery-mode device behind the usb_transport ops. As a T234 the device behaves
+ * as DESIGN.md §6 says and refuses anything else (a zero-length packet, a bulk UID read, a
+ * status read, a file out of order, a piece over 16 KiB, a file without "NVDA", a wrong
+ * timeout or control request). As a T194 it answers from a script. It records every
+ * transfer; each test compares the record with the sequence it expects, built here
+ * independently (pieces, zero-length packets, status reads, nv3p frames with their checksums
+ * and numbers).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +25,7 @@
 
 /* ---- the simulated device ------------------------------------------------------------- */
 
-enum xfer_dir { X_OUT, X_IN, X_ZLP, X_REOPEN };
+enum xfer_dir { X_OUT, X_IN, X_ZLP, X_REOPEN, X_CTRL };
 
 struct xfer {
 	enum xfer_dir dir;
@@ -45,6 +48,18 @@ struct sim {
 	size_t outs;          /* OUT transfers so far */
 	long short_write_at;  /* this OUT (0-based) takes half its bytes; -1: none */
 	int absent;           /* every transfer fails as if unplugged */
+	/* T234 mode (DESIGN.md §6): the device runs the sequence itself */
+	int t234;
+	enum { T_CID, T_BOOTROM, T_VERSION, T_MB1, T_DONE } state;
+	const uint8_t *file_data[6]; /* what it must receive: 4 bootrom files, then 2 MB1 files */
+	size_t file_len[6];
+	int file;
+	size_t file_off;
+	size_t cid_reply_len;  /* bytes of the string descriptor it answers (66: all) */
+	size_t version_len;    /* bytes of MB1's answer (68) */
+	uint32_t boot_error;   /* MB1's last_boot_error */
+	int reopens;
+	char violation[200];   /* the first thing it refused; "" if none */
 };
 
 static struct sim *sim_of(struct usb_transport *t)
@@ -64,11 +79,47 @@ static struct xfer *sim_record(struct sim *s, enum xfer_dir dir, size_t len, con
 	return x;
 }
 
+/* The T234 refuses: remembers the first reason and fails the transfer (a stall). */
+static int sim_refuse(struct sim *s, const char *why, const char *what)
+{
+	if (!s->violation[0])
+		snprintf(s->violation, sizeof(s->violation), "%s", why);
+	return err_set("USB sim (T234) refused %s: %s", what, why);
+}
+
+/* The T234 taking n bytes of a file: they must be the next bytes of the expected file. */
+static int sim_t234_take(struct sim *s, const uint8_t *buf, size_t n, unsigned timeout_ms,
+			 const char *what)
+{
+	if (s->state != T_BOOTROM && s->state != T_MB1)
+		return sim_refuse(s, "bulk OUT outside a download stage", what);
+	if (n > 16384)
+		return sim_refuse(s, "piece over 16 KiB", what);
+	if (timeout_ms != 5000)
+		return sim_refuse(s, "timeout other than 5 s", what);
+	size_t left = s->file_len[s->file] - s->file_off;
+	if (s->file_off == 0 && s->file >= 1 && s->file <= 3 &&
+	    (n < 4 || memcmp(buf, "NVDA", 4) != 0))
+		return sim_refuse(s, "file without NVDA", what);
+	if (n > left || memcmp(buf, s->file_data[s->file] + s->file_off, n) != 0)
+		return sim_refuse(s, "not the next bytes of the expected file (out of order?)",
+				  what);
+	s->file_off += n;
+	if (s->file_off == s->file_len[s->file]) {
+		s->file++;
+		s->file_off = 0;
+		if (s->file == 4)
+			s->state = T_VERSION;
+		else if (s->file == 6)
+			s->state = T_DONE;
+	}
+	return 0;
+}
+
 static int sim_bulk_out(struct usb_transport *t, const void *buf, size_t len,
 			unsigned timeout_ms, size_t *sent, const char *what)
 {
 	struct sim *s = sim_of(t);
-	(void)timeout_ms;
 	if (s->absent)
 		return err_set("USB sim: bulk OUT %s: the device went away", what);
 	struct xfer *x = sim_record(s, X_OUT, len, what);
@@ -77,6 +128,34 @@ static int sim_bulk_out(struct usb_transport *t, const void *buf, size_t len,
 		abort();
 	memcpy(x->data, buf, len);
 	*sent = (long)s->outs++ == s->short_write_at ? len / 2 : len;
+	if (s->t234 && sim_t234_take(s, buf, *sent, timeout_ms, what) != 0) {
+		*sent = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* The version answer MB1 gives to --pollbl: 64-byte string, u32 last_boot_error. */
+static const char sim_mb1_version[] = "1.4.0.1-t234-54845784-08e631ca";
+
+static int sim_t234_in(struct sim *s, void *buf, size_t len, unsigned timeout_ms,
+		       size_t *received, const char *what)
+{
+	if (s->state == T_CID)
+		return sim_refuse(s, "bulk IN before the UID request (bulk UID read)", what);
+	if (s->state == T_BOOTROM || s->state == T_MB1 || s->state == T_DONE)
+		return sim_refuse(s, "bulk IN after a file (status read)", what);
+	if (len != 96 || timeout_ms != 5000)
+		return sim_refuse(s, "version read not of 96 bytes with 5 s", what);
+	uint8_t answer[96] = { 0 };
+	memcpy(answer, sim_mb1_version, sizeof(sim_mb1_version));
+	answer[64] = (uint8_t)s->boot_error;
+	answer[65] = (uint8_t)(s->boot_error >> 8);
+	answer[66] = (uint8_t)(s->boot_error >> 16);
+	answer[67] = (uint8_t)(s->boot_error >> 24);
+	memcpy(buf, answer, s->version_len);
+	*received = s->version_len;
+	s->state = T_MB1;
 	return 0;
 }
 
@@ -87,6 +166,8 @@ static int sim_bulk_in(struct usb_transport *t, void *buf, size_t len, unsigned 
 	if (s->absent)
 		return err_set("USB sim: bulk IN %s: the device went away", what);
 	sim_record(s, X_IN, len, what);
+	if (s->t234)
+		return sim_t234_in(s, buf, len, timeout_ms, received, what);
 	if (s->next_reply >= s->n_replies)
 		return err_set("USB sim: bulk IN %s: no answer within %u ms", what, timeout_ms);
 	size_t n = s->reply[s->next_reply].len;
@@ -98,19 +179,55 @@ static int sim_bulk_in(struct usb_transport *t, void *buf, size_t len, unsigned 
 	return 0;
 }
 
+/* The chip UID as NVIDIA's tools print it, and the string descriptor the T234 sends. */
+static const char test_cid[] = "0x80012344705DF1975C000000110300C0";
+
+static int sim_control_in(struct usb_transport *t, uint8_t request_type, uint8_t request,
+			  uint16_t value, uint16_t index, void *buf, size_t len,
+			  unsigned timeout_ms, size_t *received, const char *what)
+{
+	struct sim *s = sim_of(t);
+	if (s->absent)
+		return err_set("USB sim: control IN %s: the device went away", what);
+	sim_record(s, X_CTRL, len, what);
+	if (!s->t234)
+		return err_set("USB sim (T194): control IN %s: not expected", what);
+	if (s->state != T_CID)
+		return sim_refuse(s, "control request after the UID", what);
+	if (request_type != 0x80 || request != 6 || value != 0x0303 || index != 0 ||
+	    len != 0x82 || timeout_ms != 5000)
+		return sim_refuse(s, "not GET_DESCRIPTOR string 3 (0x80, 6, 0x0303, 0, 0x82, 5 s)",
+				  what);
+	if (s->cid_reply_len == 0)
+		return err_set("USB sim: control IN %s: no answer within %u ms", what, timeout_ms);
+	uint8_t desc[66] = { 66, 3 };
+	for (int i = 0; i < 32; i++) /* the characters backwards, as the bootrom keeps them */
+		desc[2 + 2 * i] = (uint8_t)test_cid[2 + 31 - i];
+	memcpy(buf, desc, s->cid_reply_len);
+	*received = s->cid_reply_len;
+	s->state = T_BOOTROM;
+	return 0;
+}
+
 static int sim_send_zlp(struct usb_transport *t, unsigned timeout_ms, const char *what)
 {
 	(void)timeout_ms;
 	if (sim_of(t)->absent)
 		return err_set("USB sim: zero-length packet: the device went away");
 	sim_record(sim_of(t), X_ZLP, 0, what);
+	if (sim_of(t)->t234)
+		return sim_refuse(sim_of(t), "zero-length packet", what);
 	return 0;
 }
 
 static int sim_reopen(struct usb_transport *t, unsigned timeout_ms)
 {
+	struct sim *s = sim_of(t);
 	(void)timeout_ms;
-	sim_record(sim_of(t), X_REOPEN, 0, "reopen");
+	sim_record(s, X_REOPEN, 0, "reopen");
+	s->reopens++;
+	if (s->t234 && s->state != T_VERSION)
+		return sim_refuse(s, "reopen outside the pause between the stages", "reopen");
 	return 0;
 }
 
@@ -123,10 +240,19 @@ static void sim_close(struct usb_transport *t)
 }
 
 static const struct usb_transport_ops sim_ops = {
-	sim_bulk_out, sim_bulk_in, sim_send_zlp, sim_reopen, sim_close,
+	.bulk_out = sim_bulk_out,
+	.bulk_in = sim_bulk_in,
+	.control_in = sim_control_in,
+	.send_zlp = sim_send_zlp,
+	.reopen = sim_reopen,
+	.close = sim_close,
 };
 static const struct usb_transport_ops sim_ops_no_reopen = {
-	sim_bulk_out, sim_bulk_in, sim_send_zlp, NULL, sim_close,
+	.bulk_out = sim_bulk_out,
+	.bulk_in = sim_bulk_in,
+	.control_in = sim_control_in,
+	.send_zlp = sim_send_zlp,
+	.close = sim_close,
 };
 
 static struct sim sim;
@@ -143,6 +269,9 @@ static void sim_open(struct usb_transport *t, uint16_t product, int with_reopen)
 	t->vendor = 0x0955;
 	t->product = product;
 	t->max_packet = 512;
+	sim.t234 = product != 0x7019 && product != 0x7e19;
+	sim.cid_reply_len = 66;
+	sim.version_len = 68;
 }
 
 static void sim_reply(const void *data, size_t len)
@@ -294,7 +423,8 @@ static uint32_t expect_nv3p_data(uint32_t seq, const uint8_t *data, size_t len, 
 
 static const char *dir_name(enum xfer_dir d)
 {
-	return d == X_OUT ? "OUT" : d == X_IN ? "IN" : d == X_ZLP ? "ZLP" : "REOPEN";
+	return d == X_OUT ? "OUT" : d == X_IN ? "IN" : d == X_ZLP ? "ZLP" : d == X_CTRL ? "CTRL"
+												: "REOPEN";
 }
 
 /* 1 if the recorded transfers are exactly the expected ones; prints the first difference. */
@@ -423,23 +553,48 @@ static const char *const t234_names[F_COUNT] = {
 	"blob.bin",
 };
 static const size_t t234_sizes[F_COUNT] = {
-	4096,  /* one piece, a multiple of 512: ZLP */
-	40000, /* 16384 + 16384 + 7232, no ZLP */
-	32768, /* two full pieces, ZLP */
-	1000,  /* one short piece, no ZLP */
-	3000,  /* one nv3p data packet */
-	70000, /* three data packets of at most 32768, pieces of 16 KiB inside */
+	4096,  /* one piece, a multiple of 512 (T194 would add a ZLP; T234 must not) */
+	40000, /* 16384 + 16384 + 7232 */
+	32768, /* two full pieces */
+	1000,  /* one short piece */
+	3000,  /* one piece (T194: one nv3p data packet) */
+	70000, /* five pieces (T194: three data packets of at most 32768) */
 };
 static uint8_t *content[F_COUNT];
 
+/* Writes the T234 bundle (mb1, psc_bl1, bct_mb1 start with NVDA) and tells the simulated
+ * T234 what it must receive. */
 static void t234_bundle(void)
 {
 	bundle_new();
 	for (int i = 0; i < F_COUNT; i++) {
 		free(content[i]);
 		content[i] = pattern(t234_sizes[i], (uint32_t)i + 1);
+		if (i >= F_MB1 && i <= F_BCT_MB1)
+			memcpy(content[i], "NVDA", 4);
 		put_bytes(t234_names[i], content[i], t234_sizes[i]);
 	}
+}
+
+static void sim_expect_t234_files(void)
+{
+	for (int i = 0; i < F_COUNT; i++) {
+		sim.file_data[i] = content[i];
+		sim.file_len[i] = t234_sizes[i];
+	}
+}
+
+/* The T194 test bundle: two RCM messages for the bootrom, then the same bct_mem and blob. */
+static void t194_bundle(void)
+{
+	t234_bundle();
+	char p[512];
+	for (int i = F_BCT_BR; i <= F_BCT_MB1; i++) {
+		snprintf(p, sizeof(p), "%s/%s", bundle_dir, t234_names[i]);
+		unlink(p);
+	}
+	put_bytes("rcm_1_encrypt.rcm", content[F_BCT_BR], t234_sizes[F_BCT_BR]);
+	put_bytes("rcm_2_encrypt.rcm", content[F_MB1], t234_sizes[F_MB1]);
 }
 
 #define DATA_MAX 32768
@@ -451,26 +606,41 @@ static void options(struct rcm_tegra_options *o)
 	o->nv3p_data_max = DATA_MAX;
 }
 
-/* The device answers a whole T234 boot correctly. */
-static void script_t234_success(void)
+/* The T194 device answers a whole boot correctly. */
+static void script_t194_success(void)
 {
 	reply_uid();
-	for (int i = 0; i < 4; i++)
-		reply_status(0);
+	reply_status(0);
+	reply_status(0);
 	for (uint32_t seq = 0; seq < 6; seq++)
 		reply_ack(seq);
 }
 
-/* What a whole T234 boot sends, in order. */
+/* What a whole T234 boot sends, in order (DESIGN.md §6). */
 static void expect_t234_boot(int with_reopen)
 {
 	n_expect = 0;
+	expect_add(X_CTRL, 0x82, NULL);
+	for (int i = F_BCT_BR; i <= F_BLOB; i++) {
+		if (i == F_BCT_MEM) {
+			if (with_reopen)
+				expect_add(X_REOPEN, 0, NULL);
+			expect_add(X_IN, 96, NULL);
+		}
+		for (size_t off = 0; off < t234_sizes[i]; off += 16384)
+			expect_add(X_OUT, t234_sizes[i] - off < 16384 ? t234_sizes[i] - off : 16384,
+				   content[i] + off);
+	}
+}
+
+/* What a whole T194 boot sends, in order. */
+static void expect_t194_boot(void)
+{
+	n_expect = 0;
 	expect_add(X_IN, 16, NULL);
-	for (int i = F_BCT_BR; i <= F_BCT_MB1; i++)
-		expect_bootrom_file(content[i], t234_sizes[i]);
-	if (with_reopen)
-		expect_add(X_REOPEN, 0, NULL);
-	uint8_t args[16];
+	expect_bootrom_file(content[F_BCT_BR], t234_sizes[F_BCT_BR]);
+	expect_bootrom_file(content[F_MB1], t234_sizes[F_MB1]);
+	uint8_t args[16] = { 0 };
 	put32(args, (uint32_t)t234_sizes[F_BCT_MEM]);
 	expect_nv3p_command(0, 4, args, 4);
 	uint32_t seq = expect_nv3p_data(1, content[F_BCT_MEM], t234_sizes[F_BCT_MEM], DATA_MAX);
@@ -486,6 +656,14 @@ static int mentions(const char *text, const char *part)
 		return 1;
 	fprintf(stderr, "  \"%s\" does not mention \"%s\"\n", text, part);
 	return 0;
+}
+
+static size_t outs_recorded(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sim.n; i++)
+		n += sim.log[i].dir == X_OUT;
+	return n;
 }
 
 /* ---- tests: identification ------------------------------------------------------------ */
@@ -520,44 +698,257 @@ static void test_identify_rejects_unknown_ids(void)
 
 /* ---- tests: a full boot --------------------------------------------------------------- */
 
+/* Loads the test bundle for the device's chip and boots it into the simulated device t. */
+static int run_boot_id(struct usb_transport *t, char id[RCM_TEGRA_ID_TEXT])
+{
+	struct rcm_tegra_bundle b;
+	struct rcm_tegra_options o;
+	enum rcm_tegra_chip chip = sim.t234 ? RCM_TEGRA_T234 : RCM_TEGRA_T194;
+	if (rcm_tegra_load_bundle(&b, bundle_dir, chip) != 0)
+		return 99;
+	options(&o);
+	return rcm_tegra_boot(t, &b, &o, id);
+}
+
+static int run_boot(struct usb_transport *t)
+{
+	char id[RCM_TEGRA_ID_TEXT];
+	return run_boot_id(t, id);
+}
+
 static void test_t234_boot_sends_the_expected_sequence(void)
 {
 	struct rcm_tegra_bundle b;
 	struct rcm_tegra_options o;
 	struct usb_transport t;
-	uint8_t uid[16];
+	char id[RCM_TEGRA_ID_TEXT];
 	t234_bundle();
 	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
 	CHECK_STR_EQ(b.source, "NVIDIA's default names");
 	CHECK(b.count == 6);
 	sim_open(&t, 0x7023, 1);
-	script_t234_success();
+	sim_expect_t234_files();
 	options(&o);
-	int rc = rcm_tegra_boot(&t, &b, &o, uid);
+	int rc = rcm_tegra_boot(&t, &b, &o, id);
 	if (rc != 0)
-		fprintf(stderr, "  %s\n", err_msg());
+		fprintf(stderr, "  %s (device: %s)\n", err_msg(), sim.violation);
 	CHECK(rc == 0);
-	CHECK(memcmp(uid, test_uid, 16) == 0);
+	CHECK(sim.violation[0] == '\0');
+	CHECK(sim.state == T_DONE);
+	CHECK_STR_EQ(id, test_cid);
 	expect_t234_boot(1);
 	CHECK(transcript_matches());
-	CHECK(host_frames_sum_to_zero());
-	CHECK(sim.next_reply == sim.n_replies); /* every answer was asked for */
+	for (size_t i = 0; i < sim.n; i++) /* no ZLP, one read, no piece over 16 KiB */
+		CHECK(sim.log[i].dir != X_ZLP && sim.log[i].len <= 16384);
 }
 
 static void test_t234_boot_without_reopen_keeps_the_handle(void)
+{
+	struct usb_transport t;
+	t234_bundle();
+	sim_open(&t, 0x7323, 0);
+	sim_expect_t234_files();
+	CHECK(run_boot(&t) == 0);
+	CHECK(sim.state == T_DONE && sim.reopens == 0);
+	expect_t234_boot(0);
+	CHECK(transcript_matches());
+}
+
+static void test_t234_boot_logs_cid_and_mb1_version(void)
+{
+	struct rcm_tegra_bundle b;
+	struct rcm_tegra_options o;
+	struct usb_transport t;
+	char id[RCM_TEGRA_ID_TEXT];
+	static char text[8192];
+	t234_bundle();
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	options(&o);
+	o.log = fmemopen(text, sizeof(text), "w");
+	CHECK(o.log != NULL);
+	CHECK(rcm_tegra_boot(&t, &b, &o, id) == 0);
+	fclose(o.log);
+	CHECK(mentions(text, "rcm: BR_CID 0x80012344705DF1975C000000110300C0\n"));
+	CHECK(mentions(text, "rcm: MB1: version 1.4.0.1-t234-54845784-08e631ca, "
+			     "last_boot_error 0\n"));
+}
+
+static void test_t234_nonzero_last_boot_error_stops_the_boot(void)
+{
+	struct usb_transport t;
+	t234_bundle();
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	sim.boot_error = 0x1234;
+	CHECK(run_boot(&t) == -1);
+	CHECK(mentions(err_msg(), "last_boot_error 4660 (0x00001234), expected 0"));
+	CHECK(mentions(err_msg(), "1.4.0.1-t234"));
+	CHECK(sim.state == T_MB1 && sim.file == 4); /* bct_mem was not sent */
+}
+
+static void test_t234_short_version_answer(void)
+{
+	struct usb_transport t;
+	t234_bundle();
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	sim.version_len = 64;
+	CHECK(run_boot(&t) == -1);
+	CHECK(mentions(err_msg(), "MB1 answered 64 bytes, expected 68"));
+}
+
+static void test_t234_cid_descriptor_is_checked(void)
+{
+	struct usb_transport t;
+	t234_bundle();
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	sim.cid_reply_len = 8;
+	CHECK(run_boot(&t) == -1);
+	CHECK(mentions(err_msg(), "expected string descriptor 3 of 66 bytes holding 32 hex "
+				  "digits, got 8 bytes"));
+	CHECK(outs_recorded() == 0);
+}
+
+/* The old (T186/T194) sequence meets a T234: its bulk UID read, then its ZLP and status
+ * reads, are refused. */
+static void test_old_sequence_is_refused_by_a_t234(void)
 {
 	struct rcm_tegra_bundle b;
 	struct rcm_tegra_options o;
 	struct usb_transport t;
 	uint8_t uid[16];
+	char id[RCM_TEGRA_ID_TEXT];
 	t234_bundle();
 	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
-	sim_open(&t, 0x7323, 0);
-	script_t234_success();
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
 	options(&o);
-	CHECK(rcm_tegra_boot(&t, &b, &o, uid) == 0);
-	expect_t234_boot(0);
+	CHECK(rcm_tegra_read_uid(&t, &o, uid) == -1);
+	CHECK(mentions(sim.violation, "bulk UID read"));
+	/* a fresh device, the right UID request, then the old bootrom stage */
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	CHECK(rcm_tegra_read_cid(&t, id) == 0);
+	b.chip = RCM_TEGRA_T194;
+	o.timeout_ms = 5000; /* so that nothing but the old steps themselves differ */
+	CHECK(rcm_tegra_send_bootrom_stage(&t, &b, &o) == -1);
+	/* bct_br is 4096 bytes, a multiple of 512: the old path ends it with a ZLP */
+	CHECK(mentions(sim.violation, "zero-length packet"));
+	CHECK(mentions(err_msg(), "refused"));
+	CHECK(sim.file == 1); /* bct_br itself arrived whole */
+}
+
+static void test_t234_device_refuses_zlp_status_order_and_big_pieces(void)
+{
+	struct usb_transport t;
+	size_t sent;
+	uint8_t buf[16385];
+	char id[RCM_TEGRA_ID_TEXT];
+	t234_bundle();
+	/* zero-length packet after a file */
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	CHECK(rcm_tegra_read_cid(&t, id) == 0);
+	CHECK(t.ops->bulk_out(&t, content[F_BCT_BR], 4096, 5000, &sent, "bct_br") == 0);
+	CHECK(t.ops->send_zlp(&t, 5000, "end of bct_br") == -1);
+	CHECK(mentions(sim.violation, "zero-length packet"));
+	/* a status read after a file */
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	CHECK(rcm_tegra_read_cid(&t, id) == 0);
+	CHECK(t.ops->bulk_out(&t, content[F_BCT_BR], 4096, 5000, &sent, "bct_br") == 0);
+	CHECK(t.ops->bulk_in(&t, buf, 4, 5000, &sent, "status") == -1);
+	CHECK(mentions(sim.violation, "status read"));
+	/* psc_bl1 before mb1 */
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	CHECK(rcm_tegra_read_cid(&t, id) == 0);
+	CHECK(t.ops->bulk_out(&t, content[F_BCT_BR], 4096, 5000, &sent, "bct_br") == 0);
+	CHECK(t.ops->bulk_out(&t, content[F_PSC], 16384, 5000, &sent, "psc_bl1") == -1);
+	CHECK(mentions(sim.violation, "out of order"));
+	/* a piece over 16 KiB */
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	CHECK(rcm_tegra_read_cid(&t, id) == 0);
+	CHECK(t.ops->bulk_out(&t, content[F_BCT_BR], 4096, 5000, &sent, "bct_br") == 0);
+	memcpy(buf, content[F_MB1], sizeof(buf));
+	CHECK(t.ops->bulk_out(&t, buf, sizeof(buf), 5000, &sent, "mb1") == -1);
+	CHECK(mentions(sim.violation, "piece over 16 KiB"));
+	/* mb1 without NVDA */
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	CHECK(rcm_tegra_read_cid(&t, id) == 0);
+	CHECK(t.ops->bulk_out(&t, content[F_BCT_BR], 4096, 5000, &sent, "bct_br") == 0);
+	memcpy(buf, "ELF!", 4);
+	CHECK(t.ops->bulk_out(&t, buf, 16384, 5000, &sent, "mb1") == -1);
+	CHECK(mentions(sim.violation, "without NVDA"));
+	/* a data transfer before the UID request */
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	CHECK(t.ops->bulk_out(&t, content[F_BCT_BR], 4096, 5000, &sent, "bct_br") == -1);
+	CHECK(mentions(sim.violation, "outside a download stage"));
+}
+
+static void test_file_losing_nvda_after_loading_is_not_sent(void)
+{
+	struct rcm_tegra_bundle b;
+	struct rcm_tegra_options o;
+	struct usb_transport t;
+	char id[RCM_TEGRA_ID_TEXT];
+	t234_bundle();
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
+	memcpy(content[F_PSC], "XXXX", 4);
+	put_bytes(t234_names[F_PSC], content[F_PSC], t234_sizes[F_PSC]);
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	options(&o);
+	CHECK(rcm_tegra_boot(&t, &b, &o, id) == -1);
+	CHECK(mentions(err_msg(), "psc_bl1 file psc_bl1_t234_prod_aligned_sigheader.bin.encrypt "
+				  "does not start with \"NVDA\""));
+	CHECK(sim.violation[0] == '\0'); /* the device never saw it */
+	CHECK(sim.file == 2 && sim.file_off == 0);
+}
+
+static void test_swapped_blob_is_sent_instead_of_the_file(void)
+{
+	struct rcm_tegra_bundle b;
+	struct rcm_tegra_options o;
+	struct usb_transport t;
+	char id[RCM_TEGRA_ID_TEXT];
+	t234_bundle();
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
+	uint8_t *other = pattern(20000, 77);
+	CHECK(rcm_tegra_bundle_set_blob(&b, other, 20000) == 0);
+	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	sim.file_data[F_BLOB] = other;
+	sim.file_len[F_BLOB] = 20000;
+	options(&o);
+	CHECK(rcm_tegra_boot(&t, &b, &o, id) == 0);
+	CHECK(sim.state == T_DONE);
+	CHECK(mentions(sim.log[sim.n - 1].what, "blob blob.bin (kernel swapped) @16384"));
+	free(other);
+}
+
+static void test_t194_boot_sends_rcm_messages_then_nv3p(void)
+{
+	struct usb_transport t;
+	char id[RCM_TEGRA_ID_TEXT];
+	t194_bundle();
+	sim_open(&t, 0x7e19, 0);
+	script_t194_success();
+	int rc = run_boot_id(&t, id);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", err_msg());
+	CHECK(rc == 0);
+	expect_t194_boot();
 	CHECK(transcript_matches());
+	CHECK(host_frames_sum_to_zero());
+	CHECK(sim.next_reply == sim.n_replies); /* every answer was asked for */
+	CHECK_STR_EQ(id, "0x80012344705DF0D77800000001000000");
 }
 
 static void test_nv3p_command_known_answer(void)
@@ -568,9 +959,9 @@ static void test_nv3p_command_known_answer(void)
 	struct rcm_tegra_bundle b;
 	struct rcm_tegra_options o;
 	struct usb_transport t;
-	t234_bundle();
-	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
-	sim_open(&t, 0x7023, 0);
+	t194_bundle();
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T194) == 0);
+	sim_open(&t, 0x7e19, 0);
 	reply_ack(0);
 	reply_ack(1);
 	reply_ack(2);
@@ -586,9 +977,9 @@ static void test_ack_split_over_two_reads_and_padded_is_accepted(void)
 	struct rcm_tegra_bundle b;
 	struct rcm_tegra_options o;
 	struct usb_transport t;
-	t234_bundle();
-	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
-	sim_open(&t, 0x7023, 0);
+	t194_bundle();
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T194) == 0);
+	sim_open(&t, 0x7e19, 0);
 	uint8_t ack[24];
 	nv3p_reply(ack, 4, 0, 0, 0);
 	sim_reply(ack, 8); /* first half */
@@ -606,72 +997,7 @@ static void test_ack_split_over_two_reads_and_padded_is_accepted(void)
 	CHECK(sim.next_reply == sim.n_replies);
 }
 
-static void test_t194_boot_sends_rcm_messages_then_nv3p(void)
-{
-	struct rcm_tegra_bundle b;
-	struct rcm_tegra_options o;
-	struct usb_transport t;
-	uint8_t uid[16];
-	bundle_new();
-	uint8_t *r1 = pattern(1024, 11), *r2 = pattern(20000, 12), *mem = pattern(512, 13),
-		*blob = pattern(100, 14);
-	put_bytes("rcm_1_encrypt.rcm", r1, 1024);
-	put_bytes("rcm_2_encrypt.rcm", r2, 20000);
-	put_bytes("mem_rcm_sigheader.bct.encrypt", mem, 512);
-	put_bytes("blob.bin", blob, 100);
-	int loaded = rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T194);
-	sim_open(&t, 0x7e19, 0);
-	reply_uid();
-	reply_status(0);
-	reply_status(0);
-	for (uint32_t seq = 0; seq < 4; seq++)
-		reply_ack(seq);
-	options(&o);
-	int rc = loaded == 0 ? rcm_tegra_boot(&t, &b, &o, uid) : -1;
-	n_expect = 0;
-	expect_add(X_IN, 16, NULL);
-	expect_bootrom_file(r1, 1024);
-	expect_bootrom_file(r2, 20000);
-	uint8_t args[16] = { 0 };
-	put32(args, 512);
-	expect_nv3p_command(0, 4, args, 4);
-	expect_nv3p_data(1, mem, 512, DATA_MAX);
-	memset(args, 0, sizeof(args));
-	put32(args, 100);
-	expect_nv3p_command(2, 6, args, 16);
-	expect_nv3p_data(3, blob, 100, DATA_MAX);
-	if (rc != 0)
-		fprintf(stderr, "  %s\n", err_msg());
-	int matches = rc == 0 && transcript_matches();
-	free(r1);
-	free(r2);
-	free(mem);
-	free(blob);
-	CHECK(rc == 0);
-	CHECK(matches);
-}
-
 /* ---- tests: failures during a boot ---------------------------------------------------- */
-
-/* Loads the T234 test bundle and boots it into the simulated device t. */
-static int run_boot(struct usb_transport *t)
-{
-	struct rcm_tegra_bundle b;
-	struct rcm_tegra_options o;
-	uint8_t uid[16];
-	if (rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) != 0)
-		return 99;
-	options(&o);
-	return rcm_tegra_boot(t, &b, &o, uid);
-}
-
-static size_t outs_recorded(void)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < sim.n; i++)
-		n += sim.log[i].dir == X_OUT;
-	return n;
-}
 
 static void test_device_absent(void)
 {
@@ -688,8 +1014,8 @@ static void test_device_absent(void)
 static void test_short_uid_read(void)
 {
 	struct usb_transport t;
-	t234_bundle();
-	sim_open(&t, 0x7023, 1);
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	sim_reply(test_uid, 8);
 	CHECK(run_boot(&t) == -1);
 	CHECK(mentions(err_msg(), "expected the 16-byte chip UID"));
@@ -702,6 +1028,13 @@ static void test_missing_uid_says_how_to_recover(void)
 	struct usb_transport t;
 	t234_bundle();
 	sim_open(&t, 0x7023, 1);
+	sim_expect_t234_files();
+	sim.cid_reply_len = 0; /* no answer */
+	CHECK(run_boot(&t) == -1);
+	CHECK(mentions(err_msg(), "recovery mode again"));
+	CHECK(mentions(err_msg(), "no answer"));
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	CHECK(run_boot(&t) == -1);
 	CHECK(mentions(err_msg(), "recovery mode again"));
 	CHECK(mentions(err_msg(), "no answer"));
@@ -712,7 +1045,7 @@ static void test_short_write_stops_the_boot(void)
 	struct usb_transport t;
 	t234_bundle();
 	sim_open(&t, 0x7023, 1);
-	script_t234_success();
+	sim_expect_t234_files();
 	sim.short_write_at = 2; /* bct_br, mb1 piece 1, mb1 piece 2 (at 16384) */
 	CHECK(run_boot(&t) == -1);
 	CHECK(mentions(err_msg(), "mb1"));
@@ -724,24 +1057,24 @@ static void test_short_write_stops_the_boot(void)
 static void test_bad_status_word_names_stage_and_file(void)
 {
 	struct usb_transport t;
-	t234_bundle();
-	sim_open(&t, 0x7023, 1);
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	reply_uid();
 	reply_status(0);
-	reply_status(4); /* mb1 rejected */
+	reply_status(4); /* the second RCM message rejected */
 	CHECK(run_boot(&t) == -1);
-	CHECK(mentions(err_msg(), "bootrom stage: mb1 (mb1_t234_prod_aligned_sigheader.bin.encrypt)"));
+	CHECK(mentions(err_msg(), "bootrom stage: rcm (rcm_2_encrypt.rcm)"));
 	CHECK(mentions(err_msg(), "status 0x00000004"));
-	/* nothing after mb1's status read: psc_bl1 was not sent */
+	/* nothing after its status read: the MB1 stage was not started */
 	CHECK(sim.log[sim.n - 1].dir == X_IN && sim.log[sim.n - 1].len == 4);
-	CHECK(strstr(sim.log[sim.n - 1].what, "mb1") != NULL);
+	CHECK(strstr(sim.log[sim.n - 1].what, "rcm_2") != NULL);
 }
 
 static void test_short_status_word(void)
 {
 	struct usb_transport t;
-	t234_bundle();
-	sim_open(&t, 0x7023, 1);
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	reply_uid();
 	sim_reply("\0\0", 2);
 	CHECK(run_boot(&t) == -1);
@@ -751,11 +1084,11 @@ static void test_short_status_word(void)
 static void test_nack_stops_the_mb1_stage(void)
 {
 	struct usb_transport t;
-	t234_bundle();
-	sim_open(&t, 0x7023, 1);
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	reply_uid();
-	for (int i = 0; i < 4; i++)
-		reply_status(0);
+	reply_status(0);
+	reply_status(0);
 	reply_ack(0);
 	uint8_t nack[20];
 	size_t nack_len = nv3p_reply(nack, 5, 1, 3, 0); /* bct_mem data: bad data */
@@ -770,11 +1103,11 @@ static void test_nack_stops_the_mb1_stage(void)
 static void test_bad_ack_checksum(void)
 {
 	struct usb_transport t;
-	t234_bundle();
-	sim_open(&t, 0x7023, 1);
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	reply_uid();
-	for (int i = 0; i < 4; i++)
-		reply_status(0);
+	reply_status(0);
+	reply_status(0);
 	uint8_t ack[16];
 	size_t ack_len = nv3p_reply(ack, 4, 0, 0, 1);
 	sim_reply(ack, ack_len);
@@ -785,11 +1118,11 @@ static void test_bad_ack_checksum(void)
 static void test_ack_for_the_wrong_packet(void)
 {
 	struct usb_transport t;
-	t234_bundle();
-	sim_open(&t, 0x7023, 1);
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	reply_uid();
-	for (int i = 0; i < 4; i++)
-		reply_status(0);
+	reply_status(0);
+	reply_status(0);
 	reply_ack(0);
 	reply_ack(5);
 	CHECK(run_boot(&t) == -1);
@@ -799,11 +1132,11 @@ static void test_ack_for_the_wrong_packet(void)
 static void test_reply_that_is_not_nv3p(void)
 {
 	struct usb_transport t;
-	t234_bundle();
-	sim_open(&t, 0x7023, 1);
+	t194_bundle();
+	sim_open(&t, 0x7e19, 1);
 	reply_uid();
-	for (int i = 0; i < 4; i++)
-		reply_status(0);
+	reply_status(0);
+	reply_status(0);
 	reply_status(0x55);
 	reply_status(0x66);
 	reply_status(0x77);
@@ -814,11 +1147,16 @@ static void test_reply_that_is_not_nv3p(void)
 
 static void test_device_of_another_chip_is_refused(void)
 {
+	struct rcm_tegra_bundle b;
+	struct rcm_tegra_options o;
 	struct usb_transport t;
+	char id[RCM_TEGRA_ID_TEXT];
 	t234_bundle();
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
 	sim_open(&t, 0x7019, 1);
-	script_t234_success();
-	CHECK(run_boot(&t) == -1);
+	script_t194_success();
+	options(&o);
+	CHECK(rcm_tegra_boot(&t, &b, &o, id) == -1);
 	CHECK(mentions(err_msg(), "Jetson AGX Xavier (T194)"));
 	CHECK(mentions(err_msg(), "is for T234"));
 	CHECK(sim.n == 0);
@@ -897,7 +1235,7 @@ static void test_rcmbootcmd_names_the_files(void)
 					     "mem_rcm_sigheader_encrypt.bct.signed", "blob.bin" };
 	static const char *const kinds[] = { "bct_br", "mb1", "psc_bl1", "bct_mb1", "bct_mem",
 					     "blob" };
-	static const char data[16] = "file contents";
+	static const char data[16] = "NVDA contents"; /* mb1, psc_bl1, bct_mb1 need it */
 	for (int i = 0; i < 6; i++)
 		put_bytes(names[i], data, 4 + (size_t)i);
 	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
@@ -921,17 +1259,17 @@ static void test_rcmbootcmd_with_an_unknown_download(void)
 	CHECK(mentions(err_msg(), "selfflash-rcm.txt"));
 }
 
-static void test_list_file_overrides_order_and_names(void)
+static void test_list_file_overrides_names(void)
 {
 	struct rcm_tegra_bundle b;
 	t234_bundle();
 	put_text("rcmbootcmd.txt", "tegrarcm_v2 --download mb1 not-there.bin\n");
 	put_text("first.bct", "abc");
 	put_text("selfflash-rcm.txt",
-		 "# my order\n"
+		 "# my names\n"
 		 "bct_br   first.bct\n"
-		 "psc_bl1  psc_bl1_t234_prod_aligned_sigheader.bin.encrypt   # PSC first here\n"
-		 "mb1      mb1_t234_prod_aligned_sigheader.bin.encrypt\n"
+		 "mb1      mb1_t234_prod_aligned_sigheader.bin.encrypt   # as NVIDIA names it\n"
+		 "psc_bl1  psc_bl1_t234_prod_aligned_sigheader.bin.encrypt\n"
 		 "bct_mb1  mb1_bct_MB1_sigheader.bct.encrypt\n"
 		 "bct_mem  mem_rcm_sigheader.bct.encrypt\n"
 		 "blob     blob.bin\n");
@@ -940,8 +1278,40 @@ static void test_list_file_overrides_order_and_names(void)
 	CHECK(b.count == 6);
 	CHECK_STR_EQ(b.files[0].name, "first.bct");
 	CHECK(b.files[0].size == 3);
-	CHECK_STR_EQ(b.files[1].kind, "psc_bl1");
-	CHECK_STR_EQ(b.files[2].kind, "mb1");
+	CHECK_STR_EQ(b.files[2].kind, "psc_bl1");
+}
+
+static void test_t234_order_is_fixed(void)
+{
+	struct rcm_tegra_bundle b;
+	t234_bundle();
+	put_text("selfflash-rcm.txt",
+		 "bct_br   br_bct_BR.bct\n"
+		 "psc_bl1  psc_bl1_t234_prod_aligned_sigheader.bin.encrypt\n"
+		 "mb1      mb1_t234_prod_aligned_sigheader.bin.encrypt\n"
+		 "bct_mb1  mb1_bct_MB1_sigheader.bct.encrypt\n"
+		 "bct_mem  mem_rcm_sigheader.bct.encrypt\n"
+		 "blob     blob.bin\n");
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == -1);
+	CHECK(mentions(err_msg(), "mb1 is file 3 of the bootrom stage"));
+	CHECK(mentions(err_msg(), "bct_br, mb1, psc_bl1, bct_mb1 in that order"));
+}
+
+static void test_t234_file_without_nvda_is_refused(void)
+{
+	struct rcm_tegra_bundle b;
+	t234_bundle();
+	uint8_t *plain = pattern(t234_sizes[F_BCT_MB1], 5);
+	memcpy(plain, "\x7f" "ELF", 4);
+	put_bytes(t234_names[F_BCT_MB1], plain, t234_sizes[F_BCT_MB1]);
+	free(plain);
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == -1);
+	CHECK(mentions(err_msg(), "bct_mb1 file mb1_bct_MB1_sigheader.bct.encrypt starts with "
+				  "7f 45 4c 46, expected \"NVDA\""));
+	/* bct_br carries no signed header: anything goes */
+	t234_bundle();
+	put_bytes(t234_names[F_BCT_BR], "plain", 5);
+	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
 }
 
 static void list_error(const char *list, enum rcm_tegra_chip chip, const char *part)
@@ -993,7 +1363,7 @@ static void test_dry_run_prints_every_transfer_and_sends_nothing(void)
 	struct rcm_tegra_bundle b;
 	struct rcm_tegra_options o;
 	struct usb_transport t;
-	uint8_t uid[16];
+	char id[RCM_TEGRA_ID_TEXT];
 	static char text[32768];
 	t234_bundle();
 	CHECK(rcm_tegra_load_bundle(&b, bundle_dir, RCM_TEGRA_T234) == 0);
@@ -1003,7 +1373,7 @@ static void test_dry_run_prints_every_transfer_and_sends_nothing(void)
 	CHECK(t.dry_run == 1);
 	options(&o);
 	o.mb1_settle_ms = 60000; /* a dry run must not wait */
-	int rc = rcm_tegra_boot(&t, &b, &o, uid);
+	int rc = rcm_tegra_boot(&t, &b, &o, id);
 	usb_transport_close(&t);
 	fclose(out);
 	if (rc != 0)
@@ -1011,27 +1381,29 @@ static void test_dry_run_prints_every_transfer_and_sends_nothing(void)
 	CHECK(rc == 0);
 	/* the same plan as the simulated device saw: count transfers by direction */
 	expect_t234_boot(1);
-	size_t outs = 0, ins = 0, zlps = 0;
+	size_t outs = 0, ins = 0;
 	for (size_t i = 0; i < n_expect; i++) {
 		outs += expect[i].dir == X_OUT;
 		ins += expect[i].dir == X_IN;
-		zlps += expect[i].dir == X_ZLP;
 	}
-	CHECK(count_lines(text, "\nOUT ") + (strncmp(text, "OUT ", 4) == 0) == outs + zlps);
-	CHECK(count_lines(text, "IN  ") == ins);
-	CHECK(count_lines(text, "zero-length packet") == zlps);
-	CHECK(strncmp(text, "IN         16 bytes  chip UID", 29) == 0);
+	CHECK(count_lines(text, "\nOUT ") + (strncmp(text, "OUT ", 4) == 0) == outs);
+	CHECK(count_lines(text, "\nIN  ") == ins);
+	CHECK(count_lines(text, "CTRL IN ") == 1);
+	CHECK(count_lines(text, "zero-length") == 0);
+	CHECK(count_lines(text, "status") == 0);
+	CHECK(strncmp(text, "CTRL IN   130 bytes  bmRequestType 0x80 bRequest 6 wValue 0x0303 "
+			    "wIndex 0, 5000 ms: GET_DESCRIPTOR string 3", 87) == 0);
 	CHECK(mentions(text, "OUT     16384 bytes  mb1 mb1_t234_prod_aligned_sigheader.bin.encrypt "
-			     "@16384\n"));
+			     "@16384, 5000 ms\n"));
 	CHECK(mentions(text, "OUT      7232 bytes  mb1 mb1_t234_prod_aligned_sigheader.bin.encrypt "
-			     "@32768\n"));
-	CHECK(mentions(text, "IN          4 bytes  status after psc_bl1"));
-	CHECK(mentions(text, "OUT         0 bytes  zero-length packet: end of bct_br"));
+			     "@32768, 5000 ms\n"));
 	CHECK(mentions(text, "--- close dry-run, wait up to"));
-	CHECK(mentions(text, "OUT        28 bytes  nv3p command 4 #0 for bct_mem"));
-	CHECK(mentions(text, "OUT        40 bytes  nv3p command 6 #2 for blob"));
-	CHECK(mentions(text, "nv3p ACK of data packet 5 (blob)"));
-	CHECK(uid[0] == 0 && uid[15] == 0);
+	CHECK(mentions(text, "IN         96 bytes  MB1 version and last_boot_error"));
+	CHECK(mentions(text, "OUT      3000 bytes  bct_mem mem_rcm_sigheader.bct.encrypt @0"));
+	CHECK(mentions(text, "OUT      4464 bytes  blob blob.bin @65536"));
+	CHECK(strstr(text, "--- close") < strstr(text, "IN         96"));
+	CHECK(strstr(text, "IN         96") < strstr(text, "bct_mem mem_rcm"));
+	CHECK_STR_EQ(id, "(dry run)");
 }
 
 static void test_print_bundle(void)
@@ -1055,9 +1427,17 @@ int main(void)
 	RUN(test_identify_rejects_unknown_ids);
 	RUN(test_t234_boot_sends_the_expected_sequence);
 	RUN(test_t234_boot_without_reopen_keeps_the_handle);
+	RUN(test_t234_boot_logs_cid_and_mb1_version);
+	RUN(test_t234_nonzero_last_boot_error_stops_the_boot);
+	RUN(test_t234_short_version_answer);
+	RUN(test_t234_cid_descriptor_is_checked);
+	RUN(test_old_sequence_is_refused_by_a_t234);
+	RUN(test_t234_device_refuses_zlp_status_order_and_big_pieces);
+	RUN(test_file_losing_nvda_after_loading_is_not_sent);
+	RUN(test_swapped_blob_is_sent_instead_of_the_file);
+	RUN(test_t194_boot_sends_rcm_messages_then_nv3p);
 	RUN(test_nv3p_command_known_answer);
 	RUN(test_ack_split_over_two_reads_and_padded_is_accepted);
-	RUN(test_t194_boot_sends_rcm_messages_then_nv3p);
 	RUN(test_device_absent);
 	RUN(test_short_uid_read);
 	RUN(test_missing_uid_says_how_to_recover);
@@ -1076,7 +1456,9 @@ int main(void)
 	RUN(test_empty_file_is_refused);
 	RUN(test_rcmbootcmd_names_the_files);
 	RUN(test_rcmbootcmd_with_an_unknown_download);
-	RUN(test_list_file_overrides_order_and_names);
+	RUN(test_list_file_overrides_names);
+	RUN(test_t234_order_is_fixed);
+	RUN(test_t234_file_without_nvda_is_refused);
 	RUN(test_list_file_errors);
 	RUN(test_dry_run_prints_every_transfer_and_sends_nothing);
 	RUN(test_print_bundle);
