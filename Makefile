@@ -93,8 +93,9 @@ TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-
 TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_transport.c \
 	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c common/timing.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
+TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt sha256 frame link rcm_tegra \
-	usb_libusb crc32 link_usb usb_gadget
+	usb_libusb crc32 link_usb usb_gadget sparse
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
@@ -146,7 +147,8 @@ FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c com
 FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
 	common/pkg.c $(SHA256_SRCS)
 FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
-FUZZERS := manifest layout frame
+FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
+FUZZERS := manifest layout frame sparse
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

@@ -348,9 +348,9 @@ static int add_image(struct builder *b, const struct layout_part *p, uint32_t pa
 			rc = err_prefix("partition %s", p->name);
 	}
 	if (rc == 0 && in.size > p->size)
-		rc = err_set("partition %s: %s %s %" PRIu64 " bytes, partition holds %" PRIu64,
+		rc = err_set("partition %s: %s %s %s %" PRIu64 " bytes, partition holds %" PRIu64,
 			     p->name, sparse ? "Android sparse image" : "file", path,
-			     in.size, p->size);
+			     sparse ? "expands to" : "is", in.size, p->size);
 	const char *stride_text = set_lookup(o->replicate, o->nreplicate, p->name);
 	if (rc == 0 && stride_text) {
 		uint64_t stride, size = 0;

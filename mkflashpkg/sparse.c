@@ -7,6 +7,7 @@
 #include "sparse.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,20 +32,25 @@ struct parser {
 	size_t nchecks, checks_cap;
 };
 
-static const char *chunk_type_name(uint16_t type)
+/* What each chunk type carries after its header; the one table the size checks read. */
+static const struct chunk_kind {
+	uint16_t type;
+	const char *name;
+	int64_t data_len; /* -1: blocks × block size */
+	const char *data_what; /* for messages; RAW says its blocks instead */
+} chunk_kinds[] = {
+	{ SPARSE_CHUNK_RAW, "RAW", -1, NULL },
+	{ SPARSE_CHUNK_FILL, "FILL", 4, "the pattern" },
+	{ SPARSE_CHUNK_DONT_CARE, "DONT_CARE", 0, "no data" },
+	{ SPARSE_CHUNK_CRC32, "CRC32", 4, "the CRC" },
+};
+
+static const struct chunk_kind *chunk_kind_of(uint16_t type)
 {
-	switch (type) {
-	case SPARSE_CHUNK_RAW:
-		return "RAW";
-	case SPARSE_CHUNK_FILL:
-		return "FILL";
-	case SPARSE_CHUNK_DONT_CARE:
-		return "DONT_CARE";
-	case SPARSE_CHUNK_CRC32:
-		return "CRC32";
-	default:
-		return "unknown";
-	}
+	for (size_t i = 0; i < sizeof(chunk_kinds) / sizeof(chunk_kinds[0]); i++)
+		if (chunk_kinds[i].type == type)
+			return &chunk_kinds[i];
+	return NULL;
 }
 
 int sparse_detect_image(const struct sparse_source *src)
@@ -55,6 +61,20 @@ int sparse_detect_image(const struct sparse_source *src)
 	if (src->read(src->ctx, magic, sizeof(magic), 0) != 0)
 		return -1;
 	return le32_load(magic) == SPARSE_MAGIC;
+}
+
+/* Makes room for one more item in a growing array of `count` items. */
+static int grow_array(void **items, size_t *cap, size_t count, size_t item_size)
+{
+	if (count < *cap)
+		return 0;
+	size_t more = *cap ? *cap * 2 : 16;
+	void *n = realloc(*items, more * item_size);
+	if (!n)
+		return err_set("out of memory for %zu items", more);
+	*items = n;
+	*cap = more;
+	return 0;
 }
 
 /* Appends an extent, merging it into the previous one where nothing would be lost: the
@@ -76,29 +96,17 @@ static int add_extent(struct parser *p, const struct sparse_extent *e)
 			return 0;
 		}
 	}
-	if (im->count == p->cap) {
-		/* the caller bounded the chunk count by the file's size, so this stays bounded */
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct sparse_extent *n = realloc(im->extents, cap * sizeof(*n));
-		if (!n)
-			return err_set("out of memory for %zu extents", cap);
-		im->extents = n;
-		p->cap = cap;
-	}
+	/* the chunk count was bounded by the file's size, so this growth is bounded too */
+	if (grow_array((void **)&im->extents, &p->cap, im->count, sizeof(*e)) != 0)
+		return -1;
 	im->extents[im->count++] = *e;
 	return 0;
 }
 
 static int add_check(struct parser *p, uint64_t offset, uint32_t crc, uint32_t chunk)
 {
-	if (p->nchecks == p->checks_cap) {
-		size_t cap = p->checks_cap ? p->checks_cap * 2 : 8;
-		struct crc_check *n = realloc(p->checks, cap * sizeof(*n));
-		if (!n)
-			return err_set("out of memory for %zu CRC32 chunks", cap);
-		p->checks = n;
-		p->checks_cap = cap;
-	}
+	if (grow_array((void **)&p->checks, &p->checks_cap, p->nchecks, sizeof(*p->checks)) != 0)
+		return -1;
 	p->checks[p->nchecks++] = (struct crc_check){ offset, crc, chunk };
 	return 0;
 }
@@ -207,7 +215,11 @@ static int parse_chunk(struct parser *p, uint32_t i, uint32_t chunk_hdr_size, ui
 		return -1;
 	uint16_t type = le16_load(h);
 	uint32_t blocks = le32_load(h + 4), total = le32_load(h + 8);
-	const char *name = chunk_type_name(type);
+	const struct chunk_kind *kind = chunk_kind_of(type);
+	if (!kind)
+		return err_set("chunk %" PRIu32 ": unknown type 0x%04" PRIx16 " (expected RAW 0xCAC1, "
+			       "FILL 0xCAC2, DONT_CARE 0xCAC3 or CRC32 0xCAC4)", i, type);
+	const char *name = kind->name;
 	if (total < chunk_hdr_size)
 		return err_set("chunk %" PRIu32 " (%s): total size %" PRIu32
 			       " is smaller than the chunk header size %" PRIu32,
@@ -223,20 +235,24 @@ static int parse_chunk(struct parser *p, uint32_t i, uint32_t chunk_hdr_size, ui
 			       i, name, *block, *block + blocks, im->total_blocks);
 	struct sparse_extent e = { .offset = *block * im->block_size,
 				   .length = (uint64_t)blocks * im->block_size };
+	uint64_t want = kind->data_len < 0 ? e.length : (uint64_t)kind->data_len;
+	if (data_len != want) {
+		char what[64];
+		if (kind->data_len < 0)
+			snprintf(what, sizeof(what), "%" PRIu32 " blocks of %" PRIu32 " bytes", blocks,
+				 im->block_size);
+		else
+			snprintf(what, sizeof(what), "%s", kind->data_what);
+		return err_set("chunk %" PRIu32 " (%s): %" PRIu64 " data bytes, expected %" PRIu64
+			       " (%s)", i, name, data_len, want, what);
+	}
 	uint8_t word[4];
 	switch (type) {
 	case SPARSE_CHUNK_RAW:
-		if (data_len != e.length)
-			return err_set("chunk %" PRIu32 " (RAW): %" PRIu64 " data bytes, expected %" PRIu32
-				       " blocks of %" PRIu32 " = %" PRIu64,
-				       i, data_len, blocks, im->block_size, e.length);
 		e.kind = SPARSE_EXTENT_DATA;
 		e.file_offset = data_at;
 		break;
 	case SPARSE_CHUNK_FILL:
-		if (data_len != 4)
-			return err_set("chunk %" PRIu32 " (FILL): %" PRIu64
-				       " data bytes, expected 4 (the pattern)", i, data_len);
 		if (src->read(src->ctx, e.fill, 4, data_at) != 0)
 			return -1;
 		/* a fill of zeros is what a hole reads back as: store it as one */
@@ -245,15 +261,9 @@ static int parse_chunk(struct parser *p, uint32_t i, uint32_t chunk_hdr_size, ui
 			memset(e.fill, 0, sizeof(e.fill));
 		break;
 	case SPARSE_CHUNK_DONT_CARE:
-		if (data_len != 0)
-			return err_set("chunk %" PRIu32 " (DONT_CARE): %" PRIu64
-				       " data bytes, expected 0", i, data_len);
 		e.kind = SPARSE_EXTENT_HOLE;
 		break;
-	case SPARSE_CHUNK_CRC32:
-		if (data_len != 4)
-			return err_set("chunk %" PRIu32 " (CRC32): %" PRIu64
-				       " data bytes, expected 4 (the CRC)", i, data_len);
+	default: /* CRC32: chunk_kind_of() knows no other type */
 		if (blocks != 0)
 			return err_set("chunk %" PRIu32 " (CRC32): covers %" PRIu32
 				       " blocks, expected 0", i, blocks);
@@ -261,9 +271,6 @@ static int parse_chunk(struct parser *p, uint32_t i, uint32_t chunk_hdr_size, ui
 		    add_check(p, e.offset, le32_load(word), i) != 0)
 			return -1;
 		break;
-	default:
-		return err_set("chunk %" PRIu32 ": unknown type 0x%04" PRIx16 " (expected RAW 0xCAC1, "
-			       "FILL 0xCAC2, DONT_CARE 0xCAC3 or CRC32 0xCAC4)", i, type);
 	}
 	if (type != SPARSE_CHUNK_CRC32 && add_extent(p, &e) != 0)
 		return -1;
@@ -361,9 +368,16 @@ int sparse_read_range(const struct sparse_image *im, const struct sparse_source 
 		if (e->kind == SPARSE_EXTENT_HOLE) {
 			memset(out, 0, n);
 		} else if (e->kind == SPARSE_EXTENT_FILL) {
-			/* extents start on multiples of 4, so the phase is the offset's */
-			for (size_t j = 0; j < n; j++)
+			/* extents start on multiples of 4, so the phase is the offset's; then the
+			 * written part is copied onto the rest, doubling (4 divides its length) */
+			size_t j = 0;
+			for (; j < n && j < 4; j++)
 				out[j] = e->fill[(off + j) % 4];
+			while (j < n) {
+				size_t k = j <= n - j ? j : n - j;
+				memcpy(out + j, out, k);
+				j += k;
+			}
 		} else if (src->read(src->ctx, out, n, e->file_offset + (off - e->offset)) != 0) {
 			return -1;
 		}

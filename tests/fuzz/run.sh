@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 build=${BUILD:-build}
 seconds=${FUZZ_SECONDS:-20}
-for target in manifest layout frame; do
+for target in manifest layout frame sparse; do
 	bin=$build/fuzz/fuzz_$target
 	work=$build/fuzz/corpus-$target
 	mkdir -p "$work"
