@@ -77,8 +77,8 @@ static int grow_array(void **items, size_t *cap, size_t count, size_t item_size)
 	return 0;
 }
 
-/* Appends an extent, merging it into the previous one where nothing would be lost: the
- * chunker then sees one long hole where the file had many DONT_CARE chunks in a row. */
+/* Appends an extent, merging it into the previous hole or equal fill: the chunker then sees
+ * one long hole where the file had many DONT_CARE and zero FILL chunks in a row. */
 static int add_extent(struct parser *p, const struct sparse_extent *e)
 {
 	struct sparse_image *im = p->im;
@@ -89,8 +89,9 @@ static int add_extent(struct parser *p, const struct sparse_extent *e)
 		int same = last->kind == e->kind;
 		if (same && e->kind == SPARSE_EXTENT_FILL)
 			same = memcmp(last->fill, e->fill, sizeof(e->fill)) == 0;
-		if (same && e->kind == SPARSE_EXTENT_DATA)
-			same = last->file_offset + last->length == e->file_offset;
+		/* two RAW chunks always have a chunk header between their bytes: never merged */
+		if (e->kind == SPARSE_EXTENT_DATA)
+			same = 0;
 		if (same) {
 			last->length += e->length;
 			return 0;
