@@ -102,8 +102,9 @@ TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c host-loader/rcm_blob.c common/b
 TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_transport.c \
 	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c common/timing.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
+TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt qspi_gpt sha256 frame link \
-	rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget
+	rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
@@ -159,7 +160,8 @@ FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c commo
 	$(SHA256_SRCS)
 FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/gpt.c common/error.c $(SHA256_SRCS)
 FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/rcm_blob.c common/bootimg.c common/error.c
-FUZZERS := manifest layout frame eeprom gpt blob
+FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
+FUZZERS := manifest layout frame eeprom gpt blob sparse
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Package builder: resolves every partition's file for every variant, cuts files into
- * chunks (holes and all-zero chunks are not stored, zlib only where it is smaller), writes
- * the data region to a temporary file, then header + manifest + data, signed.
+ * Package builder: resolves every partition's file for every variant, cuts images (raw files or
+ * Android sparse images) into chunks (holes and all-zero chunks are not stored, zlib only where
+ * it is smaller), writes the data region to a temporary file, then header + manifest + data,
+ * signed.
  */
 #include "build.h"
 
@@ -24,6 +25,7 @@
 #include "le.h"
 #include "pkg.h"
 #include "sign.h"
+#include "sparse.h"
 
 struct builder {
 	const struct build_opts *o;
@@ -162,24 +164,79 @@ static int is_zero(const uint8_t *p, size_t n)
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
-/* Cuts [0, size) of fd into chunk-aligned windows; stores what holds data. */
-static int chunk_file(struct builder *b, int fd, uint64_t size, const char *path)
+/*
+ * Where an image's bytes come from. A raw file finds its holes with SEEK_DATA; an Android
+ * sparse image knows them from its DONT_CARE chunks. The chunker sees only this.
+ */
+struct image_input {
+	/* Fills buf with [off, off + len) of the image; 1 when that range is a hole and was not
+	 * read, 0 when buf holds it, -1 with err_msg() set. */
+	int (*read_range)(struct image_input *in, uint64_t off, uint8_t *buf, size_t len);
+	int fd;
+	const char *path;
+	uint64_t size;             /* of the image as written to the partition */
+	struct sparse_source source; /* the file's bytes, for the sparse reader */
+	struct sparse_image sparse;
+};
+
+static int raw_read_range(struct image_input *in, uint64_t off, uint8_t *buf, size_t len)
+{
+	/* holes of sparse files are never read */
+	off_t data = lseek(in->fd, (off_t)off, SEEK_DATA);
+	if ((data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + len))
+		return 1;
+	return read_at(in->fd, buf, len, off, in->path);
+}
+
+static int sparse_input_read_range(struct image_input *in, uint64_t off, uint8_t *buf,
+				   size_t len)
+{
+	return sparse_read_range(&in->sparse, &in->source, off, buf, len);
+}
+
+static int source_read_file(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	const struct image_input *in = ctx;
+	return read_at(in->fd, buf, len, off, in->path);
+}
+
+/*
+ * Sets `in` up for the file open at fd: an Android sparse image (its magic) is checked in full
+ * here, before any byte of it is chunked; anything else is a raw image.
+ */
+static int image_input_open(struct image_input *in, int fd, uint64_t file_size, const char *path)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = fd;
+	in->path = path;
+	in->size = file_size;
+	in->read_range = raw_read_range;
+	in->source = (struct sparse_source){ .read = source_read_file, .ctx = in,
+					     .size = file_size };
+	int sparse = sparse_detect_image(&in->source);
+	if (sparse <= 0)
+		return sparse;
+	if (sparse_parse_image(&in->source, &in->sparse) != 0)
+		return err_prefix("%s: Android sparse image", path);
+	in->size = in->sparse.size;
+	in->read_range = sparse_input_read_range;
+	return 1;
+}
+
+/* Cuts [0, in->size) into chunk-aligned windows; stores what holds data. */
+static int chunk_image(struct builder *b, struct image_input *in)
 {
 	const uint32_t cs = b->o->chunk_size;
+	const uint64_t size = in->size;
 	for (uint64_t win = 0; win < size; win += cs) {
 		size_t len = size - win < cs ? (size_t)(size - win) : cs;
-		/* holes of sparse files are never read */
-		off_t data = lseek(fd, (off_t)win, SEEK_DATA);
-		if (data < 0 && errno == ENXIO) {
-			b->holes_skipped += size - win;
-			break;
-		}
-		if (data >= 0 && (uint64_t)data >= win + len) {
+		int hole = in->read_range(in, win, b->window, len);
+		if (hole < 0)
+			return -1;
+		if (hole) {
 			b->holes_skipped += len;
 			continue;
 		}
-		if (read_at(fd, b->window, len, win, path) != 0)
-			return -1;
 		if (is_zero(b->window, len)) {
 			b->zero_skipped += len;
 			continue;
@@ -205,26 +262,32 @@ static int chunk_file(struct builder *b, int fd, uint64_t size, const char *path
 	return 0;
 }
 
-/* A BCT-style image: the file copied into every `stride`-byte slot of the partition. */
-static int replicate_file(int fd, uint64_t file_size, uint64_t stride, uint64_t part_size,
-			  const char *path, int *out_fd, uint64_t *out_size)
+/* A BCT-style image: the file copied into every `stride`-byte slot of the partition, into a
+ * temporary raw file that then stands for the image. */
+static int replicate_image(struct image_input *in, uint64_t stride, uint64_t part_size,
+			   int *out_fd, uint64_t *out_size)
 {
+	const uint64_t file_size = in->size;
 	if (stride == 0 || file_size > stride)
-		return err_set("%s: %" PRIu64 " bytes do not fit the replication stride %" PRIu64, path,
-			       file_size, stride);
+		return err_set("%s: %" PRIu64 " bytes do not fit the replication stride %" PRIu64,
+			       in->path, file_size, stride);
 	uint8_t *buf = malloc(file_size ? file_size : 1);
 	if (!buf)
 		return err_set("out of memory");
 	FILE *tmp = tmpfile();
-	int rc = tmp ? read_at(fd, buf, file_size, 0, path) : err_set("tmpfile: %s", strerror(errno));
+	int rc = tmp ? in->read_range(in, 0, buf, file_size) : err_set("tmpfile: %s", strerror(errno));
+	if (rc == 1) {
+		memset(buf, 0, file_size);
+		rc = 0;
+	}
 	uint64_t copies = part_size / stride;
 	for (uint64_t i = 0; rc == 0 && i < copies; i++)
 		if (fseeko(tmp, (off_t)(i * stride), SEEK_SET) != 0 ||
 		    fwrite(buf, 1, file_size, tmp) != file_size)
-			rc = err_set("replicating %s: write failed", path);
+			rc = err_set("replicating %s: write failed", in->path);
 	free(buf);
 	if (rc == 0 && fflush(tmp) != 0)
-		rc = err_set("replicating %s: write failed", path);
+		rc = err_set("replicating %s: write failed", in->path);
 	if (rc != 0) {
 		if (tmp)
 			fclose(tmp);
@@ -271,24 +334,36 @@ static int add_image(struct builder *b, const struct layout_part *p, uint32_t pa
 	if (fd < 0)
 		return err_set("partition %s: %s: %s", p->name, path, strerror(errno));
 	struct stat st;
-	int rc = 0;
+	struct image_input in;
+	memset(&in, 0, sizeof(in));
+	int rc = 0, sparse = 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		rc = err_set("partition %s: %s is not a regular file", p->name, path);
-	uint64_t size = (uint64_t)st.st_size;
-	if (rc == 0 && size > p->size)
-		rc = err_set("partition %s: file %s is %" PRIu64 " bytes, partition holds %" PRIu64,
-			     p->name, path, size, p->size);
+	/* flash.idx records the file as it is, sparse or not */
 	if (rc == 0 && o->from_flash_idx)
-		rc = check_idx_file(p, fd, size, path);
+		rc = check_idx_file(p, fd, (uint64_t)st.st_size, path);
+	if (rc == 0) {
+		sparse = image_input_open(&in, fd, (uint64_t)st.st_size, path);
+		if (sparse < 0)
+			rc = err_prefix("partition %s", p->name);
+	}
+	if (rc == 0 && in.size > p->size)
+		rc = err_set("partition %s: %s %s %s %" PRIu64 " bytes, partition holds %" PRIu64,
+			     p->name, sparse ? "Android sparse image" : "file", path,
+			     sparse ? "expands to" : "is", in.size, p->size);
 	const char *stride_text = set_lookup(o->replicate, o->nreplicate, p->name);
 	if (rc == 0 && stride_text) {
-		uint64_t stride;
-		int rfd;
+		uint64_t stride, size = 0;
+		int rfd = -1;
 		if (layout_parse_u64(stride_text, &stride) != 0)
 			rc = err_set("--replicate %s=%s: not a number", p->name, stride_text);
-		else if (replicate_file(fd, size, stride, p->size, path, &rfd, &size) == 0) {
+		else if (replicate_image(&in, stride, p->size, &rfd, &size) == 0) {
+			/* from here on the image is the replicated raw file */
+			sparse_free_image(&in.sparse);
 			close(fd);
-			fd = rfd;
+			fd = in.fd = rfd;
+			in.size = size;
+			in.read_range = raw_read_range;
 		} else
 			rc = -1;
 	}
@@ -296,11 +371,12 @@ static int add_image(struct builder *b, const struct layout_part *p, uint32_t pa
 	im->partition = part_index;
 	im->first_chunk = b->nchunks;
 	im->variant_mask = mask;
-	im->size = size;
+	im->size = in.size;
 	if (is_mtd || in_list(p->name, o->zero_holes, o->n_zero_holes))
 		im->flags |= PKG_IMAGE_ZERO_HOLES;
 	if (rc == 0)
-		rc = chunk_file(b, fd, size, path);
+		rc = chunk_image(b, &in);
+	sparse_free_image(&in.sparse);
 	close(fd);
 	im->chunk_count = b->nchunks - im->first_chunk;
 	return rc;

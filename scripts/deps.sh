@@ -18,6 +18,8 @@ packages=(
 	faketime
 	# the demo system (rootfs/build.sh) and its normal boot (qemu/run-normal.sh, e2e test)
 	dosfstools mtools e2fsprogs fdisk qemu-efi-aarch64 systemd-boot-efi:arm64
+	# img2simg: the sparse-input test makes Android sparse images with the real tool
+	android-sdk-libsparse-utils
 )
 
 have_arm64=0
