@@ -68,18 +68,18 @@ TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(
 TEST_pkgfile_LIBS := -Wl,--wrap=pkg_manifest_decode
 TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c common/pkg.c \
 	common/error.c $(SHA256_SRCS)
-TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c initrd-flasher/write.c \
-	initrd-flasher/write_nor.c initrd-flasher/write_block.c initrd-flasher/image_reader.c \
-	initrd-flasher/pipeline.c initrd-flasher/readback.c \
-	initrd-flasher/source.c initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
+# the write loop and what it runs on: writers, read-back, chunk reader, pipeline, delta
+WRITE_PATH_SRCS := initrd-flasher/write.c initrd-flasher/write_nor.c initrd-flasher/write_block.c \
+	initrd-flasher/readback.c initrd-flasher/image_reader.c initrd-flasher/pipeline.c \
+	initrd-flasher/source.c initrd-flasher/locate.c initrd-flasher/target_medium.c
+TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c $(WRITE_PATH_SRCS) \
+	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
 	$(wildcard initrd-flasher/target_*.c) \
 	initrd-flasher/config.c $(COMMON_SRCS)
 # the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
 TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/gpt.c initrd-flasher/gpt_write.c \
-	initrd-flasher/write.c initrd-flasher/write_nor.c initrd-flasher/write_block.c \
-	initrd-flasher/readback.c initrd-flasher/image_reader.c initrd-flasher/pipeline.c \
-	initrd-flasher/source.c mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
+	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link_*.c) initrd-flasher/usb_gadget.c \
 	host-loader/serve.c \
@@ -253,6 +253,10 @@ fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
 check: all $(CLANG_OBJS) $(FUZZ_BINS)
 	@tests/run.sh $(BUILD)
+
+# every source compiled by clang too (its warnings differ from gcc's); make check includes it
+.PHONY: clang
+clang: $(CLANG_OBJS)
 
 unit: $(UNIT_BINS)
 	@tests/run.sh --unit-only $(BUILD)

@@ -84,8 +84,7 @@ const char *bootslot_status_text(uint32_t code)
 		"no operation required (the chain asked for was already running)",
 		"cancelled: a firmware capsule update was pending",
 		"error reading the status",
-		"gave up after the maximum number of resets (the new chain never reached UEFI; "
-		"back on the old one)",
+		"gave up after 3 resets: the new chain never reached UEFI, back on the old one",
 		"error setting the reset count",
 		"error setting in-progress",
 		"the switch in progress failed",

@@ -26,6 +26,7 @@ struct flash_config {
 	struct flash_target_spec targets[PKG_MAX_TARGETS];
 	size_t ntargets;
 	int plan_only;
+	int no_delta; /* fetch and write every chunk, even one the board already holds */
 	const char *efivars; /* efivarfs to record the boot slot in; NULL: no boot-slot store */
 	/* for a usb-gadget: link: ids and strings (zero/NULL: the defaults); serial NULL: the
 	 * module EEPROM's */

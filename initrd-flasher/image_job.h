@@ -17,6 +17,7 @@
 struct write_stats {
 	uint64_t blocks_compared, blocks_skipped, blocks_erased, blocks_written;
 	uint64_t bytes_written, bytes_read_back;
+	uint64_t bytes_in_place; /* disk chunks found already written (delta): not rewritten */
 };
 
 enum write_phase {

@@ -84,12 +84,13 @@ static int load_chunk(struct image_reader *r, uint32_t index, const struct pkg_c
 		return 0;
 	r->cached = UINT32_MAX;
 	if (r->pipe) {
-		r->current = pipeline_get(r->pipe, index);
+		r->current = pipeline_get(r->pipe, index, &r->cached_where);
 		if (!r->current)
 			return -1;
 		r->cached = index;
 		return 0;
 	}
+	r->cached_where = LOCATE_ABSENT;
 	if (chunk_source_fetch_unpacked(r->src, c, index, r->stored, r->raw) != 0)
 		return -1;
 	r->src->bytes_fetched += c->stored_size;
@@ -151,6 +152,15 @@ outside:
 	err_set("image bytes %" PRIu64 "+%zu are not inside the chunk at %" PRIu64, off, len,
 		c->offset);
 	return NULL;
+}
+
+int image_chunk_in_place(struct image_reader *r, const struct pkg_chunk *c)
+{
+	if (r->mem)
+		return 0;
+	if (!image_view(r, c, c->offset, c->raw_size))
+		return -1;
+	return r->cached_where == LOCATE_IN_PLACE;
 }
 
 int image_walk(const struct image_reader *r, image_walk_fn fn, void *ctx)

@@ -22,6 +22,7 @@ struct image_reader {
 	uint8_t *raw, *stored;  /* each room for the largest chunk */
 	const uint8_t *current; /* the unpacked bytes of chunk `cached` */
 	uint32_t cached;        /* chunk index held, or UINT32_MAX */
+	int cached_where;       /* where it came from (enum locate_where) */
 	/* an image made on the board (the QSPI GPT): its bytes, as one chunk with their SHA-256 */
 	const uint8_t *mem;
 	struct pkg_chunk mem_chunk;
@@ -55,6 +56,13 @@ int image_read(struct image_reader *r, uint64_t off, uint8_t *buf, size_t len);
  */
 const uint8_t *image_view(struct image_reader *r, const struct pkg_chunk *c, uint64_t off,
 			  size_t len);
+
+/*
+ * Whether chunk c (a chunk image_walk gave) is already where the image puts it on the target
+ * (found there by the delta prober and checked): 1 yes, 0 no, -1 with err_msg() when the chunk
+ * cannot be had.
+ */
+int image_chunk_in_place(struct image_reader *r, const struct pkg_chunk *c);
 
 /*
  * Walks an image in order: fn gets each chunk (c, its offset and raw size) and, when the

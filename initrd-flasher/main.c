@@ -60,6 +60,8 @@ static void flash_usage(FILE *out)
 		"  --target TYPE=SPEC  the device for the package's target TYPE (spi, nvme, ...):\n"
 		"                      mtd:/dev/mtdN[@BASE]  block:PATH  nor-file:PATH:ERASE_SIZE\n"
 		"  --plan              print the plan and stop\n"
+		"  --no-delta          fetch and write every chunk (default: look for each on the\n"
+		"                      board first; a re-flash fetches and writes only what differs)\n"
 		"  --efivars DIR       select boot chain A there when all is verified (efivarfs)\n");
 }
 
@@ -120,6 +122,7 @@ static int cmd_flash(int argc, char **argv)
 		{ "chip-sku-file", required_argument, NULL, 'C' },
 		{ "target", required_argument, NULL, 't' },
 		{ "plan", no_argument, NULL, 'P' },
+		{ "no-delta", no_argument, NULL, 'D' },
 		{ "efivars", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -148,6 +151,7 @@ static int cmd_flash(int argc, char **argv)
 		case 'c': c.chip_sku = optarg; break;
 		case 'C': c.chip_sku_file = optarg; break;
 		case 'P': c.plan_only = 1; break;
+		case 'D': c.no_delta = 1; break;
 		case 'E': c.efivars = optarg; break;
 		case 't': {
 			char *eq = strchr(optarg, '=');

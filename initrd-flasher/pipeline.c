@@ -26,7 +26,16 @@ static void announce(struct pipeline *p, uint32_t pos)
 	if (!p->src->ops->expect)
 		return;
 	uint32_t end = pos + PIPELINE_LOOKAHEAD < p->count ? pos + PIPELINE_LOOKAHEAD : p->count;
+	if (p->locator) {
+		/* only what the board lacks travels: stop where the prober has not looked yet */
+		pthread_mutex_lock(&p->lock);
+		if (end > p->probed)
+			end = p->probed;
+		pthread_mutex_unlock(&p->lock);
+	}
 	for (uint32_t q = pos; q < end; q++) {
+		if (p->locator && p->where[q] != LOCATE_ABSENT)
+			continue;
 		struct pkg_chunk c;
 		pkg_manifest_chunk(p->m, p->order[q], &c);
 		if (chunk_source_expect(p->src, &c) != 0)
@@ -35,41 +44,93 @@ static void announce(struct pipeline *p, uint32_t pos)
 }
 
 /*
- * A worker takes the next position when no other worker is reading the source and its slot
- * is free, fetches the chunk, lets the next worker fetch, then inflates and hashes it.
+ * The delta prober: looks every position up on the board, in order, ahead of the workers.
+ * A chunk it cannot read there is simply fetched.
+ */
+static void *prober_main(void *arg)
+{
+	struct pipeline *p = arg;
+	for (uint32_t pos = 0; pos < p->count; pos++) {
+		pthread_mutex_lock(&p->lock);
+		int stop = p->stop;
+		pthread_mutex_unlock(&p->lock);
+		if (stop)
+			break;
+		struct pkg_chunk c;
+		pkg_manifest_chunk(p->m, p->order[pos], &c);
+		int where = locate_probe(p->locator, p->order[pos], &c, p->probe_buf,
+					 p->locate_buf_size);
+		pthread_mutex_lock(&p->lock);
+		p->where[pos] = (uint8_t)(where < 0 ? LOCATE_ABSENT : where);
+		p->probed = pos + 1;
+		pthread_cond_broadcast(&p->changed);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+/* Fills slot s with chunk c: fetched from the source (one worker at a time, in order), or
+ * read from where the prober found it on the board. Called without the lock. */
+static int fill_slot(struct pipeline_worker *w, struct pipeline_slot *s, uint32_t pos,
+		     const struct pkg_chunk *c)
+{
+	struct pipeline *p = w->p;
+	if (s->where != LOCATE_ABSENT)
+		return locate_read(p->locator, s->index, c, s->where, w->buf, p->locate_buf_size,
+				   s->raw);
+	announce(p, pos); /* what comes next travels while this chunk is worked on */
+	uint8_t *stored = pkg_chunk_is_verbatim(c) ? s->raw : s->stored;
+	int rc = p->src->ops->fetch(p->src, c, stored);
+	pthread_mutex_lock(&p->lock);
+	p->fetching = 0;
+	if (rc == 0)
+		p->src->bytes_fetched += c->stored_size;
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+	return rc == 0 ? pkg_chunk_unpack(c, stored, s->raw) : rc;
+}
+
+/*
+ * A worker takes the next position when its slot is free, the prober (if any) has looked
+ * it up, and, for a chunk to fetch, no other worker is reading the source; it lets the next
+ * worker fetch as soon as its bytes are in, then inflates and hashes them.
  */
 static void *worker_main(void *arg)
 {
-	struct pipeline *p = arg;
+	struct pipeline_worker *w = arg;
+	struct pipeline *p = w->p;
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop && p->filled < p->count) {
 		uint32_t pos = p->filled;
 		struct pipeline_slot *s = &p->slots[pos % PIPELINE_SLOTS];
-		if (p->fetching || s->state != SLOT_EMPTY) {
+		int where = !p->locator ? LOCATE_ABSENT
+			    : pos < p->probed ? p->where[pos]
+					      : LOCATE_UNKNOWN;
+		if (s->state != SLOT_EMPTY || where == LOCATE_UNKNOWN ||
+		    (where == LOCATE_ABSENT && p->fetching)) {
 			pthread_cond_wait(&p->changed, &p->lock);
 			continue;
 		}
 		s->state = SLOT_FILLING;
 		s->index = p->order[pos];
+		s->where = where;
 		p->filled++;
-		p->fetching = 1;
+		if (where == LOCATE_ABSENT)
+			p->fetching = 1;
 		pthread_mutex_unlock(&p->lock);
-		announce(p, pos); /* what comes next travels while this chunk is worked on */
 		struct pkg_chunk c;
 		pkg_manifest_chunk(p->m, s->index, &c);
-		uint8_t *stored = pkg_chunk_is_verbatim(&c) ? s->raw : s->stored;
-		int rc = p->src->ops->fetch(p->src, &c, stored);
-		pthread_mutex_lock(&p->lock);
-		p->fetching = 0;
-		if (rc == 0)
-			p->src->bytes_fetched += c.stored_size;
-		pthread_cond_broadcast(&p->changed);
-		pthread_mutex_unlock(&p->lock);
-		if (rc == 0)
-			rc = pkg_chunk_unpack(&c, stored, s->raw);
+		int rc = fill_slot(w, s, pos, &c);
 		pthread_mutex_lock(&p->lock);
 		if (rc == 0) {
 			s->state = SLOT_READY;
+			if (where == LOCATE_IN_PLACE) {
+				p->chunks_in_place++;
+				p->bytes_in_place += c.raw_size;
+			} else if (where == LOCATE_ELSEWHERE) {
+				p->chunks_elsewhere++;
+				p->bytes_elsewhere += c.raw_size;
+			}
 		} else {
 			err_prefix("chunk %" PRIu32, s->index);
 			snprintf(s->error, sizeof(s->error), "%s", err_msg());
@@ -88,12 +149,14 @@ static void *worker_main(void *arg)
 }
 
 int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant,
-		   struct chunk_source *src, size_t buf_size, int workers)
+		   struct chunk_source *src, size_t buf_size, int workers,
+		   const struct chunk_locator *locator)
 {
 	memset(p, 0, sizeof(*p));
 	p->m = m;
 	p->src = src;
 	p->buf_size = buf_size;
+	p->locator = locator;
 	uint64_t n = 0;
 	int compressed = 0;
 	for (uint32_t i = 0; i < m->image_count; i++) {
@@ -116,10 +179,24 @@ int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant
 		ok = ok && (p->slots[k].raw = malloc(buf_size)) != NULL;
 		ok = ok && (!compressed || (p->slots[k].stored = malloc(buf_size)) != NULL);
 	}
+	if (workers <= 0)
+		workers = pipeline_cpu_threads(PIPELINE_MAX_WORKERS);
+	if (workers > PIPELINE_MAX_WORKERS)
+		workers = PIPELINE_MAX_WORKERS;
+	if (locator) {
+		/* aligned: chunks found on the board are read around the page cache */
+		p->locate_buf_size = locate_buffer_size(buf_size);
+		ok = ok && (p->where = calloc(n ? (size_t)n : 1, 1)) != NULL;
+		ok = ok && (p->probe_buf = aligned_alloc(TARGET_DIRECT_ALIGN, p->locate_buf_size));
+		for (int k = 0; k < workers; k++)
+			ok = ok && (p->worker_args[k].buf = aligned_alloc(TARGET_DIRECT_ALIGN,
+									 p->locate_buf_size));
+	}
 	if (!ok) {
 		pipeline_stop(p);
 		return err_set("out of memory for the chunk pipeline (%d x %zu bytes)",
-			       PIPELINE_SLOTS * (1 + compressed) + 2, buf_size);
+			       PIPELINE_SLOTS * (1 + compressed) + 2 + (locator ? workers + 1 : 0),
+			       buf_size);
 	}
 	for (uint32_t i = 0; i < m->image_count; i++) {
 		struct pkg_image im;
@@ -129,22 +206,21 @@ int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant
 		for (uint32_t c = 0; c < im.chunk_count; c++)
 			p->order[p->count++] = im.first_chunk + c;
 	}
-	if (workers <= 0)
-		workers = pipeline_cpu_threads(PIPELINE_MAX_WORKERS);
-	if (workers > PIPELINE_MAX_WORKERS)
-		workers = PIPELINE_MAX_WORKERS;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->changed, NULL);
 	p->running = 1;
 	pthread_mutex_lock(&p->lock);
 	for (int k = 0; k < workers; k++) {
-		if (pthread_create(&p->workers[k], NULL, worker_main, p) != 0)
+		p->worker_args[k].p = p;
+		if (pthread_create(&p->workers[k], NULL, worker_main, &p->worker_args[k]) != 0)
 			break;
 		p->nworkers++;
 		p->workers_left++;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (p->nworkers == 0) {
+	if (locator && pthread_create(&p->prober, NULL, prober_main, p) == 0)
+		p->prober_started = 1;
+	if (p->nworkers == 0 || (locator && !p->prober_started)) {
 		pipeline_stop(p);
 		return err_set("cannot start the pipeline threads");
 	}
@@ -161,8 +237,10 @@ static uint32_t find_ahead(const struct pipeline *p, uint32_t index)
 	return UINT32_MAX;
 }
 
-const uint8_t *pipeline_get(struct pipeline *p, uint32_t index)
+const uint8_t *pipeline_get(struct pipeline *p, uint32_t index, int *where)
 {
+	if (where)
+		*where = LOCATE_ABSENT;
 	pthread_mutex_lock(&p->lock);
 	uint32_t pos = find_ahead(p, index);
 	if (pos == UINT32_MAX) {
@@ -196,6 +274,8 @@ const uint8_t *pipeline_get(struct pipeline *p, uint32_t index)
 	if (s->state == SLOT_READY || s->state == SLOT_TAKEN) {
 		s->state = SLOT_TAKEN;
 		raw = s->raw;
+		if (where)
+			*where = s->where;
 	} else if (s->state == SLOT_FAILED) {
 		err_set("%s", s->error);
 	} else {
@@ -215,6 +295,9 @@ void pipeline_stop(struct pipeline *p)
 		pthread_mutex_unlock(&p->lock);
 		for (int k = 0; k < p->nworkers; k++)
 			pthread_join(p->workers[k], NULL);
+		if (p->prober_started)
+			pthread_join(p->prober, NULL);
+		p->prober_started = 0;
 		pthread_mutex_destroy(&p->lock);
 		pthread_cond_destroy(&p->changed);
 		p->running = 0;
@@ -225,6 +308,13 @@ void pipeline_stop(struct pipeline *p)
 		free(p->slots[k].stored);
 		p->slots[k].raw = p->slots[k].stored = NULL;
 	}
+	for (int k = 0; k < PIPELINE_MAX_WORKERS; k++) {
+		free(p->worker_args[k].buf);
+		p->worker_args[k].buf = NULL;
+	}
+	free(p->where);
+	free(p->probe_buf);
+	p->where = p->probe_buf = NULL;
 	free(p->order);
 	free(p->side_raw);
 	free(p->side_stored);

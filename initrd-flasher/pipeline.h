@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "locate.h"
 #include "pkg.h"
 #include "source.h"
 
@@ -25,13 +26,32 @@
 struct pipeline_slot {
 	uint32_t index;
 	int state;
+	int where; /* enum locate_where: fetched (ABSENT), or read from the board */
 	uint8_t *raw, *stored; /* stored: only when the package has compressed chunks */
 	char error[ERR_MSG_MAX];
+};
+
+struct pipeline;
+
+struct pipeline_worker {
+	struct pipeline *p;
+	uint8_t *buf; /* aligned bounce buffer for reading chunks found on the board */
 };
 
 struct pipeline {
 	const struct pkg_manifest *m;
 	struct chunk_source *src;
+	/* delta (may be NULL): the prober looks up each position ahead of the workers */
+	const struct chunk_locator *locator;
+	uint8_t *where;    /* per position: enum locate_where */
+	uint32_t probed;   /* positions looked up so far */
+	uint8_t *probe_buf;
+	size_t locate_buf_size;
+	pthread_t prober;
+	int prober_started;
+	struct pipeline_worker worker_args[PIPELINE_MAX_WORKERS];
+	uint64_t bytes_in_place, bytes_elsewhere; /* raw bytes found on the board */
+	uint32_t chunks_in_place, chunks_elsewhere;
 	uint32_t *order, count; /* chunk indices in the order they will be needed */
 	uint32_t filled;        /* positions the worker has started */
 	uint32_t consumer;      /* position the writer holds (or last held) */
@@ -52,19 +72,23 @@ struct pipeline {
 /*
  * Starts `workers` threads (0: one per online CPU, at most PIPELINE_MAX_WORKERS) for the
  * chunks of every image in variant `variant`, in manifest order. Buffers of buf_size (>= the
- * largest chunk) are allocated here, once. 0 or -1.
+ * largest chunk) are allocated here, once. With a locator (delta), a prober thread looks
+ * each chunk up on the board first: only chunks it does not find are announced to the source
+ * and fetched; found ones are read from the board (and checked again). 0 or -1.
  */
 int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant,
-		   struct chunk_source *src, size_t buf_size, int workers);
+		   struct chunk_source *src, size_t buf_size, int workers,
+		   const struct chunk_locator *locator);
 
 /* One per online CPU, clamped to [1, max]: how many threads a parallel stage should use. */
 int pipeline_cpu_threads(int max);
 
 /*
  * The raw, verified bytes of chunk `index` (valid until the next pipeline_get), or NULL with
- * err_msg() saying why (fetch failed, hash mismatch).
+ * err_msg() saying why (fetch failed, hash mismatch). *where (may be NULL) tells where they
+ * came from (enum locate_where; LOCATE_ABSENT: fetched).
  */
-const uint8_t *pipeline_get(struct pipeline *p, uint32_t index);
+const uint8_t *pipeline_get(struct pipeline *p, uint32_t index, int *where);
 
 /* Stops the workers and frees the buffers. */
 void pipeline_stop(struct pipeline *p);

@@ -155,47 +155,35 @@ static int check_piece(const struct image_job *job, const struct pkg_chunk *c,
 	return 0;
 }
 
+struct check_walk {
+	const struct image_job *job;
+	const struct pkg_chunk *c;
+	struct sha256 h;
+	uint64_t off; /* the range's offset in the image */
+};
+
+static int check_medium_piece(void *ctx, const uint8_t *p, size_t n, uint64_t at)
+{
+	struct check_walk *w = ctx;
+	/* the image starts at the partition's start: image offsets are partition offsets */
+	if (check_piece(w->job, w->c, &w->h, p, n, w->off + at) != 0)
+		return -1;
+	image_job_advance(w->job, n);
+	return 0;
+}
+
 int readback_check_range(struct target *t, const struct image_job *job,
 			 const struct pkg_chunk *c, uint64_t off, uint64_t len,
 			 struct write_stats *st)
 {
-	/*
-	 * A disk is read around the page cache: whole aligned blocks covering the range go into
-	 * the (aligned) buffer and only the range's bytes are checked. Without read_direct the
-	 * range is read as it is.
-	 */
-	const int direct = t->ops->read_direct != NULL;
-	const uint64_t align = direct ? TARGET_DIRECT_ALIGN : 1;
-	if (direct && ((uintptr_t)job->buf_a % align || job->buf_size % align))
-		return err_set("partition %s: the read-back buffer is not aligned to %" PRIu64
-			       " bytes (needed for O_DIRECT)",
-			       job->part.name, align);
-	const uint64_t first = job->part.offset + off, end = first + len;
-	struct sha256 h;
-	sha256_init(&h);
-	for (uint64_t pos = first - first % align; pos < end;) {
-		uint64_t want = end - pos < job->buf_size ? end - pos : job->buf_size;
-		if (direct) {
-			size_t n = (size_t)((want + align - 1) / align * align), got;
-			if (t->ops->read_direct(t, pos, job->buf_a, n, &got) != 0)
-				return err_prefix("partition %s", job->part.name);
-			if (got < want)
-				return err_set("partition %s: read-back at device offset %" PRIu64
-					       " got %zu of %" PRIu64 " bytes",
-					       job->part.name, pos, got, want);
-		} else if (t->ops->read(t, pos, job->buf_a, (size_t)want) != 0) {
-			return err_prefix("partition %s", job->part.name);
-		}
-		uint64_t skip = pos < first ? first - pos : 0; /* the aligned head before the range */
-		size_t n = (size_t)(want - skip);
-		if (check_piece(job, c, &h, job->buf_a + skip, n, pos + skip - job->part.offset) != 0)
-			return -1;
-		image_job_advance(job, n);
-		pos += want;
-	}
+	struct check_walk w = { .job = job, .c = c, .off = off };
+	sha256_init(&w.h);
+	if (target_read_medium(t, job->part.offset + off, len, job->buf_a, job->buf_size,
+			    check_medium_piece, &w) != 0)
+		return err_prefix("partition %s", job->part.name);
 	if (c) {
 		uint8_t digest[SHA256_LEN];
-		sha256_final(&h, digest);
+		sha256_final(&w.h, digest);
 		if (memcmp(digest, c->sha256, SHA256_LEN) != 0)
 			return err_set("partition %s: read-back of %" PRIu32 " bytes at offset %" PRIu64
 				       " does not match its SHA-256",

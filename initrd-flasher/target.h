@@ -69,6 +69,18 @@ int target_window(struct target *t, uint64_t base, uint64_t size);
  */
 int target_open_spec(struct target *t, const char *spec, uint64_t size);
 
+/* Told each piece of a range read from the medium: n bytes at offset `at` in the range. */
+typedef int (*target_piece_fn)(void *ctx, const uint8_t *p, size_t n, uint64_t at);
+
+/*
+ * Reads device bytes [off, off + len) of t from the medium (O_DIRECT, around the page cache,
+ * when t has read_direct; buf aligned to TARGET_DIRECT_ALIGN then) through buf (buf_size
+ * bytes), handing each piece to fn in order: what the read-back and the delta check trust.
+ * 0, or -1 with err_msg() (fn's failure, a read error, a short read, a range past the end).
+ */
+int target_read_medium(struct target *t, uint64_t off, uint64_t len, uint8_t *buf,
+		       size_t buf_size, target_piece_fn fn, void *ctx);
+
 static inline void target_close(struct target *t)
 {
 	if (t->ops)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "locate.h"
 #include "pipeline.h"
 #include "readback.h"
 #include "timing.h"
@@ -42,6 +43,24 @@ static void add_stats(struct write_stats *to, const struct write_stats *st)
 	to->blocks_written += st->blocks_written;
 	to->bytes_written += st->bytes_written;
 	to->bytes_read_back += st->bytes_read_back;
+	to->bytes_in_place += st->bytes_in_place;
+}
+
+static struct write_delta last_delta;
+
+const struct write_delta *write_last_delta(void)
+{
+	return &last_delta;
+}
+
+/* ", 123 in place" for a disk image that delta found partly written already, else "" */
+static const char *in_place_note(const struct write_stats *st)
+{
+	static char text[48];
+	if (!st->bytes_in_place)
+		return "";
+	snprintf(text, sizeof(text), ", %" PRIu64 " in place", st->bytes_in_place);
+	return text;
 }
 
 static void enter_phase(const struct write_plan *w, enum write_phase phase, const char *partition)
@@ -89,10 +108,18 @@ static int write_one(const struct write_plan *w, const struct pkg_image *im,
 int write_images(const struct write_plan *w, struct write_stats by_kind[2])
 {
 	static struct pipeline pipe;
-	int threaded = w->threads >= 0;
-	if (threaded && pipeline_start(&pipe, w->m, (int)w->variant, w->src, w->chunk_buf,
-				       w->threads) != 0)
+	static struct chunk_locator locator;
+	int threaded = w->threads >= 0, delta = threaded && w->delta;
+	memset(&last_delta, 0, sizeof(last_delta));
+	if (delta && locate_init(&locator, w->m, w->variant, w->parts, w->targets, w->alt_parts) != 0)
 		return -1;
+	uint64_t fetched_before = w->src->bytes_fetched;
+	if (threaded && pipeline_start(&pipe, w->m, (int)w->variant, w->src, w->chunk_buf,
+				       w->threads, delta ? &locator : NULL) != 0) {
+		if (delta)
+			locate_free(&locator);
+		return -1;
+	}
 	int rc = 0;
 	for (uint32_t i = 0; rc == 0 && i < w->m->image_count; i++) {
 		struct pkg_image im;
@@ -108,18 +135,36 @@ int write_images(const struct write_plan *w, struct write_stats by_kind[2])
 			break;
 		if (w->log)
 			fprintf(w->log, "flasher: %-24s %10" PRIu64 " bytes: %" PRIu64 " written, %" PRIu64
-					" read back; blocks compared %" PRIu64 ", skipped %" PRIu64
+					" read back%s; blocks compared %" PRIu64 ", skipped %" PRIu64
 					", erased %" PRIu64 ", written %" PRIu64 "; %.2f s\n",
 				w->parts[im.partition].name, im.size, st.bytes_written,
-				st.bytes_read_back, st.blocks_compared, st.blocks_skipped,
-				st.blocks_erased, st.blocks_written, timing_now_s() - start);
+				st.bytes_read_back, in_place_note(&st), st.blocks_compared,
+				st.blocks_skipped, st.blocks_erased, st.blocks_written,
+				timing_now_s() - start);
 		add_stats(&by_kind[tg.kind == PKG_TARGET_MTD ? 0 : 1], &st);
 	}
 	if (threaded) {
 		if (pipe.side_fetches && w->log)
 			fprintf(w->log, "flasher: %" PRIu64 " chunks fetched again out of order\n",
 				pipe.side_fetches);
-		pipeline_stop(&pipe);
+		pipeline_stop(&pipe); /* its threads are gone: their counts can be read */
+		last_delta.chunks_in_place = pipe.chunks_in_place;
+		last_delta.chunks_copied = pipe.chunks_elsewhere;
+		last_delta.bytes_in_place = pipe.bytes_in_place;
+		last_delta.bytes_copied = pipe.bytes_elsewhere;
+		last_delta.chunks_fetched =
+			pipe.count - pipe.chunks_in_place - pipe.chunks_elsewhere;
+		last_delta.bytes_fetched = w->src->bytes_fetched - fetched_before;
+	}
+	if (delta) {
+		locate_free(&locator);
+		if (rc == 0 && w->log)
+			fprintf(w->log, "flasher: delta: %" PRIu32 " chunks (%" PRIu64 " bytes) already "
+					"in place, %" PRIu32 " (%" PRIu64 " bytes) copied on the board, %"
+					PRIu32 " fetched (%" PRIu64 " bytes)\n",
+				last_delta.chunks_in_place, last_delta.bytes_in_place,
+				last_delta.chunks_copied, last_delta.bytes_copied,
+				last_delta.chunks_fetched, last_delta.bytes_fetched);
 	}
 	return rc;
 }

@@ -38,15 +38,30 @@ struct write_plan {
 	/* -1: no threads (each chunk fetched as the writer needs it, read back after the image);
 	 * 0: fetch/hash and disk read-back threads, one per CPU; n: n of each */
 	int threads;
+	/* delta (with threads): each chunk is looked for on the board first (locate.h), and
+	 * fetched only when it is not there; alt_parts (may be NULL) names a second place per
+	 * partition to copy from (the running slot) */
+	int delta;
+	const struct pkg_partition *alt_parts;
 	struct write_progress *progress; /* may be NULL */
 	FILE *log;                       /* a line per image; NULL: quiet */
+};
+
+/* What delta found: chunks already in place, copied on the board, fetched. */
+struct write_delta {
+	uint32_t chunks_in_place, chunks_copied, chunks_fetched;
+	uint64_t bytes_in_place, bytes_copied, bytes_fetched; /* raw bytes; fetched: stored */
 };
 
 /*
  * Writes every image of w->variant in manifest order, each read back and checked before the
  * next, and adds each image's counts to by_kind[0] (NOR targets) or by_kind[1] (disks).
- * Stops at the first failure; 0 or -1 naming the partition.
+ * Stops at the first failure; 0 or -1 naming the partition. With delta it logs what was found
+ * on the board and what had to be fetched.
  */
 int write_images(const struct write_plan *w, struct write_stats by_kind[2]);
+
+/* What the last write_images found on the board (zeros when it ran without delta). */
+const struct write_delta *write_last_delta(void);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Disk writer: chunk data at its extents; holes skipped unless the image says zero them. */
+/* Disk writer: chunk data at its extents, none that is already there; holes skipped unless zeroed. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -20,6 +20,18 @@ static int write_range(void *ctx, const struct pkg_chunk *c, uint64_t off, uint6
 	const struct image_job *job = w->job;
 	const uint64_t start = off, total = len;
 	int zeroed = 0;
+	if (c) {
+		/* found on the disk where it goes, and checked from the medium: nothing to write,
+		 * and the read-back has been done by that check */
+		int in_place = image_chunk_in_place(job->reader, c);
+		if (in_place < 0)
+			return err_prefix("partition %s", job->part.name);
+		if (in_place) {
+			w->st->bytes_in_place += len;
+			image_job_advance(job, 2 * len); /* its write and its read-back */
+			return 0;
+		}
+	}
 	while (len) {
 		size_t n = len < job->buf_size ? (size_t)len : job->buf_size;
 		/* a chunk is written from where it was verified; a hole from a buffer of zeros */

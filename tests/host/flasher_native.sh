@@ -164,7 +164,7 @@ expect_line status_last_switch_decoded status.txt '^boot chain: last switch: boo
 expect_line status_rootfs_slots status.txt '^rootfs slot A: unbootable \(RootfsStatusSlotA 0xff\)$'
 expect_line status_rootfs_linked status.txt '^rootfs A/B: follows the boot chain \(RootfsRedundancyLevel 1\)$'
 all=1
-for code in 0:success 2:'no operation required' 3:'capsule update was pending' 5:'maximum number of resets' 14:'BootNext exists' 17:'BR-BCT update is pending' 99:'unknown code'; do
+for code in 0:success 2:'no operation required' 3:'capsule update was pending' 5:"3 resets" 14:'BootNext exists' 17:'BR-BCT update is pending' 99:'unknown code'; do
 	var ev-codes BootChainFwStatus "${code%%:*}"
 	"$fl" status --efivars ev-codes 2>&1 | grep -q "last switch: .*${code#*:}.*(BootChainFwStatus ${code%%:*})" || all=0
 done

@@ -230,6 +230,9 @@ static const struct target_ops medium_ops = { .read = medium_read,
  * faults. `threaded` runs it the way the flasher does: chunks through the pipeline, the disk
  * read back beside the writer. Returns 0 or -1; stats for the NOR and the disk separately.
  */
+/* flash_with() looks for chunks on the targets first (delta) while this is set */
+static int use_delta;
+
 static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, int threaded,
 		      struct write_stats *nor, struct write_stats *disk)
 {
@@ -283,7 +286,8 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 	struct write_plan w = { .m = &f.manifest, .variant = 0, .parts = parts,
 				.targets = targets, .src = &fs.src, .raw = raw, .stored = stored,
 				.chunk_buf = sizeof(raw), .buf_a = buf_a, .buf_b = buf_b,
-				.buf_size = sizeof(buf_a), .threads = threaded ? TEST_THREADS : -1 };
+				.buf_size = sizeof(buf_a), .threads = threaded ? TEST_THREADS : -1,
+				.delta = use_delta };
 	struct write_stats by_kind[2] = { { 0 } };
 	int rc = write_images(&w, by_kind);
 	*nor = by_kind[0];
@@ -514,6 +518,41 @@ static void test_threaded_flash_writes_exactly_the_package(void)
 	CHECK(disk.bytes_read_back == app_data_bytes());
 }
 
+/*
+ * Delta on the threaded path (the flasher's): a re-flash finds every chunk where it goes and
+ * fetches and writes nothing; one byte changed on the disk gets exactly its chunk fetched and
+ * written; the targets end as the package says each time.
+ */
+static void test_threaded_delta_fetches_and_writes_only_what_differs(void)
+{
+	struct write_stats nor, disk;
+	CHECK(fresh_targets() == 0);
+	CHECK(build_package() == 0);
+	use_delta = 1;
+	int rc = flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk);
+	use_delta = 0;
+	CHECK(rc == 0 && targets_as_expected());
+	CHECK(write_last_delta()->chunks_in_place == 0 && write_last_delta()->chunks_fetched > 0);
+
+	use_delta = 1;
+	rc = flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk);
+	use_delta = 0;
+	CHECK(rc == 0 && targets_as_expected());
+	CHECK(write_last_delta()->chunks_fetched == 0 && write_last_delta()->bytes_fetched == 0);
+	CHECK(disk.bytes_written == 0 && disk.bytes_in_place == app_data_bytes());
+	CHECK(nor.blocks_erased == 0 && nor.blocks_written == 0);
+
+	int fd = open(p_disk, O_WRONLY);
+	CHECK(fd >= 0);
+	CHECK(pwrite(fd, "?", 1, 950001) == 1 && close(fd) == 0);
+	use_delta = 1;
+	rc = flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk);
+	use_delta = 0;
+	CHECK(rc == 0 && targets_as_expected());
+	CHECK(write_last_delta()->chunks_fetched == 1 && disk.bytes_written == CHUNK);
+	CHECK(disk.bytes_in_place == app_data_bytes() - CHUNK);
+}
+
 static void test_concurrent_read_back_catches_a_bad_disk(void)
 {
 	struct write_stats nor, disk;
@@ -615,6 +654,7 @@ int main(void)
 	RUN(test_corrupt_chunk_is_never_written);
 	RUN(test_threaded_flash_writes_exactly_the_package);
 	RUN(test_threaded_flash_stops_at_a_damaged_chunk);
+	RUN(test_threaded_delta_fetches_and_writes_only_what_differs);
 	RUN(test_concurrent_read_back_catches_a_bad_disk);
 	RUN(test_read_back_believes_the_medium_not_the_page_cache);
 	RUN(test_uncached_read_back_of_unaligned_ranges);
