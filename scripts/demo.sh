@@ -102,6 +102,8 @@ echo "  normal boot from flashed system  $(secs "$t2" "$t3") s"
 steps=$(sed -n 's/^flasher: time per step: //p' board.log | tail -n1)
 echo "  flasher steps (on the board)     ${steps:-?}"
 echo "  bytes sent                       ${sent:-?}"
+delta=$(sed -n 's/^flasher: delta: //p' board.log | tail -n1)
+echo "  found on the board (delta)       ${delta:-?}"
 echo "  QSPI blocks                      ${nor:-?}"
 echo "  flasher initrd                   $(stat -c %s flasher.cpio.gz) bytes"
 # what a factory signs off: the same commit builds the same bytes (tests/host/reproducible.sh)

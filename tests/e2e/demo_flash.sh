@@ -81,6 +81,16 @@ else
 	not_ok reflash_succeeds "$(tail -15 "$tmp/again.out")"
 fi
 expect_line reflash_erases_no_qspi_block "$demo/board.log" 'NOR blocks compared [1-9][0-9]*, erased 0, written 0;'
+# delta: the board already holds every chunk, so only the manifest travels and nothing is written
+expect_line reflash_fetches_nothing "$demo/board.log" '^flasher: delta: [0-9]+ chunks .* already in place, .* 0 fetched \(0 bytes\)$'
+sent=$(sed -n 's/^hostload: sent \([0-9]*\) bytes of a \([0-9]*\)-byte package.*/\1 \2/p' "$demo/board.log" | tail -n 1)
+if [ -n "$sent" ] && [ "${sent% *}" -le $(( ${sent#* } / 50 )) ]; then
+	ok "reflash_sends_${sent% *}_of_${sent#* }_bytes"
+else
+	not_ok reflash_sends_at_most_2_percent "hostload sent: ${sent:-?}"
+fi
+expect_line reflash_writes_nothing "$demo/board.log" '^flasher: done: 0 bytes written, '
+
 
 # 4. the initrd: reproducible, and small without a payload
 cp "$demo/flasher.cpio.gz" "$tmp/first.cpio.gz"
