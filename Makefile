@@ -45,7 +45,9 @@ FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
-HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c host-loader/report.c \
+# what hostload shows: the report, its rates and its progress line
+REPORT_SRCS := host-loader/report.c host-loader/rate_window.c host-loader/bar.c
+HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c $(REPORT_SRCS) \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
 	common/pkg.c host-loader/link_usb.c host-loader/usb_libusb.c host-loader/usb_path.c
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
@@ -83,11 +85,11 @@ TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/gpt.c initrd-fla
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link_*.c) initrd-flasher/usb_gadget.c \
 	host-loader/serve.c \
-	host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
+	$(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
 	host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c
 TEST_link_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c \
-	host-loader/serve.c host-loader/report.c $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
+	host-loader/serve.c $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/usb_gadget.c \
 	initrd-flasher/modules.c initrd-flasher/config.c common/identify.c \
@@ -103,8 +105,11 @@ TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_tran
 	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c common/timing.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
+# the progress report on a fake clock: rate window, ETA, the line's text, JSON and plain events
+TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c common/error.c \
+	common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt qspi_gpt sha256 frame link \
-	rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse
+	rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Progress bar, plain lines or JSON events; the board's log file; results. */
+/* Progress bar, plain lines or JSON events with windowed rates; the board's log file; results. */
 #include "report.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bar.h"
 #include "timing.h"
 
 void report_init(struct report *r, enum report_style style, FILE *out, const char *log_path)
@@ -18,6 +20,7 @@ void report_init(struct report *r, enum report_style style, FILE *out, const cha
 	r->style = style == REPORT_BAR && !isatty(fileno(out)) ? REPORT_LINES : style;
 	r->out = out;
 	r->log_path = log_path;
+	r->now = timing_now_s;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->changed, NULL);
 }
@@ -68,58 +71,70 @@ static const char *phase_name(const struct board_state *b)
 	return p ? p : "?";
 }
 
-static void format_eta(double seconds, char *out, size_t size)
+/* Everything the bar, a line or an event shows of a board at time t. */
+static void board_figures(const struct board_state *b, double t, struct bar_line *l)
 {
-	if (seconds < 0 || seconds > 359999) {
-		snprintf(out, size, "--:--");
-		return;
-	}
-	unsigned s = (unsigned)(seconds + 0.5);
-	if (s >= 3600)
-		snprintf(out, size, "%u:%02u:%02u", s / 3600, s / 60 % 60, s % 60);
-	else
-		snprintf(out, size, "%u:%02u", s / 60, s % 60);
+	const struct link_progress *p = &b->progress;
+	*l = (struct bar_line){ .name = b->name, .phase = phase_name(b), .partition = p->partition,
+				.done = p->done, .total = p->total, .sent = b->bytes_sent,
+				.rate = rate_window_rate(&b->written, t),
+				.link_rate = rate_window_rate(&b->sent, t), .eta = -1 };
+	/* nothing moved for a whole window (a long erase): the average so far still says when */
+	double elapsed = t - b->started;
+	double speed = l->rate > 0 ? l->rate : elapsed > 0 ? (double)p->done / elapsed : 0;
+	if (p->total && p->done >= p->total)
+		l->eta = 0;
+	else if (p->total && speed > 0)
+		l->eta = (double)(p->total - p->done) / speed;
+}
+
+/* The terminal's width now (it may have been resized), or the test's. */
+static unsigned bar_columns(const struct report *r)
+{
+	struct winsize ws;
+	if (r->columns)
+		return r->columns;
+	if (ioctl(fileno(r->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* The tenth of the total a board is in: plain lines are printed when it changes. */
+static unsigned progress_tenth(const struct board_state *b)
+{
+	const struct link_progress *p = &b->progress;
+	return p->total ? (unsigned)((double)p->done * 10.0 / (double)p->total) : 0;
 }
 
 static void show_progress(struct report *r, struct board_state *b, int force)
 {
-	double t = timing_now_s();
-	double min_gap = r->style == REPORT_BAR ? 0.1 : r->style == REPORT_LINES ? 2.0 : 0.5;
-	if (!force && t - b->last_shown < min_gap)
+	double t = r->now();
+	/* plain lines: every 2 s and every tenth; a bar 10 times a second; JSON twice */
+	double gap = r->style == REPORT_LINES ? 2.0 : r->style == REPORT_BAR ? 0.1 : 0.5;
+	int tenth_passed = r->style == REPORT_LINES && progress_tenth(b) != b->shown_tenth;
+	if (!force && !tenth_passed && t - b->last_shown < gap)
 		return;
 	b->last_shown = t;
-	const struct link_progress *p = &b->progress;
-	double eta = b->rate > 0 ? (double)(p->total - p->done) / b->rate : -1;
+	b->shown_tenth = progress_tenth(b);
+	struct bar_line l;
+	board_figures(b, t, &l);
 	if (r->style == REPORT_JSON) {
 		json_begin(r, "progress", b);
-		fprintf(r->out, ",\"phase\":\"%s\",\"partition\":", phase_name(b));
-		json_string(r->out, p->partition);
+		fprintf(r->out, ",\"phase\":\"%s\",\"partition\":", l.phase);
+		json_string(r->out, l.partition);
 		fprintf(r->out, ",\"done\":%" PRIu64 ",\"total\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
-				",\"rate\":%.0f,\"eta\":%.1f",
-			p->done, p->total, b->bytes_sent, b->rate, eta);
+				",\"rate\":%.0f,\"eta\":%.1f,\"link_rate\":%.0f,\"elapsed\":%.2f",
+			l.done, l.total, l.sent, l.rate, l.eta, l.link_rate, t - b->started);
 		json_end(r);
 		return;
 	}
-	char eta_text[16];
-	format_eta(eta, eta_text, sizeof(eta_text));
-	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 0;
-	char bar[21];
-	int fill = (int)(pct / 5);
-	for (int i = 0; i < 20; i++)
-		bar[i] = i < fill ? '#' : '.';
-	bar[20] = '\0';
-	if (r->style == REPORT_BAR)
-		fputs("\r\033[K", r->out);
-	/* the board's first word: its serial number */
-	int name_len = (int)strcspn(b->name, " ");
-	fprintf(r->out, "%.*s [%s] %3.0f%% %.1f/%.1f MiB %5.1f MiB/s ETA %s  %s %s", name_len, b->name,
-		bar,
-		pct, (double)p->done / 1048576.0, (double)p->total / 1048576.0, b->rate / 1048576.0,
-		eta_text, phase_name(b), p->partition);
+	char line[512];
+	bar_format_line(line, sizeof(line), &l, r->style == REPORT_BAR ? bar_columns(r) : 0);
 	if (r->style == REPORT_BAR) {
+		fprintf(r->out, "\r\033[K%s", line);
 		r->bar_shown = 1;
 	} else {
-		fputc('\n', r->out);
+		fprintf(r->out, "%s\n", line);
 	}
 	fflush(r->out);
 }
@@ -174,7 +189,10 @@ struct board_state *report_board(struct report *r, uint64_t session, const char 
 		memset(b, 0, sizeof(*b));
 		b->session = session;
 		snprintf(b->name, sizeof(b->name), "%s", name);
-		b->started = b->rate_at = timing_now_s();
+		b->started = r->now();
+		rate_window_init(&b->written, REPORT_RATE_WINDOW_S);
+		rate_window_init(&b->sent, REPORT_RATE_WINDOW_S);
+		rate_window_add(&b->sent, b->started, 0);
 		open_log(r, b);
 	}
 	if (b) {
@@ -220,23 +238,17 @@ void report_link_down(struct report *r, struct board_state *b, const char *why)
 void report_progress(struct report *r, struct board_state *b, const struct link_progress *p)
 {
 	pthread_mutex_lock(&r->lock);
-	int phase_changed = p->phase != b->progress.phase ||
+	int phase_changed = !b->have_progress || p->phase != b->progress.phase ||
 			    strcmp(p->partition, b->progress.partition) != 0;
-	double t = timing_now_s();
-	if (p->done < b->rate_done || p->total != b->progress.total) {
-		b->rate_done = p->done;
-		b->rate_at = t;
-	} else if (t - b->rate_at >= 1.0) {
-		/* rate over the last second or more, smoothed */
-		double inst = (double)(p->done - b->rate_done) / (t - b->rate_at);
-		b->rate = b->rate > 0 ? 0.6 * b->rate + 0.4 * inst : inst;
-		b->rate_done = p->done;
-		b->rate_at = t;
-	}
+	/* a new total is a new count (the writing starts after verify, plan and the GPT, which
+	 * count nothing): the time before it would only drag the rate down */
+	if (p->total != b->progress.total)
+		rate_window_init(&b->written, REPORT_RATE_WINDOW_S);
+	/* the rate is the board's count over the host's clock: the board's clock plays no part */
+	rate_window_add(&b->written, r->now(), p->done);
 	b->progress = *p;
-	show_progress(r, b, phase_changed && r->style != REPORT_LINES);
-	if (phase_changed && r->style == REPORT_LINES)
-		show_progress(r, b, 1);
+	b->have_progress = 1;
+	show_progress(r, b, phase_changed);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -244,6 +256,10 @@ void report_sent(struct report *r, struct board_state *b, uint64_t bytes)
 {
 	pthread_mutex_lock(&r->lock);
 	b->bytes_sent += bytes;
+	rate_window_add(&b->sent, r->now(), b->bytes_sent);
+	/* the link moves while the board is busy elsewhere (read-ahead, a long erase): show it */
+	if (b->have_progress && !b->have_result)
+		show_progress(r, b, 0);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -288,6 +304,21 @@ void report_note(struct report *r, struct board_state *b, const char *fmt, ...)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* "average over 5.5 s: written 400 MiB at 72.7 MiB/s, link 200 MiB at 36.4 MiB/s" */
+static void format_average(const struct board_state *b, double avg_rate, double avg_link_rate,
+			   double seconds, char *out, size_t size)
+{
+	char done[BAR_FIELD_MAX], rate[BAR_FIELD_MAX], sent[BAR_FIELD_MAX], link_rate[BAR_FIELD_MAX];
+	bar_format_bytes(b->progress.done, done);
+	bar_format_rate(avg_rate, rate);
+	bar_format_bytes(b->bytes_sent, sent);
+	bar_format_rate(avg_link_rate, link_rate);
+	/* fixed-width fields, but inside a sentence: without their padding */
+	snprintf(out, size, "average over %.1f s: written %s at %s, link %s at %s", seconds,
+		 done + strspn(done, " "), rate + strspn(rate, " "), sent + strspn(sent, " "),
+		 link_rate + strspn(link_rate, " "));
+}
+
 void report_result(struct report *r, struct board_state *b, const struct link_result *res,
 		   uint64_t package_size)
 {
@@ -298,19 +329,31 @@ void report_result(struct report *r, struct board_state *b, const struct link_re
 		r->results++;
 		if (res->status != 0)
 			r->failures++;
-		double seconds = timing_now_s() - b->started;
+		double seconds = r->now() - b->started;
+		/* over the whole flash, from the board's first HELLO to its result */
+		double avg_rate = seconds > 0 ? (double)b->progress.done / seconds : 0;
+		double avg_link_rate = seconds > 0 ? (double)b->bytes_sent / seconds : 0;
+		char average[160];
+		format_average(b, avg_rate, avg_link_rate, seconds, average, sizeof(average));
 		if (r->style == REPORT_JSON) {
 			json_begin(r, "result", b);
 			fprintf(r->out, ",\"status\":%" PRId32 ",\"message\":", res->status);
 			json_string(r->out, res->message);
 			fprintf(r->out, ",\"bytes_sent\":%" PRIu64 ",\"package_size\":%" PRIu64
-					",\"connections\":%u,\"seconds\":%.2f,\"log\":",
-				b->bytes_sent, package_size, b->connections, seconds);
+					",\"connections\":%u,\"seconds\":%.2f,\"done\":%" PRIu64
+					",\"total\":%" PRIu64 ",\"avg_rate\":%.0f,\"avg_link_rate\":%.0f,"
+					"\"log\":",
+				b->bytes_sent, package_size, b->connections, seconds, b->progress.done,
+				b->progress.total, avg_rate, avg_link_rate);
 			json_string(r->out, b->log_path);
 			json_end(r);
 		} else {
-			if (r->style == REPORT_BAR)
+			if (r->style == REPORT_BAR && b->have_progress) {
+				/* the last bar stays on the screen, above the result */
 				show_progress(r, b, 1);
+				fputc('\n', r->out);
+				r->bar_shown = 0;
+			}
 			bar_clear(r);
 			fprintf(r->out, "hostload: board %s: %s: %s\n", b->name,
 				res->status == 0 ? "SUCCESS" : "FAILED", res->message);
@@ -318,6 +361,7 @@ void report_result(struct report *r, struct board_state *b, const struct link_re
 					"over %u connection%s in %.1f s; log in %s\n",
 				b->bytes_sent, package_size, b->connections,
 				b->connections == 1 ? "" : "s", seconds, b->log_path);
+			fprintf(r->out, "hostload: %s\n", average);
 			fflush(r->out);
 		}
 		if (b->log) {
@@ -326,6 +370,7 @@ void report_result(struct report *r, struct board_state *b, const struct link_re
 					"over %u connection%s in %.1f s\n",
 				b->bytes_sent, package_size, b->connections,
 				b->connections == 1 ? "" : "s", seconds);
+			fprintf(b->log, "hostload: %s\n", average);
 			fflush(b->log);
 		}
 		pthread_cond_broadcast(&r->changed);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the user sees of each board: a progress bar with bytes, rate, ETA and phase on a
- * terminal, plain lines otherwise, or one JSON object per line (--json) for factory tools;
- * the board's log in a file; its final result. Thread-safe: every connection reports here.
+ * What the user sees of each board: a progress bar on a terminal (bytes written of the total
+ * and bytes sent over the link, each with its rate over the last REPORT_RATE_WINDOW_S
+ * seconds, the ETA, the phase), plain lines otherwise, or one JSON object per line (--json)
+ * for factory tools; the board's log in a file; its final result with the average rates.
+ * Thread-safe: every connection reports here. docs/link.md lists the JSON events.
  */
 #ifndef SELFFLASH_REPORT_H
 #define SELFFLASH_REPORT_H
@@ -12,8 +14,12 @@
 #include <stdio.h>
 
 #include "link_msg.h"
+#include "rate_window.h"
 
 #define REPORT_MAX_BOARDS 64
+/* Rates average over this many seconds: long enough to ride out a board's bursts (it reports
+ * every 0.25 s, and the link moves in frames), short enough to follow a change of speed. */
+#define REPORT_RATE_WINDOW_S 4.0
 
 enum report_style { REPORT_BAR, REPORT_LINES, REPORT_JSON };
 
@@ -23,10 +29,13 @@ struct board_state {
 	char log_path[512];
 	FILE *log;
 	struct link_progress progress;
+	int have_progress; /* a PROGRESS arrived: there is something to show */
 	uint64_t bytes_sent;
 	unsigned connections;
-	double started, last_shown, rate_at, rate;
-	uint64_t rate_done;
+	double started, last_shown; /* on the report's clock */
+	unsigned shown_tenth;       /* plain lines: the last tenth of the total printed */
+	struct rate_window written; /* progress.done over time */
+	struct rate_window sent;    /* bytes_sent over time */
 	int have_result;
 	struct link_result result;
 };
@@ -40,9 +49,12 @@ struct report {
 	struct board_state boards[REPORT_MAX_BOARDS];
 	unsigned nboards, results, failures;
 	int bar_shown;
+	double (*now)(void); /* the clock: timing_now_s, or a test's */
+	unsigned columns;    /* the bar's width limit; 0: the terminal's, asked at each draw */
 };
 
-/* Sets up a report; style BAR falls back to LINES when out is not a terminal. */
+/* Sets up a report; style BAR falls back to LINES when out is not a terminal. A test may set
+ * r->now and r->columns afterwards. */
 void report_init(struct report *r, enum report_style style, FILE *out, const char *log_path);
 
 /* A board said HELLO (first time or again after a drop); returns its state (locked use only
@@ -50,7 +62,10 @@ void report_init(struct report *r, enum report_style style, FILE *out, const cha
 struct board_state *report_board(struct report *r, uint64_t session, const char *name,
 				 const char *link);
 void report_link_down(struct report *r, struct board_state *b, const char *why);
+/* The board's PROGRESS: shown at once on a change of phase, else at the style's pace (a bar
+ * 10 times a second, a plain line every 2 s or tenth of the total, JSON twice a second). */
 void report_progress(struct report *r, struct board_state *b, const struct link_progress *p);
+/* bytes more were sent to the board over the link; the bar moves with them too. */
 void report_sent(struct report *r, struct board_state *b, uint64_t bytes);
 void report_log(struct report *r, struct board_state *b, const char *line);
 void report_result(struct report *r, struct board_state *b, const struct link_result *res,

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The link end to end with the real binaries on the host: hostload serves a package over a unix
 # socket, the host-built flasher flashes file targets from it. The results must be identical to
-# a flash from the package file; ten cuts at random points and a host that dies and is restarted
+# a flash from the package file; over a link slowed to 5 MB/s its progress must show a rate, an
+# ETA and the averages; ten cuts at random points and a host that dies and is restarted
 # must still end with identical targets, re-sending under 5 % of the package; a board failure
 # must become hostload's exit status; hostile command lines are refused.
 set -euo pipefail
@@ -12,6 +13,7 @@ build=${BUILD:-build}
 mk=$(pwd)/$build/bin/mkflashpkg
 fl=$(pwd)/$build/bin/flasher
 hl=$(pwd)/$build/bin/hostload
+relay=$(pwd)/tests/host/slow_relay.py
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -87,6 +89,44 @@ fi
 if [ "$(sums)" = "$want" ]; then ok link_flash_identical_to_file_flash; else not_ok link_flash_identical_to_file_flash; fi
 expect_line "hostload reports the board's success" serve1.out 'hostload: board 1424321012345 .*: SUCCESS: done:'
 expect_line "the board's log is saved on the host" board.log 'flasher: done: .* read back and verified'
+expect_line "hostload prints the average rates" serve1.out \
+	'^hostload: average over [0-9.]* s: written .* at .*/s, link .* at .*/s$'
+
+# 1b. the same over a link slowed to 5 MB/s (a relay): the progress a user sees mid-flash
+fresh_targets
+"$hl" serve --json --link unix:host.sock --log slow.log --timeout 120 board.sfpkg >slow.json \
+	2>slow.err &
+pids+=($!)
+await_socket host.sock
+python3 "$relay" slow.sock host.sock 5000000 &
+pids+=($!)
+await_socket slow.sock
+if flash --link unix:slow.sock >fl1b.log 2>&1 && wait "${pids[-2]}"; then
+	ok flash_over_a_slow_link_succeeds
+else
+	not_ok flash_over_a_slow_link_succeeds "$(tail -5 fl1b.log slow.err)"
+fi
+kill "${pids[-1]}" 2>/dev/null || true
+if [ "$(sums)" = "$want" ]; then ok slow_link_identical_targets; else not_ok slow_link_identical_targets; fi
+# mid-flash: a rate over the last seconds and a finite ETA; at the end: the averages
+if progress=$(python3 - slow.json <<'PY'
+import json, math, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+mid = [e for e in events if e["event"] == "progress" and 0 < e["done"] < e["total"]
+       and e["rate"] > 0 and e["link_rate"] > 0 and 0 <= e["eta"] < 3600]
+res = [e for e in events if e["event"] == "result"][-1]
+assert mid, "no progress event with a rate and an ETA"
+assert res["avg_rate"] > 0 and res["avg_link_rate"] > 0 and res["done"] == res["total"]
+assert math.isclose(res["avg_link_rate"], res["bytes_sent"] / res["seconds"], rel_tol=0.01)
+e = mid[len(mid) // 2]
+print(f"{len(mid)}_events_eg_{e['rate'] / 1e6:.1f}_MBps_eta_{e['eta']:.1f}_s_link_"
+      f"{e['link_rate'] / 1e6:.1f}_MBps_avg_{res['avg_link_rate'] / 1e6:.1f}_MBps")
+PY
+); then
+	ok "slow_link_progress_shows_rate_and_eta_${progress}"
+else
+	not_ok slow_link_progress_shows_rate_and_eta "$(tail -3 slow.json)"
+fi
 
 # 2. ten cuts at random points, in the middle of frames, during one flash
 fresh_targets
