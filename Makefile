@@ -113,7 +113,7 @@ UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt qspi_gpt
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
-	tests/bench/guest_copy.c tests/e2e/usb_launcher.c)
+	tests/bench/relay.c tests/bench/guest_copy.c tests/e2e/usb_launcher.c)
 
 # ---- object rules, one per variant -----------------------------------------------------
 # Only the flasher's own files and the tests see initrd-flasher/ on the include path: the host
@@ -150,6 +150,7 @@ SHA256_TEST_A64 := $(BUILD)/board/test_sha256
 CRC32_TEST_A64 := $(BUILD)/board/test_crc32
 BENCH_HASH := $(BUILD)/bench/bench_hash
 SOCKCOPY := $(BUILD)/bench/sockcopy
+RELAY := $(BUILD)/bench/relay
 GUEST_COPY := $(BUILD)/bench/guest_copy
 USB_LAUNCHER := $(BUILD)/tests/usb_launcher
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
@@ -206,6 +207,9 @@ $(GUEST_COPY): $(call objs,a64,tests/bench/guest_copy.c)
 $(SOCKCOPY): $(call objs,host,tests/bench/sockcopy.c)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
+$(RELAY): $(call objs,host,tests/bench/relay.c)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) -pthread $^ -o $@
 $(BENCH_HASH): $(call objs,host,$(BENCH_hash_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
@@ -256,7 +260,7 @@ $(STAMPS)/flags: FORCE
 .PHONY: check unit e2e lint fuzz
 fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
-check: all $(CLANG_OBJS) $(FUZZ_BINS)
+check: all $(CLANG_OBJS) $(FUZZ_BINS) $(RELAY)
 	@tests/run.sh $(BUILD)
 
 # every source compiled by clang too (its warnings differ from gcc's); make check includes it
@@ -288,8 +292,9 @@ demo: deps
 	@$(MAKE) --no-print-directory all rootfs
 	@scripts/demo.sh --build $(BUILD)
 
-# throughput figures, each next to a baseline measured in the same run (tests/bench/run.sh)
-bench: all rootfs $(BENCH_HASH) $(SOCKCOPY) $(GUEST_COPY)
+# figures, each next to a baseline measured in the same run (tests/bench/run.sh; BENCH=a,b picks
+# sections)
+bench: all rootfs $(BENCH_HASH) $(SOCKCOPY) $(RELAY) $(GUEST_COPY)
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 .PHONY: deps update-lock check-cold
@@ -322,8 +327,9 @@ help:
 	@echo 'make lint         cppcheck'
 	@echo 'make demo         build, boot the QEMU board in RCM mode, flash it over the link with'
 	@echo '                  hostload, boot what was flashed, print a summary'
-	@echo 'make bench        throughput: hashing, the native link pipeline and the QEMU flash,'
-	@echo '                  each next to a plain copy measured in the same run'
+	@echo 'make bench        figures, each next to a baseline measured in the same run, with the'
+	@echo '                  goals of issue 14: flash vs bmaptool, delta bytes, rate-limited link,'
+	@echo '                  4 boards, mkflashpkg build, hashing, QEMU (BENCH=delta,link: a subset)'
 	@echo 'make rootfs       build the demo system to flash into build/rootfs: slot firmware,'
 	@echo '                  ESP (systemd-boot, kernel, slot A/B entries), ext4 rootfs A and B'
 	@echo 'make update-lock  move scripts/libs.lock (the library sources) to the newest versions'

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# make bench's harness on a 64 MiB image (BENCH_QUICK=1, one run each): every section that
+# flashes runs to its end and prints its figures. Performance goals are make bench's business,
+# not this test's: met or not, a printed figure passes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+build=${BUILD:-build}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+rc=0
+start=$(date +%s)
+BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=flash,delta,link,boards,build \
+	timeout -k 5 120 bash tests/bench/run.sh >"$out" 2>&1 || rc=$?
+took=$(($(date +%s) - start))
+sed 's/^/  | /' "$out"
+if [ "$rc" = 0 ]; then ok bench_quick_runs; else not_ok bench_quick_runs "exit status $rc"; fi
+if [ "$took" -lt 60 ]; then ok bench_quick_under_a_minute; else not_ok bench_quick_under_a_minute "$took s"; fi
+# a figure line: name, value, "vs" baseline, ratio, goal with its verdict
+fig='^  .+ vs .+ (goal [<>=]+ [^:]+: (met|NOT met)|no goal)$'
+expect_line flash_vs_bmaptool_figure "$out" "^  flash incl\. read-back .* vs bmaptool copy .*(met|not measured)$"
+expect_line flash_peak_memory_figure "$out" '^  peak memory \(max RSS\), flasher .* goal < 32\.0 MiB: (met|NOT met|not measured)$'
+expect_line flash_target_identical "$out" 'target byte-identical to the image after the flash: yes$'
+expect_line delta_identical_figure "$out" '^  identical re-flash: bytes sent .* % +goal <= 2 %: (met|NOT met)$'
+expect_line delta_changed_figure "$out" '^  1 %-changed image: bytes sent .* % +goal <= 3 %: (met|NOT met)$'
+expect_line delta_targets_identical "$out" 'target byte-identical after each: yes, yes$'
+expect_line link_40_figure "$out" '^  flash at 40 MB/s +[0-9.]+ s +vs 1\.05 x bytes/rate \+ 1 s'
+expect_line link_350_figure "$out" '^  flash at 350 MB/s +[0-9.]+ s +vs 1\.05 x bytes/rate \+ 1 s'
+expect_line link_used_bytes_figure "$out" '^  flash at 40 MB/s \(compression\) .* vs 0\.85 x used bytes raw'
+expect_line link_relay_counted_bytes "$out" '^  at 40 MB/s: [0-9.]+ s; [1-9][0-9]* bytes crossed the link'
+expect_line boards_total_figure "$out" '^  4 boards at 40 MB/s: total time .* vs 1\.1 x one board'
+expect_line boards_cpu_figure "$out" '^  host CPU per board .* no goal$'
+expect_line build_cpus_figure "$out" '^  build: CPUs busy \(CPU / wall\) .* vs CPUs '
+expect_line build_deterministic "$out" 'same bytes as the cached build of the same inputs: yes$'
+expect_line goals_summary "$out" '^== goals: [0-9]+ of 9 met$'
+if grep -Eq "$fig" "$out" && ! grep -Eiq 'traceback|segmentation|core dumped|bench: ' "$out"; then
+	ok bench_quick_no_crash
+else
+	not_ok bench_quick_no_crash "$(grep -Ei 'traceback|segmentation|core dumped|bench: ' "$out" | head -3)"
+fi
+# a section alone, and an unknown one refused
+if BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=delta bash tests/bench/run.sh >"$out" 2>&1 &&
+	grep -q '^== delta' "$out" && ! grep -q '^== flash' "$out"; then
+	ok bench_one_section_alone
+else
+	not_ok bench_one_section_alone "$(tail -n 5 "$out")"
+fi
+expect_exit bench_unknown_section_refused 2 "unknown section 'nope'" \
+	env BUILD="$build" BENCH=nope bash tests/bench/run.sh
+finish
