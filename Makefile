@@ -27,7 +27,8 @@ A64_LDFLAGS := -static -Wl,--gc-sections -L$(A64_SYSROOT)/lib
 HOST_CFLAGS := $(COMMON_CFLAGS) -O2 -g -isystem $(HOST_SYSROOT)/include
 HOST_LDFLAGS := -L$(HOST_SYSROOT)/lib
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# the unit tests that run threads (pipeline, read-back, keepalive, gadget reader) also under TSan
+# the unit tests that run threads (pipeline, read-back, keepalive, gadget reader, mkflashpkg's
+# chunk workers) also under TSan
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 LIBS := -lblkid -lmtd -lbearssl -lz
 
@@ -68,6 +69,9 @@ TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 # counts the manifest decoder's calls: it must never see bytes whose signature failed
 TEST_pkgfile_LIBS := -Wl,--wrap=pkg_manifest_decode
+TEST_build_jobs_SRCS := tests/unit/test_build_jobs.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
+# reads fail on demand: a worker's error must stop the build and leave no file
+TEST_build_jobs_LIBS := -Wl,--wrap=io_pread_all
 TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c common/pkg.c \
 	common/error.c $(SHA256_SRCS)
 # the write loop and what it runs on: writers, read-back, chunk reader, pipeline, delta
@@ -108,8 +112,8 @@ TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c 
 # the progress report on a fake clock: rate window, ETA, the line's text, JSON and plain events
 TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c common/error.c \
 	common/timing.c
-UNIT_TESTS := inventory cpio pkg layout pkgfile identify write plan_gpt qspi_gpt sha256 frame link \
-	rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report
+UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
+	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
@@ -141,7 +145,7 @@ MKFLASHPKG := $(BUILD)/bin/mkflashpkg
 HOSTLOAD := $(BUILD)/bin/hostload
 # hostload for the board's CPU, static with libusb: the QEMU guest serves its own USB gadget
 HOSTLOAD_A64 := $(BUILD)/board/hostload
-TSAN_TESTS := write link usb_gadget
+TSAN_TESTS := write link usb_gadget build_jobs
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t)) \
 	$(foreach t,$(TSAN_TESTS),$(BUILD)/tests/tsan/test_$(t))
 # the SHA-256 unit test for the board's CPU (tests/host/sha256_aarch64.sh runs it under qemu-user)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Package builder: resolves every partition's file for every variant, cuts images (raw files or
- * Android sparse images) into chunks (holes and all-zero chunks are not stored, zlib only where
- * it is smaller), writes the data region to a temporary file, then header + manifest + data,
- * signed.
+ * Android sparse images) into chunks on every CPU (chunker.c; holes and all-zero chunks are not
+ * stored, zlib only where it is smaller), writes the data region to a temporary file in chunk
+ * order, then header + manifest + data, signed.
  */
 #include "build.h"
 
@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include <bearssl_hash.h>
-#include <zlib.h>
 
+#include "chunker.h"
 #include "error.h"
 #include "io.h"
 #include "le.h"
@@ -33,7 +33,7 @@ struct builder {
 	uint32_t nchunks, chunk_cap;
 	uint64_t data_size;
 	int data_fd;
-	uint8_t *window, *packed;
+	struct chunker *chunker;
 	uint64_t holes_skipped, zero_skipped;
 };
 
@@ -159,14 +159,10 @@ static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off, const char *p
 	return 0;
 }
 
-static int is_zero(const uint8_t *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
 /*
  * Where an image's bytes come from. A raw file finds its holes with SEEK_DATA; an Android
- * sparse image knows them from its DONT_CARE chunks. The chunker sees only this.
+ * sparse image knows them from its DONT_CARE chunks. The chunker sees only this, from several
+ * threads at once: both readers use pread and read-only tables, never the file position.
  */
 struct image_input {
 	/* Fills buf with [off, off + len) of the image; 1 when that range is a hole and was not
@@ -223,43 +219,40 @@ static int image_input_open(struct image_input *in, int fd, uint64_t file_size, 
 	return 1;
 }
 
+static int image_input_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+{
+	struct image_input *in = ctx;
+	return in->read_range(in, off, buf, len);
+}
+
+/* Takes one window's result, in window order: the data region grows exactly as it did when
+ * one thread did everything. */
+static int builder_emit_chunk(void *ctx, const struct chunk_result *r)
+{
+	struct builder *b = ctx;
+	if (r->kind == CHUNK_HOLE) {
+		b->holes_skipped += r->raw_size;
+		return 0;
+	}
+	if (r->kind == CHUNK_ZERO) {
+		b->zero_skipped += r->raw_size;
+		return 0;
+	}
+	struct pkg_chunk c = { .offset = r->offset, .stored_offset = b->data_size,
+			       .raw_size = r->raw_size, .stored_size = r->stored_size,
+			       .compression = r->compression, .stored_crc32 = r->stored_crc32 };
+	memcpy(c.sha256, r->sha256, sizeof(c.sha256));
+	if (write_all(b->data_fd, r->stored, r->stored_size, "package data") != 0 ||
+	    add_chunk(b, &c) != 0)
+		return -1;
+	b->data_size += r->stored_size;
+	return 0;
+}
+
 /* Cuts [0, in->size) into chunk-aligned windows; stores what holds data. */
 static int chunk_image(struct builder *b, struct image_input *in)
 {
-	const uint32_t cs = b->o->chunk_size;
-	const uint64_t size = in->size;
-	for (uint64_t win = 0; win < size; win += cs) {
-		size_t len = size - win < cs ? (size_t)(size - win) : cs;
-		int hole = in->read_range(in, win, b->window, len);
-		if (hole < 0)
-			return -1;
-		if (hole) {
-			b->holes_skipped += len;
-			continue;
-		}
-		if (is_zero(b->window, len)) {
-			b->zero_skipped += len;
-			continue;
-		}
-		struct pkg_chunk c = { .offset = win, .stored_offset = b->data_size,
-				       .raw_size = (uint32_t)len };
-		sha256_buffer(b->window, len, c.sha256);
-		uLongf packed_len = compressBound(cs);
-		const uint8_t *stored = b->window;
-		c.stored_size = (uint32_t)len;
-		if (compress2(b->packed, &packed_len, b->window, len, Z_DEFAULT_COMPRESSION) == Z_OK &&
-		    packed_len < len) {
-			stored = b->packed;
-			c.stored_size = (uint32_t)packed_len;
-			c.compression = PKG_COMP_ZLIB;
-		}
-		c.stored_crc32 = (uint32_t)crc32(0, stored, c.stored_size);
-		if (write_all(b->data_fd, stored, c.stored_size, "package data") != 0 ||
-		    add_chunk(b, &c) != 0)
-			return -1;
-		b->data_size += c.stored_size;
-	}
-	return 0;
+	return chunker_cut_image(b->chunker, image_input_read, in, in->size, builder_emit_chunk, b);
 }
 
 /* A BCT-style image: the file copied into every `stride`-byte slot of the partition, into a
@@ -533,6 +526,8 @@ int pkg_build(const struct build_opts *o)
 	if (o->chunk_size < 4096 || o->chunk_size > PKG_MAX_CHUNK_SIZE)
 		return err_set("chunk size %" PRIu32 " outside 4096..%u", o->chunk_size,
 			       PKG_MAX_CHUNK_SIZE);
+	if (o->jobs > CHUNKER_MAX_JOBS)
+		return err_set("%u jobs, expected 1..%d", o->jobs, CHUNKER_MAX_JOBS);
 	if (o->variants && (o->nvariants == 0 || o->nvariants > PKG_MAX_VARIANTS))
 		return err_set("%zu variants, expected 1..%d", o->nvariants, PKG_MAX_VARIANTS);
 	if (l->ndev > PKG_MAX_TARGETS || l->nparts > PKG_MAX_PARTITIONS)
@@ -552,13 +547,16 @@ int pkg_build(const struct build_opts *o)
 
 	struct builder b = { .o = o, .data_fd = -1 };
 	FILE *data = tmpfile();
-	b.window = malloc(o->chunk_size);
-	b.packed = malloc(compressBound(o->chunk_size));
 	int rc = 0;
-	if (!data || !b.window || !b.packed)
+	if (!data)
 		rc = err_set("out of memory or no temporary file");
 	else
 		b.data_fd = fileno(data);
+	if (rc == 0) {
+		b.chunker = chunker_new(o->chunk_size, o->jobs ? o->jobs : chunker_count_cpus());
+		if (!b.chunker)
+			rc = -1;
+	}
 
 	uint32_t pi = 0;
 	for (size_t d = 0; rc == 0 && d < l->ndev; d++) {
@@ -614,8 +612,7 @@ int pkg_build(const struct build_opts *o)
 	memset(&key, 0, sizeof(key));
 	if (data)
 		fclose(data);
-	free(b.window);
-	free(b.packed);
+	chunker_free(b.chunker);
 	free(b.chunks);
 	return rc;
 }

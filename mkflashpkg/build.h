@@ -27,6 +27,7 @@ struct build_opts {
 	const struct layout_set *replicate; /* PART=STRIDE: copy the file into every slot */
 	size_t nreplicate;
 	uint32_t chunk_size;
+	unsigned jobs;             /* chunk workers; 0: one per online CPU; 1: no threads */
 	int quiet;
 };
 

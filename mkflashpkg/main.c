@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "chunker.h"
 #include "identify.h"
 #include "le.h"
 #include "error.h"
@@ -36,11 +37,13 @@ static void usage(FILE *out)
 		"  build -o PKG (--layout FILE.xml | --flash-idx FILE) (--key FILE.key | --unsigned)\n"
 		"        [--set KEY=VALUE]... [--file KEY=PATH]... [--no-file NAME]... [--dir DIR]\n"
 		"        [--variants TABLE] [--zero-holes PART]... [--replicate PART=STRIDE]...\n"
-		"        [--chunk-size BYTES]\n"
+		"        [--chunk-size BYTES] [-j|--jobs N]\n"
 		"      build a package; KEY in --file is a layout placeholder (MB1FILE) or a\n"
 		"      partition name; literal file names are looked up in DIR (default: the\n"
 		"      layout's directory); --no-file leaves a partition empty; a file may be a\n"
-		"      raw image or an Android sparse image (img2simg, mksparse)\n"
+		"      raw image or an Android sparse image (img2simg, mksparse); chunks are\n"
+		"      read, hashed and compressed by N threads (default: one per online CPU,\n"
+		"      %u here; 1: no threads), the package is the same for every N\n"
 		"  show [--chunks] PKG\n"
 		"      print the manifest\n"
 		"  verify (--pubkey FILE.pub | --allow-unsigned) PKG\n"
@@ -50,7 +53,7 @@ static void usage(FILE *out)
 		"\n"
 		"Keys are PEM files as openssl writes them (\"EC PRIVATE KEY\", \"PUBLIC KEY\").\n"
 		"The default chunk size is %u bytes.\n",
-		PKG_DEFAULT_CHUNK_SIZE);
+		chunker_count_cpus(), PKG_DEFAULT_CHUNK_SIZE);
 }
 
 static int fail(const char *cmd)
@@ -152,6 +155,7 @@ static int cmd_build(int argc, char **argv)
 		{ "zero-holes", required_argument, NULL, 'z' },
 		{ "replicate", required_argument, NULL, 'r' },
 		{ "chunk-size", required_argument, NULL, 'c' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -164,7 +168,7 @@ static int cmd_build(int argc, char **argv)
 				.no_file = no_file, .zero_holes = zero_holes, .replicate = replicate };
 	const char *xml = NULL, *idx = NULL, *table = NULL;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:qhj:", options, NULL)) != -1) {
 		int rc = 0;
 		uint64_t v;
 		switch (opt) {
@@ -206,6 +210,12 @@ static int cmd_build(int argc, char **argv)
 				rc = err_set("--chunk-size '%s' is not a number", optarg);
 			else
 				o.chunk_size = (uint32_t)v;
+			break;
+		case 'j':
+			if (layout_parse_u64(optarg, &v) != 0 || v < 1 || v > CHUNKER_MAX_JOBS)
+				rc = err_set("--jobs '%s': expected 1..%d", optarg, CHUNKER_MAX_JOBS);
+			else
+				o.jobs = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -110,6 +110,22 @@ fi
 	--file UEFIFILE=uefi.bin --file APPFILE=app.img --no-file BCT
 if cmp -s ossl.sfpkg again.sfpkg; then ok build_is_deterministic; else not_ok build_is_deterministic; fi
 
+# chunks are worked on by N threads, written in order: the same package for every N
+same=1
+for jobs in 1 3 8; do
+	"$mk" build -q -o jobs.sfpkg --layout demo.xml --key dev.key --set APPSIZE=0x10000000 \
+		--file UEFIFILE=uefi.bin --file APPFILE=app.img --file BCT=bct.bin --replicate BCT=16384 \
+		--jobs "$jobs"
+	cmp -s demo.sfpkg jobs.sfpkg || { same=0; echo "  --jobs $jobs differs from the default" >&2; }
+done
+if [ "$same" = 1 ]; then ok build_same_bytes_for_every_jobs; else not_ok build_same_bytes_for_every_jobs; fi
+expect_fail jobs_zero_refused "--jobs '0': expected 1..256" \
+	"$mk" build -o x.sfpkg --layout demo.xml --key dev.key --jobs 0
+expect_fail jobs_not_a_number_refused "--jobs 'many': expected 1..256" \
+	"$mk" build -o x.sfpkg --layout demo.xml --key dev.key --jobs many
+"$mk" --help >help.txt
+expect_line help_names_jobs help.txt '\[-j\|--jobs N\]'
+
 # ---- a 2 GiB sparse image with 200 MiB of data ----------------------------------------
 cat >big.xml <<'XML'
 <partition_layout>
