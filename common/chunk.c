@@ -10,14 +10,25 @@
 #include "crc32.h"
 #include "error.h"
 
+/*
+ * A zlib stream (RFC 1950) is a 2-byte header, raw deflate data and an Adler-32 of the
+ * result. The chunk's SHA-256 is checked right after, so the Adler-32 would be a third pass
+ * over every inflated byte for nothing: the header is checked here, the deflate data inflated
+ * raw, and the trailer's 4 bytes must be all that is left.
+ */
 static int inflate_exact(const uint8_t *in, uint32_t in_len, uint8_t *out, uint32_t out_len)
 {
+	if (in_len < 6)
+		return err_set("zlib stream is truncated");
+	const unsigned cmf = in[0], flg = in[1];
+	if ((cmf & 0x0f) != 8 || (cmf >> 4) > 7 || (cmf * 256 + flg) % 31 != 0 || (flg & 0x20))
+		return err_set("zlib stream is corrupt (header %02x %02x)", cmf, flg);
 	z_stream zs;
 	memset(&zs, 0, sizeof(zs));
-	if (inflateInit(&zs) != Z_OK)
+	if (inflateInit2(&zs, -15) != Z_OK)
 		return err_set("zlib: cannot start inflating");
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = in_len;
+	zs.next_in = (Bytef *)(uintptr_t)(in + 2);
+	zs.avail_in = in_len - 6;
 	zs.next_out = out;
 	zs.avail_out = out_len;
 	int rc = inflate(&zs, Z_FINISH);

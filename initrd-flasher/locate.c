@@ -84,18 +84,21 @@ static const uint8_t *read_place(const struct chunk_locator *l, const struct pkg
 	return r.data;
 }
 
+/* memcmp of the buffer against itself shifted by one: as fast as memcmp, no zero buffer */
 static int all_zero(const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
 /* 1 when the bytes at part's place are chunk c's, 0 when not, -1 when unreadable. */
 static int holds(const struct chunk_locator *l, const struct pkg_partition *part,
 		 const struct pkg_chunk *c, uint8_t *buf, size_t buf_size)
 {
+	/* a hole of the target file reads as zeros, and a chunk is never all zeros */
+	struct target *t = &l->targets[part->target];
+	if (t->ops->is_hole && c->offset <= part->size && c->raw_size <= part->size - c->offset &&
+	    t->ops->is_hole(t, part->offset + c->offset, c->raw_size) == 1)
+		return 0;
 	const uint8_t *data = read_place(l, part, c, buf, buf_size);
 	if (!data)
 		return -1;

@@ -28,6 +28,12 @@ struct target_ops {
 	 * the device refused O_DIRECT (target.direct_error says why).
 	 */
 	int (*read_direct)(struct target *t, uint64_t off, void *buf, size_t len, size_t *got);
+	/*
+	 * Optional: 1 when [off, off + len) is known to hold no data (a hole of a sparse file,
+	 * which reads as zeros), 0 when it may hold data or cannot be told. Lets delta pass over
+	 * an empty target without reading it.
+	 */
+	int (*is_hole)(struct target *t, uint64_t off, uint64_t len);
 };
 
 /* Alignment of O_DIRECT reads: a multiple of every logical block size in use (512, 4096). */

@@ -149,6 +149,18 @@ static int nor_erase(struct target *t, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/* SEEK_DATA: a file system that knows its holes says where the next data is; a block device
+ * answers with the offset itself (all data), and then nothing is learned */
+static int file_is_hole(struct target *t, uint64_t off, uint64_t len)
+{
+	if (off > (uint64_t)INT64_MAX)
+		return 0;
+	off_t data = lseek(t->fd, (off_t)off, SEEK_DATA);
+	if (data < 0)
+		return errno == ENXIO; /* no data after off at all */
+	return (uint64_t)data >= off + len;
+}
+
 static const struct target_ops nor_file_ops = { .read = file_read,
 						.write = nor_write,
 						.erase = nor_erase,
@@ -158,12 +170,14 @@ static const struct target_ops block_ops = { .read = file_read,
 					     .write = block_write,
 					     .flush = file_flush,
 					     .close = file_close,
-					     .read_direct = block_read_direct };
+					     .read_direct = block_read_direct,
+					     .is_hole = file_is_hole };
 /* a disk whose device or file system refused O_DIRECT: read back through the cache */
 static const struct target_ops block_cached_ops = { .read = file_read,
 						    .write = block_write,
 						    .flush = file_flush,
-						    .close = file_close };
+						    .close = file_close,
+						    .is_hole = file_is_hole };
 
 static int open_file(struct target *t, const char *path, const struct target_ops *ops)
 {

@@ -194,7 +194,9 @@ def build_packages(d, mkflashpkg, size):
   </device>
 </partition_layout>
 """)
-    run(mkflashpkg, "keygen", os.path.join(d, "k"))
+    # a new mkflashpkg rebuilds the packages; the key made the first time stays
+    if not os.path.exists(os.path.join(d, "k.key")):
+        run(mkflashpkg, "keygen", os.path.join(d, "k"))
     run(mkflashpkg, "eeprom", "-o", os.path.join(d, "e.bin"), "--part-number",
         "699-13701-0005-500 M.0", "--serial", "1")
     for pkg, img in (("p.sfpkg", "image.img"), ("p2.sfpkg", "image2.img")):
