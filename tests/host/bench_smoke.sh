@@ -23,6 +23,7 @@ fig='^  .+ vs .+ (goal [<>=]+ [^:]+: (met|NOT met)|no goal)$'
 expect_line flash_vs_bmaptool_figure "$out" "^  flash incl\. read-back .* vs bmaptool copy .*(met|not measured)$"
 expect_line flash_peak_memory_figure "$out" '^  peak memory \(max RSS\), flasher .* goal < 32\.0 MiB: (met|NOT met|not measured)$'
 expect_line flash_target_identical "$out" 'target byte-identical to the image after the flash: yes$'
+expect_line empty_board_delta_figure "$out" '^  empty board: delta on vs off .* vs delta off .*goal <= 1\.05 x: (met|NOT met)$'
 expect_line delta_identical_figure "$out" '^  identical re-flash: bytes sent .* % +goal <= 2 %: (met|NOT met)$'
 expect_line delta_changed_figure "$out" '^  1 %-changed image: bytes sent .* % +goal <= 3 %: (met|NOT met)$'
 expect_line delta_targets_identical "$out" 'target byte-identical after each: yes, yes$'
@@ -34,7 +35,7 @@ expect_line boards_total_figure "$out" '^  4 boards at 40 MB/s: total time .* vs
 expect_line boards_cpu_figure "$out" '^  host CPU per board .* no goal$'
 expect_line build_cpus_figure "$out" '^  build: CPUs busy \(CPU / wall\) .* vs CPUs '
 expect_line build_deterministic "$out" 'same bytes as the cached build of the same inputs: yes$'
-expect_line goals_summary "$out" '^== goals: [0-9]+ of 9 met$'
+expect_line goals_summary "$out" '^== goals: [0-9]+ of 10 met$'
 if grep -Eq "$fig" "$out" && ! grep -Eiq 'traceback|segmentation|core dumped|bench: ' "$out"; then
 	ok bench_quick_no_crash
 else
