@@ -75,7 +75,8 @@ TEST_build_jobs_LIBS := -Wl,--wrap=io_pread_all
 TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c common/pkg.c \
 	common/error.c $(SHA256_SRCS)
 # the write loop and what it runs on: writers, read-back, chunk reader, pipeline, delta
-WRITE_PATH_SRCS := initrd-flasher/write.c initrd-flasher/write_nor.c initrd-flasher/write_block.c \
+WRITE_PATH_SRCS := initrd-flasher/write.c initrd-flasher/write_image.c initrd-flasher/write_nor.c \
+	initrd-flasher/write_block.c initrd-flasher/write_spool.c \
 	initrd-flasher/readback.c initrd-flasher/image_reader.c initrd-flasher/pipeline.c \
 	initrd-flasher/source.c initrd-flasher/locate.c initrd-flasher/target_medium.c
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c $(WRITE_PATH_SRCS) \

@@ -82,6 +82,12 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 		f->allow_unsigned = strcmp(value, "yes") == 0;
 		return 0;
 	}
+	if (strcmp(key, "parallel") == 0) {
+		if (strcmp(value, "on") && strcmp(value, "off"))
+			return err_set("config line %u: parallel takes on or off", line);
+		f->sequential = strcmp(value, "off") == 0;
+		return 0;
+	}
 	if (strcmp(key, "delta") == 0) {
 		if (strcmp(value, "on") && strcmp(value, "off"))
 			return err_set("config line %u: delta takes on or off", line);

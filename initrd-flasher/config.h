@@ -16,6 +16,8 @@
  *   efivars /sys/firmware/efi/efivars   record the boot slot (T234 UEFI boot chain)
  *   on-failure wait | halt | poweroff
  *   link-timeout SECONDS            give up when the host is gone this long (default 600)
+ *   parallel on | off               write the QSPI (from memory) and the disk at once
+ *                                   (default on)
  *   delta on | off                  look for each chunk on the board before fetching it
  *                                   (default on: a re-flash fetches only what differs)
  *   usb-vendor 0x1d6b               the USB gadget's ids (defaults: 0x1d6b, 0x0104)

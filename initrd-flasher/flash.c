@@ -126,7 +126,7 @@ static int write_and_read_back(struct flash_run *r, struct write_stats by_kind[2
 				.targets = r->targets, .src = src, .raw = r->raw,
 				.stored = r->stored, .chunk_buf = r->chunk_buf, .buf_a = r->buf_a,
 				.buf_b = r->buf_b, .buf_size = WORK_BUF_SIZE, .threads = 0,
-				.delta = !r->c->no_delta,
+				.delta = !r->c->no_delta, .parallel = !r->c->sequential,
 				.progress = &r->progress.wp, .log = r->c->log };
 	return write_images(&w, by_kind);
 }

@@ -27,6 +27,7 @@ struct flash_config {
 	size_t ntargets;
 	int plan_only;
 	int no_delta; /* fetch and write every chunk, even one the board already holds */
+	int sequential; /* write the QSPI and then the disk, not both at once */
 	const char *efivars; /* efivarfs to record the boot slot in; NULL: no boot-slot store */
 	/* for a usb-gadget: link: ids and strings (zero/NULL: the defaults); serial NULL: the
 	 * module EEPROM's */

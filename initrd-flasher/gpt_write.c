@@ -18,7 +18,7 @@
 #include "error.h"
 #include "gpt.h"
 #include "readback.h"
-#include "write.h"
+#include "write_image.h"
 
 static int write_disk_gpt(const struct pkg_manifest *m, uint16_t t,
 			  const struct pkg_partition *parts, struct target *dev, uint8_t *buf_a,

@@ -48,9 +48,8 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 int image_reader_init_memory(struct image_reader *r, const uint8_t *bytes, uint32_t size)
 {
 	memset(r, 0, sizeof(*r));
-	if (size == 0 || size > PKG_MAX_CHUNK_SIZE)
-		return err_set("an image of %" PRIu32 " bytes made on the board does not fit a chunk",
-			       size);
+	if (size == 0)
+		return err_set("an empty image cannot be written");
 	r->mem = bytes;
 	r->im.size = size;
 	r->im.chunk_count = 1;

@@ -37,9 +37,10 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 		      uint8_t *stored, size_t buf_size);
 
 /*
- * Prepares a reader for an image the board made itself (size bytes at bytes, which must stay
- * valid): it reads, views and walks like a package image of one chunk, so the same writers
- * and read-back checks serve it. size must fit a chunk (PKG_MAX_CHUNK_SIZE); 0 or -1.
+ * Prepares a reader for an image held in memory (size bytes at bytes, which must stay valid:
+ * the QSPI GPT made on the board, a NOR image spooled from checked chunks): it reads, views
+ * and walks like a package image of one chunk, so the same writers and read-back checks serve
+ * it. 0 or -1.
  */
 int image_reader_init_memory(struct image_reader *r, const uint8_t *bytes, uint32_t size);
 

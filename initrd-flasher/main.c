@@ -62,6 +62,8 @@ static void flash_usage(FILE *out)
 		"  --plan              print the plan and stop\n"
 		"  --no-delta          fetch and write every chunk (default: look for each on the\n"
 		"                      board first; a re-flash fetches and writes only what differs)\n"
+		"  --sequential        write the QSPI, then the disk (default: both at once, the QSPI\n"
+		"                      from memory, when its images fit in 64 MiB)\n"
 		"  --efivars DIR       select boot chain A there when all is verified (efivarfs)\n");
 }
 
@@ -123,6 +125,7 @@ static int cmd_flash(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "plan", no_argument, NULL, 'P' },
 		{ "no-delta", no_argument, NULL, 'D' },
+		{ "sequential", no_argument, NULL, 'S' },
 		{ "efivars", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -152,6 +155,7 @@ static int cmd_flash(int argc, char **argv)
 		case 'C': c.chip_sku_file = optarg; break;
 		case 'P': c.plan_only = 1; break;
 		case 'D': c.no_delta = 1; break;
+		case 'S': c.sequential = 1; break;
 		case 'E': c.efivars = optarg; break;
 		case 't': {
 			char *eq = strchr(optarg, '=');

@@ -150,20 +150,33 @@ static void *worker_main(void *arg)
 
 int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant,
 		   struct chunk_source *src, size_t buf_size, int workers,
-		   const struct chunk_locator *locator)
+		   const struct chunk_locator *locator, const uint32_t *images, uint32_t nimages)
 {
 	memset(p, 0, sizeof(*p));
 	p->m = m;
 	p->src = src;
 	p->buf_size = buf_size;
 	p->locator = locator;
+	/* without a caller's order: the variant's images in manifest order */
+	uint32_t *own = NULL;
+	if (!images) {
+		own = malloc(((size_t)m->image_count + 1) * sizeof(*own));
+		if (!own)
+			return err_set("out of memory for the chunk order");
+		nimages = 0;
+		for (uint32_t i = 0; i < m->image_count; i++) {
+			struct pkg_image im;
+			pkg_manifest_image(m, i, &im);
+			if (pkg_image_in_variant(&im, (uint32_t)variant))
+				own[nimages++] = i;
+		}
+		images = own;
+	}
 	uint64_t n = 0;
 	int compressed = 0;
-	for (uint32_t i = 0; i < m->image_count; i++) {
+	for (uint32_t i = 0; i < nimages; i++) {
 		struct pkg_image im;
-		pkg_manifest_image(m, i, &im);
-		if (!pkg_image_in_variant(&im, (uint32_t)variant))
-			continue;
+		pkg_manifest_image(m, images[i], &im);
 		n += im.chunk_count;
 		for (uint32_t k = im.first_chunk; k < im.first_chunk + im.chunk_count; k++) {
 			struct pkg_chunk c;
@@ -193,19 +206,19 @@ int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant
 									 p->locate_buf_size));
 	}
 	if (!ok) {
+		free(own);
 		pipeline_stop(p);
 		return err_set("out of memory for the chunk pipeline (%d x %zu bytes)",
 			       PIPELINE_SLOTS * (1 + compressed) + 2 + (locator ? workers + 1 : 0),
 			       buf_size);
 	}
-	for (uint32_t i = 0; i < m->image_count; i++) {
+	for (uint32_t i = 0; i < nimages; i++) {
 		struct pkg_image im;
-		pkg_manifest_image(m, i, &im);
-		if (!pkg_image_in_variant(&im, (uint32_t)variant))
-			continue;
+		pkg_manifest_image(m, images[i], &im);
 		for (uint32_t c = 0; c < im.chunk_count; c++)
 			p->order[p->count++] = im.first_chunk + c;
 	}
+	free(own);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->changed, NULL);
 	p->running = 1;

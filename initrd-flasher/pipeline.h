@@ -74,11 +74,13 @@ struct pipeline {
  * chunks of every image in variant `variant`, in manifest order. Buffers of buf_size (>= the
  * largest chunk) are allocated here, once. With a locator (delta), a prober thread looks
  * each chunk up on the board first: only chunks it does not find are announced to the source
- * and fetched; found ones are read from the board (and checked again). 0 or -1.
+ * and fetched; found ones are read from the board (and checked again). images (may be NULL:
+ * the variant's images in manifest order) lists the nimages image indices in the order they
+ * will be asked for. 0 or -1.
  */
 int pipeline_start(struct pipeline *p, const struct pkg_manifest *m, int variant,
 		   struct chunk_source *src, size_t buf_size, int workers,
-		   const struct chunk_locator *locator);
+		   const struct chunk_locator *locator, const uint32_t *images, uint32_t nimages);
 
 /* One per online CPU, clamped to [1, max]: how many threads a parallel stage should use. */
 int pipeline_cpu_threads(int max);

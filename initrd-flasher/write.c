@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Which writer serves which kind of target, and the loop that writes every image of a variant. */
+/* The loop that writes every image of a variant, each read back, with delta and the NOR spool. */
 #include "write.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -10,30 +11,14 @@
 #include "pipeline.h"
 #include "readback.h"
 #include "timing.h"
+#include "write_spool.h"
 
-static const struct {
-	uint8_t target_kind;
-	int (*write)(struct target *t, const struct image_job *job, struct write_stats *st);
-} image_writers[] = {
-	{ PKG_TARGET_MTD, write_nor_image },
-	{ PKG_TARGET_DISK, write_block_image },
-};
-
-int write_image(uint8_t target_kind, struct target *t, const struct image_job *job,
-		struct write_stats *st)
+static uint8_t target_kind_of(const struct write_plan *w, const struct pkg_image *im)
 {
-	uint64_t end = job->part.offset + job->reader->im.size;
-	if (job->reader->im.size > job->part.size || end > t->size || end < job->part.offset)
-		return err_set("partition %s: image of %" PRIu64 " bytes at %" PRIu64
-			       " does not fit (partition %" PRIu64 " bytes, device %" PRIu64 ")",
-			       job->part.name, job->reader->im.size, job->part.offset, job->part.size,
-			       t->size);
-	for (size_t i = 0; i < sizeof(image_writers) / sizeof(image_writers[0]); i++)
-		if (image_writers[i].target_kind == target_kind)
-			return image_writers[i].write(t, job, st);
-	return err_set("partition %s: no writer for target kind %u", job->part.name, target_kind);
+	struct pkg_target tg;
+	pkg_manifest_target(w->m, w->parts[im->partition].target, &tg);
+	return tg.kind;
 }
-
 
 static void add_stats(struct write_stats *to, const struct write_stats *st)
 {
@@ -51,16 +36,6 @@ static struct write_delta last_delta;
 const struct write_delta *write_last_delta(void)
 {
 	return &last_delta;
-}
-
-/* ", 123 in place" for a disk image that delta found partly written already, else "" */
-static const char *in_place_note(const struct write_stats *st)
-{
-	static char text[48];
-	if (!st->bytes_in_place)
-		return "";
-	snprintf(text, sizeof(text), ", %" PRIu64 " in place", st->bytes_in_place);
-	return text;
 }
 
 static void enter_phase(const struct write_plan *w, enum write_phase phase, const char *partition)
@@ -105,27 +80,78 @@ static int write_one(const struct write_plan *w, const struct pkg_image *im,
 	return rc;
 }
 
-int write_images(const struct write_plan *w, struct write_stats by_kind[2])
+/*
+ * The images of the variant in the order they are written: with a NOR spool, the NOR images
+ * first (they go to memory at link speed), then the rest; else manifest order. Returns the
+ * count; *nor_count: how many NOR images lead (0: no spool).
+ */
+static uint32_t image_order(const struct write_plan *w, int threaded, uint32_t *order,
+			    uint32_t *nor_count)
 {
-	static struct pipeline pipe;
-	static struct chunk_locator locator;
-	int threaded = w->threads >= 0, delta = threaded && w->delta;
-	memset(&last_delta, 0, sizeof(last_delta));
-	if (delta && locate_init(&locator, w->m, w->variant, w->parts, w->targets, w->alt_parts) != 0)
-		return -1;
-	uint64_t fetched_before = w->src->bytes_fetched;
-	if (threaded && pipeline_start(&pipe, w->m, (int)w->variant, w->src, w->chunk_buf,
-				       w->threads, delta ? &locator : NULL) != 0) {
-		if (delta)
-			locate_free(&locator);
-		return -1;
-	}
-	int rc = 0;
-	for (uint32_t i = 0; rc == 0 && i < w->m->image_count; i++) {
+	uint32_t nor = 0, other = 0, n = 0;
+	uint64_t nor_bytes = 0;
+	for (uint32_t i = 0; i < w->m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(w->m, i, &im);
 		if (!pkg_image_in_variant(&im, w->variant))
 			continue;
+		int is_nor = target_kind_of(w, &im) == PKG_TARGET_MTD;
+		nor += is_nor;
+		other += !is_nor;
+		nor_bytes += is_nor ? im.size : 0;
+	}
+	/* a spool only when it overlaps something and fits in memory */
+	int spool = threaded && w->parallel && nor && other && nor_bytes <= WRITE_SPOOL_MAX;
+	*nor_count = spool ? nor : 0;
+	for (int pass = spool ? 0 : 1; pass < 2; pass++) {
+		for (uint32_t i = 0; i < w->m->image_count; i++) {
+			struct pkg_image im;
+			pkg_manifest_image(w->m, i, &im);
+			if (!pkg_image_in_variant(&im, w->variant))
+				continue;
+			int is_nor = target_kind_of(w, &im) == PKG_TARGET_MTD;
+			if (!spool || (pass == 0) == is_nor)
+				order[n++] = i;
+		}
+	}
+	return n;
+}
+
+int write_images(const struct write_plan *w, struct write_stats by_kind[2])
+{
+	static struct pipeline pipe;
+	static struct chunk_locator locator;
+	static struct nor_spool spool;
+	int threaded = w->threads >= 0, delta = threaded && w->delta;
+	memset(&last_delta, 0, sizeof(last_delta));
+	uint32_t *order = malloc(((size_t)w->m->image_count + 1) * sizeof(*order)), nor_count = 0;
+	if (!order)
+		return err_set("out of memory for the image order");
+	uint32_t count = image_order(w, threaded, order, &nor_count);
+	if (delta && locate_init(&locator, w->m, w->variant, w->parts, w->targets, w->alt_parts) != 0) {
+		free(order);
+		return -1;
+	}
+	uint64_t fetched_before = w->src->bytes_fetched;
+	if (threaded && pipeline_start(&pipe, w->m, (int)w->variant, w->src, w->chunk_buf,
+				       w->threads, delta ? &locator : NULL, order, count) != 0) {
+		if (delta)
+			locate_free(&locator);
+		free(order);
+		return -1;
+	}
+	int rc = 0;
+	uint32_t first = 0;
+	if (nor_count) {
+		rc = nor_spool_start(&spool, w->m, order, nor_count, w->parts, w->targets, &pipe, w->src,
+				     w->raw, w->stored, w->chunk_buf, w->buf_size, w->progress, w->log);
+		first = nor_count;
+	}
+	for (uint32_t k = first; rc == 0 && k < count; k++) {
+		if (nor_count && nor_spool_failed(&spool))
+			break; /* its error is the one to tell */
+		struct pkg_image im;
+		pkg_manifest_image(w->m, order[k], &im);
 		struct pkg_target tg;
 		pkg_manifest_target(w->m, w->parts[im.partition].target, &tg);
 		struct write_stats st = { 0 };
@@ -133,16 +159,20 @@ int write_images(const struct write_plan *w, struct write_stats by_kind[2])
 		rc = write_one(w, &im, threaded ? &pipe : NULL, &st);
 		if (rc != 0)
 			break;
-		if (w->log)
-			fprintf(w->log, "flasher: %-24s %10" PRIu64 " bytes: %" PRIu64 " written, %" PRIu64
-					" read back%s; blocks compared %" PRIu64 ", skipped %" PRIu64
-					", erased %" PRIu64 ", written %" PRIu64 "; %.2f s\n",
-				w->parts[im.partition].name, im.size, st.bytes_written,
-				st.bytes_read_back, in_place_note(&st), st.blocks_compared,
-				st.blocks_skipped, st.blocks_erased, st.blocks_written,
+		write_image_log(w->log, w->parts[im.partition].name, im.size, &st,
 				timing_now_s() - start);
 		add_stats(&by_kind[tg.kind == PKG_TARGET_MTD ? 0 : 1], &st);
 	}
+	if (nor_count && spool.images) {
+		/* the disk is done (or failed): wait for the NOR, whose error comes first */
+		char disk_error[ERR_MSG_MAX];
+		snprintf(disk_error, sizeof(disk_error), "%s", rc ? err_msg() : "");
+		if (nor_spool_finish(&spool, &by_kind[0]) != 0)
+			rc = -1;
+		else if (rc != 0)
+			err_set("%s", disk_error);
+	}
+	free(order);
 	if (threaded) {
 		if (pipe.side_fetches && w->log)
 			fprintf(w->log, "flasher: %" PRIu64 " chunks fetched again out of order\n",

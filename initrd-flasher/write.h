@@ -12,16 +12,9 @@
 #include <stdio.h>
 
 #include "image_job.h"
+#include "write_image.h"
 #include "source.h"
 #include "target.h"
-
-/* The writers behind write_image(), one per target kind. */
-int write_nor_image(struct target *t, const struct image_job *job, struct write_stats *st);
-int write_block_image(struct target *t, const struct image_job *job, struct write_stats *st);
-
-/* Writes job's image to t with the writer for `target_kind`; 0 or -1. */
-int write_image(uint8_t target_kind, struct target *t, const struct image_job *job,
-		struct write_stats *st);
 
 /* Every image of one variant, and what writing them needs. The caller owns every buffer. */
 struct write_plan {
@@ -43,6 +36,9 @@ struct write_plan {
 	 * partition to copy from (the running slot) */
 	int delta;
 	const struct pkg_partition *alt_parts;
+	/* with threads: NOR images are received into memory first and written by a thread of
+	 * their own while the disk images stream (write_spool.h) */
+	int parallel;
 	struct write_progress *progress; /* may be NULL */
 	FILE *log;                       /* a line per image; NULL: quiet */
 };

@@ -5,7 +5,7 @@
 
 #include "error.h"
 #include "readback.h"
-#include "write.h"
+#include "write_image.h"
 
 struct block_walk {
 	struct target *t;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "write.h"
+#include "write_image.h"
 
 #define HEADER_PAGE 4096
 

@@ -9,25 +9,27 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
 	cat <<'TXT'
-usage: scripts/demo.sh [--build DIR] [--keep] [--json FILE] [--timeout S]
+usage: scripts/demo.sh [--build DIR] [--keep] [--json FILE] [--timeout S] [--sequential]
 
   --build DIR   the build directory (default: build)
   --keep        flash the board images already in DIR/demo (a reflash) instead of new ones
   --json FILE   hostload's events as JSON lines into FILE instead of a progress bar
   --timeout S   limit for each boot (default 600)
+  --sequential  the flasher writes the QSPI, then the disk (default: both at once)
 
 Needs `make all rootfs` first (make demo does that). Writes DIR/demo/: demo.key/.pub (made
 once), demo.sfpkg, flasher.cpio.gz, qspi.img, nvme.img, and the logs.
 TXT
 }
 
-build=$here/build keep=0 json= timeout=600
+build=$here/build keep=0 json= timeout=600 parallel=on
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=$(cd "$2" && pwd); shift 2 ;;
 	--keep) keep=1; shift ;;
 	--json) json=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--sequential) parallel=off; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -57,6 +59,7 @@ target spi mtd:/dev/mtd0@67108864
 target nvme block:/dev/nvme0n1
 on-failure poweroff
 CONF
+echo "parallel $parallel" >>flasher.conf
 SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o flasher.cpio.gz --init "$build/board/init" \
 	--config flasher.conf --pubkey demo.pub
 if [ "$keep" = 0 ] || [ ! -f qspi.img ] || [ ! -f nvme.img ]; then

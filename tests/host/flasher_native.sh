@@ -72,6 +72,7 @@ same_at() { cmp -s -n "$3" "$4" <(dd if="$1" iflag=skip_bytes,count_bytes skip="
 mkdir efivars
 printf '\007\000\000\000\001\000\000\000' >efivars/BootChainFwStatus-781e084c-a330-417c-b678-38e696380cb9
 if run --efivars efivars >first.log 2>&1; then ok first_flash_succeeds; else not_ok first_flash_succeeds "$(tail -5 first.log)"; fi
+first_sums=$(sums)
 if [ "$(od -An -tx1 efivars/BootChainFwNext-781e084c-a330-417c-b678-38e696380cb9 | tr -d ' ')" = 0700000000000000 ] &&
 	[ ! -e efivars/BootChainFwStatus-781e084c-a330-417c-b678-38e696380cb9 ]; then
 	ok boot_chain_A_selected_and_stale_status_cleared
@@ -192,5 +193,13 @@ if run --efivars ev-running >running.log 2>&1 && [ ! -e "ev-running/BootChainFwN
 	ok running_chain_not_requested_again
 else
 	not_ok running_chain_not_requested_again "$(tail -n 8 running.log)"
+fi
+# the QSPI and then the disk, one after the other: the same bytes as both at once
+head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
+head -c $((64 * 1024 * 1024)) /dev/zero | tr '\0' 'Z' >nvme.img
+if run --sequential >sequential.log 2>&1 && [ "$(sums)" = "$first_sums" ]; then
+	ok sequential_flash_same_bytes_as_parallel
+else
+	not_ok sequential_flash_same_bytes_as_parallel "$(tail -n 3 sequential.log)"
 fi
 finish

@@ -287,7 +287,7 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 				.targets = targets, .src = &fs.src, .raw = raw, .stored = stored,
 				.chunk_buf = sizeof(raw), .buf_a = buf_a, .buf_b = buf_b,
 				.buf_size = sizeof(buf_a), .threads = threaded ? TEST_THREADS : -1,
-				.delta = use_delta };
+				.delta = use_delta, .parallel = threaded };
 	struct write_stats by_kind[2] = { { 0 } };
 	int rc = write_images(&w, by_kind);
 	*nor = by_kind[0];
