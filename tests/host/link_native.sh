@@ -13,7 +13,7 @@ build=${BUILD:-build}
 mk=$(pwd)/$build/bin/mkflashpkg
 fl=$(pwd)/$build/bin/flasher
 hl=$(pwd)/$build/bin/hostload
-relay=$(pwd)/tests/host/slow_relay.py
+relay=$(pwd)/$build/bench/relay # the rate-limiting relay make bench uses
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -98,7 +98,7 @@ fresh_targets
 	2>slow.err &
 pids+=($!)
 await_socket host.sock
-python3 "$relay" slow.sock host.sock 5000000 &
+"$relay" --rate 5000000 slow.sock host.sock >relay.out 2>&1 &
 pids+=($!)
 await_socket slow.sock
 if flash --link unix:slow.sock >fl1b.log 2>&1 && wait "${pids[-2]}"; then
