@@ -330,6 +330,7 @@ help:
 	@echo '                  the QEMU smoke boot, the demo system booting from QSPI + NVMe'
 	@echo 'make unit         unit tests only'
 	@echo 'make lint         cppcheck'
+	@echo 'make clang        compile every source with clang too (make check includes it)'
 	@echo 'make demo         build, boot the QEMU board in RCM mode, flash it over the link with'
 	@echo '                  hostload, boot what was flashed, print a summary'
 	@echo 'make bench        figures, each next to a baseline measured in the same run, with the'
