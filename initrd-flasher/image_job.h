@@ -20,6 +20,18 @@ struct write_stats {
 	uint64_t bytes_in_place; /* disk chunks found already written (delta): not rewritten */
 };
 
+/* Adds the counts of st to to. */
+static inline void write_stats_add(struct write_stats *to, const struct write_stats *st)
+{
+	to->blocks_compared += st->blocks_compared;
+	to->blocks_skipped += st->blocks_skipped;
+	to->blocks_erased += st->blocks_erased;
+	to->blocks_written += st->blocks_written;
+	to->bytes_written += st->bytes_written;
+	to->bytes_read_back += st->bytes_read_back;
+	to->bytes_in_place += st->bytes_in_place;
+}
+
 enum write_phase {
 	WRITE_PHASE_WRITE,    /* writing (or comparing) a partition */
 	WRITE_PHASE_READBACK, /* reading it back after the write (NOR; disks check beside it) */

@@ -20,17 +20,6 @@ static uint8_t target_kind_of(const struct write_plan *w, const struct pkg_image
 	return tg.kind;
 }
 
-static void add_stats(struct write_stats *to, const struct write_stats *st)
-{
-	to->blocks_compared += st->blocks_compared;
-	to->blocks_skipped += st->blocks_skipped;
-	to->blocks_erased += st->blocks_erased;
-	to->blocks_written += st->blocks_written;
-	to->bytes_written += st->bytes_written;
-	to->bytes_read_back += st->bytes_read_back;
-	to->bytes_in_place += st->bytes_in_place;
-}
-
 static struct write_delta last_delta;
 
 const struct write_delta *write_last_delta(void)
@@ -161,7 +150,7 @@ int write_images(const struct write_plan *w, struct write_stats by_kind[2])
 			break;
 		write_image_log(w->log, w->parts[im.partition].name, im.size, &st,
 				timing_now_s() - start);
-		add_stats(&by_kind[tg.kind == PKG_TARGET_MTD ? 0 : 1], &st);
+		write_stats_add(&by_kind[tg.kind == PKG_TARGET_MTD ? 0 : 1], &st);
 	}
 	if (nor_count && spool.images) {
 		/* the disk is done (or failed): wait for the NOR, whose error comes first */

@@ -56,12 +56,7 @@ static void *spool_main(void *arg)
 			break;
 		}
 		write_image_log(s->log, si->part.name, si->size, &st, timing_now_s() - start);
-		s->stats.blocks_compared += st.blocks_compared;
-		s->stats.blocks_skipped += st.blocks_skipped;
-		s->stats.blocks_erased += st.blocks_erased;
-		s->stats.blocks_written += st.blocks_written;
-		s->stats.bytes_written += st.bytes_written;
-		s->stats.bytes_read_back += st.bytes_read_back;
+		write_stats_add(&s->stats, &st);
 	}
 	return NULL;
 }
@@ -128,12 +123,7 @@ int nor_spool_finish(struct nor_spool *s, struct write_stats *nor)
 		pthread_join(s->thread, NULL);
 	s->started = 0;
 	int rc = atomic_load(&s->failed) ? err_set("%s", s->error) : 0;
-	nor->blocks_compared += s->stats.blocks_compared;
-	nor->blocks_skipped += s->stats.blocks_skipped;
-	nor->blocks_erased += s->stats.blocks_erased;
-	nor->blocks_written += s->stats.blocks_written;
-	nor->bytes_written += s->stats.bytes_written;
-	nor->bytes_read_back += s->stats.bytes_read_back;
+	write_stats_add(nor, &s->stats);
 	free_spool(s);
 	return rc;
 }
