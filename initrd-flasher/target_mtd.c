@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,12 @@
 struct mtd_target {
 	libmtd_t lib;
 	struct mtd_dev_info info;
+	/*
+	 * libmtd reads and writes with lseek() then read()/write() on the one descriptor, so two
+	 * threads (the delta prober and the NOR writer) would move each other's file position
+	 * and read or write the wrong place: every operation holds this lock.
+	 */
+	pthread_mutex_t lock;
 };
 
 /* Calls fn for each piece of [off, off + len) that lies in one erase block. */
@@ -34,9 +41,13 @@ static int per_block(struct target *t, uint64_t off, size_t len, const char *wha
 		size_t n = t->erase_size - (uint32_t)offs;
 		if (n > len)
 			n = len;
-		if (fn(m, t->fd, eb, offs, buf, (int)n) != 0)
+		pthread_mutex_lock(&m->lock);
+		int rc = fn(m, t->fd, eb, offs, buf, (int)n);
+		int e = errno;
+		pthread_mutex_unlock(&m->lock);
+		if (rc != 0)
 			return err_set("%s: %s at %" PRIu64 " (erase block %d): %s", t->name, what, off,
-				       eb, strerror(errno));
+				       eb, strerror(e));
 		off += n;
 		buf += n;
 		len -= n;
@@ -72,9 +83,13 @@ static int mtd_target_erase(struct target *t, uint64_t off, uint64_t len)
 		return err_set("%s: erase of %" PRIu64 " bytes at %" PRIu64 " is not whole blocks",
 			       t->name, len, off);
 	int eb = (int)(off / t->erase_size), blocks = (int)(len / t->erase_size);
-	if (mtd_erase_multi(m->lib, &m->info, t->fd, eb, blocks) != 0)
+	pthread_mutex_lock(&m->lock);
+	int rc = mtd_erase_multi(m->lib, &m->info, t->fd, eb, blocks);
+	int e = errno;
+	pthread_mutex_unlock(&m->lock);
+	if (rc != 0)
 		return err_set("%s: erase of blocks %d..%d: %s", t->name, eb, eb + blocks - 1,
-			       strerror(errno));
+			       strerror(e));
 	return 0;
 }
 
@@ -92,6 +107,8 @@ static void mtd_target_close(struct target *t)
 	t->fd = -1;
 	if (m && m->lib)
 		libmtd_close(m->lib);
+	if (m)
+		pthread_mutex_destroy(&m->lock);
 	free(m);
 	t->priv = NULL;
 }
@@ -109,6 +126,7 @@ int target_open_mtd(struct target *t, const char *dev_path)
 	struct mtd_target *m = calloc(1, sizeof(*m));
 	if (!m)
 		return err_set("out of memory");
+	pthread_mutex_init(&m->lock, NULL);
 	t->priv = m;
 	snprintf(t->name, sizeof(t->name), "%s", dev_path);
 	m->lib = libmtd_open();
