@@ -85,3 +85,24 @@ board_test_run() {
 	fi
 	failures=$((failures + $(grep -c '^not ok ' "$dir/$name.out" || true)))
 }
+
+# native_setup: for the tests that run the host-built tools: mk (mkflashpkg), fl (flasher),
+# hl (hostload) as absolute paths, a scratch folder tmp that is removed at exit together with
+# the background programs listed in pids, and the shell inside it. Call from the repository root.
+native_setup() {
+	local bin
+	bin=$(pwd)/${BUILD:-build}/bin
+	mk=$bin/mkflashpkg fl=$bin/flasher hl=$bin/hostload
+	tmp=$(mktemp -d)
+	pids=()
+	trap native_cleanup EXIT
+	cd "$tmp"
+}
+native_cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+
+# await_socket PATH: waits up to 5 s until a program listens on the unix socket PATH
+await_socket() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }

@@ -9,18 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
-build=${BUILD:-build}
-mk=$(pwd)/$build/bin/mkflashpkg
-fl=$(pwd)/$build/bin/flasher
-hl=$(pwd)/$build/bin/hostload
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp"
+native_setup
 
 cat >board.xml <<'XML'
 <partition_layout>
@@ -64,7 +53,6 @@ flash() { # source args and extra flasher args
 		--target spi=nor-file:qspi.img:65536 --target nvme=block:nvme.img
 }
 sums() { sha256sum qspi.img nvme.img | cut -d' ' -f1 | tr '\n' ' '; }
-await_socket() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
 # reference: what a flash without delta leaves, for package $1
 reference() {
 	fresh_targets

@@ -6,12 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
-build=${BUILD:-build}
-mk=$(pwd)/$build/bin/mkflashpkg
-fl=$(pwd)/$build/bin/flasher
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
+native_setup
 
 cat >board.xml <<'XML'
 <partition_layout>

@@ -9,19 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
-build=${BUILD:-build}
-mk=$(pwd)/$build/bin/mkflashpkg
-fl=$(pwd)/$build/bin/flasher
-hl=$(pwd)/$build/bin/hostload
-relay=$(pwd)/$build/bench/relay # the rate-limiting relay make bench uses
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp"
+relay=$(pwd)/${BUILD:-build}/bench/relay # the rate-limiting relay make bench uses
+native_setup
 
 cat >board.xml <<'XML'
 <partition_layout>
@@ -61,8 +50,6 @@ flash() { # source args (--package P | --link L) and extra flasher args
 		--target spi=nor-file:qspi.img:65536 --target nvme=block:nvme.img
 }
 sums() { sha256sum qspi.img nvme.img | cut -d' ' -f1 | tr '\n' ' '; }
-# waits until hostload listens (its socket exists)
-await_socket() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
 json_field() { # file event field
 	python3 -c 'import json,sys
 for l in open(sys.argv[1]):

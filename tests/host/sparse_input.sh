@@ -7,16 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
-build=${BUILD:-build}
-mk=$(pwd)/$build/bin/mkflashpkg
-fl=$(pwd)/$build/bin/flasher
 if ! command -v img2simg >/dev/null; then
 	skip sparse_input "img2simg is not installed (Debian package android-sdk-libsparse-utils)"
 	exit 0
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
+native_setup
 
 cat >board.xml <<'XML'
 <partition_layout>
