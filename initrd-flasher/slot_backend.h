@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Slot backends: how a board boots one of two slots (A/B) on trial, how the running system
+ * confirms it, and how the board falls back by itself when it does not (DESIGN.md section 9).
+ * One const table (slot_backend.c), chosen by the board's config (`slot-backend NAME`):
+ *
+ *   systemd-boot  Boot Loader Specification boot counting on the ESP (the QEMU board): each
+ *                 slot has a loader entry; a new one is written NAME+TRIES.conf and sorts
+ *                 first; systemd-boot counts tries down in the file name, and an entry with
+ *                 none left sorts last, so the other slot boots again.
+ *   tegra         the T234 firmware's variables (BootChainFwNext/Status/Current,
+ *                 RootfsStatusSlotA/B): the new rootfs slot set to normal and its boot chain
+ *                 requested; the firmware counts the tries and switches back itself.
+ *
+ * The update (update.c) calls, in this order and never otherwise:
+ *   read -> check -> disarm(target) -> [writes, read-back] -> install(target) -> arm(target)
+ * so that a power cut at any moment leaves the running slot the one that boots: the target
+ * slot is unbootable from disarm until arm, and arm is the last write. `mark_good` is run by
+ * the new system once it is healthy. Every function returns 0, or -1 with err_msg() naming
+ * what failed; none of them touches the running slot's boot files or state except mark_good.
+ */
+#ifndef SELFFLASH_SLOT_BACKEND_H
+#define SELFFLASH_SLOT_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* What a slot holds, as far as booting it goes. */
+enum slot_health {
+	SLOT_UNKNOWN = 0, /* the backend has no record of it (never installed by an update) */
+	SLOT_GOOD,        /* confirmed: boots, and is a fallback */
+	SLOT_TRIAL,       /* armed, not confirmed yet: tries_left boots before falling back */
+	SLOT_BAD,         /* its tries ran out (tries_done of them), or the firmware gave up */
+	SLOT_UNBOOTABLE,  /* disarmed: being written, or an update stopped halfway */
+};
+
+struct slot_view {
+	enum slot_health health;
+	int tries_left; /* SLOT_TRIAL; -1 when not known */
+	int tries_done; /* SLOT_TRIAL, SLOT_BAD: boots tried so far; -1 when not known */
+	int has_version;
+	uint64_t version; /* the package's system version the slot was armed with */
+};
+
+/* What a backend needs from the board's config; the strings outlive the call. */
+struct slot_env {
+	const char *esp;     /* systemd-boot: the directory where the ESP is mounted */
+	const char *efivars; /* tegra: the efivarfs directory */
+	int tries;           /* boots on trial before falling back (1..3 on tegra; default 3) */
+	FILE *log;           /* a line per change made; never NULL */
+};
+
+/* What boots the target slot, taken from its verified kernel partition (a boot image). */
+struct slot_boot {
+	const uint8_t *kernel;
+	size_t kernel_len;
+	const uint8_t *ramdisk; /* NULL when the boot image has none */
+	size_t ramdisk_len;
+	const char *cmdline;        /* the boot image's command line ("" when empty) */
+	const char *root_partition; /* the target slot's rootfs partition name (GPT), e.g. APP_b */
+	uint64_t version;           /* the package's system version */
+};
+
+struct slot_backend_ops {
+	const char *name;
+	/*
+	 * Both slots' state (v[0] slot A, v[1] slot B) and, where the backend can tell, which
+	 * slot runs now (PKG_SLOT_A/PKG_SLOT_B, or 0 when it cannot: systemd-boot leaves that to
+	 * the root partition's name).
+	 */
+	int (*read)(const struct slot_env *e, struct slot_view v[2], uint8_t *running);
+	/* Before anything is written: refuses what would make the switch fail later (tegra:
+	 * a UEFI BootNext; a running slot that is not the one the firmware booted). */
+	int (*check)(const struct slot_env *e, uint8_t target);
+	/* The target slot can no longer be chosen to boot: before its first byte is written. */
+	int (*disarm)(const struct slot_env *e, uint8_t target);
+	/* The files that boot the target slot placed where the boot loader finds them (the ESP:
+	 * new file, fsync, rename), after every image was read back; NULL where the slot's own
+	 * partitions already hold them (tegra). Changes nothing that belongs to the other slot. */
+	int (*install)(const struct slot_env *e, uint8_t target, const struct slot_boot *b);
+	/* The last write: the target slot boots next, on trial, with e->tries tries; records
+	 * b->version for anti-rollback. */
+	int (*arm)(const struct slot_env *e, uint8_t target, const struct slot_boot *b);
+	/* The running slot confirmed: its trial ends, it is the slot that boots from now on. */
+	int (*mark_good)(const struct slot_env *e, uint8_t running);
+};
+
+/* The backend called name, or NULL (err_msg() lists the names there are). */
+const struct slot_backend_ops *slot_backend_find(const char *name);
+
+/* "good", "on trial", "bad", "unbootable", "unknown". */
+const char *slot_health_name(enum slot_health h);
+
+extern const struct slot_backend_ops slot_backend_systemd_boot;
+extern const struct slot_backend_ops slot_backend_tegra;
+
+#endif
