@@ -112,7 +112,7 @@ enum {
 	M_IMAGES = 12,
 	M_CHUNKS = 16,
 	M_CHUNK_SIZE = 20,
-	M_RESERVED = 24,
+	M_SYSTEM_VERSION = 24,
 };
 
 /* Offset of each table, for counts already bounded by the limits. */
@@ -420,8 +420,7 @@ int pkg_manifest_decode(const uint8_t *buf, uint64_t size, uint64_t data_size,
 	m->image_count = le32_load(buf + M_IMAGES);
 	m->chunk_count = le32_load(buf + M_CHUNKS);
 	m->chunk_size = le32_load(buf + M_CHUNK_SIZE);
-	if (!all_zero(buf + M_RESERVED, 8))
-		return err_set("manifest: reserved bytes are not zero");
+	m->system_version = le64_load(buf + M_SYSTEM_VERSION);
 	if (m->variant_count == 0 || m->variant_count > PKG_MAX_VARIANTS)
 		return err_set("manifest: %" PRIu32 " variants, expected 1..%d", m->variant_count,
 			       PKG_MAX_VARIANTS);
@@ -493,6 +492,7 @@ int pkg_manifest_encode(const struct pkg_manifest_src *s, uint8_t *buf, uint64_t
 	le32_store(buf + M_IMAGES, s->image_count);
 	le32_store(buf + M_CHUNKS, s->chunk_count);
 	le32_store(buf + M_CHUNK_SIZE, s->chunk_size);
+	le64_store(buf + M_SYSTEM_VERSION, s->system_version);
 	uint8_t *p = buf + PKG_MANIFEST_HEADER_SIZE;
 	for (uint32_t i = 0; i < s->variant_count; i++, p += PKG_VARIANT_SIZE) {
 		const struct pkg_variant *v = &s->variants[i];

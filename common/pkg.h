@@ -187,6 +187,7 @@ struct pkg_manifest {
 	uint32_t image_count;
 	uint32_t chunk_count;
 	uint32_t chunk_size; /* the builder's nominal chunk size, informational */
+	uint64_t system_version; /* what the package installs, for anti-rollback (0: none) */
 };
 
 /*
@@ -226,6 +227,7 @@ struct pkg_manifest_src {
 	const struct pkg_chunk *chunks;
 	uint32_t variant_count, target_count, partition_count, image_count, chunk_count;
 	uint32_t chunk_size;
+	uint64_t system_version;
 };
 
 /* Bytes pkg_manifest_encode() writes for src (0 if a count is past its limit). */

@@ -606,6 +606,7 @@ int pkg_build(const struct build_opts *o)
 			.image_count = nimages,
 			.chunk_count = b.nchunks,
 			.chunk_size = o->chunk_size,
+			.system_version = o->system_version,
 		};
 		rc = write_package(&b, &src, o->key_path ? &key : NULL);
 	}

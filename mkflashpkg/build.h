@@ -27,6 +27,7 @@ struct build_opts {
 	const struct layout_set *replicate; /* PART=STRIDE: copy the file into every slot */
 	size_t nreplicate;
 	uint32_t chunk_size;
+	uint64_t system_version;   /* the manifest's system version (anti-rollback), 0: none */
 	unsigned jobs;             /* chunk workers; 0: one per online CPU; 1: no threads */
 	int quiet;
 };

@@ -41,6 +41,10 @@ void pkg_file_show(const struct pkg_file *f, FILE *out, int chunks)
 	fprintf(out, "package: format %" PRIu32 ", %" PRIu64 " bytes (manifest %" PRIu64
 		     ", data %" PRIu64 "), chunk size %" PRIu32 "\n",
 		h->version, h->package_size, h->manifest_size, h->data_size, m->chunk_size);
+	if (m->system_version)
+		fprintf(out, "system version: %" PRIu64 "\n", m->system_version);
+	else
+		fprintf(out, "system version: none (no anti-rollback)\n");
 	if (h->flags & PKG_FLAG_SIGNED)
 		fprintf(out, "signature: ECDSA P-256, key id %s\n", id);
 	else

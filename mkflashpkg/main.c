@@ -37,13 +37,15 @@ static void usage(FILE *out)
 		"  build -o PKG (--layout FILE.xml | --flash-idx FILE) (--key FILE.key | --unsigned)\n"
 		"        [--set KEY=VALUE]... [--file KEY=PATH]... [--no-file NAME]... [--dir DIR]\n"
 		"        [--variants TABLE] [--zero-holes PART]... [--replicate PART=STRIDE]...\n"
-		"        [--chunk-size BYTES] [-j|--jobs N]\n"
+		"        [--chunk-size BYTES] [-j|--jobs N] [--system-version N]\n"
 		"      build a package; KEY in --file is a layout placeholder (MB1FILE) or a\n"
 		"      partition name; literal file names are looked up in DIR (default: the\n"
 		"      layout's directory); --no-file leaves a partition empty; a file may be a\n"
 		"      raw image or an Android sparse image (img2simg, mksparse); chunks are\n"
 		"      read, hashed and compressed by N threads (default: one per online CPU,\n"
-		"      %u here; 1: no threads), the package is the same for every N\n"
+		"      %u here; 1: no threads), the package is the same for every N;\n"
+		"      --system-version N (1..2^64-1) is what the package installs: a board\n"
+		"      refuses to update to a lower one unless told to (anti-rollback)\n"
 		"  show [--chunks] PKG\n"
 		"      print the manifest\n"
 		"  verify (--pubkey FILE.pub | --allow-unsigned) PKG\n"
@@ -156,6 +158,7 @@ static int cmd_build(int argc, char **argv)
 		{ "replicate", required_argument, NULL, 'r' },
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "system-version", required_argument, NULL, 'V' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -216,6 +219,13 @@ static int cmd_build(int argc, char **argv)
 				rc = err_set("--jobs '%s': expected 1..%d", optarg, CHUNKER_MAX_JOBS);
 			else
 				o.jobs = (unsigned)v;
+			break;
+		case 'V':
+			if (layout_parse_u64(optarg, &v) != 0 || v == 0)
+				rc = err_set("--system-version '%s': expected a number 1..2^64-1",
+					     optarg);
+			else
+				o.system_version = v;
 			break;
 		case 'h':
 			usage(stdout);

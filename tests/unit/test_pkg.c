@@ -234,7 +234,7 @@ static void sample_init(struct sample *s)
 					   .raw_size = 1 << 20, .stored_size = 1 << 20 };
 	s->data_size = (2 << 20) + 5096;
 	s->src = (struct pkg_manifest_src){ s->variants, s->targets, s->parts, s->images, s->chunks,
-					    2, 2, 4, 3, 4, 1 << 20 };
+					    2, 2, 4, 3, 4, 1 << 20, 0x0102030405060708ull };
 }
 
 static uint8_t mbuf[1 << 16];
@@ -364,11 +364,12 @@ static void test_manifest_rejects_bad_sizes_and_counts(void)
 	CHECK(pkg_manifest_decode(mbuf, size, s.data_size, &m) == -1);
 	CHECK(expect_error("variants, expected 1.."));
 	le32_store(mbuf + 0, 2);
-	mbuf[30] = 1; /* reserved */
-	CHECK(pkg_manifest_decode(mbuf, size, s.data_size, &m) == -1);
-	CHECK(expect_error("reserved"));
-	mbuf[30] = 0;
+	/* bytes 24..31 are the system version (once reserved): any value decodes, as itself */
 	CHECK(pkg_manifest_decode(mbuf, size, s.data_size, &m) == 0);
+	CHECK(m.system_version == 0x0102030405060708ull);
+	le64_store(mbuf + 24, 7);
+	CHECK(pkg_manifest_decode(mbuf, size, s.data_size, &m) == 0 && m.system_version == 7);
+	le64_store(mbuf + 24, 0x0102030405060708ull);
 	/* garbage after a string's terminator */
 	uint64_t part0 = PKG_MANIFEST_HEADER_SIZE + 2 * PKG_VARIANT_SIZE + 2 * PKG_TARGET_SIZE;
 	mbuf[part0 + 30] = 'x';
