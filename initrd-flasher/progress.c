@@ -60,13 +60,14 @@ void progress_set_total(struct flash_progress *p, uint64_t total)
 }
 
 uint64_t progress_total(const struct pkg_manifest *m, uint32_t variant,
-			const struct pkg_partition *parts)
+			const struct pkg_partition *parts, const uint8_t *only_parts)
 {
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(m, i, &im);
-		if (!pkg_image_in_variant(&im, variant))
+		if (!pkg_image_in_variant(&im, variant) ||
+		    (only_parts && !only_parts[im.partition]))
 			continue;
 		uint64_t data = 0;
 		for (uint32_t k = 0; k < im.chunk_count; k++) {

@@ -96,7 +96,8 @@ static uint32_t image_order(const struct write_plan *w, int threaded, uint32_t *
 		for (uint32_t i = 0; i < w->m->image_count; i++) {
 			struct pkg_image im;
 			pkg_manifest_image(w->m, i, &im);
-			if (!pkg_image_in_variant(&im, w->variant))
+			if (!pkg_image_in_variant(&im, w->variant) ||
+			    (w->only_parts && !w->only_parts[im.partition]))
 				continue;
 			int is_nor = target_kind_of(w, &im) == PKG_TARGET_MTD;
 			if (!spool || (pass == 0) == is_nor)

@@ -36,6 +36,9 @@ struct write_plan {
 	 * partition to copy from (the running slot) */
 	int delta;
 	const struct pkg_partition *alt_parts;
+	/* NULL: every image of the variant; else only images of partitions i with
+	 * only_parts[i] != 0 (an update writes the inactive slot's partitions, nothing else) */
+	const uint8_t *only_parts;
 	/* with threads: NOR images are received into memory first and written by a thread of
 	 * their own while the disk images stream (write_spool.h) */
 	int parallel;
