@@ -55,6 +55,14 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 		str = &f->chip_sku_file;
 	else if (strcmp(key, "efivars") == 0)
 		str = &f->efivars;
+	else if (strcmp(key, "slot-backend") == 0)
+		str = &f->slot_backend;
+	else if (strcmp(key, "esp") == 0)
+		str = &f->esp;
+	else if (strcmp(key, "rootfs") == 0)
+		str = &f->rootfs_name;
+	else if (strcmp(key, "root-partition") == 0)
+		str = &f->root_partition;
 	else if (strcmp(key, "usb-serial") == 0)
 		str = &f->usb.serial;
 	else if (strcmp(key, "usb-manufacturer") == 0)
@@ -92,6 +100,18 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 		if (strcmp(value, "on") && strcmp(value, "off"))
 			return err_set("config line %u: delta takes on or off", line);
 		f->no_delta = strcmp(value, "off") == 0;
+		return 0;
+	}
+	if (strcmp(key, "update-qspi") == 0) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return err_set("config line %u: update-qspi takes yes or no", line);
+		f->update_qspi = strcmp(value, "yes") == 0;
+		return 0;
+	}
+	if (strcmp(key, "boot-tries") == 0) {
+		if (value[0] < '1' || value[0] > '9' || value[1])
+			return err_set("config line %u: boot-tries takes 1 to 9, not '%s'", line, value);
+		f->boot_tries = value[0] - '0';
 		return 0;
 	}
 	if (strcmp(key, "link-timeout") == 0) {

@@ -26,6 +26,15 @@
  *   usb-manufacturer TEXT           default: selfflash
  *   usb-product-name TEXT           default: selfflash flasher
  *   module PATH                     a kernel module to load first (repeatable, at most 16)
+ *
+ * Updates of a running board (selfflash update, mark-good, status; update.h):
+ *   slot-backend systemd-boot | tegra   how slots boot on trial and fall back
+ *   esp /boot/efi                   systemd-boot: where the ESP is mounted
+ *   boot-tries 3                    trial boots before falling back (1..9; tegra: 1..3)
+ *   rootfs APP                      slot A's rootfs partition (slot B's: APP_b)
+ *   root-partition NAME             the running root's partition (default: found from /)
+ *   update-qspi yes | no            also write the inactive chain's QSPI firmware through
+ *                                   MTD (default no: unverified from a running Jetson)
  */
 #ifndef SELFFLASH_CONFIG_H
 #define SELFFLASH_CONFIG_H

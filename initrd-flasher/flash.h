@@ -32,6 +32,14 @@ struct flash_config {
 	/* for a usb-gadget: link: ids and strings (zero/NULL: the defaults); serial NULL: the
 	 * module EEPROM's */
 	struct usb_gadget_opts usb;
+	/* updates of a running board (update.h) */
+	const char *slot_backend;   /* "systemd-boot" or "tegra" (slot_backend.h) */
+	const char *esp;            /* systemd-boot: where the ESP is mounted */
+	int boot_tries;             /* trial boots before falling back; 0: 3 */
+	const char *rootfs_name;    /* slot A's rootfs partition; NULL: "APP" (NVIDIA's name) */
+	int update_qspi;            /* an update also writes the inactive chain's QSPI firmware */
+	const char *root_partition; /* the running root's partition name; NULL: from "/" */
+	int allow_downgrade;        /* accept a package older than the installed system */
 	FILE *log;
 };
 

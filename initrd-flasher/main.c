@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "bootslot.h"
+#include "cmd_update.h"
 #include "config.h"
 #include "error.h"
 #include "flash.h"
@@ -27,7 +28,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: init [--root DIR] [--version] [--help]\n"
 		"       init flash ...    (init flash --help)\n"
-		"       init status ...   (init status --help)\n"
+		"       init update | mark-good | status ...   (init update --help)\n"
 		"\n"
 		"The selfflash flasher. Started by the kernel as /init (PID 1) it mounts proc, sysfs\n"
 		"and devtmpfs, prints the board inventory and powers the board off. Started as any\n"
@@ -65,50 +66,6 @@ static void flash_usage(FILE *out)
 		"  --sequential        write the QSPI, then the disk (default: both at once, the QSPI\n"
 		"                      from memory, when its images fit in 64 MiB)\n"
 		"  --efivars DIR       select boot chain A there when all is verified (efivarfs)\n");
-}
-
-static void status_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: init status [--efivars DIR]\n"
-		"\n"
-		"Prints the boot-chain state in words: the running chain, a pending switch, the\n"
-		"last switch's result decoded from its code, the rootfs slots, and a UEFI BootNext\n"
-		"that would block a switch. DIR defaults to /sys/firmware/efi/efivars.\n");
-}
-
-static int cmd_status(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{ "efivars", required_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = "/sys/firmware/efi/efivars";
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (opt == 'E') {
-			dir = optarg;
-		} else if (opt == 'h') {
-			status_usage(stdout);
-			return 0;
-		} else {
-			status_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		status_usage(stderr);
-		return 2;
-	}
-	struct bootslot_state st;
-	if (bootslot_read(dir, &st) != 0) {
-		fprintf(stderr, "flasher: status: %s\n", err_msg());
-		return 1;
-	}
-	bootslot_describe(&st, "", stdout);
-	return 0;
 }
 
 static int cmd_flash(int argc, char **argv)
@@ -261,6 +218,10 @@ int main(int argc, char **argv)
 		return cmd_flash(argc - 1, argv + 1);
 	if (!is_pid1 && argc > 1 && strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (!is_pid1 && argc > 1 && strcmp(argv[1], "update") == 0)
+		return cmd_update(argc - 1, argv + 1);
+	if (!is_pid1 && argc > 1 && strcmp(argv[1], "mark-good") == 0)
+		return cmd_mark_good(argc - 1, argv + 1);
 
 	/* the kernel passes unknown boot parameters to init; PID 1 must not choke on them */
 	while (!is_pid1 && (opt = getopt_long(argc, argv, "", options, NULL)) != -1) {

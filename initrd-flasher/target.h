@@ -69,6 +69,19 @@ int target_open_mtd(struct target *t, const char *dev_path);
 /* Narrows an open target to [base, base + size) of itself (erase-block aligned); 0 or -1. */
 int target_window(struct target *t, uint64_t base, uint64_t size);
 
+/* A byte range of a target. */
+struct target_range {
+	uint64_t offset, size;
+};
+
+#define TARGET_GUARD_MAX 64
+
+/*
+ * From now on t refuses (naming the range) every write and erase that does not lie inside one
+ * of `ranges`; reads pass. Closing t closes what it wrapped. 0 or -1.
+ */
+int target_guard_writes(struct target *t, const struct target_range *ranges, size_t count);
+
 /*
  * Opens a target from a spec: "mtd:/dev/mtdN[@BASE]", "block:PATH",
  * "nor-file:PATH:ERASE_SIZE" (tests). With @BASE the target is a window of `size` bytes.

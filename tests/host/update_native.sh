@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Updating a running board, natively (issue 15): a board flashed with slot A and B, running A,
+# is updated to B from a package file and over the link, with the real systemd-boot backend
+# on an ESP directory. Checked: only slot B's partitions change (slot A, the QSPI and the GPT
+# stay byte-identical), B is byte-identical to the new images, chunks slot A holds are copied
+# on the board instead of fetched, the new kernel and a trial entry are on the ESP, mark-good
+# confirms; hostile packages (other key, other board, older, truncated, another layout, one
+# with nothing for the other slot) are refused with nothing written; a dropped link resumes,
+# and a host gone for good leaves slot B unbootable and slot A untouched.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+native_setup
+mi=$(dirname "$mk")/mkinitrd
+
+layout() { # OUT APP_SIZE
+	cat >"$1" <<XML
+<partition_layout>
+  <device type="spi" instance="0" sector_size="512" num_sectors="16384">
+    <partition name="A_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
+    <partition name="B_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
+  </device>
+  <device type="nvme" instance="0" sector_size="512" num_sectors="131072">
+    <partition name="master_boot_record" type="protective_master_boot_record"><size>512</size></partition>
+    <partition name="primary_gpt" type="primary_gpt"><size>19968</size></partition>
+    <partition name="esp" type="data"><size>4194304</size></partition>
+    <partition name="A_kernel" type="kernel"><size>2097152</size><filename>KERNEL_A</filename></partition>
+    <partition name="B_kernel" type="kernel"><size>2097152</size><filename>KERNEL_B</filename></partition>
+    <partition name="APP" type="data"><size>$2</size><filename>APP_A</filename></partition>
+    <partition name="APP_b" type="data"><size>$2</size><filename>APP_B</filename></partition>
+    <partition name="secondary_gpt" type="secondary_gpt"><size>0xFFFFFFFFFFFFFFFF</size></partition>
+  </device>
+</partition_layout>
+XML
+}
+layout board.xml 20971520
+layout other.xml 16777216
+head -c 600000 /dev/urandom >fw.bin
+# system 1 and system 2: 12 MiB of data of which about 1 % differs, a kernel each
+head -c 12000000 /dev/urandom >app1.img
+cp app1.img app2.img
+printf 'system 2' | dd of=app2.img bs=1 seek=5000000 conv=notrunc status=none
+head -c 100000 /dev/urandom | dd of=app2.img bs=1 seek=9000000 conv=notrunc status=none
+head -c 700000 /dev/urandom >kernel1
+head -c 700000 /dev/urandom >kernel2
+for v in 1 2; do
+	"$mi" -o /dev/null --bootimg boot$v.img --kernel kernel$v --no-ramdisk \
+		--cmdline "console=ttyAMA0 system=$v" >/dev/null
+done
+"$mk" keygen k >/dev/null
+"$mk" keygen other >/dev/null
+pkg() { # OUT VERSION APP KERNEL [LAYOUT [KEY]]
+	"$mk" build -q -o "$1" --layout "${5:-board.xml}" --key "${6:-k}.key" --system-version "$2" \
+		--file APP_A="$3" --file APP_B="$3" --file KERNEL_A="$4" --file KERNEL_B="$4" \
+		--chunk-size 65536
+}
+pkg v1.sfpkg 1 app1.img boot1.img
+pkg v2.sfpkg 2 app2.img boot2.img
+pkg v0.sfpkg 0 app2.img boot2.img 2>/dev/null || pkg v0.sfpkg 1 app2.img boot2.img
+"$mk" eeprom -o agx.eeprom --part-number "699-13701-0005-500 M.0" --serial 1 >/dev/null
+"$mk" eeprom -o nano.eeprom --part-number "699-13767-0000-300 A.0" --serial 2 >/dev/null
+
+# the board: flashed with system 1 in both slots, then slot B wiped (as if never written:
+# the update must copy what slot A holds instead of fetching it)
+truncate -s 64M nvme.img
+head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
+"$fl" flash --package v1.sfpkg --pubkey k.pub --eeprom agx.eeprom --chip-sku D0 \
+	--target spi=nor-file:qspi.img:65536 --target nvme=block:nvme.img >flash.log 2>&1 ||
+	{ tail flash.log; exit 1; }
+part() { # NAME: "offset size" in bytes, from the GPT (sgdisk reads it independently)
+	sgdisk -i "$(sgdisk -p nvme.img | awk -v n="$1" '$7 == n { print $1 }')" nvme.img |
+		awk '/First sector/ { f = $3 } /Last sector/ { l = $3 } END { print f * 512, (l - f + 1) * 512 }'
+}
+read -r b_off b_size < <(part APP_b)
+dd if=/dev/zero of=nvme.img bs=1M seek=$((b_off >> 20)) count=$((b_size >> 20)) conv=notrunc status=none
+read -r a_off a_size < <(part APP)
+read -r ka_off ka_size < <(part A_kernel)
+# the ESP a first flash leaves (the ESP contract: slot A G=2, slot B G=1, both confirmed)
+mkdir -p esp/loader/entries esp/selfflash/slot-a esp/selfflash/slot-b
+printf 'timeout 0\neditor no\n' >esp/loader/loader.conf
+for s in a b; do
+	S=$(tr ab AB <<<"$s") g=$([ "$s" = a ] && echo 2 || echo 1) r=$([ "$s" = a ] && echo APP || echo APP_b)
+	cp kernel1 esp/selfflash/slot-$s/Image
+	printf 'title      selfflash slot %s, system version 1\nsort-key   selfflash\nversion    %s\nlinux      /selfflash/slot-%s/Image\noptions    root=PARTLABEL=%s console=ttyAMA0 system=1\n# selfflash system-version 1\n' \
+		"$S" "$g" "$s" "$r" >esp/loader/entries/selfflash-slot-$s.conf
+done
+cat >board.conf <<CONF
+pubkey $tmp/k.pub
+eeprom $tmp/agx.eeprom
+chip-sku D0
+target spi nor-file:$tmp/qspi.img:65536
+target nvme block:$tmp/nvme.img
+slot-backend systemd-boot
+esp $tmp/esp
+boot-tries 3
+CONF
+sel() { "$fl" "$1" --config board.conf --root-partition "$2" "${@:3}"; }
+state() { sha256sum nvme.img qspi.img | cut -d' ' -f1 | tr '\n' ' '; find esp -type f | sort | xargs sha256sum | sha256sum | cut -c1-16; }
+region() { cmp -s -n "$3" <(tail -c +$(($2 + 1)) nvme.img) "$1"; } # FILE OFFSET LEN: bytes there
+
+before=$(state)
+if sel update APP v2.sfpkg --dry-run >dry.log 2>&1 && grep -q 'write (slot being updated)' dry.log &&
+	grep -q 'APP .*read only (running slot)' dry.log && [ "$(state)" = "$before" ]; then
+	echo "ok dry_run_prints_plan_writes_nothing"
+else
+	echo "not ok dry_run_prints_plan_writes_nothing ($(tail -n 3 dry.log))"
+fi
+
+# hostile or unfit packages: refused, nothing written
+refused() { # NAME EXPECTED_MESSAGE ARGS...
+	local name=$1 want=$2
+	shift 2
+	if ! sel update "$@" >"$name.log" 2>&1 && grep -q -- "$want" "$name.log" &&
+		[ "$(state)" = "$before" ]; then
+		echo "ok refused_${name}_nothing_written"
+	else
+		echo "not ok refused_${name}_nothing_written ($(tail -n 2 "$name.log"))"
+	fi
+}
+pkg otherkey.sfpkg 2 app2.img boot2.img board.xml other
+refused other_key "signature" APP otherkey.sfpkg
+head -c 300000 v2.sfpkg >truncated.sfpkg
+refused truncated "truncated\|size\|short" APP truncated.sfpkg
+pkg layout.sfpkg 2 app2.img boot2.img other.xml
+refused other_layout "layout changed" APP layout.sfpkg
+sed "s|agx.eeprom|nano.eeprom|" board.conf >nano.conf
+if ! "$fl" update --config nano.conf --root-partition APP v2.sfpkg >nano.log 2>&1 &&
+	[ "$(state)" = "$before" ]; then
+	echo "ok refused_other_board_nothing_written"
+else
+	echo "not ok refused_other_board_nothing_written ($(tail -n 2 nano.log))"
+fi
+refused not_a_slot "no slot's" esp v2.sfpkg
+
+# the update: only slot B changes; what slot A holds is copied, not fetched
+a_sum=$(tail -c +$((a_off + 1)) nvme.img | head -c "$a_size" | sha256sum)
+qspi_sum=$(sha256sum <qspi.img)
+gpt_sum=$(head -c 1048576 nvme.img | sha256sum)
+if sel update APP v2.sfpkg >update.log 2>&1; then
+	echo "ok update_to_b_succeeds"
+else
+	echo "not ok update_to_b_succeeds ($(tail -n 3 update.log))"
+fi
+if region app2.img "$b_off" 12000000 &&
+	[ "$(tail -c +$((a_off + 1)) nvme.img | head -c "$a_size" | sha256sum)" = "$a_sum" ] &&
+	[ "$(sha256sum <qspi.img)" = "$qspi_sum" ] && [ "$(head -c 1048576 nvme.img | sha256sum)" = "$gpt_sum" ]; then
+	echo "ok only_slot_b_written_slot_a_qspi_gpt_untouched"
+else
+	echo "not ok only_slot_b_written_slot_a_qspi_gpt_untouched"
+fi
+copied=$(sed -n 's/.* \([0-9]*\) copied on the board.*/\1/p' update.log)
+fetched=$(sed -n 's/.*done: \([0-9]*\) bytes fetched.*/\1/p' update.log)
+if [ -n "$copied" ] && [ "$copied" -gt 10000000 ] && [ "$fetched" -lt 2000000 ]; then
+	echo "ok chunks_in_slot_a_copied_not_fetched ($copied copied, $fetched fetched)"
+else
+	echo "not ok chunks_in_slot_a_copied_not_fetched (copied '$copied', fetched '$fetched')"
+fi
+entry=$(ls esp/loader/entries/ | grep 'selfflash-slot-b' || true)
+if cmp -s esp/selfflash/slot-b/Image kernel2 && cmp -s esp/selfflash/slot-a/Image kernel1 &&
+	[ "$entry" = "selfflash-slot-b+3.conf" ] &&
+	grep -q 'options *root=PARTLABEL=APP_b console=ttyAMA0 system=2' "esp/loader/entries/$entry" &&
+	grep -q 'system-version 2' "esp/loader/entries/$entry" && [ -f esp/loader/entries/selfflash-slot-a.conf ]; then
+	echo "ok trial_entry_and_kernel_on_esp"
+else
+	echo "not ok trial_entry_and_kernel_on_esp (entries: $(ls esp/loader/entries))"
+fi
+if sel status APP >status1.log 2>&1 && grep -q 'other slot B: on trial, 3 tries left, system version 2' status1.log; then
+	echo "ok status_shows_armed_trial"
+else
+	echo "not ok status_shows_armed_trial ($(cat status1.log))"
+fi
+# the board reboots into B (systemd-boot renames the entry on the try), B confirms itself
+mv esp/loader/entries/selfflash-slot-b+3.conf esp/loader/entries/selfflash-slot-b+2-1.conf
+if sel mark-good APP_b >good.log 2>&1 && [ -f esp/loader/entries/selfflash-slot-b.conf ] &&
+	sel status APP_b >status2.log 2>&1 && grep -q 'running slot B (APP_b): good, system version 2' status2.log; then
+	echo "ok mark_good_confirms_b"
+else
+	echo "not ok mark_good_confirms_b ($(cat good.log status2.log))"
+fi
+
+# running B (system 2): system 1 is older: refused unless allowed
+before=$(state)
+refused older "older than the installed 2" APP_b v1.sfpkg
+if sel update APP_b v1.sfpkg --allow-downgrade >down.log 2>&1 && region app1.img "$a_off" 12000000; then
+	echo "ok downgrade_when_allowed"
+else
+	echo "not ok downgrade_when_allowed ($(tail -n 2 down.log))"
+fi
+
+# over the link through a slow relay (so that the cut falls mid-update): the relay dies once
+# slot A's entry is gone (disarmed, writing under way) and comes back: the update resumes
+relay=$(dirname "$mk")/../bench/relay
+serve() { # PKG LOG
+	rm -f host.sock
+	"$hl" serve --link unix:host.sock --log "$2" --timeout 120 "$1" >"$2.out" 2>&1 &
+	pids+=($!)
+	hl_pid=$!
+	await_socket host.sock
+}
+start_relay() {
+	rm -f in.sock
+	"$relay" --rate 300K in.sock host.sock 2>>relay.err &
+	pids+=($!)
+	relay_pid=$!
+	await_socket in.sock
+}
+disarmed() { # SLOT: waits up to 20 s until the slot's entry is gone
+	for _ in $(seq 400); do
+		ls esp/loader/entries | grep -q "selfflash-slot-$1" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+serve v2.sfpkg hl1.log
+start_relay
+sel update APP_b unix:in.sock --link-timeout 30 >link.log 2>&1 &
+up=$!
+disarmed a || true
+sleep 0.5
+kill "$relay_pid" 2>/dev/null || true
+wait "$relay_pid" 2>/dev/null || true
+sleep 1
+start_relay
+if wait "$up" && region app2.img "$a_off" 12000000 && grep -q 'reconnects' link.log; then
+	echo "ok link_drop_resumed"
+else
+	echo "not ok link_drop_resumed ($(tail -n 3 link.log))"
+fi
+kill "$relay_pid" "$hl_pid" 2>/dev/null || true
+
+# a host gone for good: the update gives up; the target slot (A) stays unbootable, the
+# running slot (B) untouched
+sel mark-good APP >/dev/null 2>&1 || true
+b_sum=$(tail -c +$((b_off + 1)) nvme.img | head -c "$b_size" | sha256sum)
+pkg v3.sfpkg 3 app1.img boot1.img
+serve v3.sfpkg hl3.log
+start_relay
+sel update APP_b unix:in.sock --link-timeout 2 >gone.log 2>&1 &
+up=$!
+disarmed a || true
+sleep 0.5
+kill "$relay_pid" "$hl_pid" 2>/dev/null || true
+if ! wait "$up" && ! ls esp/loader/entries | grep -q 'selfflash-slot-a' &&
+	[ "$(tail -c +$((b_off + 1)) nvme.img | head -c "$b_size" | sha256sum)" = "$b_sum" ] &&
+	[ -f esp/loader/entries/selfflash-slot-b.conf ] &&
+	sel status APP_b >status3.log 2>&1 && grep -q 'slot A is not bootable' status3.log; then
+	echo "ok host_gone_target_unbootable_running_untouched"
+else
+	echo "not ok host_gone_target_unbootable_running_untouched ($(tail -n 2 gone.log); $(ls esp/loader/entries))"
+fi
