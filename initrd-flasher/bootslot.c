@@ -108,15 +108,15 @@ int bootslot_var_remove(const char *dir, const char *name, const char *guid)
 static int read_var(const char *dir, const char *name, const char *guid, size_t value_len,
 		    int *present, uint32_t *value)
 {
-	uint8_t buf[8];
+	uint8_t buf[BOOTSLOT_VAR_MAX];
 	size_t len;
 	if (bootslot_var_read(dir, name, guid, buf, sizeof(buf), &len, present) != 0)
 		return -1;
 	if (!*present)
 		return 0;
 	if (len != value_len)
-		return err_set("EFI variable %s has a %zu-byte value, expected %zu", name, len,
-			       value_len);
+		return err_set("EFI variable %s is %zu bytes, expected %zu (attributes and a %zu-byte "
+			       "value)", name, 4 + len, 4 + value_len, value_len);
 	*value = value_len == 2 ? le16_load(buf) : le32_load(buf);
 	return 0;
 }
