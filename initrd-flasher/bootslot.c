@@ -27,29 +27,97 @@ static void make_mutable(const char *path)
 	close(fd);
 }
 
-static void var_path(char *path, size_t size, const char *dir, const char *name, const char *guid)
+/* DIR/NAME-GUID, the efivarfs file of a variable; -1 when it does not fit. */
+static int var_path(char *path, size_t size, const char *dir, const char *name, const char *guid)
 {
-	snprintf(path, size, "%s/%s-%s", dir, name, guid);
+	int n = snprintf(path, size, "%s/%s-%s", dir, name, guid);
+	if (n < 0 || (size_t)n >= size)
+		return err_set("EFI variable %s: the path under %s is too long", name, dir);
+	return 0;
+}
+
+int bootslot_var_read(const char *dir, const char *name, const char *guid, uint8_t *value,
+		      size_t cap, size_t *len, int *present)
+{
+	char path[512];
+	*present = 0;
+	*len = 0;
+	if (cap > BOOTSLOT_VAR_MAX)
+		cap = BOOTSLOT_VAR_MAX;
+	if (var_path(path, sizeof(path), dir, name, guid) != 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_set("%s: %s", path, strerror(errno));
+	/* one byte more than fits, so that a variable too large is seen, not cut */
+	uint8_t buf[4 + BOOTSLOT_VAR_MAX + 1];
+	ssize_t n = read(fd, buf, 4 + cap + 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return err_set("%s: %s", path, strerror(e));
+	if (n < 4 || (size_t)n > 4 + cap)
+		return err_set("EFI variable %s is %zd bytes, expected 4 bytes of attributes and at "
+			       "most %zu of value", name, n, cap);
+	memcpy(value, buf + 4, (size_t)n - 4);
+	*len = (size_t)n - 4;
+	*present = 1;
+	return 0;
+}
+
+int bootslot_var_write(const char *dir, const char *name, const char *guid, uint32_t attributes,
+		       const uint8_t *value, size_t len)
+{
+	char path[512];
+	if (len == 0 || len > BOOTSLOT_VAR_MAX)
+		return err_set("EFI variable %s: a value of %zu bytes (1..%d allowed)", name, len,
+			       BOOTSLOT_VAR_MAX);
+	if (var_path(path, sizeof(path), dir, name, guid) != 0)
+		return -1;
+	uint8_t var[4 + BOOTSLOT_VAR_MAX];
+	le32_store(var, attributes);
+	memcpy(var + 4, value, len);
+	make_mutable(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_set("%s: %s", path, strerror(errno));
+	/* efivarfs takes a variable in one write */
+	ssize_t n = write(fd, var, 4 + len);
+	int e = errno;
+	if (close(fd) != 0 && n == (ssize_t)(4 + len))
+		return err_set("%s: %s", path, strerror(errno));
+	if (n != (ssize_t)(4 + len))
+		return err_set("%s: %s", path, n < 0 ? strerror(e) : "short write");
+	return 0;
+}
+
+int bootslot_var_remove(const char *dir, const char *name, const char *guid)
+{
+	char path[512];
+	if (var_path(path, sizeof(path), dir, name, guid) != 0)
+		return -1;
+	if (access(path, F_OK) != 0)
+		return 0;
+	make_mutable(path);
+	if (unlink(path) != 0)
+		return err_set("%s: cannot remove the variable: %s", path, strerror(errno));
+	return 1;
 }
 
 /* Reads variable name: 4 bytes of attributes, then value_len bytes (2 or 4). 0 or -1. */
 static int read_var(const char *dir, const char *name, const char *guid, size_t value_len,
 		    int *present, uint32_t *value)
 {
-	char path[512];
-	var_path(path, sizeof(path), dir, name, guid);
-	*present = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : err_set("%s: %s", path, strerror(errno));
-	uint8_t buf[16];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n != (ssize_t)(4 + value_len))
-		return err_set("EFI variable %s is %zd bytes, expected %zu (attributes and a %zu-byte "
-			       "value)", name, n, 4 + value_len, value_len);
-	*present = 1;
-	*value = value_len == 2 ? le16_load(buf + 4) : le32_load(buf + 4);
+	uint8_t buf[BOOTSLOT_VAR_MAX];
+	size_t len;
+	if (bootslot_var_read(dir, name, guid, buf, sizeof(buf), &len, present) != 0)
+		return -1;
+	if (!*present)
+		return 0;
+	if (len != value_len)
+		return err_set("EFI variable %s is %zu bytes, expected %zu (attributes and a %zu-byte "
+			       "value)", name, 4 + len, 4 + value_len, value_len);
+	*value = value_len == 2 ? le16_load(buf) : le32_load(buf);
 	return 0;
 }
 
@@ -149,15 +217,10 @@ void bootslot_describe(const struct bootslot_state *s, const char *prefix, FILE 
 
 static int remove_var(const char *dir, const char *name, const char *guid, FILE *log)
 {
-	char path[512];
-	var_path(path, sizeof(path), dir, name, guid);
-	if (access(path, F_OK) != 0)
-		return 0;
-	make_mutable(path);
-	if (unlink(path) != 0)
-		return err_set("%s: cannot remove the stale variable: %s", path, strerror(errno));
-	fprintf(log, "flasher: removed stale EFI variable %s\n", name);
-	return 0;
+	int removed = bootslot_var_remove(dir, name, guid);
+	if (removed > 0)
+		fprintf(log, "flasher: removed stale EFI variable %s\n", name);
+	return removed < 0 ? -1 : 0;
 }
 
 int bootslot_check(const char *dir, uint8_t slot)
@@ -192,23 +255,12 @@ int bootslot_set_efivars(const char *dir, uint8_t slot, FILE *log)
 		fprintf(log, "flasher: boot chain %s is the running one: no switch requested\n",
 			chain_name(want));
 	} else {
-		char path[512];
-		var_path(path, sizeof(path), dir, "BootChainFwNext", BOOTCHAIN_GUID);
 		/* attributes NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS, then the chain */
-		uint8_t var[8];
-		le32_store(var, 0x7);
-		le32_store(var + 4, want);
-		make_mutable(path);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return err_set("%s: %s", path, strerror(errno));
-		/* efivarfs takes a variable in one write */
-		ssize_t n = write(fd, var, sizeof(var));
-		int e = errno;
-		if (close(fd) != 0 && n == (ssize_t)sizeof(var))
-			return err_set("%s: %s", path, strerror(errno));
-		if (n != (ssize_t)sizeof(var))
-			return err_set("%s: %s", path, n < 0 ? strerror(e) : "short write");
+		uint8_t value[4];
+		le32_store(value, want);
+		if (bootslot_var_write(dir, "BootChainFwNext", BOOTCHAIN_GUID, BOOTSLOT_ATTR_NV_BS_RT,
+				       value, sizeof(value)) != 0)
+			return -1;
 		fprintf(log, "flasher: boot chain %s selected (BootChainFwNext)\n", chain_name(want));
 	}
 	if (bootslot_read(dir, &s) == 0)
