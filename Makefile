@@ -113,8 +113,14 @@ TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c 
 # the progress report on a fake clock: rate window, ETA, the line's text, JSON and plain events
 TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c common/error.c \
 	common/timing.c
+# the systemd-boot slot backend against a model of systemd-boot 252; its file operations are
+# wrapped so a power cut can come after any of them
+TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c \
+	initrd-flasher/slot_sdboot.c initrd-flasher/bls_entry.c initrd-flasher/esp_file.c \
+	common/error.c
+TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
-	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report
+	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_sdboot
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \

@@ -104,3 +104,33 @@ int esp_file_read_small(int dir, const char *name, const char *label, char *buf,
 	*len = (size_t)got;
 	return 0;
 }
+
+int esp_file_check_same(const char *path, const void *want, size_t len)
+{
+	unsigned char buf[16384];
+	const unsigned char *w = want;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set("%s: %s", path, strerror(errno));
+	size_t off = 0;
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set("%s: read: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0 || (size_t)n > len - off || memcmp(buf, w + off, (size_t)n) != 0) {
+			if (n != 0 || off != len)
+				rc = err_set("%s: differs from the boot image's copy at byte %zu or "
+					     "after",
+					     path, off);
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	return rc;
+}

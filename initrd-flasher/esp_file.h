@@ -36,4 +36,7 @@ int esp_dir_open_made(int parent, const char *label, const char *name, int *fd);
 int esp_file_read_small(int dir, const char *name, const char *label, char *buf, size_t max,
 			size_t *len);
 
+/* Reads path back and compares it with len bytes of want: 0 when equal, else -1 saying so. */
+int esp_file_check_same(const char *path, const void *want, size_t len);
+
 #endif

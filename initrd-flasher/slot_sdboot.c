@@ -166,7 +166,7 @@ static int sdboot_check(const struct slot_env *e, uint8_t target)
 	char foreign[NAME_MAX + 1];
 	struct esp_scan s;
 	size_t len;
-	int i, esp, dir;
+	int i = 0, esp, dir;
 	if (slot_index(target, &i) < 0 || esp_open(e, ".", &esp) < 0)
 		return -1;
 	int rc = esp_open(e, ENTRIES_DIR, &dir);
@@ -192,7 +192,7 @@ static int sdboot_check(const struct slot_env *e, uint8_t target)
 static int sdboot_disarm(const struct slot_env *e, uint8_t target)
 {
 	struct esp_scan s;
-	int i, dir;
+	int i = 0, dir;
 	if (slot_index(target, &i) < 0 || esp_open(e, ENTRIES_DIR, &dir) < 0)
 		return -1;
 	/* refuses an ESP it cannot read whole before removing anything */
@@ -202,6 +202,8 @@ static int sdboot_disarm(const struct slot_env *e, uint8_t target)
 	if (rc == 0 && !d)
 		rc = err_set("loader/entries: %s", strerror(errno));
 	struct dirent *de;
+	if (d)
+		rewinddir(d); /* the scan's descriptor shared this one's position */
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		struct bls_name n;
 		if (bls_name_parse(de->d_name, &n) != 1 || n.slot != i)
@@ -254,7 +256,7 @@ static int sdboot_install(const struct slot_env *e, uint8_t target, const struct
 {
 	struct esp_scan s;
 	char label[32];
-	int i, entries, esp, top = -1, slot_dir = -1;
+	int i = 0, entries, esp, top = -1, slot_dir = -1;
 	if (slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
 		return -1;
 	if (!b->kernel || b->kernel_len == 0)
@@ -281,19 +283,23 @@ static int sdboot_install(const struct slot_env *e, uint8_t target, const struct
 	return rc;
 }
 
-/* The files the entry names are there: systemd-boot skips an entry whose kernel is missing. */
+/*
+ * The files the entry will name hold what b holds (read back): an entry whose kernel is
+ * missing is skipped by systemd-boot, and one over another install's files boots those.
+ */
 static int check_installed(const struct slot_env *e, int i, const struct slot_boot *b)
 {
 	char path[4096];
-	const char *leaf[2] = { "Image", "initrd" };
-	for (int k = 0; k < 2; k++) {
-		snprintf(path, sizeof(path), "%s/selfflash/slot-%c/%s", e->esp, i ? 'b' : 'a',
-			 leaf[k]);
-		int want = k == 0 || b->ramdisk != NULL;
-		if ((access(path, F_OK) == 0) != want)
-			return err_set("%s: %s; install the slot before arming it", path,
-				       want ? "missing" : "left from an earlier install");
-	}
+	snprintf(path, sizeof(path), "%s/selfflash/slot-%c/Image", e->esp, i ? 'b' : 'a');
+	if (esp_file_check_same(path, b->kernel, b->kernel_len) < 0)
+		return err_prefix("slot %c not installed", i ? 'b' : 'a');
+	snprintf(path, sizeof(path), "%s/selfflash/slot-%c/initrd", e->esp, i ? 'b' : 'a');
+	if (b->ramdisk && esp_file_check_same(path, b->ramdisk, b->ramdisk_len) < 0)
+		return err_prefix("slot %c not installed", i ? 'b' : 'a');
+	if (!b->ramdisk && access(path, F_OK) == 0)
+		return err_set("%s: left from an earlier install; install the slot before arming "
+			       "it",
+			       path);
 	return 0;
 }
 
@@ -302,8 +308,8 @@ static int sdboot_arm(const struct slot_env *e, uint8_t target, const struct slo
 	char text[BLS_ENTRY_MAX + 1], name[64], tmp[80];
 	struct esp_scan s;
 	size_t len;
-	int i, dir;
-	if (slot_index(target, &i) < 0)
+	int i = 0, dir;
+	if (slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
 		return -1;
 	if (e->tries < 1)
 		return err_set("slot-tries %d: expected at least 1", e->tries);
@@ -336,7 +342,7 @@ static int sdboot_mark_good(const struct slot_env *e, uint8_t running)
 {
 	char good[NAME_MAX + 1];
 	struct esp_scan s;
-	int i, dir;
+	int i = 0, dir;
 	if (slot_index(running, &i) < 0 || esp_open(e, ENTRIES_DIR, &dir) < 0)
 		return -1;
 	int rc = esp_scan(dir, &s, NULL);
