@@ -207,7 +207,7 @@ int bls_entry_parse(const char *text, size_t len, const char *file, int slot,
 static int text_is_printable(const char *s, size_t max, size_t *bad_at)
 {
 	size_t i;
-	for (i = 0; s[i] != '\0' && i <= max; i++)
+	for (i = 0; i <= max && s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
 			*bad_at = i;
 			return 0;

@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -162,7 +163,6 @@ static int sdboot_read(const struct slot_env *e, struct slot_view v[2], uint8_t 
 
 static int sdboot_check(const struct slot_env *e, uint8_t target)
 {
-	char conf[BLS_LOADER_CONF_MAX];
 	char foreign[NAME_MAX + 1];
 	struct esp_scan s;
 	size_t len;
@@ -179,12 +179,14 @@ static int sdboot_check(const struct slot_env *e, uint8_t target)
 			     "could choose it over both slots, so fallback is not assured; remove "
 			     "it or move it out of loader/entries",
 			     foreign);
-	if (rc == 0 && faccessat(esp, "loader/loader.conf", F_OK, 0) == 0)
+	if (rc == 0 && faccessat(esp, "loader/loader.conf", F_OK, 0) == 0) {
+		char conf[BLS_LOADER_CONF_MAX];
 		rc = esp_file_read_small(esp, "loader/loader.conf", "loader/loader.conf", conf,
 				     sizeof(conf), &len) < 0 ||
 				     bls_loader_conf_check(conf, len, "loader/loader.conf") < 0
 			     ? -1
 			     : 0;
+	}
 	close(esp);
 	return rc;
 }
@@ -305,7 +307,7 @@ static int check_installed(const struct slot_env *e, int i, const struct slot_bo
 
 static int sdboot_arm(const struct slot_env *e, uint8_t target, const struct slot_boot *b)
 {
-	char text[BLS_ENTRY_MAX + 1], name[64], tmp[80];
+	char text[BLS_ENTRY_MAX + 1], name[64];
 	struct esp_scan s;
 	size_t len;
 	int i = 0, dir;
@@ -327,6 +329,7 @@ static int sdboot_arm(const struct slot_env *e, uint8_t target, const struct slo
 	if (rc == 0 && bls_name_format(name, sizeof(name), i, e->tries) < 0)
 		rc = err_set("slot-tries %d: entry name too long", e->tries);
 	if (rc == 0) {
+		char tmp[80];
 		snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 		rc = esp_file_replace(dir, ENTRIES_DIR, tmp, name, text, len);
 	}

@@ -255,6 +255,8 @@ int model_boot(const char *esp, struct model_entry *chosen, char *why, unsigned 
 		return snprintf(why, why_len, "no bootable entry in %s", path), -1;
 	model_undecidable = 0;
 	qsort(entries, n, sizeof(entries[0]), entry_compare);
+	/* set by entry_compare, which qsort calls */
+	/* cppcheck-suppress knownConditionTrueFalse */
 	if (model_undecidable)
 		return snprintf(why, why_len, "entries the model cannot order (versions)"), -1;
 	size_t pick = 0;
