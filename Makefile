@@ -43,11 +43,6 @@ SHA256_SRCS := common/sha256.c common/sha256_x86.c common/sha256_arm.c
 # CRC-32: the interface and its backends (each backend file is empty on other CPUs)
 CRC32_SRCS := common/crc32.c common/crc32_x86.c common/crc32_arm.c
 FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
-# slot_backend.c's table names the systemd-boot backend (slot_sdboot.c), written on another
-# branch of issue 15: until both are in, the flasher leaves the table out (nothing calls it yet)
-ifeq ($(wildcard initrd-flasher/slot_sdboot.c),)
-FLASHER_SRCS := $(filter-out initrd-flasher/slot_backend.c,$(FLASHER_SRCS))
-endif
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
@@ -119,14 +114,25 @@ TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c 
 TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c common/error.c \
 	common/timing.c
 # the tegra slot backend against a model of the T234 firmware; every variable write and removal
-# goes through a counter, so the power can be cut after any of them. The systemd-boot backend is
-# a stub until slot_sdboot.c is in (another branch of issue 15)
+# goes through a counter, so the power can be cut after any of them
 TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c \
 	initrd-flasher/slot_tegra.c initrd-flasher/slot_backend.c initrd-flasher/bootslot.c \
-	common/error.c $(or $(wildcard initrd-flasher/slot_sdboot.c),tests/unit/slot_sdboot_stub.c)
+	common/error.c initrd-flasher/slot_sdboot.c initrd-flasher/bls_entry.c \
+	initrd-flasher/esp_file.c
 TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove
+# the systemd-boot slot backend against a model of systemd-boot 252; its file operations are
+# wrapped so a power cut can come after any of them
+TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c \
+	initrd-flasher/slot_sdboot.c initrd-flasher/bls_entry.c initrd-flasher/esp_file.c \
+	common/error.c
+TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
+# what an update writes: slot names, twins, the selection, the write guard
+TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/update_plan.c \
+	initrd-flasher/target_guard.c initrd-flasher/target_file.c initrd-flasher/target_medium.c \
+	common/error.c common/io.c common/pkg.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
-	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra
+	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
+	slot_sdboot update_plan
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \

@@ -20,6 +20,8 @@ packages=(
 	dosfstools mtools e2fsprogs fdisk qemu-efi-aarch64 systemd-boot-efi:arm64
 	# img2simg: the sparse-input test makes Android sparse images with the real tool
 	android-sdk-libsparse-utils
+	# bootctl: tests/host/slot_sdboot_bootctl.sh checks the ESP the systemd-boot backend writes
+	systemd-boot
 	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
 	# CPU seconds of every process
 	bmap-tools time

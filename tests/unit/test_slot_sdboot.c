@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The systemd-boot slot backend against a model of systemd-boot 252 (sdboot_model.c): an
+ * update boots the new slot on trial, confirms it or falls back by itself, survives a power
+ * cut after any file operation, and refuses a hostile ESP without writing.
+ * With `--esp-update DIR` or `--esp-mark-good DIR` it leaves an ESP for
+ * tests/host/slot_sdboot_bootctl.sh to show to the real bootctl.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bls_entry.h"
+#include "check.h"
+#include "error.h"
+#include "pkg.h"
+#include "sdboot_model.h"
+#include "slot_backend.h"
+
+static const struct slot_backend_ops *sd = &slot_backend_systemd_boot;
+static char esp[256];
+static FILE *logf_;
+static struct slot_env env;
+
+/* ---- power cuts: every file operation of the backend goes through these ---------------- */
+ssize_t __real_write(int fd, const void *buf, size_t len);
+int __real_renameat(int olddir, const char *old, int newdir, const char *new_name);
+int __real_unlinkat(int dir, const char *name, int flags);
+int __real_fsync(int fd);
+int __real_mkdirat(int dir, const char *name, mode_t mode);
+ssize_t __wrap_write(int fd, const void *buf, size_t len);
+int __wrap_renameat(int olddir, const char *old, int newdir, const char *new_name);
+int __wrap_unlinkat(int dir, const char *name, int flags);
+int __wrap_fsync(int fd);
+int __wrap_mkdirat(int dir, const char *name, mode_t mode);
+
+static long ops_left = -1; /* operations before the power goes; -1: never */
+static long ops_done;
+static int cut;             /* the power went: nothing more reaches the disk */
+static int armed_entry_written; /* arm's rename happened */
+
+/* 1 when this operation may reach the disk. */
+static int op_allowed(void)
+{
+	if (cut)
+		return 0;
+	if (ops_left == 0) {
+		cut = 1;
+		return 0;
+	}
+	if (ops_left > 0)
+		ops_left--;
+	ops_done++;
+	return 1;
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t len)
+{
+	if (ops_left < 0 && !cut)
+		return __real_write(fd, buf, len);
+	if (!cut && ops_left == 0) {
+		/* the cut comes in the middle of the write: half of it is on the disk */
+		cut = 1;
+		if (len > 1 && __real_write(fd, buf, len / 2) < 0)
+			return -1;
+	}
+	if (!op_allowed())
+		return errno = EIO, -1;
+	return __real_write(fd, buf, len);
+}
+
+int __wrap_renameat(int olddir, const char *old, int newdir, const char *new_name)
+{
+	if (!op_allowed())
+		return errno = EIO, -1;
+	int rc = __real_renameat(olddir, old, newdir, new_name);
+	if (rc == 0 && strstr(new_name, "+3.conf") && !strstr(new_name, ".tmp"))
+		armed_entry_written = 1;
+	return rc;
+}
+
+int __wrap_unlinkat(int dir, const char *name, int flags)
+{
+	return op_allowed() ? __real_unlinkat(dir, name, flags) : (errno = EIO, -1);
+}
+
+int __wrap_fsync(int fd)
+{
+	return op_allowed() ? __real_fsync(fd) : (errno = EIO, -1);
+}
+
+int __wrap_mkdirat(int dir, const char *name, mode_t mode)
+{
+	return op_allowed() ? __real_mkdirat(dir, name, mode) : (errno = EIO, -1);
+}
+
+static void power_on(long budget)
+{
+	ops_left = budget;
+	ops_done = 0;
+	cut = 0;
+	armed_entry_written = 0;
+}
+
+/* ---- the ESP, as files ---------------------------------------------------------------- */
+static void put(const char *rel, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(const char *rel, const char *fmt, ...)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", esp, rel);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+/* The whole file, NUL-terminated, or NULL when it is missing. Caller frees. */
+static char *get(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", esp, rel);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, (2 << 20) + 1);
+	fread(buf, 1, 2 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+static int same_file(const char *rel, const char *want)
+{
+	char *got = get(rel);
+	int same = got && want && strcmp(got, want) == 0;
+	free(got);
+	return same;
+}
+
+static int exists(const char *rel)
+{
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", esp, rel);
+	return stat(path, &st) == 0;
+}
+
+static void esp_fresh(void)
+{
+	char cmd[600];
+	static int n;
+	if (esp[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", esp);
+		if (system(cmd) != 0)
+			exit(2);
+	}
+	snprintf(esp, sizeof(esp), "%s/sdboot-esp-%d-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+		 (int)getpid(), n++);
+	const char *dirs[] = { "", "/loader", "/loader/entries", "/selfflash",
+			       "/selfflash/slot-a", "/selfflash/slot-b", "/EFI", "/EFI/BOOT" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "%s%s", esp, dirs[i]);
+		if (mkdir(cmd, 0755) != 0) {
+			perror(cmd);
+			exit(2);
+		}
+	}
+	env.esp = esp;
+	env.tries = 3;
+	env.log = logf_;
+}
+
+/* The first flash's ESP as rootfs/build.sh makes it (the ESP contract): A G=2, B G=1. */
+static const char entry_a1[] = "title      selfflash slot a, system version 7\n"
+			       "sort-key   selfflash\n"
+			       "version    2\n"
+			       "linux      /selfflash/slot-a/Image\n"
+			       "options    root=PARTLABEL=APP console=ttyAMA0\n"
+			       "# selfflash system-version 7\n";
+static void esp_first_flash(void)
+{
+	esp_fresh();
+	put("EFI/BOOT/BOOTAA64.EFI", "stand-in for systemd-bootaa64.efi");
+	put("loader/loader.conf", "timeout 0\neditor no\n");
+	put("selfflash/slot-a/Image", "kernel A1");
+	put("selfflash/slot-b/Image", "kernel B1");
+	put("selfflash/slot-b/initrd", "initrd B1");
+	put("loader/entries/selfflash-slot-a.conf", "%s", entry_a1);
+	put("loader/entries/selfflash-slot-b.conf",
+	    "title      selfflash slot b, system version 7\nsort-key   selfflash\n"
+	    "version    1\nlinux      /selfflash/slot-b/Image\n"
+	    "initrd     /selfflash/slot-b/initrd\n"
+	    "options    root=PARTLABEL=APP_b console=ttyAMA0\n# selfflash system-version 7\n");
+}
+
+static const struct slot_boot boot_b2 = {
+	.kernel = (const uint8_t *)"kernel B2", .kernel_len = 9,
+	.ramdisk = (const uint8_t *)"initrd B2", .ramdisk_len = 9,
+	.cmdline = "console=ttyAMA0 quiet", .root_partition = "APP_b", .version = 8,
+};
+
+/* Boots the ESP with the model; "" when it booted slot (a or b) with these exact files. */
+static const char *boots(char slot, const char *kernel, const char *initrd, char *file_out)
+{
+	static char why[4096];
+	struct model_entry m;
+	char want[64], rel[4096];
+	if (model_boot(esp, &m, why, sizeof(why)) < 0)
+		return why;
+	if (file_out)
+		strcpy(file_out, m.file);
+	snprintf(want, sizeof(want), "/selfflash/slot-%c/Image", slot);
+	snprintf(rel, sizeof(rel), "%s", m.linux_path + 1);
+	if (strcmp(m.linux_path, want) != 0 || !same_file(rel, kernel)) {
+		snprintf(why, sizeof(why), "booted %s (kernel %s), expected slot %c's %s", m.file,
+			 m.linux_path, slot, kernel);
+		return why;
+	}
+	snprintf(rel, sizeof(rel), "%s", m.initrd + (m.initrd[0] == '/'));
+	if ((initrd == NULL) != (m.initrd_count == 0) || (initrd && !same_file(rel, initrd))) {
+		snprintf(why, sizeof(why), "booted %s with initrd '%s', expected %s", m.file,
+			 m.initrd, initrd ? initrd : "none");
+		return why;
+	}
+	const char *part = slot == 'a' ? "root=PARTLABEL=APP " : "root=PARTLABEL=APP_b ";
+	if (strncmp(m.options, part, strlen(part)) != 0) {
+		snprintf(why, sizeof(why), "booted %s with options '%.200s'", m.file, m.options);
+		return why;
+	}
+	return "";
+}
+
+static int update_to_b(const struct slot_boot *b)
+{
+	return sd->check(&env, PKG_SLOT_B) < 0 || sd->disarm(&env, PKG_SLOT_B) < 0 ||
+			       sd->install(&env, PKG_SLOT_B, b) < 0 || sd->arm(&env, PKG_SLOT_B, b) < 0
+		       ? -1
+		       : 0;
+}
+
+/* ---- cases ---------------------------------------------------------------------------- */
+static void first_flash_boots_a_and_reads_both_good(void)
+{
+	struct slot_view v[2];
+	uint8_t running = 9;
+	esp_first_flash();
+	CHECK_STR_EQ(boots('a', "kernel A1", NULL, NULL), "");
+	CHECK(sd->read(&env, v, &running) == 0);
+	CHECK(running == 0);
+	CHECK(v[0].health == SLOT_GOOD && v[1].health == SLOT_GOOD);
+	CHECK(v[0].has_version && v[0].version == 7 && v[1].version == 7);
+}
+
+static void update_boots_new_slot_on_trial_then_confirmed(void)
+{
+	struct slot_view v[2];
+	uint8_t running;
+	char file[300];
+	esp_first_flash();
+	CHECK(sd->check(&env, PKG_SLOT_B) == 0);
+	CHECK(sd->disarm(&env, PKG_SLOT_B) == 0);
+	CHECK(sd->read(&env, v, &running) == 0 && v[1].health == SLOT_UNBOOTABLE);
+	CHECK_STR_EQ(boots('a', "kernel A1", NULL, NULL), "");
+	CHECK(sd->install(&env, PKG_SLOT_B, &boot_b2) == 0);
+	CHECK(sd->arm(&env, PKG_SLOT_B, &boot_b2) == 0);
+	CHECK(sd->read(&env, v, &running) == 0);
+	CHECK(v[1].health == SLOT_TRIAL && v[1].tries_left == 3 && v[1].tries_done == 0);
+	CHECK(v[1].has_version && v[1].version == 8);
+	CHECK(exists("loader/entries/selfflash-slot-b+3.conf"));
+	CHECK_STR_EQ(boots('b', "kernel B2", "initrd B2", file), "");
+	CHECK_STR_EQ(file, "selfflash-slot-b+3.conf");
+	CHECK(sd->read(&env, v, &running) == 0 && v[1].tries_left == 2 && v[1].tries_done == 1);
+	CHECK(sd->mark_good(&env, PKG_SLOT_B) == 0);
+	CHECK(sd->read(&env, v, &running) == 0 && v[1].health == SLOT_GOOD);
+	for (int i = 0; i < 4; i++) {
+		CHECK_STR_EQ(boots('b', "kernel B2", "initrd B2", file), "");
+		CHECK_STR_EQ(file, "selfflash-slot-b.conf");
+	}
+	CHECK(same_file("loader/entries/selfflash-slot-a.conf", entry_a1));
+	CHECK(same_file("selfflash/slot-a/Image", "kernel A1"));
+	/* confirming twice is not an error */
+	CHECK(sd->mark_good(&env, PKG_SLOT_B) == 0);
+}
+
+static void unconfirmed_slot_falls_back_after_its_tries(void)
+{
+	static const char *const names[] = { "selfflash-slot-b+3.conf", "selfflash-slot-b+2-1.conf",
+					     "selfflash-slot-b+1-2.conf" };
+	struct slot_view v[2];
+	uint8_t running;
+	char file[300];
+	esp_first_flash();
+	CHECK(update_to_b(&boot_b2) == 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_STR_EQ(boots('b', "kernel B2", "initrd B2", file), "");
+		CHECK_STR_EQ(file, names[i]);
+	}
+	CHECK(exists("loader/entries/selfflash-slot-b+0-3.conf"));
+	CHECK_STR_EQ(boots('a', "kernel A1", NULL, file), "");
+	CHECK_STR_EQ(boots('a', "kernel A1", NULL, file), "");
+	CHECK(sd->read(&env, v, &running) == 0);
+	CHECK(v[1].health == SLOT_BAD && v[1].tries_done == 3 && v[1].tries_left == 0);
+	CHECK(v[0].health == SLOT_GOOD);
+	CHECK(same_file("loader/entries/selfflash-slot-a.conf", entry_a1));
+	/* the next update replaces the bad slot: it sorts first again with a new version */
+	CHECK(update_to_b(&boot_b2) == 0);
+	CHECK_STR_EQ(boots('b', "kernel B2", "initrd B2", file), "");
+}
+
+static void last_try_can_be_confirmed(void)
+{
+	struct slot_view v[2];
+	uint8_t running;
+	esp_first_flash();
+	CHECK(update_to_b(&boot_b2) == 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_STR_EQ(boots('b', "kernel B2", "initrd B2", NULL), "");
+	/* the third boot runs as +0-3 (renamed before it booted) and may still confirm */
+	CHECK(sd->mark_good(&env, PKG_SLOT_B) == 0);
+	CHECK(sd->read(&env, v, &running) == 0 && v[1].health == SLOT_GOOD);
+	CHECK_STR_EQ(boots('b', "kernel B2", "initrd B2", NULL), "");
+}
+
+static void mark_good_without_an_entry_is_refused(void)
+{
+	esp_first_flash();
+	CHECK(sd->disarm(&env, PKG_SLOT_B) == 0);
+	CHECK(sd->mark_good(&env, PKG_SLOT_B) < 0);
+	CHECK(strstr(err_msg(), "no trial entry") != NULL);
+}
+
+/* One update with a power cut after k file operations, for every k. */
+static void power_cut_anywhere(const struct slot_boot *b, const char *initrd)
+{
+	long k;
+	for (k = 0; k < 1000; k++) {
+		esp_first_flash();
+		power_on(k);
+		int rc = update_to_b(b);
+		int finished = rc == 0 && !cut;
+		int armed = armed_entry_written;
+		power_on(-1);
+		const char *r = armed ? boots('b', "kernel B2", initrd, NULL)
+				      : boots('a', "kernel A1", NULL, NULL);
+		if (r[0]) {
+			fprintf(stderr, "  cut after %ld operations (armed %d): %s\n", k, armed, r);
+			CHECK(0);
+		}
+		CHECK(same_file("loader/entries/selfflash-slot-a.conf", entry_a1));
+		/* the update after the next start succeeds and boots the new slot */
+		if (update_to_b(b) < 0) {
+			fprintf(stderr, "  cut after %ld: re-run: %s\n", k, err_msg());
+			CHECK(0);
+		}
+		CHECK_STR_EQ(boots('b', "kernel B2", initrd, NULL), "");
+		if (finished)
+			break;
+	}
+	/* disarm, two files installed, the entry: far more than a handful of cut points */
+	CHECK(k > 10 && k < 1000);
+}
+
+static void power_cut_at_every_operation(void)
+{
+	power_cut_anywhere(&boot_b2, "initrd B2");
+}
+
+static void power_cut_at_every_operation_without_initrd(void)
+{
+	struct slot_boot b = boot_b2;
+	b.ramdisk = NULL;
+	b.ramdisk_len = 0;
+	power_cut_anywhere(&b, NULL);
+	CHECK(!exists("selfflash/slot-b/initrd"));
+}
+
+/* A listing of every file with its bytes, to prove a refusal wrote nothing. */
+static char *tree(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && find . -type f | LC_ALL=C sort | xargs -r sha256sum",
+		 esp);
+	FILE *p = popen(cmd, "r");
+	char *buf = calloc(1, 65536);
+	if (p) {
+		fread(buf, 1, 65535, p);
+		pclose(p);
+	}
+	return buf;
+}
+
+/* Every call must fail naming `names` and leave the ESP as it was. */
+static int refused_unchanged(const char *names)
+{
+	char *before = tree();
+	struct slot_view v[2];
+	uint8_t running;
+	int ok = 1;
+	const char *what[] = { "read", "check", "disarm" };
+	for (int i = 0; i < 3 && ok; i++) {
+		if (i != 1 && strstr(names, "loader.conf"))
+			continue; /* the update's check refuses it: read and disarm need no loader.conf */
+		int rc = i == 0 ? sd->read(&env, v, &running)
+			 : i == 1 ? sd->check(&env, PKG_SLOT_B)
+				  : sd->disarm(&env, PKG_SLOT_B);
+		if (rc == 0 || !strstr(err_msg(), names)) {
+			fprintf(stderr, "  %s: rc %d, message '%s', expected one naming %s\n",
+				what[i], rc, err_msg(), names);
+			ok = 0;
+		}
+	}
+	char *after = tree();
+	if (strcmp(before, after) != 0) {
+		fprintf(stderr, "  the ESP changed:\n%s---\n%s", before, after);
+		ok = 0;
+	}
+	free(before);
+	free(after);
+	return ok;
+}
+
+static void hostile_two_entries_for_one_slot(void)
+{
+	esp_first_flash();
+	put("loader/entries/selfflash-slot-a+2-1.conf", "%s", entry_a1);
+	CHECK(refused_unchanged("selfflash-slot-a"));
+	CHECK(strstr(err_msg(), "two entries") != NULL);
+}
+
+static void hostile_counter_out_of_range(void)
+{
+	esp_first_flash();
+	put("loader/entries/selfflash-slot-a+99999999999999999999.conf", "%s", entry_a1);
+	unlink(strcat(strcpy((char[512]){ 0 }, esp), "/loader/entries/selfflash-slot-a.conf"));
+	CHECK(refused_unchanged("selfflash-slot-a+99999999999999999999.conf"));
+	CHECK(strstr(err_msg(), "counter") != NULL);
+}
+
+static void hostile_entry_of_one_mib(void)
+{
+	esp_first_flash();
+	char *big = malloc(1 << 20);
+	memset(big, '#', 1 << 20);
+	big[(1 << 20) - 1] = '\0';
+	put("loader/entries/selfflash-slot-b.conf", "%s\n", big);
+	free(big);
+	CHECK(refused_unchanged("loader/entries/selfflash-slot-b.conf"));
+	CHECK(strstr(err_msg(), "1048576 bytes") != NULL);
+}
+
+static void hostile_malformed_line(void)
+{
+	esp_first_flash();
+	put("loader/entries/selfflash-slot-b.conf", "%sversion 0\n", entry_a1);
+	CHECK(refused_unchanged("loader/entries/selfflash-slot-b.conf line "));
+}
+
+static void hostile_default_pins_slot_a(void)
+{
+	esp_first_flash();
+	put("loader/loader.conf", "timeout 0\n\ndefault selfflash-slot-a.conf\neditor no\n");
+	CHECK(refused_unchanged("loader/loader.conf line 3: 'default selfflash-slot-a.conf'"));
+	CHECK(strstr(err_msg(), "remove the line") != NULL);
+	/* why: the pinned entry wins even when the model would otherwise fall back */
+	CHECK_STR_EQ(boots('a', "kernel A1", NULL, NULL), "");
+}
+
+static void hostile_foreign_entry_refused_by_check(void)
+{
+	esp_first_flash();
+	put("loader/entries/debian.conf", "title Debian\nlinux /selfflash/slot-a/Image\n");
+	char *before = tree();
+	CHECK(sd->check(&env, PKG_SLOT_B) < 0);
+	CHECK(strstr(err_msg(), "loader/entries/debian.conf") != NULL);
+	char *after = tree();
+	int same = strcmp(before, after) == 0;
+	free(before);
+	free(after);
+	CHECK(same);
+}
+
+static void hostile_missing_esp_or_entries(void)
+{
+	esp_first_flash();
+	char path[600];
+	snprintf(path, sizeof(path), "rm -rf '%s/loader/entries'", esp);
+	CHECK(system(path) == 0);
+	CHECK(sd->check(&env, PKG_SLOT_B) < 0 && strstr(err_msg(), "loader/entries") != NULL);
+	struct slot_env gone = env;
+	gone.esp = "/nonexistent/esp";
+	CHECK(sd->check(&gone, PKG_SLOT_B) < 0 && strstr(err_msg(), "/nonexistent/esp") != NULL);
+}
+
+static void hostile_cmdline_with_newline(void)
+{
+	struct slot_boot b = boot_b2;
+	b.cmdline = "quiet\ninitrd /evil";
+	esp_first_flash();
+	CHECK(sd->disarm(&env, PKG_SLOT_B) == 0);
+	char *before = tree();
+	CHECK(sd->install(&env, PKG_SLOT_B, &b) < 0);
+	CHECK(strstr(err_msg(), "command line byte 5 is a newline") != NULL);
+	CHECK(sd->arm(&env, PKG_SLOT_B, &b) < 0);
+	CHECK(strstr(err_msg(), "newline") != NULL);
+	char *after = tree();
+	int same = strcmp(before, after) == 0;
+	free(before);
+	free(after);
+	CHECK(same);
+}
+
+static void arm_refuses_a_slot_still_armed_or_not_installed(void)
+{
+	esp_first_flash();
+	CHECK(sd->arm(&env, PKG_SLOT_B, &boot_b2) < 0);
+	CHECK(strstr(err_msg(), "still has an entry") != NULL);
+	CHECK(sd->install(&env, PKG_SLOT_B, &boot_b2) < 0);
+	CHECK(sd->disarm(&env, PKG_SLOT_B) == 0);
+	/* slot b's files are still the first flash's: arming them would boot the old kernel */
+	CHECK(sd->arm(&env, PKG_SLOT_B, &boot_b2) < 0);
+	CHECK(strstr(err_msg(), "slot b not installed") != NULL);
+	CHECK(!exists("loader/entries/selfflash-slot-b+3.conf"));
+}
+
+static void entry_text_is_the_contract(void)
+{
+	char text[BLS_ENTRY_MAX + 1];
+	size_t len;
+	struct bls_entry e;
+	struct slot_boot b = boot_b2;
+	CHECK(bls_entry_format(text, sizeof(text), 1, &b, 3, &len) == 0);
+	CHECK_STR_EQ(text, "title      selfflash slot b, system version 8\n"
+			   "sort-key   selfflash\n"
+			   "version    3\n"
+			   "linux      /selfflash/slot-b/Image\n"
+			   "initrd     /selfflash/slot-b/initrd\n"
+			   "options    root=PARTLABEL=APP_b console=ttyAMA0 quiet\n"
+			   "# selfflash system-version 8\n");
+	CHECK(bls_entry_parse(text, len, "x", 1, &e) == 0);
+	CHECK(e.generation == 3 && e.has_initrd && e.has_system_version && e.system_version == 8);
+	CHECK(bls_entry_parse(text, len, "x", 0, &e) < 0); /* slot b's paths are not slot a's */
+	b.cmdline = "";
+	b.ramdisk = NULL;
+	CHECK(bls_entry_format(text, sizeof(text), 0, &b, 18446744073709551615ull, &len) == 0);
+	CHECK(strstr(text, "options    root=PARTLABEL=APP_b\n") && !strstr(text, "initrd"));
+	CHECK(strstr(text, "version    18446744073709551615\n"));
+}
+
+static void entry_names(void)
+{
+	struct bls_name n;
+	CHECK(bls_name_parse("selfflash-slot-a.conf", &n) == 1 && n.slot == 0 && !n.has_counter);
+	CHECK(bls_name_parse("selfflash-slot-b+3.conf", &n) == 1 && n.slot == 1 &&
+	      n.tries_left == 3 && n.tries_done == 0);
+	CHECK(bls_name_parse("selfflash-slot-b+0-12.conf", &n) == 1 && n.tries_left == 0 &&
+	      n.tries_done == 12);
+	CHECK(bls_name_parse("selfflash-slot-b+3.conf.tmp", &n) == 1 && n.is_tmp);
+	CHECK(bls_name_parse("debian.conf", &n) == 0);
+	CHECK(bls_name_parse("selfflash-slot-c.conf", &n) < 0);
+	CHECK(bls_name_parse("selfflash-slot-a+.conf", &n) < 0);
+	CHECK(bls_name_parse("selfflash-slot-a+2-.conf", &n) < 0);
+	CHECK(bls_name_parse("selfflash-slot-a+2147483648.conf", &n) < 0);
+	CHECK(bls_name_parse("selfflash-slot-a+2147483647.conf", &n) == 1);
+	CHECK(bls_name_parse("selfflash-slot-a+1-1+2.conf", &n) < 0);
+	CHECK(bls_name_parse("selfflash-slot-a.conf.new", &n) < 0);
+	CHECK(strstr(err_msg(), "selfflash-slot-a.conf.new") != NULL);
+}
+
+/* For tests/host/slot_sdboot_bootctl.sh: leaves an ESP after an update (and confirmation). */
+static int leave_esp(const char *dir, int confirm)
+{
+	snprintf(esp, sizeof(esp), "%s", dir);
+	env.esp = esp;
+	env.tries = 3;
+	env.log = stderr;
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/loader/entries' '%s/selfflash/slot-a' "
+		 "'%s/selfflash/slot-b'", dir, dir, dir);
+	if (system(cmd) != 0)
+		return 2;
+	put("loader/loader.conf", "timeout 0\neditor no\n");
+	put("selfflash/slot-a/Image", "kernel A1");
+	put("selfflash/slot-b/Image", "kernel B1");
+	put("loader/entries/selfflash-slot-a.conf", "%s", entry_a1);
+	if (update_to_b(&boot_b2) < 0 || (confirm && sd->mark_good(&env, PKG_SLOT_B) < 0)) {
+		fprintf(stderr, "%s\n", err_msg());
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--esp-update"))
+		return leave_esp(argv[2], 0);
+	if (argc == 3 && !strcmp(argv[1], "--esp-mark-good"))
+		return leave_esp(argv[2], 1);
+	logf_ = fopen("/dev/null", "w");
+	RUN(entry_names);
+	RUN(entry_text_is_the_contract);
+	RUN(first_flash_boots_a_and_reads_both_good);
+	RUN(update_boots_new_slot_on_trial_then_confirmed);
+	RUN(unconfirmed_slot_falls_back_after_its_tries);
+	RUN(last_try_can_be_confirmed);
+	RUN(mark_good_without_an_entry_is_refused);
+	RUN(power_cut_at_every_operation);
+	RUN(power_cut_at_every_operation_without_initrd);
+	RUN(hostile_two_entries_for_one_slot);
+	RUN(hostile_counter_out_of_range);
+	RUN(hostile_entry_of_one_mib);
+	RUN(hostile_malformed_line);
+	RUN(hostile_default_pins_slot_a);
+	RUN(hostile_foreign_entry_refused_by_check);
+	RUN(hostile_missing_esp_or_entries);
+	RUN(hostile_cmdline_with_newline);
+	RUN(arm_refuses_a_slot_still_armed_or_not_installed);
+	if (esp[0]) {
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", esp);
+		if (system(cmd) != 0)
+			return 2;
+	}
+	fclose(logf_);
+	return CHECK_EXIT();
+}
