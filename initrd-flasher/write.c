@@ -20,6 +20,13 @@ static uint8_t target_kind_of(const struct write_plan *w, const struct pkg_image
 	return tg.kind;
 }
 
+/* An image this plan writes: of its variant, and of a chosen partition where it chooses. */
+static int image_wanted(const struct write_plan *w, const struct pkg_image *im)
+{
+	return pkg_image_in_variant(im, w->variant) &&
+	       (!w->only_parts || w->only_parts[im->partition]);
+}
+
 static struct write_delta last_delta;
 
 const struct write_delta *write_last_delta(void)
@@ -82,7 +89,7 @@ static uint32_t image_order(const struct write_plan *w, int threaded, uint32_t *
 	for (uint32_t i = 0; i < w->m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(w->m, i, &im);
-		if (!pkg_image_in_variant(&im, w->variant))
+		if (!image_wanted(w, &im))
 			continue;
 		int is_nor = target_kind_of(w, &im) == PKG_TARGET_MTD;
 		nor += is_nor;
@@ -96,8 +103,7 @@ static uint32_t image_order(const struct write_plan *w, int threaded, uint32_t *
 		for (uint32_t i = 0; i < w->m->image_count; i++) {
 			struct pkg_image im;
 			pkg_manifest_image(w->m, i, &im);
-			if (!pkg_image_in_variant(&im, w->variant) ||
-			    (w->only_parts && !w->only_parts[im.partition]))
+			if (!image_wanted(w, &im))
 				continue;
 			int is_nor = target_kind_of(w, &im) == PKG_TARGET_MTD;
 			if (!spool || (pass == 0) == is_nor)

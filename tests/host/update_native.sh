@@ -45,19 +45,20 @@ head -c 100000 /dev/urandom | dd of=app2.img bs=1 seek=9000000 conv=notrunc stat
 head -c 700000 /dev/urandom >kernel1
 head -c 700000 /dev/urandom >kernel2
 for v in 1 2; do
-	"$mi" -o /dev/null --bootimg boot$v.img --kernel kernel$v --no-ramdisk \
+	"$mi" --bootimg boot$v.img --kernel kernel$v --no-ramdisk \
 		--cmdline "console=ttyAMA0 system=$v" >/dev/null
 done
 "$mk" keygen k >/dev/null
 "$mk" keygen other >/dev/null
+printf 'agx 3701 0005 - D0\n' >variants.txt
 pkg() { # OUT VERSION APP KERNEL [LAYOUT [KEY]]
 	"$mk" build -q -o "$1" --layout "${5:-board.xml}" --key "${6:-k}.key" --system-version "$2" \
+		--variants variants.txt \
 		--file APP_A="$3" --file APP_B="$3" --file KERNEL_A="$4" --file KERNEL_B="$4" \
 		--chunk-size 65536
 }
 pkg v1.sfpkg 1 app1.img boot1.img
 pkg v2.sfpkg 2 app2.img boot2.img
-pkg v0.sfpkg 0 app2.img boot2.img 2>/dev/null || pkg v0.sfpkg 1 app2.img boot2.img
 "$mk" eeprom -o agx.eeprom --part-number "699-13701-0005-500 M.0" --serial 1 >/dev/null
 "$mk" eeprom -o nano.eeprom --part-number "699-13767-0000-300 A.0" --serial 2 >/dev/null
 
@@ -68,9 +69,10 @@ head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
 "$fl" flash --package v1.sfpkg --pubkey k.pub --eeprom agx.eeprom --chip-sku D0 \
 	--target spi=nor-file:qspi.img:65536 --target nvme=block:nvme.img >flash.log 2>&1 ||
 	{ tail flash.log; exit 1; }
-part() { # NAME: "offset size" in bytes, from the GPT (sgdisk reads it independently)
-	sgdisk -i "$(sgdisk -p nvme.img | awk -v n="$1" '$7 == n { print $1 }')" nvme.img |
-		awk '/First sector/ { f = $3 } /Last sector/ { l = $3 } END { print f * 512, (l - f + 1) * 512 }'
+part() { # NAME: "offset size" in bytes, from the GPT as sfdisk (util-linux) reads it
+	sfdisk --json nvme.img | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    if p.get("name") == sys.argv[1]: print(p["start"] * 512, p["size"] * 512)' "$1"
 }
 read -r b_off b_size < <(part APP_b)
 dd if=/dev/zero of=nvme.img bs=1M seek=$((b_off >> 20)) count=$((b_size >> 20)) conv=notrunc status=none
@@ -97,7 +99,8 @@ boot-tries 3
 CONF
 sel() { "$fl" "$1" --config board.conf --root-partition "$2" "${@:3}"; }
 state() { sha256sum nvme.img qspi.img | cut -d' ' -f1 | tr '\n' ' '; find esp -type f | sort | xargs sha256sum | sha256sum | cut -c1-16; }
-region() { cmp -s -n "$3" <(tail -c +$(($2 + 1)) nvme.img) "$1"; } # FILE OFFSET LEN: bytes there
+bytes_at() { dd if=nvme.img iflag=skip_bytes,count_bytes skip="$1" count="$2" status=none; } # OFFSET LEN
+region() { cmp -s -n "$3" <(bytes_at "$2" "$3") "$1"; } # FILE OFFSET LEN: FILE's bytes are there
 
 before=$(state)
 if sel update APP v2.sfpkg --dry-run >dry.log 2>&1 && grep -q 'write (slot being updated)' dry.log &&
@@ -119,7 +122,7 @@ refused() { # NAME EXPECTED_MESSAGE ARGS...
 	fi
 }
 pkg otherkey.sfpkg 2 app2.img boot2.img board.xml other
-refused other_key "signature" APP otherkey.sfpkg
+refused other_key "key" APP otherkey.sfpkg
 head -c 300000 v2.sfpkg >truncated.sfpkg
 refused truncated "truncated\|size\|short" APP truncated.sfpkg
 pkg layout.sfpkg 2 app2.img boot2.img other.xml
@@ -131,20 +134,20 @@ if ! "$fl" update --config nano.conf --root-partition APP v2.sfpkg >nano.log 2>&
 else
 	echo "not ok refused_other_board_nothing_written ($(tail -n 2 nano.log))"
 fi
-refused not_a_slot "no slot's" esp v2.sfpkg
+refused not_a_slot "is no slot" esp v2.sfpkg
 
 # the update: only slot B changes; what slot A holds is copied, not fetched
-a_sum=$(tail -c +$((a_off + 1)) nvme.img | head -c "$a_size" | sha256sum)
+a_sum=$(bytes_at "$a_off" "$a_size" | sha256sum)
 qspi_sum=$(sha256sum <qspi.img)
-gpt_sum=$(head -c 1048576 nvme.img | sha256sum)
+gpt_sum=$(bytes_at 0 1048576 | sha256sum)
 if sel update APP v2.sfpkg >update.log 2>&1; then
 	echo "ok update_to_b_succeeds"
 else
 	echo "not ok update_to_b_succeeds ($(tail -n 3 update.log))"
 fi
 if region app2.img "$b_off" 12000000 &&
-	[ "$(tail -c +$((a_off + 1)) nvme.img | head -c "$a_size" | sha256sum)" = "$a_sum" ] &&
-	[ "$(sha256sum <qspi.img)" = "$qspi_sum" ] && [ "$(head -c 1048576 nvme.img | sha256sum)" = "$gpt_sum" ]; then
+	[ "$(bytes_at "$a_off" "$a_size" | sha256sum)" = "$a_sum" ] &&
+	[ "$(sha256sum <qspi.img)" = "$qspi_sum" ] && [ "$(bytes_at 0 1048576 | sha256sum)" = "$gpt_sum" ]; then
 	echo "ok only_slot_b_written_slot_a_qspi_gpt_untouched"
 else
 	echo "not ok only_slot_b_written_slot_a_qspi_gpt_untouched"
@@ -200,7 +203,7 @@ serve() { # PKG LOG
 }
 start_relay() {
 	rm -f in.sock
-	"$relay" --rate 300K in.sock host.sock 2>>relay.err &
+	"$relay" --rate 1M in.sock host.sock 2>>relay.err &
 	pids+=($!)
 	relay_pid=$!
 	await_socket in.sock
@@ -212,7 +215,11 @@ disarmed() { # SLOT: waits up to 20 s until the slot's entry is gone
 	done
 	return 1
 }
-serve v2.sfpkg hl1.log
+# system 3: 3 MB that neither slot holds, so that the update has to fetch them
+cp app1.img app3.img
+head -c 3000000 /dev/urandom | dd of=app3.img bs=1 seek=2000000 conv=notrunc status=none
+pkg v3.sfpkg 3 app3.img boot2.img
+serve v3.sfpkg hl1.log
 start_relay
 sel update APP_b unix:in.sock --link-timeout 30 >link.log 2>&1 &
 up=$!
@@ -222,7 +229,7 @@ kill "$relay_pid" 2>/dev/null || true
 wait "$relay_pid" 2>/dev/null || true
 sleep 1
 start_relay
-if wait "$up" && region app2.img "$a_off" 12000000 && grep -q 'reconnects' link.log; then
+if wait "$up" && region app3.img "$a_off" 12000000 && grep -q 'reconnects' link.log; then
 	echo "ok link_drop_resumed"
 else
 	echo "not ok link_drop_resumed ($(tail -n 3 link.log))"
@@ -232,9 +239,11 @@ kill "$relay_pid" "$hl_pid" 2>/dev/null || true
 # a host gone for good: the update gives up; the target slot (A) stays unbootable, the
 # running slot (B) untouched
 sel mark-good APP >/dev/null 2>&1 || true
-b_sum=$(tail -c +$((b_off + 1)) nvme.img | head -c "$b_size" | sha256sum)
-pkg v3.sfpkg 3 app1.img boot1.img
-serve v3.sfpkg hl3.log
+b_sum=$(bytes_at "$b_off" "$b_size" | sha256sum)
+cp app1.img app4.img
+head -c 3000000 /dev/urandom | dd of=app4.img bs=1 seek=6000000 conv=notrunc status=none
+pkg v4.sfpkg 4 app4.img boot1.img
+serve v4.sfpkg hl3.log
 start_relay
 sel update APP_b unix:in.sock --link-timeout 2 >gone.log 2>&1 &
 up=$!
@@ -242,7 +251,7 @@ disarmed a || true
 sleep 0.5
 kill "$relay_pid" "$hl_pid" 2>/dev/null || true
 if ! wait "$up" && ! ls esp/loader/entries | grep -q 'selfflash-slot-a' &&
-	[ "$(tail -c +$((b_off + 1)) nvme.img | head -c "$b_size" | sha256sum)" = "$b_sum" ] &&
+	[ "$(bytes_at "$b_off" "$b_size" | sha256sum)" = "$b_sum" ] &&
 	[ -f esp/loader/entries/selfflash-slot-b.conf ] &&
 	sel status APP_b >status3.log 2>&1 && grep -q 'slot A is not bootable' status3.log; then
 	echo "ok host_gone_target_unbootable_running_untouched"
