@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "flash.h"
+#include "flash_config.h"
 #include "identify.h"
 #include "link_client.h"
 #include "pkg_file.h"
