@@ -274,6 +274,11 @@ static int tegra_arm(const struct slot_env *e, uint8_t target, const struct slot
 	fprintf(e->log, "slot: slot %c armed with version %llu, boot chain %c requested "
 			"(BootChainFwNext); the firmware gives it RootfsRetryCountMax tries\n",
 		'A' + t, (unsigned long long)b->version, 'A' + t);
+	/* L4TLauncher sets SR_RF's tries up only when its magic is gone (InitializeRootfsStatusReg):
+	 * a slot that was unbootable when that happened has none until the next power-on */
+	fprintf(e->log, "slot: if slot %c was unbootable when the board last powered on, the "
+			"firmware gives it no tries until a power cycle: power-cycle the board "
+			"rather than rebooting it\n", 'A' + t);
 	return 0;
 }
 
