@@ -258,3 +258,36 @@ if ! wait "$up" && ! ls esp/loader/entries | grep -q 'selfflash-slot-a' &&
 else
 	echo "not ok host_gone_target_unbootable_running_untouched ($(tail -n 2 gone.log); $(ls esp/loader/entries))"
 fi
+
+# the tegra backend on the same board: the T234 variables in an efivarfs-like directory
+mkdir efivars
+var() { # NAME VALUE: attributes 0x07, then a u32
+	python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<II", 7, int(sys.argv[1])))' "$2" \
+		>"efivars/$1-781e084c-a330-417c-b678-38e696380cb9"
+}
+var BootChainFwCurrent 1
+var RootfsRedundancyLevel 1
+var RootfsRetryCountMax 3
+var RootfsStatusSlotA 0
+var RootfsStatusSlotB 0
+sed -e 's/^slot-backend .*/slot-backend tegra/' -e '/^esp /d' board.conf >tegra.conf
+echo "efivars $tmp/efivars" >>tegra.conf
+u32() { python3 -c 'import struct, sys; print(struct.unpack("<I", open(sys.argv[1], "rb").read()[4:8])[0])' \
+	"efivars/$1-781e084c-a330-417c-b678-38e696380cb9"; }
+if "$fl" update --config tegra.conf --root-partition APP_b v4.sfpkg >tegra.log 2>&1 &&
+	[ "$(u32 BootChainFwNext)" = 0 ] && [ "$(u32 RootfsStatusSlotA)" = 0 ] &&
+	region app4.img "$a_off" 12000000 &&
+	"$fl" status --config tegra.conf --root-partition APP_b >tegra-status.log 2>&1 &&
+	grep -q 'other slot A: on trial' tegra-status.log; then
+	echo "ok tegra_update_requests_chain_a"
+else
+	echo "not ok tegra_update_requests_chain_a ($(tail -n 3 tegra.log tegra-status.log))"
+fi
+# the root says slot A, the firmware says chain B runs: a mix, refused before anything
+before=$(sha256sum nvme.img)
+if ! "$fl" update --config tegra.conf --root-partition APP v4.sfpkg >mix.log 2>&1 &&
+	grep -q 'firmware booted chain B' mix.log && [ "$(sha256sum nvme.img)" = "$before" ]; then
+	echo "ok tegra_root_and_chain_disagree_refused"
+else
+	echo "not ok tegra_root_and_chain_disagree_refused ($(tail -n 2 mix.log))"
+fi
