@@ -79,6 +79,7 @@ static void usage(FILE *out)
 		"                [--package FILE] [--module FILE.ko]...\n"
 		"                [--file DEST=SRC[:MODE]]... [--dir DEST]... [--no-gzip]\n"
 		"                [--bootimg OUT --kernel IMAGE [--cmdline TEXT]]\n"
+		"       mkinitrd --no-ramdisk --bootimg OUT --kernel IMAGE [--cmdline TEXT]\n"
 		"\n"
 		"Packs an initrd (newc cpio, gzip) for the kernel. Every initrd gets the directories\n"
 		"dev, proc, sys and the node dev/console (c 5 1), so /init has a console from its\n"
@@ -100,6 +101,8 @@ static void usage(FILE *out)
 		"                           hostload puts into a Jetson RCM blob\n"
 		"      --kernel IMAGE       the kernel for --bootimg\n"
 		"      --cmdline TEXT       the kernel command line in the boot image (at most 511)\n"
+		"      --no-ramdisk         write only the boot image, with no ramdisk: a kernel\n"
+		"                           that mounts its root itself (root=); no -o, no entries\n"
 		"      --version, --help\n");
 }
 
@@ -231,13 +234,17 @@ static uint8_t *read_input(const char *path, uint64_t *len)
 	return buf;
 }
 
-/* The boot image of kernel and the initrd just written, to out (via out.tmp). 0 or -1. */
+/* The boot image of kernel and the initrd just written (initrd_path NULL: no ramdisk), to out
+ * (via out.tmp). 0 or -1. */
 static int write_bootimg(const char *out, const char *kernel_path, const char *initrd_path,
 			 const char *cmdline)
 {
 	uint64_t kernel_len = 0, initrd_len = 0, size = 0;
 	uint8_t *kernel = read_input(kernel_path, &kernel_len);
-	uint8_t *initrd = kernel ? read_input(initrd_path, &initrd_len) : NULL;
+	/* no ramdisk: a zero-length one, which bootimg_build() takes and never reads */
+	static uint8_t no_ramdisk;
+	uint8_t *initrd = !kernel ? NULL : initrd_path ? read_input(initrd_path, &initrd_len)
+						      : &no_ramdisk;
 	uint8_t *image = NULL;
 	int rc = -1;
 	if (kernel && initrd) {
@@ -263,7 +270,8 @@ static int write_bootimg(const char *out, const char *kernel_path, const char *i
 		}
 	}
 	free(kernel);
-	free(initrd);
+	if (initrd != &no_ramdisk)
+		free(initrd);
 	free(image);
 	return rc;
 }
@@ -297,6 +305,7 @@ int main(int argc, char **argv)
 		{ "bootimg", required_argument, NULL, 'B' },
 		{ "kernel", required_argument, NULL, 'K' },
 		{ "cmdline", required_argument, NULL, 'C' },
+		{ "no-ramdisk", no_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -307,7 +316,7 @@ int main(int argc, char **argv)
 	static const char *module_dirs[] = { "lib", "lib/modules", NULL };
 	static const char *no_dirs[] = { NULL };
 	const char *output = NULL, *bootimg = NULL, *kernel = NULL, *cmdline = NULL;
-	int count = 0, use_gzip = 1, opt;
+	int count = 0, use_gzip = 1, no_ramdisk = 0, opt;
 
 	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
 		if (strchr("ifdkcpm", opt) && count >= MAX_ENTRIES - 4) {
@@ -364,6 +373,9 @@ int main(int argc, char **argv)
 		case 'C':
 			cmdline = optarg;
 			break;
+		case 'R':
+			no_ramdisk = 1;
+			break;
 		case 'V':
 			printf("mkinitrd (selfflash) %s\n", SELFFLASH_VERSION);
 			return 0;
@@ -379,7 +391,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mkinitrd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (!output) {
+	if (no_ramdisk && (!bootimg || output || count > 0 || !use_gzip)) {
+		fprintf(stderr, "mkinitrd: --no-ramdisk writes only a boot image: it needs --bootimg "
+			"and --kernel, and takes no -o, initrd entries or --no-gzip\n");
+		return 2;
+	}
+	if (!output && !no_ramdisk) {
 		fprintf(stderr, "mkinitrd: no output file given (-o FILE)\n");
 		usage(stderr);
 		return 2;
@@ -393,6 +410,8 @@ int main(int argc, char **argv)
 			"%u\n", strlen(cmdline), BOOTIMG_CMDLINE_MAX);
 		return 2;
 	}
+	if (no_ramdisk)
+		return write_bootimg(bootimg, kernel, NULL, cmdline) == 0 ? 0 : 1;
 	uint32_t mtime;
 	if (source_date_epoch(&mtime) != 0)
 		return 2;

@@ -71,4 +71,19 @@ else
 	not_ok mkinitrd_bootimg_layout
 fi
 expect_fail mkinitrd_bootimg_needs_kernel 'go together' "$mk" -o "$tmp/e.gz" --bootimg "$tmp/e.img"
+# --no-ramdisk: only the boot image, ramdisk size 0, kernel and cmdline as above (the demo
+# system's A_kernel/B_kernel: the kernel mounts root=PARTLABEL=... itself)
+"$mk" --no-ramdisk --bootimg "$tmp/bare.img" --kernel "$tmp/Image" --cmdline 'ro panic=-1'
+if [ "$(head -c 8 "$tmp/bare.img")" = 'ANDROID!' ] &&
+	[ "$(stat -c %s "$tmp/bare.img")" = $((2048 + $(pad 5000))) ] &&
+	[ "$(od -An -tu4 -j16 -N4 "$tmp/bare.img" | tr -d ' ')" = 0 ] &&
+	[ "$(dd if="$tmp/bare.img" bs=1 skip=64 count=11 status=none)" = 'ro panic=-1' ] &&
+	cmp -s <(dd if="$tmp/bare.img" bs=2048 skip=1 status=none | head -c 5000) "$tmp/Image"; then
+	ok mkinitrd_bootimg_without_ramdisk
+else
+	not_ok mkinitrd_bootimg_without_ramdisk
+fi
+expect_fail mkinitrd_no_ramdisk_takes_no_entries 'writes only a boot image' "$mk" --no-ramdisk \
+	--bootimg "$tmp/f.img" --kernel "$tmp/Image" --init "$init"
+expect_fail mkinitrd_no_ramdisk_needs_bootimg 'writes only a boot image' "$mk" --no-ramdisk
 finish
