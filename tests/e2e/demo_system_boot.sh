@@ -19,6 +19,7 @@ missing=()
 [ -f "$kernel" ] || missing+=("$kernel (make)")
 [ -x "$mkflashpkg" ] || missing+=("$mkflashpkg (make)")
 [ -x "$build/bin/mkinitrd" ] || missing+=("$build/bin/mkinitrd (make)")
+[ -x "$build/bin/hostload" ] || missing+=("$build/bin/hostload (make)")
 [ -f "$build/board/init" ] || missing+=("$build/board/init (make)")
 [ -f "$build/keys/demo.pub" ] || missing+=("$build/keys/demo.pub (make rootfs)")
 for tool in qemu-system-aarch64 mkfs.vfat mcopy mke2fs sfdisk aarch64-linux-musl-gcc; do
@@ -224,19 +225,30 @@ expect_no_line slot_b_not_slot_a "$c" 'booted slot A'
 expect_line slot_b_cmdline_from_loader_entry "$c" '^selfflash-demo: cmdline: root=PARTLABEL=APP_b '
 expect_line slot_b_powers_off "$c" 'reboot: Power down'
 
-# broken, with a command from the host: no mark-good; the command runs; the board reboots
-# (QEMU's -no-reboot turns that into an exit)
+# broken, with a command from the host, the link and the EEPROM as an update has them: no
+# mark-good; the command runs (selfflash's inventory: it sees the link's port and the EEPROM,
+# as the update will); the board reboots (QEMU's -no-reboot turns that into an exit)
 cp "$out/esp.img" "$tmp/esp_c.img"
 cp "$tmp/v7/app.ext4" "$out/app_broken.ext4"
 sed -i 's/ app\.ext4$/ app_broken.ext4/' "$tmp/disk.rows"
 make_disk "$tmp/disk_c.img" "$tmp/esp_c.img"
-boot_args=(--command "status")
+"$mkflashpkg" eeprom -o "$tmp/board.eeprom" --part-number "699-13701-0005-500 M.0" \
+	--serial 1424321012345 >/dev/null
+"$build/bin/hostload" serve --link "unix:$tmp/link.sock" --timeout 120 --log "$tmp/serve.log" \
+	"$tmp/disk.sfpkg" >"$tmp/serve.out" 2>&1 &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+await_socket "$tmp/link.sock" || not_ok hostload_serve_listens "$(cat "$tmp/serve.out")"
+boot_args=(--command "--root /" --link "$tmp/link.sock" --eeprom "$tmp/board.eeprom" --chip-sku D0)
 boot broken_command "$tmp/disk_c.img"
+kill "$serve_pid" 2>/dev/null || true
 c=$tmp/broken_command.console
 expect_line broken_reports_version_7 "$c" '^selfflash-demo: booted slot A \(system version 7\)$'
 expect_line broken_says_so "$c" '^selfflash-demo: this system is deliberately broken: slot A is not confirmed'
 expect_no_line broken_runs_no_mark_good "$c" 'mark-good: (slot|FAILED)'
-expect_line command_runs "$c" '^selfflash-demo: running the host.s command: /usr/sbin/selfflash status$'
+expect_line command_runs "$c" '^selfflash-demo: running the host.s command: /usr/sbin/selfflash --root /$'
+expect_line command_sees_the_link_port "$c" '^inventory: port vport[0-9]+p[0-9]+ name=selfflash\.link$'
+expect_line command_sees_the_eeprom "$c" '^inventory: eeprom present at /sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/eeprom/raw$'
 expect_line command_status_reported "$c" '^selfflash-demo: command finished: exit status [0-9]+$'
 expect_line command_ends_in_reboot "$c" '^selfflash-demo: rebooting$'
 expect_no_line command_does_not_power_off "$c" 'reboot: Power down'
