@@ -300,20 +300,35 @@ lint: $(STAMPS)/sysroot-host
 # The demo system that gets flashed (rootfs/build.sh; layouts in rootfs/layout/), rebuilt
 # only when an input changed. qemu/run-normal.sh boots what is flashed.
 ROOTFS := $(BUILD)/rootfs
-ROOTFS_INPUTS := rootfs/build.sh rootfs/demo-init.c $(KERNEL) $(wildcard \
+# The demo signing key: packages for the demo board are signed with it (scripts/demo.sh,
+# scripts/demo-update.sh) and the demo system trusts it for updates. Made once; a new key
+# rebuilds the rootfs. Not reproducible, and not meant to be: it is this build's own key.
+DEMO_KEY := $(BUILD)/keys/demo
+$(DEMO_KEY).pub: | $(MKFLASHPKG)
+	@mkdir -p $(@D)
+	$(MKFLASHPKG) keygen $(DEMO_KEY) >/dev/null
+ROOTFS_INPUTS := rootfs/build.sh rootfs/demo-init.c $(KERNEL) $(FLASHER_A64) $(MKINITRD) \
+	$(DEMO_KEY).pub $(wildcard \
 	/usr/share/qemu-efi-aarch64/QEMU_EFI.fd /usr/lib/systemd/boot/efi/systemd-bootaa64.efi)
 .PHONY: rootfs
 rootfs: $(ROOTFS)/.stamp
 $(ROOTFS)/.stamp: $(ROOTFS_INPUTS)
-	A64_CC=$(A64_CC) rootfs/build.sh --kernel $(KERNEL) $(ROOTFS)
+	A64_CC=$(A64_CC) rootfs/build.sh --kernel $(KERNEL) --flasher $(FLASHER_A64) \
+		--mkinitrd $(MKINITRD) --pubkey $(DEMO_KEY).pub $(ROOTFS)
 	@touch $@
 
-.PHONY: demo bench
+.PHONY: demo demo-update bench
 # the whole promise: build, boot the QEMU board in RCM mode, flash it over the link, boot what
 # was flashed (scripts/demo.sh prints the summary)
 demo: deps
 	@$(MAKE) --no-print-directory all rootfs
 	@scripts/demo.sh --build $(BUILD)
+
+# a running board updated over the link, A/B: the flash of make demo, an update to slot B, a
+# broken update that rolls back by itself (scripts/demo-update.sh prints the summary)
+demo-update: deps
+	@$(MAKE) --no-print-directory all rootfs
+	@scripts/demo-update.sh --build $(BUILD)
 
 # figures, each next to a baseline measured in the same run (tests/bench/run.sh; BENCH=a,b picks
 # sections)
@@ -354,8 +369,11 @@ help:
 	@echo 'make bench        figures, each next to a baseline measured in the same run, with the'
 	@echo '                  goals of issue 14: flash vs bmaptool, delta bytes, rate-limited link,'
 	@echo '                  4 boards, mkflashpkg build, hashing, QEMU (BENCH=delta,link: a subset)'
+	@echo 'make demo-update  make demo, then update the running board over the link to system'
+	@echo '                  version 2 (slot B), then to a broken version 3 that rolls back to B'
 	@echo 'make rootfs       build the demo system to flash into build/rootfs: slot firmware,'
-	@echo '                  ESP (systemd-boot, kernel, slot A/B entries), ext4 rootfs A and B'
+	@echo '                  ESP (systemd-boot, a kernel and entry per slot), the kernel boot'
+	@echo '                  image, one ext4 rootfs for slot A and B (with selfflash)'
 	@echo 'make update-lock  move scripts/libs.lock (the library sources) to the newest versions'
 	@echo '                  apt can fetch now; prints what changed'
 	@echo 'make check-cold   make demo + make check in a fresh clone with an empty cache, timed'

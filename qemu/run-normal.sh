@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: MIT
 # Boots the QEMU "Jetson-like" board the normal way, as after a flash: no -kernel; the QSPI
 # image on pflash unit 0, so the firmware at its offset 0 (AAVMF) runs, finds the ESP on the
-# NVMe disk and starts systemd-boot, which boots the kernel of the default loader entry.
+# NVMe disk and starts systemd-boot, which boots the kernel of the first loader entry.
 # The console is this terminal (or stdout); QEMU exits when the board powers off or reboots.
+# The running system's selfflash finds what the RCM boot gives the flasher: the module EEPROM
+# in fw_cfg, the link to hostload as the virtio-serial port selfflash.link; and the demo
+# system's init runs the fw_cfg file opt/selfflash/command (--command) before it reboots.
 set -euo pipefail
 
 usage() {
@@ -15,19 +18,33 @@ usage: qemu/run-normal.sh --qspi FILE --disk FILE [options]
   --vars FILE        UEFI variable store on pflash unit 1 (64 MiB), kept across boots;
                      created from /usr/share/AAVMF/AAVMF_VARS.fd if missing. Without it the
                      firmware keeps its variables in RAM and forgets them at power-off.
+  --eeprom FILE      the module EEPROM image, as fw_cfg opt/selfflash/eeprom (what
+                     `hostload rcm --eeprom` passes; selfflash identifies the board by it)
+  --chip-sku SKU     the chip SKU (such as D0), as fw_cfg opt/selfflash/chip_sku
+  --link SOCKET      the virtio-serial port selfflash.link, connected to the unix socket
+                     SOCKET as a client that reconnects (hostload serve --link unix:SOCKET
+                     listens there; start it first)
+  --command TEXT     what the demo system's init runs with /usr/sbin/selfflash before it
+                     reboots, split on spaces (fw_cfg opt/selfflash/command), such as
+                     "update virtio:selfflash.link"
   --log FILE         also write the console to FILE
   --timeout SECONDS  stop QEMU after this long and fail (default 0: no limit)
 TXT
 }
 
-qspi= disk= vars= log= timeout=0
+qspi= disk= vars= log= timeout=0 eeprom= chip_sku= link= command=
+need_arg() { [ $# -ge 2 ] || { echo "run-normal: $1 needs a value" >&2; usage >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--qspi) qspi=$2; shift 2 ;;
-	--disk) disk=$2; shift 2 ;;
-	--vars) vars=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
-	--timeout) timeout=$2; shift 2 ;;
+	--qspi) need_arg "$@"; qspi=$2; shift 2 ;;
+	--disk) need_arg "$@"; disk=$2; shift 2 ;;
+	--vars) need_arg "$@"; vars=$2; shift 2 ;;
+	--eeprom) need_arg "$@"; eeprom=$2; shift 2 ;;
+	--chip-sku) need_arg "$@"; chip_sku=$2; shift 2 ;;
+	--link) need_arg "$@"; link=$2; shift 2 ;;
+	--command) need_arg "$@"; command=$2; shift 2 ;;
+	--log) need_arg "$@"; log=$2; shift 2 ;;
+	--timeout) need_arg "$@"; timeout=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run-normal: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -35,9 +52,16 @@ done
 for v in qspi disk; do
 	[ -n "${!v}" ] || { echo "run-normal: --$v is required" >&2; usage >&2; exit 2; }
 done
-for f in "$qspi" "$disk"; do
+for f in "$qspi" "$disk" ${eeprom:+"$eeprom"}; do
 	[ -f "$f" ] || { echo "run-normal: $f: no such file" >&2; exit 1; }
 done
+[ -z "$link" ] || [ -S "$link" ] || {
+	echo "run-normal: --link $link: no socket there; start hostload serve --link unix:$link first" >&2
+	exit 1
+}
+[[ "$timeout" =~ ^[0-9]+$ ]] || { echo "run-normal: --timeout '$timeout': expected whole seconds" >&2; exit 2; }
+# QEMU's option syntax: a comma inside a value is written twice
+qemu_value() { printf '%s' "${1//,/,,}"; }
 
 bank_size=$((64 * 1024 * 1024)) # each of the virt machine's two flash banks
 actual=$(stat -c %s "$qspi")
@@ -54,6 +78,21 @@ args=(
 	-drive "if=none,id=nvme0,format=raw,file=$disk"
 	-device nvme,serial=selfflash0,drive=nvme0
 )
+if [ -n "$eeprom" ]; then
+	args+=(-fw_cfg "name=opt/selfflash/eeprom,file=$(qemu_value "$eeprom")")
+fi
+if [ -n "$chip_sku" ]; then
+	args+=(-fw_cfg "name=opt/selfflash/chip_sku,string=$(qemu_value "$chip_sku")")
+fi
+if [ -n "$command" ]; then
+	args+=(-fw_cfg "name=opt/selfflash/command,string=$(qemu_value "$command")")
+fi
+if [ -n "$link" ]; then
+	# QEMU is the client and reconnects, as in `hostload rcm --qemu` (host-loader/boot_qemu.c)
+	args+=(-device virtio-serial-device
+		-chardev "socket,id=link,path=$(qemu_value "$link"),reconnect=1"
+		-device virtserialport,chardev=link,name=selfflash.link)
+fi
 if [ -n "$vars" ]; then
 	if [ ! -e "$vars" ]; then
 		template=/usr/share/AAVMF/AAVMF_VARS.fd

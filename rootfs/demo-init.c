@@ -1,17 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * /sbin/init of the demo rootfs: says which slot booted (from /etc/slot) and with which kernel
- * command line, then powers the board off. Tests read these lines from the console.
+ * /sbin/init of the demo system (one image for both slots): finds its slot from the GPT name
+ * of the partition it was booted from, says so, confirms the slot with `selfflash mark-good`
+ * (unless built broken), shows `selfflash status`, runs the command QEMU passes in fw_cfg
+ * (an update) and reboots, or powers off. Tests and scripts/demo-update.sh read its lines
+ * from the console. Nothing here may end PID 1: every failure is printed and the boot goes on.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#define SLOT_FILE "/etc/slot"
+#define SELFFLASH "/usr/sbin/selfflash"
+#define SYSTEM_VERSION_FILE "/etc/selfflash/system-version"
+/* present only in a system built with rootfs/build.sh --broken */
+#define BROKEN_FILE "/etc/selfflash/broken"
+#define ESP_MOUNT "/boot/efi"
+#define ESP_PARTNAME "esp"
+/* what the host asks this boot to do: qemu/run-normal.sh --command TEXT */
+#define COMMAND_FILE "/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/command/raw"
+#define MAX_COMMAND_ARGS 32
 
 /* The root is a disk filesystem, not an initramfs: nothing has mounted devtmpfs, and the
  * kernel found no /dev/console to give us unless the image carries one. Mount it ourselves;
@@ -30,7 +47,27 @@ static void open_console(void)
 		close(fd);
 }
 
-/* Reads a small text file into buf without its trailing newline; returns 0 or -1 (errno). */
+static void mount_api(const char *type, const char *where)
+{
+	if (mount(type, where, type, MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0 &&
+	    errno != EBUSY)
+		printf("selfflash-demo: mount %s on %s: %s\n", type, where, strerror(errno));
+}
+
+/* What the kernel and firmware offer, mounted where programs look for them. The root is
+ * read-only, so /run and /tmp are tmpfs; efivarfs holds what systemd-boot says it booted
+ * (LoaderEntrySelected) and is absent when the kernel was not started by UEFI. */
+static void mount_api_filesystems(void)
+{
+	mount_api("proc", "/proc");
+	mount_api("sysfs", "/sys");
+	mount_api("tmpfs", "/run");
+	mount_api("tmpfs", "/tmp");
+	if (access("/sys/firmware/efi/efivars", F_OK) == 0)
+		mount_api("efivarfs", "/sys/firmware/efi/efivars");
+}
+
+/* Reads a small text file into buf, cut at its first newline; returns 0 or -1 (errno). */
 static int read_line(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -48,30 +85,70 @@ static int read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static void report_slot(void)
+/* The value of KEY= in a sysfs uevent file into buf; 0, or -1 when the file or key is absent. */
+static int uevent_value(const char *uevent_path, const char *key, char *buf, size_t size)
 {
-	char slot[16];
-	if (read_line(SLOT_FILE, slot, sizeof(slot)) != 0) {
-		printf("selfflash-demo: %s: %s; expected a file holding A or B\n", SLOT_FILE,
-		       strerror(errno));
+	char text[4096];
+	int fd = open(uevent_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	size_t key_len = strlen(key);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, key, key_len) == 0 && line[key_len] == '=') {
+			snprintf(buf, size, "%s", line + key_len + 1);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+struct root_partition {
+	char sysfs[PATH_MAX]; /* /sys/dev/block/MAJ:MIN, the partition the root lives on */
+	char name[64];        /* its GPT name (PARTNAME) */
+	char slot;            /* 'A', 'B', or '?' when the name is not a slot's */
+};
+
+/* The slot is the partition the kernel mounted as root: APP is slot A, APP_b slot B (the
+ * names NVIDIA's layouts give them). Both slots hold the same image, so nothing inside it
+ * can say which one it is. */
+static void find_root_partition(struct root_partition *root)
+{
+	struct stat st;
+	char uevent[PATH_MAX + 16];
+	root->slot = '?';
+	root->name[0] = '\0';
+	root->sysfs[0] = '\0';
+	if (stat("/", &st) != 0) {
+		printf("selfflash-demo: stat /: %s; slot unknown\n", strerror(errno));
 		return;
 	}
-	if (strcmp(slot, "A") != 0 && strcmp(slot, "B") != 0) {
-		printf("selfflash-demo: %s holds '%s'; expected A or B\n", SLOT_FILE, slot);
+	snprintf(root->sysfs, sizeof(root->sysfs), "/sys/dev/block/%u:%u", major(st.st_dev),
+		 minor(st.st_dev));
+	snprintf(uevent, sizeof(uevent), "%s/uevent", root->sysfs);
+	if (uevent_value(uevent, "PARTNAME", root->name, sizeof(root->name)) != 0) {
+		printf("selfflash-demo: / is on device %u:%u, which is no named disk partition "
+		       "(%s has no PARTNAME); slot unknown\n",
+		       major(st.st_dev), minor(st.st_dev), uevent);
+		root->sysfs[0] = '\0';
 		return;
 	}
-	printf("selfflash-demo: booted slot %s\n", slot);
+	if (strcmp(root->name, "APP") == 0)
+		root->slot = 'A';
+	else if (strcmp(root->name, "APP_b") == 0)
+		root->slot = 'B';
+	else
+		printf("selfflash-demo: / is on partition '%s'; expected APP (slot A) or APP_b "
+		       "(slot B)\n", root->name);
 }
 
 static void report_cmdline(void)
 {
 	char cmdline[4096];
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0 &&
-	    errno != EBUSY) {
-		printf("selfflash-demo: mount proc: %s; cannot show the command line\n",
-		       strerror(errno));
-		return;
-	}
 	if (read_line("/proc/cmdline", cmdline, sizeof(cmdline)) != 0) {
 		printf("selfflash-demo: /proc/cmdline: %s\n", strerror(errno));
 		return;
@@ -79,17 +156,178 @@ static void report_cmdline(void)
 	printf("selfflash-demo: cmdline: %s\n", cmdline);
 }
 
+/* Mounts the ESP of the disk the root is on (the sibling partition named "esp") read-write
+ * at /boot/efi, where selfflash's boot-slot backend keeps the loader entries. 0 or -1. */
+static int mount_esp(const struct root_partition *root)
+{
+	char disk[PATH_MAX], path[PATH_MAX + 300], name[64], devname[64], dev[128];
+	snprintf(path, sizeof(path), "%s/..", root->sysfs);
+	if (!realpath(path, disk)) {
+		printf("selfflash-demo: ESP: %s: %s; not mounted\n", path, strerror(errno));
+		return -1;
+	}
+	DIR *d = opendir(disk);
+	if (!d) {
+		printf("selfflash-demo: ESP: %s: %s; not mounted\n", disk, strerror(errno));
+		return -1;
+	}
+	devname[0] = '\0';
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/uevent", disk, e->d_name);
+		if (uevent_value(path, "PARTNAME", name, sizeof(name)) == 0 &&
+		    strcmp(name, ESP_PARTNAME) == 0 &&
+		    uevent_value(path, "DEVNAME", devname, sizeof(devname)) == 0)
+			break;
+		devname[0] = '\0';
+	}
+	closedir(d);
+	if (!devname[0]) {
+		printf("selfflash-demo: ESP: no partition named '%s' on %s; not mounted\n",
+		       ESP_PARTNAME, disk);
+		return -1;
+	}
+	snprintf(dev, sizeof(dev), "/dev/%s", devname);
+	if (mount(dev, ESP_MOUNT, "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+		printf("selfflash-demo: ESP: mount %s (vfat) on %s: %s\n", dev, ESP_MOUNT,
+		       strerror(errno));
+		return -1;
+	}
+	printf("selfflash-demo: ESP %s mounted on %s\n", dev, ESP_MOUNT);
+	return 0;
+}
+
+/* Runs selfflash with args (NULL-terminated, args[0] the first argument after the program),
+ * its output straight to the console; returns its exit status, or -1 when it did not run to
+ * an exit (said on the console). */
+static int run_selfflash(char *const args[])
+{
+	char *argv[MAX_COMMAND_ARGS + 2];
+	int n = 0;
+	argv[n++] = SELFFLASH;
+	for (int i = 0; args[i] && n < MAX_COMMAND_ARGS + 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	fflush(stdout);
+	pid_t child = fork();
+	if (child < 0) {
+		printf("selfflash-demo: fork for %s: %s\n", SELFFLASH, strerror(errno));
+		return -1;
+	}
+	if (child == 0) {
+		execv(SELFFLASH, argv);
+		printf("selfflash-demo: exec %s: %s\n", SELFFLASH, strerror(errno));
+		fflush(stdout);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			printf("selfflash-demo: waitpid: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFSIGNALED(status)) {
+		printf("selfflash-demo: %s %s: killed by signal %d\n", SELFFLASH, args[0],
+		       WTERMSIG(status));
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+static void confirm_slot(char slot)
+{
+	if (access(BROKEN_FILE, F_OK) == 0) {
+		printf("selfflash-demo: this system is deliberately broken: slot %c is not "
+		       "confirmed (no mark-good); the boot loader's tries run out\n", slot);
+		return;
+	}
+	char *args[] = { "mark-good", NULL };
+	int rc = run_selfflash(args);
+	if (rc == 0)
+		printf("selfflash-demo: mark-good: slot %c confirmed\n", slot);
+	else
+		printf("selfflash-demo: mark-good: FAILED (exit status %d); slot %c is not "
+		       "confirmed\n", rc, slot);
+}
+
+/* The fw_cfg command, split on spaces into args (pointers into text); the count, 0 for none. */
+static int read_command(char *text, size_t size, char *args[MAX_COMMAND_ARGS + 1])
+{
+	if (read_line(COMMAND_FILE, text, size) != 0)
+		return 0;
+	int n = 0;
+	for (char *word = strtok(text, " \t"); word; word = strtok(NULL, " \t")) {
+		if (n == MAX_COMMAND_ARGS) {
+			printf("selfflash-demo: command: more than %d words; the rest is ignored\n",
+			       MAX_COMMAND_ARGS);
+			break;
+		}
+		args[n++] = word;
+	}
+	args[n] = NULL;
+	return n;
+}
+
+static void unmount_esp(int mounted)
+{
+	sync();
+	if (mounted && umount(ESP_MOUNT) != 0)
+		printf("selfflash-demo: umount %s: %s\n", ESP_MOUNT, strerror(errno));
+}
+
 int main(void)
 {
 	open_console();
-	report_slot();
+	mount_api_filesystems();
+
+	char version[32];
+	if (read_line(SYSTEM_VERSION_FILE, version, sizeof(version)) != 0 || !version[0])
+		snprintf(version, sizeof(version), "?");
+	struct root_partition root;
+	find_root_partition(&root);
+	printf("selfflash-demo: booted slot %c (system version %s)\n", root.slot, version);
 	report_cmdline();
-	printf("selfflash-demo: powering off\n");
-	fflush(stdout);
-	sync();
-	reboot(RB_POWER_OFF);
+
+	int esp_mounted = 0;
+	char command[1024], *args[MAX_COMMAND_ARGS + 1];
+	int nargs = 0;
+	if (root.slot == '?') {
+		/* booted from an initramfs (hostload --boot-only) or a foreign partition: no
+		 * slot to confirm, and the disk is left as it is */
+		printf("selfflash-demo: not booted from a slot; no mark-good, no status\n");
+	} else {
+		esp_mounted = mount_esp(&root) == 0;
+		confirm_slot(root.slot);
+		char *status_args[] = { "status", NULL };
+		int rc = run_selfflash(status_args);
+		if (rc != 0)
+			printf("selfflash-demo: status: exit status %d\n", rc);
+		nargs = read_command(command, sizeof(command), args);
+	}
+	if (nargs > 0) {
+		printf("selfflash-demo: running the host's command: %s", SELFFLASH);
+		for (int i = 0; i < nargs; i++)
+			printf(" %s", args[i]);
+		printf("\n");
+		int rc = run_selfflash(args);
+		printf("selfflash-demo: command finished: exit status %d\n", rc);
+		unmount_esp(esp_mounted);
+		printf("selfflash-demo: rebooting\n");
+		fflush(stdout);
+		sync();
+		reboot(RB_AUTOBOOT);
+		printf("selfflash-demo: reboot(RB_AUTOBOOT) failed: %s\n", strerror(errno));
+	} else {
+		unmount_esp(esp_mounted);
+		printf("selfflash-demo: powering off\n");
+		fflush(stdout);
+		sync();
+		reboot(RB_POWER_OFF);
+		printf("selfflash-demo: reboot(RB_POWER_OFF) failed: %s\n", strerror(errno));
+	}
 	/* PID 1 must not return (the kernel would panic); say why and wait */
-	printf("selfflash-demo: reboot(RB_POWER_OFF) failed: %s\n", strerror(errno));
 	fflush(stdout);
 	for (;;)
 		pause();

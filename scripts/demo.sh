@@ -9,23 +9,29 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
 	cat <<'TXT'
-usage: scripts/demo.sh [--build DIR] [--keep] [--json FILE] [--timeout S] [--sequential]
+usage: scripts/demo.sh [--build DIR] [--out DIR] [--keep] [--json FILE] [--timeout S]
+                       [--sequential]
 
   --build DIR   the build directory (default: build)
-  --keep        flash the board images already in DIR/demo (a reflash) instead of new ones
+  --out DIR     where the board's images, the package and the logs go (default: BUILD/demo)
+  --keep        flash the board images already in the output directory (a reflash) instead
+                of new ones
   --json FILE   hostload's events as JSON lines into FILE instead of a progress bar
   --timeout S   limit for each boot (default 600)
   --sequential  the flasher writes the QSPI, then the disk (default: both at once)
 
-Needs `make all rootfs` first (make demo does that). Writes DIR/demo/: demo.key/.pub (made
-once), demo.sfpkg, flasher.cpio.gz, qspi.img, nvme.img, and the logs.
+Needs `make all rootfs` first (make demo does that): the demo system in BUILD/rootfs and the
+demo key in BUILD/keys (demo.key signs the package; the system trusts demo.pub for updates).
+Writes to the output directory: demo.sfpkg, agx.eeprom, flasher.cpio.gz, qspi.img, nvme.img,
+and the logs.
 TXT
 }
 
-build=$here/build keep=0 json= timeout=600 parallel=on
+build=$here/build out= keep=0 json= timeout=600 parallel=on
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=$(cd "$2" && pwd); shift 2 ;;
+	--out) out=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--json) json=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
@@ -34,21 +40,21 @@ while [ $# -gt 0 ]; do
 	*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 done
-demo=$build/demo rootfs=$build/rootfs
+demo=${out:-$build/demo} rootfs=$build/rootfs key=$build/keys/demo
 for f in "$build/bin/mkflashpkg" "$build/bin/mkinitrd" "$build/bin/hostload" "$build/board/init" \
-	"$build/selfflash.cpio.gz" \
-	"$build/kernel/Image" "$rootfs/esp.img"; do
+	"$build/selfflash.cpio.gz" "$key.key" "$key.pub" \
+	"$build/kernel/Image" "$rootfs/esp.img" "$rootfs/app.ext4" "$rootfs/boot.img"; do
 	[ -e "$f" ] || { echo "demo: $f is missing: run 'make all rootfs' first" >&2; exit 1; }
 done
 mkdir -p "$demo"
+demo=$(cd "$demo" && pwd)
 cd "$demo"
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.1f}')"; }
 
 t0=$(now)
-[ -f demo.key ] || "$build/bin/mkflashpkg" keygen demo >/dev/null
 "$build/bin/mkflashpkg" build -q -o demo.sfpkg --layout "$here/rootfs/layout/demo.xml" \
-	--dir "$rootfs" --key demo.key --replicate BCT=16384
+	--dir "$rootfs" --key "$key.key" --replicate BCT=16384
 "$build/bin/mkflashpkg" eeprom -o agx.eeprom --part-number "699-13701-0005-500 M.0" \
 	--serial 1424321012345 >/dev/null
 cat >flasher.conf <<'CONF'
@@ -61,7 +67,7 @@ on-failure poweroff
 CONF
 echo "parallel $parallel" >>flasher.conf
 SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o flasher.cpio.gz --init "$build/board/init" \
-	--config flasher.conf --pubkey demo.pub
+	--config flasher.conf --pubkey "$key.pub"
 if [ "$keep" = 0 ] || [ ! -f qspi.img ] || [ ! -f nvme.img ]; then
 	# a board as it leaves the factory: erased QSPI, empty disk
 	head -c $((64 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
@@ -89,10 +95,12 @@ if [ "$rc" != 0 ]; then
 fi
 
 echo "demo: booting the board from what was flashed (console in $demo/boot-console.log)"
-"$here/qemu/run-normal.sh" --qspi qspi.img --disk nvme.img --timeout "$timeout" \
-	--log boot-console.log >/dev/null 2>&1 || true
+# the EEPROM and chip SKU as in RCM mode: the running system's selfflash identifies the board
+"$here/qemu/run-normal.sh" --qspi qspi.img --disk nvme.img --eeprom agx.eeprom --chip-sku D0 \
+	--timeout "$timeout" --log boot-console.log >/dev/null 2>&1 || true
 t3=$(now)
-marker=$(tr -d '\r' <boot-console.log | grep -o 'selfflash-demo: booted slot [AB]' | head -n1 || true)
+marker=$(tr -d '\r' <boot-console.log |
+	grep -o 'selfflash-demo: booted slot [AB] (system version [0-9?]*)' | head -n1 || true)
 
 done_line=$(grep -o 'flasher: done: .*' board.log | tail -n1 || true)
 nor=$(sed -n 's/.*NOR blocks compared \([0-9]*\), erased \([0-9]*\), written \([0-9]*\);.*/\1 compared, \2 erased, \3 written/p' <<<"$done_line")

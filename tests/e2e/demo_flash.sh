@@ -29,7 +29,9 @@ if scripts/demo.sh --build "$build" --json "$tmp/first.json" >"$tmp/demo.out" 2>
 else
 	not_ok demo_flash_and_boot "$(tail -15 "$tmp/demo.out")"
 fi
-expect_line flashed_board_boots_slot_A "$demo/boot-console.log" 'selfflash-demo: booted slot A'
+expect_line flashed_board_boots_slot_A "$demo/boot-console.log" 'selfflash-demo: booted slot A \(system version 1\)'
+expect_line flashed_board_mounts_its_esp "$demo/boot-console.log" 'selfflash-demo: ESP /dev/nvme0n1p1 mounted on /boot/efi'
+expect_line flashed_board_runs_mark_good "$demo/boot-console.log" 'selfflash-demo: mark-good: '
 expect_line second_boot_is_from_flash_not_kernel "$demo/boot-console.log" 'root=PARTLABEL=APP'
 expect_line rcm_board_flashed_over_the_link "$demo/flash-console.log" 'flasher: link: host serves demo.sfpkg'
 if python3 - "$tmp/first.json" <<'PY'
@@ -65,10 +67,13 @@ else
 fi
 all=1
 check_part "$demo/nvme.img" nvme:0 esp "$build/rootfs/esp.img" || all=0
-check_part "$demo/nvme.img" nvme:0 APP "$build/rootfs/app_a.ext4" || all=0
-check_part "$demo/nvme.img" nvme:0 APP_b "$build/rootfs/app_b.ext4" || all=0
+check_part "$demo/nvme.img" nvme:0 APP "$build/rootfs/app.ext4" || all=0
+check_part "$demo/nvme.img" nvme:0 APP_b "$build/rootfs/app.ext4" || all=0
+check_part "$demo/nvme.img" nvme:0 A_kernel "$build/rootfs/boot.img" || all=0
+check_part "$demo/nvme.img" nvme:0 B_kernel "$build/rootfs/boot.img" || all=0
 if [ "$all" = 1 ]; then ok disk_partitions_byte_identical_to_package; else not_ok disk_partitions_byte_identical_to_package; fi
-if sfdisk --dump "$demo/nvme.img" 2>/dev/null | grep -q 'name="APP_b"'; then
+if sfdisk --dump "$demo/nvme.img" 2>/dev/null | grep -q 'name="APP_b"' &&
+	sfdisk --dump "$demo/nvme.img" 2>/dev/null | grep -q 'name="B_kernel"'; then
 	ok disk_gpt_read_by_sfdisk
 else
 	not_ok disk_gpt_read_by_sfdisk
@@ -95,16 +100,18 @@ expect_line reflash_writes_nothing "$demo/board.log" '^flasher: done: 0 bytes wr
 # 4. the initrd: reproducible, and small without a payload
 cp "$demo/flasher.cpio.gz" "$tmp/first.cpio.gz"
 SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o "$tmp/again.cpio.gz" --init "$build/board/init" \
-	--config "$demo/flasher.conf" --pubkey "$demo/demo.pub"
+	--config "$demo/flasher.conf" --pubkey "$build/keys/demo.pub"
 if cmp -s "$tmp/first.cpio.gz" "$tmp/again.cpio.gz"; then ok initrd_reproducible; else not_ok initrd_reproducible; fi
 size=$(stat -c %s "$tmp/first.cpio.gz")
 if [ "$size" -lt 1048576 ]; then ok "flasher_initrd_${size}_bytes_under_1MiB"; else not_ok flasher_initrd_under_1MiB "$size"; fi
 
-# 5. boot-only: the demo system's init as the payload; nothing is written
-debugfs -R "dump /sbin/init $tmp/demo-init" "$build/rootfs/app_a.ext4" >/dev/null 2>&1
-printf 'A\n' >"$tmp/slot"
+# 5. boot-only: the demo system's init as the payload; nothing is written (in an initramfs it
+# finds no slot partition under /, so it leaves the disk alone)
+debugfs -R "dump /sbin/init $tmp/demo-init" "$build/rootfs/app.ext4" >/dev/null 2>&1
+printf '1\n' >"$tmp/system-version"
 SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o "$tmp/boot-only.cpio.gz" --init "$tmp/demo-init" \
-	--dir etc --file "etc/slot=$tmp/slot"
+	--dir etc --dir etc/selfflash --file "etc/selfflash/system-version=$tmp/system-version" \
+	--dir run --dir tmp
 before=$(sha256sum "$demo/qspi.img" "$demo/nvme.img")
 if "$build/bin/hostload" rcm --qemu --boot-only --kernel "$build/kernel/Image" \
 	--initrd "$tmp/boot-only.cpio.gz" --qspi "$demo/qspi.img" --disk "$demo/nvme.img" \
@@ -113,7 +120,8 @@ if "$build/bin/hostload" rcm --qemu --boot-only --kernel "$build/kernel/Image" \
 else
 	not_ok boot_only_run_ends "$(tail -5 "$tmp/boot-only.log")"
 fi
-expect_line boot_only_boots_the_demo_system "$tmp/boot-only.log" 'selfflash-demo: booted slot A'
+expect_line boot_only_boots_the_demo_system "$tmp/boot-only.log" 'selfflash-demo: booted slot \? \(system version 1\)'
+expect_line boot_only_touches_no_slot "$tmp/boot-only.log" 'selfflash-demo: not booted from a slot'
 if [ "$(sha256sum "$demo/qspi.img" "$demo/nvme.img")" = "$before" ]; then
 	ok boot_only_writes_nothing
 else

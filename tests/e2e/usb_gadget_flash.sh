@@ -51,7 +51,7 @@ run_board() {
 	SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o "$1.cpio.gz" --init "$build/tests/usb_launcher" \
 		--dir bin --file "bin/flasher=$build/board/init:0755" \
 		--file "bin/hostload=$build/board/hostload:0755" \
-		--config "$2" --pubkey "$build/demo/demo.pub"
+		--config "$2" --pubkey "$build/keys/demo.pub"
 	local start=$(date +%s)
 	set +e
 	"$root/qemu/run-rcm.sh" --kernel "$build/kernel/Image" --initrd "$1.cpio.gz" \
