@@ -256,7 +256,7 @@ int bls_entry_format(char *buf, size_t cap, int slot, const struct slot_boot *b,
 			 "%s"
 			 "options    root=PARTLABEL=%s%s%s\n"
 			 "# selfflash system-version %llu\n",
-			 s, (unsigned long long)b->version, BLS_SORT_KEY,
+			 s - 'a' + 'A', (unsigned long long)b->version, BLS_SORT_KEY,
 			 (unsigned long long)generation, s, initrd, b->root_partition,
 			 b->cmdline[0] ? " " : "", b->cmdline, (unsigned long long)b->version);
 	if (n < 0 || (size_t)n >= cap || (size_t)n > BLS_ENTRY_MAX)

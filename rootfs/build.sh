@@ -223,7 +223,7 @@ esp_files=(EFI/BOOT/BOOTAA64.EFI loader/loader.conf)
 for slot in a b; do
 	cp "$kernel" "$esp/selfflash/slot-$slot/Image"
 	{
-		printf '%-10s %s\n' title "selfflash slot $slot, system version $system_version" \
+		printf '%-10s %s\n' title "selfflash slot ${slot^^}, system version $system_version" \
 			sort-key selfflash version "${FIRST_GENERATION[$slot]}" \
 			linux "/selfflash/slot-$slot/Image" \
 			options "root=PARTLABEL=${APP_PART[$slot]} $BOOT_CMDLINE"

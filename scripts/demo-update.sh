@@ -109,17 +109,17 @@ fi
 
 # ---- 2. system version 2 and a broken version 3, packaged for the same layout ---------------
 t2=$(now)
-# the manifest's system version (anti-rollback) comes with mkflashpkg build --version N
+# the manifest's system version (anti-rollback): mkflashpkg build --system-version N
 has_version_option=0
-if "$mk" build --help 2>&1 | grep -Eq -- '--version[ =]N'; then
+if "$mk" build --help 2>&1 | grep -q -- "--system-version N"; then
 	has_version_option=1
 else
-	echo "demo-update: this mkflashpkg has no 'build --version N' yet: the packages carry no system version"
+	echo "demo-update: this mkflashpkg has no build --system-version N: the packages carry no system version"
 fi
 make_system() { # VERSION [--broken]
 	local v=$1 version_opt=()
 	shift
-	[ "$has_version_option" = 0 ] || version_opt=(--version "$v")
+	[ "$has_version_option" = 0 ] || version_opt=(--system-version "$v")
 	"$here/rootfs/build.sh" --kernel "$build/kernel/Image" --flasher "$build/board/init" \
 		--mkinitrd "$build/bin/mkinitrd" --pubkey "$key.pub" --system-version "$v" "$@" "v$v" ||
 		fail "rootfs/build.sh for system version $v failed"

@@ -40,17 +40,17 @@ else
 fi
 # bootctl prints the entries in systemd-boot's order, the default marked
 expect_line slot_sdboot_bootctl_new_slot_is_default "$work/update.txt" \
-	'title: selfflash slot b, system version 8 \(default\)'
+	'title: selfflash slot B, system version 8 \(default\)'
 expect_line slot_sdboot_bootctl_new_slot_on_trial "$work/update.txt" 'tries: 3 left$'
 expect_line slot_sdboot_bootctl_entry_file "$work/update.txt" \
 	'source: .*/loader/entries/selfflash-slot-b\+3\.conf'
 expect_line slot_sdboot_bootctl_old_slot_listed "$work/update.txt" \
-	'title: selfflash slot a, system version 7'
+	'title: selfflash slot A, system version 7'
 expect_line slot_sdboot_bootctl_options "$work/update.txt" \
 	'options: root=PARTLABEL=APP_b console=ttyAMA0 quiet'
 first=$(grep -m1 'title:' "$work/update.txt" || true)
 case "$first" in
-*"slot b"*) ok slot_sdboot_bootctl_new_slot_first ;;
+*"slot B"*) ok slot_sdboot_bootctl_new_slot_first ;;
 *) not_ok slot_sdboot_bootctl_new_slot_first "first entry: $first" ;;
 esac
 if [ "$(grep -c 'tries:' "$work/update.txt")" = 1 ]; then
@@ -65,7 +65,7 @@ else
 	not_ok slot_sdboot_bootctl_lists_confirmed "$(cat "$work/good.err")"
 fi
 expect_line slot_sdboot_bootctl_confirmed_default "$work/good.txt" \
-	'title: selfflash slot b, system version 8 \(default\)'
+	'title: selfflash slot B, system version 8 \(default\)'
 if grep -q 'tries:' "$work/good.txt"; then
 	not_ok slot_sdboot_bootctl_no_counter_after_mark_good "$(cat "$work/good.txt")"
 else

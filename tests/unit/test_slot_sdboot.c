@@ -180,7 +180,7 @@ static void esp_fresh(void)
 }
 
 /* The first flash's ESP as rootfs/build.sh makes it (the ESP contract): A G=2, B G=1. */
-static const char entry_a1[] = "title      selfflash slot a, system version 7\n"
+static const char entry_a1[] = "title      selfflash slot A, system version 7\n"
 			       "sort-key   selfflash\n"
 			       "version    2\n"
 			       "linux      /selfflash/slot-a/Image\n"
@@ -196,7 +196,7 @@ static void esp_first_flash(void)
 	put("selfflash/slot-b/initrd", "initrd B1");
 	put("loader/entries/selfflash-slot-a.conf", "%s", entry_a1);
 	put("loader/entries/selfflash-slot-b.conf",
-	    "title      selfflash slot b, system version 7\nsort-key   selfflash\n"
+	    "title      selfflash slot B, system version 7\nsort-key   selfflash\n"
 	    "version    1\nlinux      /selfflash/slot-b/Image\n"
 	    "initrd     /selfflash/slot-b/initrd\n"
 	    "options    root=PARTLABEL=APP_b console=ttyAMA0\n# selfflash system-version 7\n");
@@ -538,7 +538,7 @@ static void entry_text_is_the_contract(void)
 	struct bls_entry e;
 	struct slot_boot b = boot_b2;
 	CHECK(bls_entry_format(text, sizeof(text), 1, &b, 3, &len) == 0);
-	CHECK_STR_EQ(text, "title      selfflash slot b, system version 8\n"
+	CHECK_STR_EQ(text, "title      selfflash slot B, system version 8\n"
 			   "sort-key   selfflash\n"
 			   "version    3\n"
 			   "linux      /selfflash/slot-b/Image\n"
