@@ -50,8 +50,29 @@ int esp_file_replace(int dir, const char *label, const char *tmp_name, const cha
 	}
 	if (close(fd) < 0)
 		return err_set("%s/%s: close: %s", label, tmp_name, strerror(errno));
-	if (renameat(dir, tmp_name, dir, name) < 0)
-		return err_set("%s/%s: rename to %s: %s", label, tmp_name, name, strerror(errno));
+	return esp_file_rename(dir, label, tmp_name, name);
+}
+
+/*
+ * FAT keeps a file's size and first cluster in its directory entry, and Linux writes a renamed
+ * file's new entry with both zero, filling them in only when the file's inode is written back
+ * (fs/fat/namei_vfat.c: vfat_rename adds the entry with cluster 0, vfat_build_slots sets size
+ * 0, vfat_sync_ipos only marks the inode dirty unless the mount is dirsync). A power cut before
+ * that writeback leaves an empty file under the new name: the renamed file itself is fsync'ed
+ * (fat_file_fsync writes its inode into the new entry), then the directory.
+ */
+int esp_file_rename(int dir, const char *label, const char *from, const char *to)
+{
+	if (renameat(dir, from, dir, to) < 0)
+		return err_set("%s/%s: rename to %s: %s", label, from, to, strerror(errno));
+	int fd = openat(dir, to, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set("%s/%s: open after the rename: %s", label, to, strerror(errno));
+	int rc = fsync(fd);
+	int bad = errno;
+	close(fd);
+	if (rc < 0)
+		return err_set("%s/%s: fsync after the rename: %s", label, to, strerror(bad));
 	return esp_dir_sync(dir, label);
 }
 

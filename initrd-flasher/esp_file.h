@@ -14,6 +14,10 @@
  * Writes len bytes of buf as tmp_name in dir, fsyncs it, renames it to name and fsyncs dir.
  * label names dir in messages ("selfflash/slot-b").
  */
+/* Renames from to to in dir, then fsyncs the renamed file and the directory (FAT writes a
+ * renamed file's size and cluster only with its inode). 0 or -1 naming the file. */
+int esp_file_rename(int dir, const char *label, const char *from, const char *to);
+
 int esp_file_replace(int dir, const char *label, const char *tmp_name, const char *name,
 		     const void *buf, size_t len);
 

@@ -32,146 +32,36 @@
 #include "error.h"
 #include "esp_file.h"
 #include "pkg.h"
+#include "sdboot_scan.h"
 #include "slot_backend.h"
-
-#define ENTRIES_DIR "loader/entries"
-
-/* What loader/entries holds for selfflash. */
-struct esp_scan {
-	int has_entry[2];
-	char entry_name[2][NAME_MAX + 1];
-	struct bls_name name[2];
-	struct bls_entry entry[2];
-	uint64_t max_generation; /* over both slots' entries; 0 when there are none */
-};
-
-static int slot_index(uint8_t slot, int *index)
-{
-	if (slot != PKG_SLOT_A && slot != PKG_SLOT_B)
-		return err_set("slot %u: expected A (%d) or B (%d)", slot, PKG_SLOT_A, PKG_SLOT_B);
-	*index = slot == PKG_SLOT_B;
-	return 0;
-}
-
-static int esp_open(const struct slot_env *e, const char *rel, int *fd)
-{
-	char path[4096];
-	if (snprintf(path, sizeof(path), "%s/%s", e->esp, rel) >= (int)sizeof(path))
-		return err_set("ESP path %.80s...: too long", e->esp);
-	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*fd < 0)
-		return err_set("%s: %s; expected the %s directory of the ESP", path, strerror(errno),
-			       rel);
-	return 0;
-}
-
-/* One entry file of ours: refused when its slot already has one. */
-static int scan_one(int dir, const char *name, const struct bls_name *n, struct esp_scan *s)
-{
-	char text[BLS_ENTRY_MAX];
-	char label[NAME_MAX + 32];
-	size_t len;
-	int i = n->slot;
-	snprintf(label, sizeof(label), "loader/entries/%s", name);
-	if (s->has_entry[i])
-		return err_set("loader/entries: slot %c has two entries, %s and %s; remove the one "
-			       "that should not boot",
-			       i ? 'b' : 'a', s->entry_name[i], name);
-	if (esp_file_read_small(dir, name, label, text, sizeof(text), &len) < 0 ||
-	    bls_entry_parse(text, len, label, i, &s->entry[i]) < 0)
-		return -1;
-	s->has_entry[i] = 1;
-	s->name[i] = *n;
-	snprintf(s->entry_name[i], sizeof(s->entry_name[i]), "%s", name);
-	if (s->entry[i].generation > s->max_generation)
-		s->max_generation = s->entry[i].generation;
-	return 0;
-}
-
-/*
- * Reads every entry of ours in loader/entries (dir). foreign_name, when not NULL, gets the
- * first entry systemd-boot would load that is not ours ("" when none).
- */
-static int esp_scan(int dir, struct esp_scan *s, char foreign_name[NAME_MAX + 1])
-{
-	memset(s, 0, sizeof(*s));
-	if (foreign_name)
-		foreign_name[0] = '\0';
-	int fd = dup(dir);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return err_set("loader/entries: %s", strerror(errno));
-	}
-	rewinddir(d);
-	int rc = 0;
-	struct dirent *de;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		struct bls_name n;
-		int ours = bls_name_parse(de->d_name, &n);
-		size_t len = strlen(de->d_name);
-		if (ours < 0) {
-			rc = -1;
-		} else if (ours && !n.is_tmp) {
-			rc = scan_one(dir, de->d_name, &n, s);
-		} else if (!ours && foreign_name && !foreign_name[0] && de->d_name[0] != '.' &&
-			   len >= 5 && strcasecmp(de->d_name + len - 5, ".conf") == 0 &&
-			   strncmp(de->d_name, "auto-", 5) != 0) {
-			/* what config_load_entries (boot.c) would load */
-			snprintf(foreign_name, NAME_MAX + 1, "%s", de->d_name);
-		}
-	}
-	closedir(d);
-	return rc;
-}
-
-static void view_fill(const struct esp_scan *s, int i, struct slot_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->tries_left = -1;
-	v->tries_done = -1;
-	if (!s->has_entry[i]) {
-		v->health = SLOT_UNBOOTABLE;
-		return;
-	}
-	const struct bls_name *n = &s->name[i];
-	v->health = !n->has_counter ? SLOT_GOOD : n->tries_left > 0 ? SLOT_TRIAL : SLOT_BAD;
-	if (n->has_counter) {
-		v->tries_left = n->tries_left;
-		v->tries_done = n->tries_done;
-	}
-	v->has_version = s->entry[i].has_system_version;
-	v->version = s->entry[i].system_version;
-}
 
 static int sdboot_read(const struct slot_env *e, struct slot_view v[2], uint8_t *running)
 {
-	struct esp_scan s;
+	struct sdboot_scan s;
 	int dir;
 	*running = 0;
-	if (esp_open(e, ENTRIES_DIR, &dir) < 0)
+	if (sdboot_esp_open(e, ENTRIES_DIR, &dir) < 0)
 		return -1;
-	int rc = esp_scan(dir, &s, NULL);
+	int rc = sdboot_scan(dir, &s, NULL);
 	close(dir);
 	if (rc < 0)
 		return -1;
-	view_fill(&s, 0, &v[0]);
-	view_fill(&s, 1, &v[1]);
+	sdboot_view_fill(&s, 0, &v[0]);
+	sdboot_view_fill(&s, 1, &v[1]);
 	return 0;
 }
 
 static int sdboot_check(const struct slot_env *e, uint8_t target)
 {
 	char foreign[NAME_MAX + 1];
-	struct esp_scan s;
+	struct sdboot_scan s;
 	size_t len;
 	int i = 0, esp, dir;
-	if (slot_index(target, &i) < 0 || esp_open(e, ".", &esp) < 0)
+	if (sdboot_slot_index(target, &i) < 0 || sdboot_esp_open(e, ".", &esp) < 0)
 		return -1;
-	int rc = esp_open(e, ENTRIES_DIR, &dir);
+	int rc = sdboot_esp_open(e, ENTRIES_DIR, &dir);
 	if (rc == 0) {
-		rc = esp_scan(dir, &s, foreign);
+		rc = sdboot_scan(dir, &s, foreign);
 		close(dir);
 	}
 	if (rc == 0 && foreign[0])
@@ -193,12 +83,12 @@ static int sdboot_check(const struct slot_env *e, uint8_t target)
 
 static int sdboot_disarm(const struct slot_env *e, uint8_t target)
 {
-	struct esp_scan s;
+	struct sdboot_scan s;
 	int i = 0, dir;
-	if (slot_index(target, &i) < 0 || esp_open(e, ENTRIES_DIR, &dir) < 0)
+	if (sdboot_slot_index(target, &i) < 0 || sdboot_esp_open(e, ENTRIES_DIR, &dir) < 0)
 		return -1;
 	/* refuses an ESP it cannot read whole before removing anything */
-	int rc = esp_scan(dir, &s, NULL);
+	int rc = sdboot_scan(dir, &s, NULL);
 	int fd = rc < 0 ? -1 : dup(dir);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (rc == 0 && !d)
@@ -227,11 +117,11 @@ static int sdboot_disarm(const struct slot_env *e, uint8_t target)
 }
 
 /* install and arm run only on a disarmed target: its entry would boot half-written files. */
-static int scan_disarmed(const struct slot_env *e, int i, int *dir, struct esp_scan *s)
+static int scan_disarmed(const struct slot_env *e, int i, int *dir, struct sdboot_scan *s)
 {
-	if (esp_open(e, ENTRIES_DIR, dir) < 0)
+	if (sdboot_esp_open(e, ENTRIES_DIR, dir) < 0)
 		return -1;
-	if (esp_scan(*dir, s, NULL) < 0 ||
+	if (sdboot_scan(*dir, s, NULL) < 0 ||
 	    (s->has_entry[i] && err_set("loader/entries/%s: slot %c still has an entry; disarm it "
 					"before its boot files are replaced",
 					s->entry_name[i], i ? 'b' : 'a') < 0)) {
@@ -256,17 +146,17 @@ static int install_files(int slot_dir, const char *label, const struct slot_boot
 
 static int sdboot_install(const struct slot_env *e, uint8_t target, const struct slot_boot *b)
 {
-	struct esp_scan s;
+	struct sdboot_scan s;
 	char label[32];
 	int i = 0, entries, esp, top = -1, slot_dir = -1;
-	if (slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
+	if (sdboot_slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
 		return -1;
 	if (!b->kernel || b->kernel_len == 0)
 		return err_set("slot %c: the boot image has no kernel", i ? 'b' : 'a');
 	if (scan_disarmed(e, i, &entries, &s) < 0)
 		return -1;
 	close(entries);
-	if (esp_open(e, ".", &esp) < 0)
+	if (sdboot_esp_open(e, ".", &esp) < 0)
 		return -1;
 	snprintf(label, sizeof(label), "selfflash/slot-%c", i ? 'b' : 'a');
 	int rc = esp_dir_open_made(esp, "ESP", "selfflash", &top);
@@ -308,10 +198,10 @@ static int check_installed(const struct slot_env *e, int i, const struct slot_bo
 static int sdboot_arm(const struct slot_env *e, uint8_t target, const struct slot_boot *b)
 {
 	char text[BLS_ENTRY_MAX + 1], name[64];
-	struct esp_scan s;
+	struct sdboot_scan s;
 	size_t len;
 	int i = 0, dir;
-	if (slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
+	if (sdboot_slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
 		return -1;
 	if (e->tries < 1)
 		return err_set("slot-tries %d: expected at least 1", e->tries);
@@ -344,17 +234,17 @@ static int sdboot_arm(const struct slot_env *e, uint8_t target, const struct slo
 static int sdboot_mark_good(const struct slot_env *e, uint8_t running)
 {
 	char good[NAME_MAX + 1];
-	struct esp_scan s;
+	struct sdboot_scan s;
 	int i = 0, dir;
-	if (slot_index(running, &i) < 0 || esp_open(e, ENTRIES_DIR, &dir) < 0)
+	if (sdboot_slot_index(running, &i) < 0 || sdboot_esp_open(e, ENTRIES_DIR, &dir) < 0)
 		return -1;
-	int rc = esp_scan(dir, &s, NULL);
+	int rc = sdboot_scan(dir, &s, NULL);
 	char c = i ? 'b' : 'a';
 	if (rc == 0 && !s.has_entry[i])
 		rc = err_set("loader/entries: no entry for slot %c: the running slot has no trial "
 			     "entry to confirm",
 			     c);
-	if (rc == 0 && !s.name[i].has_counter) {
+	if (rc == 0 && !s.name[i].has_counter && !s.stale_name[i][0]) {
 		fprintf(e->log, "systemd-boot: slot %c is already confirmed (loader/entries/%s)\n",
 			c, s.entry_name[i]);
 	} else if (rc == 0) {
@@ -362,16 +252,24 @@ static int sdboot_mark_good(const struct slot_env *e, uint8_t running)
 		 * +0-D is accepted too: systemd-boot renames an entry before booting it
 		 * (config_entry_bump_counters), so the last try runs as +0-D; systemd's own
 		 * bless-boot drops the counter whatever it is (make_good, src/boot/bless-boot.c).
+		 * Not a rename (bless-boot's way): on FAT a cut rename leaves an empty file, and the
+		 * slot would not boot; the confirmed entry is written whole beside the counted one,
+		 * which goes after it, so at any moment one of the two boots the slot.
 		 */
+		const char *counted = s.name[i].has_counter ? s.entry_name[i] : s.stale_name[i];
 		bls_name_format(good, sizeof(good), i, -1);
-		if (renameat(dir, s.entry_name[i], dir, good) < 0)
-			rc = err_set("loader/entries/%s: rename to %s: %s", s.entry_name[i], good,
-				     strerror(errno));
+		if (s.name[i].has_counter) {
+			char tmp[NAME_MAX + 8];
+			snprintf(tmp, sizeof(tmp), "%s.tmp", good);
+			rc = esp_file_replace(dir, ENTRIES_DIR, tmp, good, s.text[i], s.text_len[i]);
+		}
+		if (rc == 0 && unlinkat(dir, counted, 0) < 0)
+			rc = err_set("loader/entries/%s: remove: %s", counted, strerror(errno));
 		if (rc == 0)
 			rc = esp_dir_sync(dir, ENTRIES_DIR);
 		if (rc == 0)
 			fprintf(e->log, "systemd-boot: slot %c confirmed: loader/entries/%s -> %s\n",
-				c, s.entry_name[i], good);
+				c, counted, good);
 	}
 	close(dir);
 	return rc;

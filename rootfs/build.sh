@@ -29,6 +29,9 @@ usage: rootfs/build.sh [options] OUTDIR
                        boot and named in the ESP's entries (default 1)
   --broken             a system whose init never confirms its slot (no mark-good): an update
                        to it must roll back by itself
+  --filler MIB         MIB of incompressible bytes in /var/lib/filler, drawn from the system
+                       version (tests: an update between two versions then has that much to
+                       fetch and write; default 0)
 
 Writes OUTDIR/uefi.fd, bct.bin, version.txt (QSPI) and esp.img, boot.img (the kernel as an
 Android boot image v0, for A_kernel and B_kernel), app.ext4 (the rootfs of both slots) (disk).
@@ -42,7 +45,7 @@ sdboot=/usr/lib/systemd/boot/efi/systemd-bootaa64.efi
 flasher=$here/../build/board/init
 pubkey=$here/../build/keys/demo.pub
 mkinitrd=$here/../build/bin/mkinitrd
-system_version=1 broken=0
+system_version=1 broken=0 filler=0
 out=
 need_arg() { [ $# -ge 2 ] || { echo "rootfs: $1 needs a value" >&2; usage >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--mkinitrd) need_arg "$@"; mkinitrd=$2; shift 2 ;;
 	--system-version) need_arg "$@"; system_version=$2; shift 2 ;;
 	--broken) broken=1; shift ;;
+	--filler) need_arg "$@"; filler=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	-*) echo "rootfs: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	*) [ -z "$out" ] || { echo "rootfs: one OUTDIR expected, got '$out' and '$1'" >&2; exit 2; }
@@ -63,6 +67,10 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] || { usage >&2; exit 2; }
 # a u64 in decimal, as the package manifest and the loader entries carry it
+if ! [[ "$filler" =~ ^([0-9]|[1-3][0-9]|40)$ ]]; then
+	echo "rootfs: --filler '$filler': expected 0 to 40 (MiB; the rootfs partition holds 64)" >&2
+	exit 2
+fi
 if ! [[ "$system_version" =~ ^(0|[1-9][0-9]{0,18})$ ]]; then
 	echo "rootfs: --system-version '$system_version': expected a decimal number below 10^19" >&2
 	exit 2
@@ -155,6 +163,12 @@ cp "$pubkey" "$tree/etc/selfflash/pubkey.pem"
 echo "$system_version" >"$tree/etc/selfflash/system-version"
 [ "$broken" = 0 ] || echo "this system never confirms its slot (rootfs/build.sh --broken)" \
 	>"$tree/etc/selfflash/broken"
+if [ "$filler" != 0 ]; then
+	mkdir -p "$tree/var/lib"
+	python3 -c 'import random, sys
+sys.stdout.buffer.write(random.Random(int(sys.argv[1])).randbytes(int(sys.argv[2]) << 20))' \
+		"$system_version" "$filler" >"$tree/var/lib/filler"
+fi
 # selfflash on the running board (update, mark-good, status): the QEMU board of
 # qemu/run-normal.sh, whose EEPROM and chip SKU QEMU passes through fw_cfg as in RCM mode.
 # Only the disk is a target: in a normal boot the firmware owns the QSPI (AAVMF keeps the

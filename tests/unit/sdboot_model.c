@@ -17,7 +17,6 @@
 
 #define MODEL_MAX_ENTRIES 32
 
-static int model_undecidable;
 
 static void copy(char *dst, size_t cap, const char *src)
 {
@@ -104,29 +103,82 @@ static void parse_tries(struct model_entry *e)
 	e->tries_done = (int)done;
 }
 
+#define CMP(a, b) (((a) > (b)) - ((a) < (b)))
+
+static int is_version_char(char c)
+{
+	return isdigit((unsigned char)c) || isalpha((unsigned char)c) || c == '~' || c == '-' ||
+	       c == '^' || c == '.';
+}
+
 /*
- * strverscmp_improved, for what our ESPs hold: both strings decimal numbers (compared by
- * value) or equal. Anything else marks the run undecidable rather than guessing.
+ * strverscmp_improved, ported from systemd 252 (src/fundamental/string-util-fundamental.c):
+ * segments of digits or letters, '~' older, '-' and '^' and '.' as separators with their
+ * order, a longer string newer. What config_entry_compare sorts versions and ids with.
  */
 static int version_compare(const char *a, const char *b)
 {
-	if (strcmp(a, b) == 0)
-		return 0;
-	if (!*a || !*b || a[strspn(a, "0123456789")] || b[strspn(b, "0123456789")]) {
-		model_undecidable = 1;
-		return 0;
+	for (;;) {
+		const char *aa, *bb;
+		int r;
+		while (*a && !is_version_char(*a))
+			a++;
+		while (*b && !is_version_char(*b))
+			b++;
+		if (*a == '~' || *b == '~') {
+			r = CMP(*a != '~', *b != '~');
+			if (r != 0)
+				return r;
+			a++;
+			b++;
+		}
+		if (!*a || !*b)
+			return CMP(*a, *b);
+		for (const char *sep = "-^."; *sep; sep++) {
+			if (*a == *sep || *b == *sep) {
+				r = CMP(*a != *sep, *b != *sep);
+				if (r != 0)
+					return r;
+				a++;
+				b++;
+			}
+		}
+		if (isdigit((unsigned char)*a) || isdigit((unsigned char)*b)) {
+			for (aa = a; isdigit((unsigned char)*aa); aa++)
+				;
+			for (bb = b; isdigit((unsigned char)*bb); bb++)
+				;
+			r = CMP(a != aa, b != bb);
+			if (r != 0)
+				return r;
+			while (*a == '0')
+				a++;
+			while (*b == '0')
+				b++;
+			r = CMP(aa - a, bb - b);
+			if (r != 0)
+				return r;
+			r = CMP(strncmp(a, b, (size_t)(aa - a)), 0);
+			if (r != 0)
+				return r;
+		} else {
+			for (aa = a; isalpha((unsigned char)*aa); aa++)
+				;
+			for (bb = b; isalpha((unsigned char)*bb); bb++)
+				;
+			size_t la = (size_t)(aa - a), lb = (size_t)(bb - b);
+			r = CMP(strncmp(a, b, la < lb ? la : lb), 0);
+			if (r != 0)
+				return r;
+			r = CMP(la, lb);
+			if (r != 0)
+				return r;
+		}
+		a = aa;
+		b = bb;
 	}
-	while (*a == '0')
-		a++;
-	while (*b == '0')
-		b++;
-	size_t la = strlen(a), lb = strlen(b);
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(a, b) < 0 ? -1 : strcmp(a, b) > 0;
 }
 
-#define CMP(a, b) (((a) > (b)) - ((a) < (b)))
 
 /* config_entry_compare */
 static int entry_compare(const void *pa, const void *pb)
@@ -253,12 +305,7 @@ int model_boot(const char *esp, struct model_entry *chosen, char *why, unsigned 
 	closedir(d);
 	if (n == 0)
 		return snprintf(why, why_len, "no bootable entry in %s", path), -1;
-	model_undecidable = 0;
 	qsort(entries, n, sizeof(entries[0]), entry_compare);
-	/* set by entry_compare, which qsort calls */
-	/* cppcheck-suppress knownConditionTrueFalse */
-	if (model_undecidable)
-		return snprintf(why, why_len, "entries the model cannot order (versions)"), -1;
 	size_t pick = 0;
 	default_pattern(esp, pattern, sizeof(pattern));
 	for (size_t i = 0; pattern[0] && i < n; i++)

@@ -7,6 +7,7 @@
  * tests/host/slot_sdboot_bootctl.sh to show to the real bootctl.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +39,53 @@ int __wrap_unlinkat(int dir, const char *name, int flags);
 int __wrap_fsync(int fd);
 int __wrap_mkdirat(int dir, const char *name, mode_t mode);
 
+/*
+ * FAT as Linux writes it: a renamed file's new directory entry holds size 0 until the file's
+ * inode is written back (fs/fat/namei_vfat.c: vfat_rename, vfat_build_slots, vfat_sync_ipos),
+ * which an fsync of the file does. A cut before that leaves the file empty under its new name.
+ */
+#define PENDING_MAX 16
+static char pending[PENDING_MAX][600];
+static int npending;
+
+static void fd_path(int fd, char *out, size_t n)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t k = readlink(link, out, n - 1);
+	out[k < 0 ? 0 : k] = '\0';
+}
+
+static void at_path(int dir, const char *name, char *out, size_t n)
+{
+	char d[512] = "";
+	if (dir == AT_FDCWD) {
+		if (!getcwd(d, sizeof(d)))
+			d[0] = '\0';
+	} else {
+		fd_path(dir, d, sizeof(d));
+	}
+	snprintf(out, n, "%s/%s", d, name);
+}
+
+static void pending_drop(const char *path)
+{
+	for (int i = 0; i < npending; i++)
+		if (strcmp(pending[i], path) == 0)
+			memmove(pending[i], pending[--npending], sizeof(pending[i]));
+}
+
+static void pending_add(const char *path)
+{
+	pending_drop(path);
+	if (npending < PENDING_MAX)
+		snprintf(pending[npending++], sizeof(pending[0]), "%s", path);
+}
+
 static long ops_left = -1; /* operations before the power goes; -1: never */
 static long ops_done;
 static int cut;             /* the power went: nothing more reaches the disk */
-static int armed_entry_written; /* arm's rename happened */
+static int armed_entry_written; /* arm's entry is on the disk (its file fsync'ed) */
 
 /* 1 when this operation may reach the disk. */
 static int op_allowed(void)
@@ -78,19 +122,44 @@ int __wrap_renameat(int olddir, const char *old, int newdir, const char *new_nam
 	if (!op_allowed())
 		return errno = EIO, -1;
 	int rc = __real_renameat(olddir, old, newdir, new_name);
-	if (rc == 0 && strstr(new_name, "+3.conf") && !strstr(new_name, ".tmp"))
-		armed_entry_written = 1;
+	if (rc == 0) {
+		char from[600], to[600];
+		at_path(olddir, old, from, sizeof(from));
+		at_path(newdir, new_name, to, sizeof(to));
+		pending_drop(from);
+		pending_add(to);
+	}
 	return rc;
 }
 
 int __wrap_unlinkat(int dir, const char *name, int flags)
 {
-	return op_allowed() ? __real_unlinkat(dir, name, flags) : (errno = EIO, -1);
+	if (!op_allowed())
+		return errno = EIO, -1;
+	int rc = __real_unlinkat(dir, name, flags);
+	if (rc == 0) {
+		char path[600];
+		at_path(dir, name, path, sizeof(path));
+		pending_drop(path);
+	}
+	return rc;
 }
 
 int __wrap_fsync(int fd)
 {
-	return op_allowed() ? __real_fsync(fd) : (errno = EIO, -1);
+	if (!op_allowed())
+		return errno = EIO, -1;
+	int rc = __real_fsync(fd);
+	if (rc == 0) {
+		char path[600];
+		fd_path(fd, path, sizeof(path));
+		/* the armed entry is on the disk once its renamed file was fsync'ed (FAT) */
+		size_t len = strlen(path);
+		if (len > 7 && strcmp(path + len - 7, "+3.conf") == 0)
+			armed_entry_written = 1;
+		pending_drop(path);
+	}
+	return rc;
 }
 
 int __wrap_mkdirat(int dir, const char *name, mode_t mode)
@@ -100,6 +169,11 @@ int __wrap_mkdirat(int dir, const char *name, mode_t mode)
 
 static void power_on(long budget)
 {
+	/* the power came back after a cut: what FAT had not written of renamed files is gone */
+	for (int i = 0; cut && i < npending; i++)
+		if (truncate(pending[i], 0) != 0)
+			perror(pending[i]);
+	npending = 0;
 	ops_left = budget;
 	ops_done = 0;
 	cut = 0;
@@ -374,6 +448,32 @@ static void power_cut_at_every_operation(void)
 	power_cut_anywhere(&boot_b2, "initrd B2");
 }
 
+/* mark_good cut after k operations, for every k: slot B (on trial) boots whatever happened. */
+static void power_cut_during_mark_good(void)
+{
+	long k;
+	for (k = 0; k < 100; k++) {
+		esp_first_flash();
+		power_on(-1);
+		CHECK(update_to_b(&boot_b2) == 0);
+		power_on(k);
+		int rc = slot_backend_systemd_boot.mark_good(&env, PKG_SLOT_B);
+		int finished = rc == 0 && !cut;
+		power_on(-1);
+		const char *r = boots('b', "kernel B2", "initrd B2", NULL);
+		if (r[0]) {
+			fprintf(stderr, "  mark_good cut after %ld operations: %s\n", k, r);
+			CHECK(0);
+		}
+		/* the next start confirms it for good */
+		CHECK(slot_backend_systemd_boot.mark_good(&env, PKG_SLOT_B) == 0);
+		CHECK(exists("loader/entries/selfflash-slot-b.conf"));
+		if (finished)
+			break;
+	}
+	CHECK(k > 2 && k < 100);
+}
+
 static void power_cut_at_every_operation_without_initrd(void)
 {
 	struct slot_boot b = boot_b2;
@@ -431,9 +531,36 @@ static int refused_unchanged(const char *names)
 static void hostile_two_entries_for_one_slot(void)
 {
 	esp_first_flash();
-	put("loader/entries/selfflash-slot-a+2-1.conf", "%s", entry_a1);
+	/* not a copy of the confirmed entry: nobody knows which one should boot */
+	put("loader/entries/selfflash-slot-a+2-1.conf", "%s# another system\n", entry_a1);
 	CHECK(refused_unchanged("selfflash-slot-a"));
 	CHECK(strstr(err_msg(), "two entries") != NULL);
+}
+
+/*
+ * A confirm cut short: the confirmed entry was written beside the counted one it copies, which
+ * was not removed yet. Both boot the same slot; it reads as confirmed, and mark_good (or a
+ * disarm) removes the counted one. An empty entry file (a rename cut short on FAT) boots
+ * nothing and reads as unbootable.
+ */
+static void interrupted_confirm_and_empty_entry(void)
+{
+	esp_first_flash();
+	put("loader/entries/selfflash-slot-a+2-1.conf", "%s", entry_a1);
+	struct slot_view v[2];
+	uint8_t running;
+	CHECK(slot_backend_systemd_boot.read(&env, v, &running) == 0);
+	CHECK(v[0].health == SLOT_GOOD);
+	CHECK(slot_backend_systemd_boot.mark_good(&env, PKG_SLOT_A) == 0);
+	CHECK(!exists("loader/entries/selfflash-slot-a+2-1.conf"));
+	CHECK(same_file("loader/entries/selfflash-slot-a.conf", entry_a1));
+	char path[512];
+	snprintf(path, sizeof(path), "%s/loader/entries/selfflash-slot-b.conf", esp);
+	CHECK(unlink(path) == 0);
+	put("loader/entries/selfflash-slot-b+3.conf", "%s", "");
+	CHECK(slot_backend_systemd_boot.read(&env, v, &running) == 0);
+	CHECK(v[1].health == SLOT_UNBOOTABLE);
+	CHECK_STR_EQ(boots('a', "kernel A1", NULL, NULL), "");
 }
 
 static void hostile_counter_out_of_range(void)
@@ -612,7 +739,9 @@ int main(int argc, char **argv)
 	RUN(unconfirmed_slot_falls_back_after_its_tries);
 	RUN(last_try_can_be_confirmed);
 	RUN(mark_good_without_an_entry_is_refused);
+	RUN(interrupted_confirm_and_empty_entry);
 	RUN(power_cut_at_every_operation);
+	RUN(power_cut_during_mark_good);
 	RUN(power_cut_at_every_operation_without_initrd);
 	RUN(hostile_two_entries_for_one_slot);
 	RUN(hostile_counter_out_of_range);
