@@ -152,32 +152,35 @@ window=$(python3 -c "print(f'{$update_s:.2f}')")
 echo "  an update takes about $window s from the command's start to the reboot"
 
 # the cuts; each following boot is checked before it starts the next update
-bad=0 real_cuts=0
-for i in $(seq "$cuts"); do
+# (an update that ends before its moment comes, or one with little to write, is not a cut:
+# the loop goes on until CUTS cuts fell inside updates, at most 2 x CUTS boots)
+bad=0 real_cuts=0 i=0
+while [ "$real_cuts" -lt "$cuts" ] && [ "$i" -lt $((2 * cuts)) ]; do
+	i=$((i + 1))
 	hold_a=$(holds A) hold_b=$(holds B)
 	pkg_version=$((2 + i % 2))
 	case $((i % 7)) in
 	1) run line "disarmed" ;;
 	2) run line "installed" ;;
 	3) run line "armed" ;;
-	*) run random "$window" ;;
+	*) run random "$(python3 -c "print(f'{0.9 * $window:.3f}')")" ;;
 	esac
-	if ! check_boot "boot $boots (before cut $i)" "$hold_a" "$hold_b"; then
+	if ! check_boot "boot $boots (before attempt $i)" "$hold_a" "$hold_b"; then
 		bad=$((bad + 1))
 	fi
 	case "$outcome" in cut*) real_cuts=$((real_cuts + 1)) ;; esac
-	echo "  cut $i: $seen, update to $pkg_version; $outcome; then slot A holds $(holds A), slot B $(holds B)"
+	echo "  $i: $seen, update to $pkg_version; $outcome; then slot A holds $(holds A), slot B $(holds B)"
 done
 # the boot after the last cut, and an update that is left to finish
 hold_a=$(holds A) hold_b=$(holds B)
 pkg_version=3
 run none
 check_boot "boot after the last cut" "$hold_a" "$hold_b" || bad=$((bad + 1))
-if [ "$bad" = 0 ] && [ "$real_cuts" -ge $((cuts * 3 / 4)) ]; then
-	ok "update_powercut_${cuts}_cuts_every_boot_on_a_complete_slot ($real_cuts cut mid-update)"
+if [ "$bad" = 0 ] && [ "$real_cuts" -ge "$cuts" ]; then
+	ok "update_powercut_${cuts}_cuts_every_boot_on_a_complete_slot ($i boots)"
 else
 	not_ok "update_powercut_${cuts}_cuts_every_boot_on_a_complete_slot" \
-		"$bad boots on an incomplete slot, $real_cuts of $cuts cuts fell inside an update"
+		"$bad boots on an incomplete slot; $real_cuts cuts fell inside an update in $i boots"
 fi
 last=$(printf 'boot-%02d.console' "$boots")
 if tr -d '\r' <"$last" | grep -q 'command finished: exit status 0'; then
