@@ -6,7 +6,7 @@
 # stay byte-identical), B is byte-identical to the new images, chunks slot A holds are copied
 # on the board instead of fetched, the new kernel and a trial entry are on the ESP, mark-good
 # confirms; hostile packages (other key, other board, older, truncated, another layout, one
-# with nothing for the other slot) are refused with nothing written; a dropped link resumes,
+# that could only write the running slot) are refused with nothing written; a dropped link resumes,
 # and a host gone for good leaves slot B unbootable and slot A untouched.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -127,6 +127,11 @@ head -c 300000 v2.sfpkg >truncated.sfpkg
 refused truncated "truncated\|size\|short" APP truncated.sfpkg
 pkg layout.sfpkg 2 app2.img boot2.img other.xml
 refused other_layout "layout changed" APP layout.sfpkg
+# a package with nothing for slot B: it could only write the running slot
+"$mk" build -q -o aonly.sfpkg --layout board.xml --key k.key --system-version 2 \
+	--variants variants.txt --file APP_A=app2.img --file KERNEL_A=boot2.img \
+	--no-file APP_B --no-file KERNEL_B --chunk-size 65536
+refused needs_running_slot "nothing for slot B" APP aonly.sfpkg
 sed "s|agx.eeprom|nano.eeprom|" board.conf >nano.conf
 if ! "$fl" update --config nano.conf --root-partition APP v2.sfpkg >nano.log 2>&1 &&
 	[ "$(state)" = "$before" ]; then
