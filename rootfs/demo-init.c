@@ -156,8 +156,15 @@ static void report_cmdline(void)
 	printf("selfflash-demo: cmdline: %s\n", cmdline);
 }
 
-/* Mounts the ESP of the disk the root is on (the sibling partition named "esp") read-write
- * at /boot/efi, where selfflash's boot-slot backend keeps the loader entries. 0 or -1. */
+/* The ESP's device, once found. */
+static char esp_dev[128];
+
+/*
+ * Mounts the ESP of the disk the root is on (the sibling partition named "esp") at /boot/efi,
+ * where selfflash's boot-slot backend keeps the loader entries: read-only, so that a boot
+ * that changes nothing leaves its bytes as they were (a read-write vfat mount marks the
+ * volume dirty and updates access dates). 0 or -1.
+ */
 static int mount_esp(const struct root_partition *root)
 {
 	char disk[PATH_MAX], path[PATH_MAX + 300], name[64], devname[64], dev[128];
@@ -189,13 +196,45 @@ static int mount_esp(const struct root_partition *root)
 		return -1;
 	}
 	snprintf(dev, sizeof(dev), "/dev/%s", devname);
-	if (mount(dev, ESP_MOUNT, "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+	snprintf(esp_dev, sizeof(esp_dev), "%s", dev);
+	if (mount(dev, ESP_MOUNT, "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
 		printf("selfflash-demo: ESP: mount %s (vfat) on %s: %s\n", dev, ESP_MOUNT,
 		       strerror(errno));
 		return -1;
 	}
-	printf("selfflash-demo: ESP %s mounted on %s\n", dev, ESP_MOUNT);
+	printf("selfflash-demo: ESP %s mounted on %s (read-only until something must change)\n",
+	       dev, ESP_MOUNT);
 	return 0;
+}
+
+/* The ESP made writable (rw 1) for a change, or read-only again (rw 0). 0 or -1, said. */
+static int esp_writable(int rw)
+{
+	unsigned long flags = MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME;
+	if (!rw) {
+		sync();
+		flags |= MS_RDONLY;
+	}
+	if (mount(esp_dev, ESP_MOUNT, "vfat", flags, NULL) != 0) {
+		printf("selfflash-demo: ESP: remount %s %s: %s\n", ESP_MOUNT,
+		       rw ? "read-write" : "read-only", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 when the slot's loader entry carries a boot counter (on trial: mark-good has work). */
+static int slot_on_trial(char slot)
+{
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "selfflash-slot-%c+", slot == 'B' ? 'b' : 'a');
+	DIR *d = opendir(ESP_MOUNT "/loader/entries");
+	int found = 0;
+	for (struct dirent *e; d && !found && (e = readdir(d)) != NULL;)
+		found = strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return found;
 }
 
 /* Runs selfflash with args (NULL-terminated, args[0] the first argument after the program),
@@ -243,8 +282,13 @@ static void confirm_slot(char slot)
 		       "confirmed (no mark-good); the boot loader's tries run out\n", slot);
 		return;
 	}
+	if (!slot_on_trial(slot)) {
+		printf("selfflash-demo: mark-good: slot %c confirmed (it was already)\n", slot);
+		return;
+	}
 	char *args[] = { "mark-good", NULL };
-	int rc = run_selfflash(args);
+	int rc = esp_writable(1) == 0 ? run_selfflash(args) : -1;
+	esp_writable(0);
 	if (rc == 0)
 		printf("selfflash-demo: mark-good: slot %c confirmed\n", slot);
 	else
@@ -299,7 +343,10 @@ int main(void)
 		printf("selfflash-demo: not booted from a slot; no mark-good, no status\n");
 	} else {
 		esp_mounted = mount_esp(&root) == 0;
-		confirm_slot(root.slot);
+		if (esp_mounted)
+			confirm_slot(root.slot);
+		else
+			printf("selfflash-demo: mark-good: no ESP, slot %c not confirmed\n", root.slot);
 		char *status_args[] = { "status", NULL };
 		int rc = run_selfflash(status_args);
 		if (rc != 0)
@@ -311,7 +358,7 @@ int main(void)
 		for (int i = 0; i < nargs; i++)
 			printf(" %s", args[i]);
 		printf("\n");
-		int rc = run_selfflash(args);
+		int rc = !esp_mounted || esp_writable(1) == 0 ? run_selfflash(args) : -1;
 		printf("selfflash-demo: command finished: exit status %d\n", rc);
 		unmount_esp(esp_mounted);
 		printf("selfflash-demo: rebooting\n");
