@@ -130,9 +130,12 @@ TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap
 TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/update_plan.c \
 	initrd-flasher/target_guard.c initrd-flasher/target_file.c initrd-flasher/target_medium.c \
 	common/error.c common/io.c common/pkg.c
+# the HTTP client: its parsers with hostile inputs, range fetches against canned answers
+TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/http.c initrd-flasher/http_parse.c \
+	initrd-flasher/net_tcp.c initrd-flasher/tls_stub.c common/error.c common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan
+	slot_sdboot update_plan http
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
