@@ -193,7 +193,9 @@ FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c commo
 FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/gpt.c common/error.c $(SHA256_SRCS)
 FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/rcm_blob.c common/bootimg.c common/error.c
 FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
-FUZZERS := manifest layout frame eeprom gpt blob sparse
+FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/http_parse.c initrd-flasher/http_url.c \
+	common/error.c
+FUZZERS := manifest layout frame eeprom gpt blob sparse http
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
