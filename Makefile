@@ -83,7 +83,7 @@ TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c $(WRITE_
 	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
 	$(wildcard initrd-flasher/target_*.c) \
-	initrd-flasher/config.c $(COMMON_SRCS)
+	initrd-flasher/config.c initrd-flasher/http_url.c $(COMMON_SRCS)
 # the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
 TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/gpt.c initrd-flasher/gpt_write.c \
 	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
@@ -97,7 +97,7 @@ TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loa
 	host-loader/serve.c $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/usb_gadget.c \
-	initrd-flasher/modules.c initrd-flasher/config.c common/identify.c \
+	initrd-flasher/modules.c initrd-flasher/config.c initrd-flasher/http_url.c common/identify.c \
 	$(wildcard initrd-flasher/link_*.c) common/io.c common/lines.c common/pkg.c $(LINK_SRCS) \
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
@@ -130,9 +130,12 @@ TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap
 TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/update_plan.c \
 	initrd-flasher/target_guard.c initrd-flasher/target_file.c initrd-flasher/target_medium.c \
 	common/error.c common/io.c common/pkg.c
+# the HTTP client: its parsers with hostile inputs, range fetches against canned answers
+TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/http.c initrd-flasher/http_parse.c initrd-flasher/http_url.c \
+	initrd-flasher/net_tcp.c initrd-flasher/tls_stub.c common/error.c common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan
+	slot_sdboot update_plan http
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
@@ -190,7 +193,9 @@ FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c commo
 FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/gpt.c common/error.c $(SHA256_SRCS)
 FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/rcm_blob.c common/bootimg.c common/error.c
 FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
-FUZZERS := manifest layout frame eeprom gpt blob sparse
+FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/http_parse.c initrd-flasher/http_url.c \
+	common/error.c
+FUZZERS := manifest layout frame eeprom gpt blob sparse http
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

@@ -14,6 +14,7 @@
 #include "bootslot.h"
 #include "config.h"
 #include "error.h"
+#include "http_parse.h"
 #include "inventory.h"
 #include "io.h"
 #include "link_client.h"
@@ -27,6 +28,7 @@ static void update_usage(FILE *out)
 	fprintf(out,
 		"usage: selfflash update SOURCE [--config FILE] [--dry-run] [--allow-downgrade]\n"
 		"                        [--no-delta] [--link-timeout S] [--root-partition NAME]\n"
+		"                        [--ca FILE] [--report URL]\n"
 		"       selfflash mark-good [--config FILE] [--root-partition NAME]\n"
 		"       selfflash status [--config FILE] [--root-partition NAME] [--efivars DIR]\n"
 		"\n"
@@ -40,19 +42,25 @@ static void update_usage(FILE *out)
 		"both slots' state and how the last update ended.\n"
 		"\n"
 		"  SOURCE               a package file, or a link: tcp:HOST:PORT, unix:PATH,\n"
-		"                       virtio:PORTNAME, dev:PATH (hostload serve on the host)\n"
+		"                       virtio:PORTNAME, dev:PATH (hostload serve on the host),\n"
+		"                       or a URL: http://HOST[:PORT]/PATH, https://... (a web\n"
+		"                       server that answers Range requests)\n"
 		"  --config FILE        settings (default " SYSTEM_CONFIG "): pubkey,\n"
 		"                       target, slot-backend, esp, efivars, boot-tries, rootfs, ...\n"
 		"  --dry-run            print the plan, write nothing\n"
 		"  --allow-downgrade    accept a package older than the installed system\n"
 		"  --no-delta           fetch every chunk (default: copy what the running slot has)\n"
-		"  --link-timeout S     give up when the host is gone for S seconds (default 600)\n"
+		"  --link-timeout S     give up when the host or web server is gone for S seconds\n"
+		"                       (default 600)\n"
+		"  --ca FILE            trust anchors (PEM) for https:// (default: ca in the config)\n"
+		"  --report URL         POST the result as JSON to URL (default: report in the\n"
+		"                       config); a report that cannot be sent changes nothing\n"
 		"  --root-partition N   the running root's partition name (default: found from /)\n"
 		"  --efivars DIR        status: also the T234 boot-chain variables there\n");
 }
 
 enum { OPT_CONFIG = 256, OPT_DRY_RUN, OPT_DOWNGRADE, OPT_NO_DELTA, OPT_TIMEOUT, OPT_ROOT,
-       OPT_EFIVARS };
+       OPT_EFIVARS, OPT_CA, OPT_REPORT };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -62,12 +70,14 @@ static const struct option options[] = {
 	{ "link-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "root-partition", required_argument, NULL, OPT_ROOT },
 	{ "efivars", required_argument, NULL, OPT_EFIVARS },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
-	const char *config, *root, *efivars, *source;
+	const char *config, *root, *efivars, *source, *ca, *report;
 	int dry_run, downgrade, no_delta;
 	unsigned timeout;
 	int config_given;
@@ -103,6 +113,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *allowed, in
 		case OPT_NO_DELTA: o->no_delta = 1; break;
 		case OPT_ROOT: o->root = optarg; break;
 		case OPT_EFIVARS: o->efivars = optarg; break;
+		case OPT_CA: o->ca = optarg; break;
+		case OPT_REPORT: o->report = optarg; break;
 		case OPT_TIMEOUT: {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -167,15 +179,18 @@ int cmd_update(int argc, char **argv)
 {
 	struct cli o;
 	int rc = parse(argc, argv, "update",
-		       "config dry-run allow-downgrade no-delta link-timeout root-partition", 1, &o);
+		       "config dry-run allow-downgrade no-delta link-timeout root-partition ca report",
+		       1, &o);
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	static struct flasher_config cfg;
 	if (load(&o, &cfg) != 0)
 		return failed("update");
 	struct flash_config *f = &cfg.flash;
-	f->package = f->link = NULL; /* the source is the command line's */
-	if (link_spec_known(o.source))
+	f->package = f->link = f->url = NULL; /* the source is the command line's */
+	if (http_url_is(o.source))
+		f->url = o.source;
+	else if (link_spec_known(o.source))
 		f->link = o.source;
 	else
 		f->package = o.source;
@@ -184,6 +199,10 @@ int cmd_update(int argc, char **argv)
 	f->no_delta = f->no_delta || o.no_delta;
 	if (o.timeout)
 		f->link_timeout_s = o.timeout;
+	if (o.ca)
+		f->ca = o.ca;
+	if (o.report)
+		f->report_url = o.report;
 	if (!f->pubkey && !f->allow_unsigned) {
 		err_set("%s names no pubkey: an update is only installed when signed by it",
 			o.config);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "http_parse.h"
 #include "lines.h"
 
 static const char *keep(struct flasher_config *cfg, const char *s, unsigned line)
@@ -42,7 +43,11 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 	struct flash_config *f = &cfg->flash;
 	const char **str = NULL;
 	if (strcmp(key, "package") == 0)
-		str = &f->package;
+		str = http_url_is(value) ? &f->url : &f->package;
+	else if (strcmp(key, "ca") == 0)
+		str = &f->ca;
+	else if (strcmp(key, "report") == 0)
+		str = &f->report_url;
 	else if (strcmp(key, "link") == 0)
 		str = &f->link;
 	else if (strcmp(key, "pubkey") == 0)

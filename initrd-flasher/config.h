@@ -4,6 +4,11 @@
  * line, "KEY VALUE", '#' starts a comment.
  *
  *   package /package.sfpkg          an embedded package (fully offline flashing)
+ *   package https://HOST/PATH       or: the package from a web server (http:// or https://;
+ *                                   the server must answer Range requests)
+ *   ca /etc/selfflash/ca.pem        trust anchors (PEM) for https:// URLs; required with one
+ *   report https://HOST/PATH        POST the result as JSON there at the end (for fleets;
+ *                                   a report that cannot be sent does not fail the run)
  *   link virtio:selfflash.link      or: the package from hostload over the link
  *                                   (usb-gadget: or usb-gadget:UDC on a Jetson: FunctionFS
  *                                   bulk endpoints; dev:/dev/ttyGS0: the gadget's CDC-ACM)

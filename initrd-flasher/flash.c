@@ -69,7 +69,7 @@ static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
 	return 0;
 }
 
-int flash_run(const struct flash_config *config)
+static int flash_once(const struct flash_config *config)
 {
 	static struct flash_run r;
 	run_begin(&r, config);
@@ -89,4 +89,9 @@ int flash_run(const struct flash_config *config)
 	}
 	run_end(&r, rc, summary);
 	return rc;
+}
+
+int flash_run(const struct flash_config *config)
+{
+	return run_restarting(flash_once, config);
 }

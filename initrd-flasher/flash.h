@@ -12,7 +12,8 @@
 
 /*
  * Runs the data path; 0 on success, -1 with err_msg() naming what failed. Over a link, the
- * board's log, progress and the result also go to the host.
+ * board's log, progress and the result also go to the host. A package on a web server that
+ * changes while it is fetched is started again from the manifest (run_restarting).
  */
 int flash_run(const struct flash_config *c);
 

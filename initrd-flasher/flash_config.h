@@ -12,7 +12,10 @@
 struct flash_config {
 	const char *package;  /* a package file, or NULL with link */
 	const char *link;     /* link spec (link_client.h): the package comes from hostload */
-	unsigned link_timeout_s; /* give up when the host is gone this long (0: 10 minutes) */
+	const char *url;      /* or: the package from a web server, http:// or https:// */
+	const char *ca;       /* PEM trust anchors for https:// (package and report) */
+	const char *report_url; /* where the result is POSTed as JSON at the end; NULL: nowhere */
+	unsigned link_timeout_s; /* give up when the host (or web server) is gone this long (0: 10 min) */
 	const char *pubkey;   /* trusted key (PEM); NULL only with allow_unsigned */
 	int allow_unsigned;   /* development mode: accept an unsigned package, loudly */
 	const char *eeprom;   /* module EEPROM image */

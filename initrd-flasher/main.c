@@ -16,6 +16,7 @@
 #include "config.h"
 #include "error.h"
 #include "flash.h"
+#include "http_parse.h"
 #include "keys.h"
 #include "link_client.h"
 #include "inventory.h"
@@ -42,7 +43,7 @@ static void usage(FILE *out)
 static void flash_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: init flash (--package PKG | --link SPEC) (--pubkey KEY.pub | --allow-unsigned)\n"
+		"usage: init flash (--package PKG|URL | --link SPEC) (--pubkey KEY.pub | --allow-unsigned)\n"
 		"                  --eeprom FILE [--chip-sku SKU | --chip-sku-file FILE]\n"
 		"                  --target TYPE=SPEC... [--plan] [--efivars DIR]\n"
 		"\n"
@@ -51,13 +52,21 @@ static void flash_usage(FILE *out)
 		"and checks everything. Nothing is written before the signature and the board match.\n"
 		"\n"
 		"  --package PKG       a package file (an embedded package)\n"
+		"  --package URL       or a package on a web server: http://HOST[:PORT]/PATH or\n"
+		"                      https://... (the server must answer Range requests, as\n"
+		"                      lighttpd, nginx and object stores do); a dropped connection\n"
+		"                      is retried for --link-timeout; a package replaced on the\n"
+		"                      server while it is fetched is started again from the manifest\n"
+		"  --ca FILE           trust anchors (PEM) for https:// URLs\n"
+		"  --report URL        POST the result as JSON to URL at the end (for fleets)\n"
 		"  --link SPEC         fetch the package from hostload: unix:PATH, tcp:HOST:PORT,\n"
 		"                      virtio:PORTNAME, dev:PATH, or usb-gadget:[UDC] (the board\n"
 		"                      as a USB device: bulk endpoints through FunctionFS, bound to\n"
 		"                      UDC or the first one; dev:/dev/ttyGS0 is its CDC-ACM port);\n"
 		"                      progress, the log and the result go to the host; a dropped\n"
 		"                      link is resumed\n"
-		"  --link-timeout S    give up when the host is gone for S seconds (default 600)\n"
+		"  --link-timeout S    give up when the host (or web server) is gone for S seconds\n"
+		"                      (default 600)\n"
 		"  --target TYPE=SPEC  the device for the package's target TYPE (spi, nvme, ...):\n"
 		"                      mtd:/dev/mtdN[@BASE]  block:PATH  nor-file:PATH:ERASE_SIZE\n"
 		"  --plan              print the plan and stop\n"
@@ -84,6 +93,8 @@ static int cmd_flash(int argc, char **argv)
 		{ "no-delta", no_argument, NULL, 'D' },
 		{ "sequential", no_argument, NULL, 'S' },
 		{ "efivars", required_argument, NULL, 'E' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,7 +103,9 @@ static int cmd_flash(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
-		case 'p': c.package = optarg; break;
+		case 'p': *(http_url_is(optarg) ? &c.url : &c.package) = optarg; break;
+		case 'A': c.ca = optarg; break;
+		case 'R': c.report_url = optarg; break;
 		case 'l': c.link = optarg; break;
 		case 'T': {
 			char *end;
@@ -132,7 +145,8 @@ static int cmd_flash(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !c.package == !c.link || (!c.pubkey && !c.allow_unsigned)) {
+	if (optind != argc || !!c.package + !!c.link + !!c.url != 1 ||
+	    (!c.pubkey && !c.allow_unsigned)) {
 		flash_usage(stderr);
 		return 2;
 	}
@@ -187,7 +201,7 @@ static enum pid1_end run_configured(const char *root)
 	}
 	if (rc == 0 && !f->chip_sku && !f->chip_sku_file && access(QEMU_CHIP_SKU, R_OK) == 0)
 		f->chip_sku_file = QEMU_CHIP_SKU;
-	if (rc == 0 && !f->package == !f->link)
+	if (rc == 0 && !!f->package + !!f->link + !!f->url != 1)
 		rc = err_set("%s must name either a package or a link", CONFIG_PATH);
 	if (rc == 0)
 		rc = flash_run(f);

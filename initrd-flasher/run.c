@@ -7,7 +7,15 @@
 #include <string.h>
 
 #include "error.h"
+#include "run_report.h"
+#include "timing.h"
 #include "verify.h"
+#include "write.h"
+
+/* The last run stopped because the package changed on the server: its message, for
+ * run_restarting (runs are sequential: one flash or update at a time). */
+static char last_changed[ERR_MSG_MAX];
+static int restarts_done;
 
 void run_begin(struct flash_run *r, const struct flash_config *config)
 {
@@ -15,6 +23,10 @@ void run_begin(struct flash_run *r, const struct flash_config *config)
 	r->config = *config;
 	r->c = &r->config;
 	r->pkg.fd = -1;
+	r->kind = "flash";
+	r->slot = PKG_SLOT_A;
+	r->start_s = timing_now_s();
+	last_changed[0] = '\0';
 	progress_init(&r->progress);
 	r->tee = config->link ? report_log_open(&r->log, config->log) : NULL;
 	r->log.console = config->log;
@@ -27,10 +39,28 @@ static int link_pkg_read(void *ctx, void *buf, size_t len, uint64_t off)
 	return link_client_read(ctx, off, buf, len);
 }
 
-/* The package: a file, or the one hostload serves over the link (header and manifest bytes). */
+/* The package on a web server: its size and ETag pinned by the first answer. */
+static int open_http_package(struct flash_run *r)
+{
+	const struct flash_config *c = r->c;
+	struct http_source_opts o = { .url = c->url, .ca = c->ca, .log = c->log,
+				      .retry_s = c->link_timeout_s ? c->link_timeout_s : 600 };
+	if (http_source_open(&r->http_src, &o) != 0)
+		return -1;
+	const char *etag = http_source_etag(r->http_src);
+	fprintf(c->log, "flasher: package %s, %" PRIu64 " bytes, ETag %s\n", c->url,
+		http_source_size(r->http_src), etag[0] ? etag : "none (the size is checked instead)");
+	return pkg_file_open_reader(&r->pkg, c->url, http_source_size(r->http_src),
+				    http_source_read, r->http_src);
+}
+
+/* The package: a file, a URL, or the one hostload serves over the link (header and
+ * manifest bytes). */
 static int open_package(struct flash_run *r)
 {
 	const struct flash_config *c = r->c;
+	if (c->url)
+		return open_http_package(r);
 	if (!c->link)
 		return pkg_file_open(c->package, &r->pkg);
 	char board[LINK_NAME_MAX];
@@ -105,12 +135,35 @@ int run_open_verified(struct flash_run *r)
 struct chunk_source *run_chunk_source(struct flash_run *r)
 {
 	uint64_t data_offset = PKG_MANIFEST_OFFSET + r->pkg.header.manifest_size;
+	if (r->http_src)
+		return http_source_chunks(r->http_src, data_offset);
 	if (r->link_open) {
 		link_source_init(&r->link_src, &r->link, data_offset);
 		return &r->link_src.src;
 	}
 	file_source_init(&r->file_src, r->pkg.fd, data_offset);
 	return &r->file_src.src;
+}
+
+/* The result POSTed to the configured report URL (run_report.h); the error message is kept. */
+static void report_result(struct flash_run *r, int rc, const char *summary)
+{
+	const struct flash_config *c = r->c;
+	char saved[ERR_MSG_MAX];
+	snprintf(saved, sizeof(saved), "%s", err_msg());
+	const struct write_delta *d = write_last_delta();
+	struct run_result res = {
+		.kind = r->kind, .serial = r->id.serial,
+		.package = c->url ? c->url : c->link ? c->link : c->package,
+		.system_version = r->pkg.decoded ? r->pkg.manifest.system_version : 0,
+		.slot = pkg_slot_name(r->slot), .ok = rc == 0, .message = summary,
+		.bytes_fetched = rc == 0 ? d->bytes_fetched : 0,
+		.bytes_copied = rc == 0 ? d->bytes_copied : 0,
+		.bytes_in_place = rc == 0 ? d->bytes_in_place : 0,
+		.seconds = timing_now_s() - r->start_s,
+	};
+	run_report_send(c->report_url, c->ca, &res, c->log);
+	err_set("%s", saved);
 }
 
 void run_end(struct flash_run *r, int rc, const char *summary)
@@ -130,6 +183,20 @@ void run_end(struct flash_run *r, int rc, const char *summary)
 		if (rc != 0)
 			err_set("%s", summary); /* the link may have recorded its own messages since */
 	}
+	if (r->http_src) {
+		unsigned requests, retries;
+		http_source_stats(r->http_src, &requests, &retries);
+		fprintf(log, "flasher: http: %u requests, %u connections reopened after a failure\n",
+			requests, retries);
+		const char *changed = http_source_changed(r->http_src);
+		if (rc != 0 && changed)
+			snprintf(last_changed, sizeof(last_changed), "%s", changed);
+		http_source_close(r->http_src);
+		r->http_src = NULL;
+	}
+	/* a run about to start again is not the result yet */
+	if (r->c->report_url && !(last_changed[0] && restarts_done < RUN_RESTARTS_MAX))
+		report_result(r, rc, summary);
 	if (r->tee)
 		fclose(r->tee);
 	if (r->link_open)
@@ -140,4 +207,19 @@ void run_end(struct flash_run *r, int rc, const char *summary)
 	free(r->buf_a);
 	free(r->buf_b);
 	progress_destroy(&r->progress);
+}
+
+int run_restarting(int (*once)(const struct flash_config *c), const struct flash_config *c)
+{
+	for (int restarts = 0;; restarts++) {
+		restarts_done = restarts;
+		int rc = once(c);
+		if (rc == 0 || !last_changed[0])
+			return rc;
+		if (restarts == RUN_RESTARTS_MAX)
+			return err_set("%s; gave up after %d restarts", last_changed, RUN_RESTARTS_MAX);
+		fprintf(c->log, "flasher: %s: starting again from the manifest (restart %d of %d)\n",
+			last_changed, restarts + 1, RUN_RESTARTS_MAX);
+		fflush(c->log);
+	}
 }

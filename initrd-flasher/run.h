@@ -42,6 +42,11 @@ struct flash_run {
 	size_t chunk_buf;
 	struct file_source file_src;
 	struct link_source link_src;
+	struct http_source *http_src;
+	/* for the report (run_report.c): what ran, on which slot, since when */
+	const char *kind; /* "flash" or "update" */
+	uint8_t slot;
+	double start_s;
 };
 
 /* Starts a run of config (its log teed to the host when the package comes over a link). */
@@ -56,6 +61,17 @@ int run_open_verified(struct flash_run *r);
 
 /* Where chunks come from for this run (the package file, or the link). */
 struct chunk_source *run_chunk_source(struct flash_run *r);
+
+/* How many times a run starts again from the manifest when the package changed on the
+ * server while it was being fetched. */
+#define RUN_RESTARTS_MAX 3
+
+/*
+ * Runs once(c); when it failed because the package changed on the web server (a new ETag),
+ * logs so and runs it again from the manifest, at most RUN_RESTARTS_MAX times: the delta
+ * finds what the first run wrote, so a restart fetches only what differs. once's result.
+ */
+int run_restarting(int (*once)(const struct flash_config *c), const struct flash_config *c);
 
 /* Tells the host how it ended (over a link), closes targets and the package, frees. */
 void run_end(struct flash_run *r, int rc, const char *summary);

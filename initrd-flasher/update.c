@@ -216,7 +216,9 @@ static int update_steps(struct update_run *u, struct write_stats by_kind[2])
 		return -1;
 	progress_phase(&r->progress, LINK_PHASE_PLAN, "");
 	report_step(&r->steps, "plan");
-	if (plan_update(u) != 0 || u->backend->check(&u->env, u->sel.target) != 0)
+	int planned = plan_update(u);
+	r->slot = u->sel.target;
+	if (planned != 0 || u->backend->check(&u->env, u->sel.target) != 0)
 		return -1;
 	fflush(c->log);
 	if (c->plan_only)
@@ -242,11 +244,12 @@ static int update_steps(struct update_run *u, struct write_stats by_kind[2])
 	return install_and_arm(u);
 }
 
-int update_run(const struct flash_config *config)
+static int update_once(const struct flash_config *config)
 {
 	static struct update_run u;
 	memset(&u, 0, sizeof(u));
 	run_begin(&u.r, config);
+	u.r.kind = "update";
 	double start = timing_now_s();
 	struct write_stats by_kind[2] = { { 0 } };
 	int rc = update_steps(&u, by_kind);
@@ -271,4 +274,9 @@ int update_run(const struct flash_config *config)
 	}
 	run_end(&u.r, rc, summary);
 	return rc;
+}
+
+int update_run(const struct flash_config *config)
+{
+	return run_restarting(update_once, config);
 }

@@ -25,6 +25,8 @@ packages=(
 	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
 	# CPU seconds of every process
 	bmap-tools time
+	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support
+	lighttpd
 )
 
 have_arm64=0

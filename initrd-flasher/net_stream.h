@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A byte stream to a server: plain TCP (net_tcp.c) or TLS over it (tls.c). The HTTP client
+ * (http.c) reads and writes through these ops and does not know which one it has.
+ */
+#ifndef SELFFLASH_NET_STREAM_H
+#define SELFFLASH_NET_STREAM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct net_stream;
+
+struct net_stream_ops {
+	/* Up to len bytes (at least 1), 0 at the peer's orderly end, -1 with err_msg() (a
+	 * timeout says so). */
+	ssize_t (*read)(struct net_stream *s, void *buf, size_t len);
+	/* All len bytes, pushed out; 0 or -1 with err_msg(). */
+	int (*write)(struct net_stream *s, const void *buf, size_t len);
+	void (*close)(struct net_stream *s);
+};
+
+struct net_stream {
+	const struct net_stream_ops *ops;
+	void *priv;
+	int fd;              /* the TCP socket underneath */
+	unsigned timeout_ms; /* each read or write waits at most this long */
+	char peer[300];      /* "HOST:PORT", for messages */
+};
+
+/*
+ * Connects to host:port over TCP within timeout_ms, and sets that timeout for every later
+ * read and write. Each failure is told apart in err_msg(): the name does not resolve (DNS),
+ * the connection is refused, the host is unreachable, or it timed out. 0 or -1.
+ */
+int net_connect_tcp(struct net_stream *s, const char *host, const char *port,
+		    unsigned timeout_ms);
+
+static inline void net_stream_close(struct net_stream *s)
+{
+	if (s->ops)
+		s->ops->close(s);
+	s->ops = NULL;
+}
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS for fetching packages over https (DESIGN.md section 11): BearSSL's client with trust
+ * anchors from a PEM bundle, the server name checked against the certificate and sent as SNI.
+ * The package signature stays the authority; TLS keeps a fleet's images private.
+ */
+#ifndef SELFFLASH_TLS_H
+#define SELFFLASH_TLS_H
+
+#include "net_stream.h"
+
+struct tls_anchors;
+
+/*
+ * Reads every CERTIFICATE of the PEM bundle at path as a trust anchor. 0 (*out to free with
+ * tls_anchors_free) or -1 naming the file and what is wrong (no certificate, bad PEM or DER).
+ */
+int tls_anchors_load(const char *path, struct tls_anchors **out);
+void tls_anchors_free(struct tls_anchors *a);
+
+/* How many anchors were loaded (for messages and tests). */
+size_t tls_anchors_count(const struct tls_anchors *a);
+
+/*
+ * Turns the connected TCP stream s into a TLS stream to server `host` (SNI, and the name the
+ * certificate must carry), handshake done within s->timeout_ms. From then on s reads and
+ * writes plaintext. On failure -1, s closed, and err_msg() gives the reason in words: the
+ * certificate expired or is not valid yet, it is for another name, it is not signed by a
+ * trusted CA, the server speaks no TLS, or BearSSL's error code and name.
+ */
+int tls_wrap(struct net_stream *s, const struct tls_anchors *a, const char *host);
+
+#endif

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP client's parsers with hostile inputs (URLs, redirects, response heads,
+ * Content-Range, chunk sizes), then http_get_range against canned answers from a socket
+ * served by a thread: chunked bodies, ranges other than the one asked, 200 answers.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "error.h"
+#include "http.h"
+
+static int parse_head(const char *text, struct http_response *r)
+{
+	return http_response_parse(text, strlen(text), r);
+}
+
+static void test_url_parse(void)
+{
+	struct http_url u;
+	CHECK(http_url_parse("http://example.com/a/b.sfpkg?x=1", &u) == 0);
+	CHECK_STR_EQ(u.host, "example.com");
+	CHECK_STR_EQ(u.port, "80");
+	CHECK_STR_EQ(u.path, "/a/b.sfpkg?x=1");
+	CHECK(http_url_parse("HTTPS://[fe80::1]:8443", &u) == 0 && u.https && u.ipv6);
+	CHECK_STR_EQ(u.host, "fe80::1");
+	CHECK_STR_EQ(u.port, "8443");
+	CHECK_STR_EQ(u.path, "/");
+	char text[400];
+	http_url_format(&u, text, sizeof(text));
+	CHECK_STR_EQ(text, "https://[fe80::1]:8443/");
+	CHECK(http_url_parse("http://h?q", &u) == 0);
+	CHECK_STR_EQ(u.path, "/?q");
+}
+
+static void test_url_hostile(void)
+{
+	struct http_url u;
+	const char *bad[] = {
+		"ftp://h/p", "http://", "http:///p", "http://user:pw@h/p", "http://h@/p",
+		"http://h/p#frag", "http://h#f", "http://h:0/p", "http://h:65536/p", "http://h:-1/p",
+		"http://h:99999999999999999999/p", "http://h:/p", "http://h p/x", "http://h/a b",
+		"http://h/a\x01", "http://[::1/p", "http://[zz]/p", "http://[::1]x/p", "http://[]/p",
+		"http://h%00/p", "http://h/\x7f",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (http_url_parse(bad[i], &u) == 0)
+			fprintf(stderr, "  accepted: %s\n", bad[i]);
+		CHECK(http_url_parse(bad[i], &u) != 0);
+		CHECK(err_msg()[0] != '\0');
+	}
+	char long_url[HTTP_PATH_MAX + 64];
+	snprintf(long_url, sizeof(long_url), "http://h/%0*d", HTTP_PATH_MAX, 0);
+	CHECK(http_url_parse(long_url, &u) != 0);
+	CHECK(strstr(err_msg(), "at most") != NULL);
+}
+
+static void test_redirects(void)
+{
+	struct http_url base, out;
+	CHECK(http_url_parse("https://h:444/dir/file.sfpkg?v=1", &base) == 0);
+	CHECK(http_url_resolve(&base, "/other/x", &out) == 0);
+	CHECK(out.https && strcmp(out.host, "h") == 0 && strcmp(out.port, "444") == 0);
+	CHECK_STR_EQ(out.path, "/other/x");
+	CHECK(http_url_resolve(&base, "next.sfpkg", &out) == 0);
+	CHECK_STR_EQ(out.path, "/dir/next.sfpkg");
+	CHECK(http_url_resolve(&base, "?v=2", &out) == 0);
+	CHECK_STR_EQ(out.path, "/dir/file.sfpkg?v=2");
+	CHECK(http_url_resolve(&base, "//cdn.example/p", &out) == 0);
+	CHECK(out.https && strcmp(out.host, "cdn.example") == 0 && strcmp(out.port, "443") == 0);
+	CHECK(http_url_resolve(&base, "http://other/p", &out) == 0 && !out.https);
+	CHECK(http_url_resolve(&base, "/p#frag", &out) != 0);
+	CHECK(http_url_resolve(&base, "//user@h/p", &out) != 0);
+	CHECK(http_url_resolve(&base, "/a b", &out) != 0);
+}
+
+static void test_response_head(void)
+{
+	struct http_response r;
+	CHECK(parse_head("HTTP/1.1 206 Partial Content\r\nContent-Length: 10\r\n"
+			 "Content-Range: bytes 5-14/100\r\nETag: \"abc\"\r\n\r\n", &r) == 0);
+	CHECK(r.status == 206 && r.has_length && r.length == 10 && r.keep_alive);
+	CHECK(r.has_range && r.range_first == 5 && r.range_last == 14 && r.range_total == 100);
+	CHECK_STR_EQ(r.etag, "\"abc\"");
+	CHECK_STR_EQ(r.reason, "Partial Content");
+	CHECK(parse_head("HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n",
+			 &r) == 0);
+	CHECK(r.chunked && !r.keep_alive);
+	CHECK(parse_head("HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n", &r) == 0);
+	CHECK(!r.keep_alive);
+	CHECK_STR_EQ(r.location, "/x");
+	CHECK(parse_head("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n", &r) == 0 &&
+	      r.keep_alive);
+}
+
+static void test_response_hostile(void)
+{
+	struct http_response r;
+	const char *bad[] = {
+		"HTTP/1.1 206 OK\r\n",                                   /* no empty line */
+		"HTTP/1.1 206 OK\n\n",                                    /* LF only */
+		"HTTP/1.1 206 OK\r\nA: b\n\r\n",                         /* one line without CR */
+		"HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20x OK\r\n\r\n", "HTTP/1.1 099 x\r\n\r\n",
+		"HTTP/1.12000 OK\r\n\r\n", "SSH-2.0-OpenSSH\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n folded: x\r\n\r\n", "HTTP/1.1 200 OK\r\nnocolon\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
+		"HTTP/1.1 206 OK\r\nContent-Range: bytes 5-4/100\r\n\r\n",
+		"HTTP/1.1 206 OK\r\nContent-Range: bytes 0-100/100\r\n\r\n",
+		"HTTP/1.1 206 OK\r\nContent-Range: bytes -1-4/100\r\n\r\n",
+		"HTTP/1.1 206 OK\r\nContent-Range: bytes 0-4/*\r\n\r\n",
+		"HTTP/1.1 206 OK\r\nContent-Range: items 0-4/10\r\n\r\n",
+		"HTTP/1.1 206 OK\r\nContent-Range: bytes 0-4/10\r\nContent-Range: bytes 0-4/10\r\n\r\n",
+		"HTTP/1.1 206 OK\r\nETag: \"a b\"\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse_head(bad[i], &r) == 0)
+			fprintf(stderr, "  accepted #%zu: %s\n", i, bad[i]);
+		CHECK(parse_head(bad[i], &r) != 0);
+	}
+	CHECK(http_response_parse("HTTP/1.1 200 OK\r\n\0\r\n\r\n", 23, &r) != 0);
+	/* an overlong head and too many headers */
+	static char big[HTTP_HEAD_MAX + 200];
+	size_t n = (size_t)snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\nX: ");
+	memset(big + n, 'a', HTTP_HEAD_MAX);
+	memcpy(big + n + HTTP_HEAD_MAX, "\r\n\r\n", 4);
+	CHECK(http_response_parse(big, n + HTTP_HEAD_MAX + 4, &r) != 0);
+	n = (size_t)snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i < HTTP_HEADERS_MAX + 5; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "X: y\r\n");
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "\r\n");
+	CHECK(http_response_parse(big, n, &r) != 0);
+	CHECK(strstr(err_msg(), "headers") != NULL);
+}
+
+static void test_content_range(void)
+{
+	uint64_t a, b, t;
+	int unsat;
+	CHECK(http_content_range_parse("bytes 0-0/1", &a, &b, &t, &unsat) == 0 && t == 1);
+	CHECK(http_content_range_parse("bytes */4611686018427387904", &a, &b, &t, &unsat) == 0 &&
+	      unsat && t == (UINT64_C(1) << 62));
+	CHECK(http_content_range_parse("bytes */4611686018427387905", &a, &b, &t, &unsat) != 0);
+	CHECK(http_content_range_parse("bytes 0-18446744073709551615/18446744073709551616", &a, &b,
+				       &t, &unsat) != 0);
+	CHECK(http_content_range_parse("bytes 1-2/", &a, &b, &t, &unsat) != 0);
+	CHECK(http_content_range_parse("bytes 1-/5", &a, &b, &t, &unsat) != 0);
+	CHECK(http_content_range_parse("bytes +1-2/5", &a, &b, &t, &unsat) != 0);
+	CHECK(http_content_range_parse("bytes 1-2/5x", &a, &b, &t, &unsat) != 0);
+}
+
+static void test_chunk_lines(void)
+{
+	uint64_t n;
+	CHECK(http_chunk_line_parse("1A", 2, &n) == 0 && n == 26);
+	CHECK(http_chunk_line_parse("0;name=value", 12, &n) == 0 && n == 0);
+	CHECK(http_chunk_line_parse("fffffffffffffff", 15, &n) == 0);
+	CHECK(http_chunk_line_parse("1000000000000000", 16, &n) != 0); /* 16 digits: overflow risk */
+	CHECK(http_chunk_line_parse("", 0, &n) != 0);
+	CHECK(http_chunk_line_parse("-1", 2, &n) != 0);
+	CHECK(http_chunk_line_parse("1 2", 3, &n) != 0);
+	CHECK(http_chunk_line_parse("g", 1, &n) != 0);
+	CHECK(http_chunk_line_parse("5;\x01", 3, &n) != 0);
+}
+
+/* ---- http_get_range against canned answers ------------------------------------------ */
+
+static const char *canned; /* what the server thread answers to the next connection */
+static int listen_fd;
+
+static void *serve_once(void *arg)
+{
+	(void)arg;
+	int fd = accept(listen_fd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	char req[4096];
+	size_t n = 0;
+	while (n < sizeof(req) - 1) { /* the request head */
+		ssize_t k = read(fd, req + n, sizeof(req) - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		req[n] = '\0';
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	if (write(fd, canned, strlen(canned)) < 0)
+		perror("write");
+	close(fd);
+	return NULL;
+}
+
+/* One range request answered with `answer`; http_get_range's result. */
+static int fetch_canned(const char *answer, uint64_t off, uint64_t len, const char *if_range,
+			char *buf, struct http_range *q)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(listen_fd, 1) != 0 || getsockname(listen_fd, (struct sockaddr *)&a, &alen) != 0)
+		return -2;
+	canned = answer;
+	pthread_t t;
+	pthread_create(&t, NULL, serve_once, NULL);
+	char text[64];
+	snprintf(text, sizeof(text), "http://127.0.0.1:%u/p", ntohs(a.sin_port));
+	struct http_url u;
+	http_url_parse(text, &u);
+	static struct http_conn c;
+	http_conn_init(&c);
+	struct http_opts o = { .io_timeout_ms = 5000 };
+	*q = (struct http_range){ .off = off, .len = len, .if_range = if_range };
+	int rc = http_get_range(&c, &u, &o, q, buf);
+	http_conn_close(&c);
+	pthread_join(t, NULL);
+	close(listen_fd);
+	return rc;
+}
+
+static void test_get_range_bodies(void)
+{
+	char buf[16] = { 0 };
+	struct http_range q;
+	CHECK(fetch_canned("HTTP/1.1 206 Partial\r\nContent-Range: bytes 2-6/10\r\nContent-Length: 5\r\n"
+			   "ETag: \"e1\"\r\n\r\nhello", 2, 5, NULL, buf, &q) == 0);
+	CHECK(memcmp(buf, "hello", 5) == 0 && q.total == 10);
+	CHECK_STR_EQ(q.etag, "\"e1\"");
+	memset(buf, 0, sizeof(buf));
+	CHECK(fetch_canned("HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-7/8\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n5\r\ndefgh\r\n0\r\n"
+			   "T: 1\r\n\r\n", 0, 8, NULL, buf, &q) == 0);
+	CHECK(memcmp(buf, "abcdefgh", 8) == 0);
+}
+
+static void test_get_range_hostile(void)
+{
+	char buf[16];
+	struct http_range q;
+	/* a range other than the one asked (beyond it) */
+	CHECK(fetch_canned("HTTP/1.1 206 P\r\nContent-Range: bytes 2-9/10\r\nContent-Length: 8\r\n\r\n"
+			   "12345678", 2, 5, NULL, buf, &q) != 0);
+	CHECK(strstr(err_msg(), "asked for") != NULL);
+	/* a length other than the range's */
+	CHECK(fetch_canned("HTTP/1.1 206 P\r\nContent-Range: bytes 2-6/10\r\nContent-Length: 9\r\n\r\n"
+			   "123456789", 2, 5, NULL, buf, &q) != 0);
+	/* chunks adding up to more than asked */
+	CHECK(fetch_canned("HTTP/1.1 206 P\r\nContent-Range: bytes 0-3/8\r\nTransfer-Encoding: "
+			   "chunked\r\n\r\n8\r\nabcdefgh\r\n0\r\n\r\n", 0, 4, NULL, buf, &q) != 0);
+	/* a chunk not ended by CRLF */
+	CHECK(fetch_canned("HTTP/1.1 206 P\r\nContent-Range: bytes 0-3/8\r\nTransfer-Encoding: "
+			   "chunked\r\n\r\n4\r\nabcdXY0\r\n\r\n", 0, 4, NULL, buf, &q) != 0);
+	/* a body cut short by the server */
+	CHECK(fetch_canned("HTTP/1.1 206 P\r\nContent-Range: bytes 0-3/8\r\nContent-Length: 4\r\n\r\n"
+			   "ab", 0, 4, NULL, buf, &q) != 0);
+	CHECK(strstr(err_msg(), "closed the connection") != NULL);
+	/* 200 for a range: no range support; with If-Range: the file changed */
+	CHECK(fetch_canned("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nabcdefgh", 0, 4, NULL, buf,
+			   &q) != 0);
+	CHECK(strstr(err_msg(), "ignores Range requests") != NULL && !q.changed);
+	CHECK(fetch_canned("HTTP/1.1 200 OK\r\nETag: \"new\"\r\nContent-Length: 8\r\n\r\nabcdefgh", 0,
+			   4, "\"old\"", buf, &q) != 0);
+	CHECK(q.changed);
+	CHECK(fetch_canned("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0, 4, NULL, buf,
+			   &q) != 0);
+	CHECK(strstr(err_msg(), "HTTP 404 Not Found") != NULL);
+	CHECK(fetch_canned("HTTP/1.1 503 Whatever\r\n\r\n", 0, 4, NULL, buf, &q) != 0);
+	CHECK(strstr(err_msg(), "503 Service Unavailable") != NULL);
+	CHECK(fetch_canned("HTTP/1.1 301 Moved\r\nLocation: https://h/x\r\n\r\n", 0, 4, NULL, buf,
+			   &q) != 0); /* no anchors: https is refused, with the setting named */
+	CHECK(strstr(err_msg(), "ca FILE") != NULL);
+}
+
+int main(void)
+{
+	RUN(test_url_parse);
+	RUN(test_url_hostile);
+	RUN(test_redirects);
+	RUN(test_response_head);
+	RUN(test_response_hostile);
+	RUN(test_content_range);
+	RUN(test_chunk_lines);
+	RUN(test_get_range_bodies);
+	RUN(test_get_range_hostile);
+	return CHECK_EXIT();
+}
