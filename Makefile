@@ -131,14 +131,20 @@ TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/update_pla
 	initrd-flasher/target_guard.c initrd-flasher/target_file.c initrd-flasher/target_medium.c \
 	common/error.c common/io.c common/pkg.c
 # the HTTP client: its parsers with hostile inputs, range fetches against canned answers
+TLS_ANCHORS_SRCS := initrd-flasher/tls_anchors.c initrd-flasher/tls_error.c common/error.c common/io.c
 TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/http.c initrd-flasher/http_parse.c initrd-flasher/http_url.c \
-	initrd-flasher/net_tcp.c initrd-flasher/tls_stub.c common/error.c common/timing.c
+	initrd-flasher/net_tcp.c initrd-flasher/tls.c $(TLS_ANCHORS_SRCS) common/timing.c
+# the PEM bundle loader of the https source
+TEST_tls_anchors_SRCS := tests/unit/test_tls_anchors.c $(TLS_ANCHORS_SRCS)
+# the TLS client against openssl s_server (tests/host/tls_client.sh)
+TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/tls.c initrd-flasher/net_tcp.c \
+	$(TLS_ANCHORS_SRCS) common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan http
+	slot_sdboot update_plan http tls_anchors
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
-	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
+	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
 	tests/bench/relay.c tests/bench/guest_copy.c tests/e2e/usb_launcher.c)
 
 # ---- object rules, one per variant -----------------------------------------------------
@@ -179,6 +185,7 @@ SOCKCOPY := $(BUILD)/bench/sockcopy
 RELAY := $(BUILD)/bench/relay
 GUEST_COPY := $(BUILD)/bench/guest_copy
 USB_LAUNCHER := $(BUILD)/tests/usb_launcher
+TLS_PROBE := $(BUILD)/tests/tls_probe
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
 # libFuzzer targets, each linked with the code it feeds
@@ -200,7 +207,7 @@ FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
 all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(HOSTLOAD) $(INITRD) $(KERNEL) $(UNIT_BINS) \
-	$(SHA256_TEST_A64) $(CRC32_TEST_A64) $(HOSTLOAD_A64) $(USB_LAUNCHER) rootfs
+	$(SHA256_TEST_A64) $(CRC32_TEST_A64) $(HOSTLOAD_A64) $(USB_LAUNCHER) $(TLS_PROBE) rootfs
 
 $(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
 	@mkdir -p $(@D)
@@ -229,6 +236,9 @@ $(CRC32_TEST_A64): $(call objs,a64,$(TEST_crc32_SRCS))
 $(USB_LAUNCHER): $(call objs,a64,tests/e2e/usb_launcher.c common/pkg.c common/error.c)
 	@mkdir -p $(@D)
 	$(A64_CC) $(A64_LDFLAGS) $^ -o $@
+$(TLS_PROBE): $(call objs,host,$(TLS_PROBE_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) -pthread $^ $(LIBS) -o $@
 $(GUEST_COPY): $(call objs,a64,tests/bench/guest_copy.c)
 	@mkdir -p $(@D)
 	$(A64_CC) $(A64_LDFLAGS) $^ -o $@

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A TCP stream turned into a TLS stream (tls.h): BearSSL's client over the TCP stream's own
+ * read and write, which wait with poll and the stream's timeout. Each connection owns all its
+ * state (no globals), so threads may each run their own.
+ */
+#include "tls_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "timing.h"
+
+/* Bytes of fresh randomness the key exchange is seeded with (BearSSL wants 32 at least). */
+#define TLS_SEED_LEN 32
+
+/* One connection, about 40 KiB on the heap: 33178 bytes of record buffer (one full record
+ * each way, so reads and writes never wait on each other), BearSSL's client context (3720)
+ * and X.509 validator (3168). Four connections at once cost 160 KiB. */
+struct tls_conn {
+	br_ssl_client_context client;
+	br_x509_minimal_context x509;
+	br_sslio_context io;
+	const struct net_stream_ops *tcp; /* the TCP stream's ops, under the TLS ones */
+	struct net_stream *s;
+	uint64_t deadline_ms; /* while the handshake runs: when it must be done; else 0 */
+	unsigned timeout_ms;  /* the stream's own timeout, for each later read and write */
+	int peer_closed;      /* the TCP stream ended (the peer closed its side) */
+	int socket_failed;    /* a read or write of the socket failed: err_msg() says why */
+	unsigned char buf[BR_SSL_BUFSIZE_BIDI];
+};
+
+/* The handshake as a whole keeps to the timeout: each wait gets what is left of it. */
+static int handshake_time_left(struct tls_conn *c)
+{
+	if (!c->deadline_ms)
+		return 0;
+	uint64_t now = timing_now_ms();
+	if (now >= c->deadline_ms)
+		return -1;
+	c->s->timeout_ms = (unsigned)(c->deadline_ms - now);
+	return 0;
+}
+
+static int low_read(void *ctx, unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	if (handshake_time_left(c) != 0) {
+		c->socket_failed = 1;
+		return err_set("%s: TLS handshake not done within %u s (timed out)", c->s->peer,
+			       c->timeout_ms / 1000);
+	}
+	ssize_t n = c->tcp->read(c->s, buf, len);
+	if (n == 0)
+		c->peer_closed = 1;
+	if (n < 0)
+		c->socket_failed = 1;
+	return n > 0 ? (int)n : -1;
+}
+
+static int low_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	if (handshake_time_left(c) != 0) {
+		c->socket_failed = 1;
+		return err_set("%s: TLS handshake not done within %u s (timed out)", c->s->peer,
+			       c->timeout_ms / 1000);
+	}
+	if (c->tcp->write(c->s, buf, len) != 0) {
+		c->socket_failed = 1;
+		return -1;
+	}
+	return (int)len;
+}
+
+/* Records why the engine stopped: the socket's own message, or BearSSL's error in words. */
+static int conn_fail(struct tls_conn *c, const char *host, const char *during)
+{
+	int err = br_ssl_engine_last_error(&c->client.eng);
+	if (c->socket_failed)
+		return -1; /* low_read or low_write said it already */
+	if (c->peer_closed)
+		return err_set("%s: the server closed the connection %s", c->s->peer, during);
+	return tls_error_set(c->s->peer, host, err);
+}
+
+static ssize_t tls_read(struct net_stream *s, void *buf, size_t len)
+{
+	struct tls_conn *c = s->priv;
+	if (len > INT32_MAX)
+		len = INT32_MAX; /* br_sslio_read returns an int */
+	int n = br_sslio_read(&c->io, buf, len);
+	if (n > 0)
+		return n;
+	/* a close_notify ends the stream cleanly; a bare TCP end could be a cut (truncation) */
+	if (br_ssl_engine_current_state(&c->client.eng) == BR_SSL_CLOSED &&
+	    br_ssl_engine_last_error(&c->client.eng) == BR_ERR_OK)
+		return 0;
+	return conn_fail(c, "", "without TLS close_notify (data may be cut short)");
+}
+
+static int tls_write(struct net_stream *s, const void *buf, size_t len)
+{
+	struct tls_conn *c = s->priv;
+	if (br_sslio_write_all(&c->io, buf, len) != 0 || br_sslio_flush(&c->io) != 0)
+		return conn_fail(c, "", "while we were sending");
+	return 0;
+}
+
+/* Sends close_notify if the engine is still open, without waiting for the server's own
+ * (br_sslio_close would wait for it: a slow server would hold a closing board). */
+static void send_close_notify(struct tls_conn *c)
+{
+	br_ssl_engine_context *eng = &c->client.eng;
+	if (br_ssl_engine_current_state(eng) == BR_SSL_CLOSED || c->socket_failed)
+		return;
+	br_ssl_engine_close(eng);
+	c->s->timeout_ms = c->timeout_ms < 1000 ? c->timeout_ms : 1000;
+	while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
+		size_t len;
+		unsigned char *rec = br_ssl_engine_sendrec_buf(eng, &len);
+		if (c->tcp->write(c->s, rec, len) != 0)
+			break;
+		br_ssl_engine_sendrec_ack(eng, len);
+	}
+}
+
+static void tls_close(struct net_stream *s)
+{
+	struct tls_conn *c = s->priv;
+	if (c) {
+		char saved[ERR_MSG_MAX];
+		snprintf(saved, sizeof(saved), "%s", err_msg()); /* closing must not hide an error */
+		send_close_notify(c);
+		c->tcp->close(s);
+		explicit_bzero(c, sizeof(*c)); /* the session keys */
+		free(c);
+		if (saved[0])
+			err_set("%s", saved);
+		else
+			err_clear();
+	}
+	s->priv = NULL;
+}
+
+static const struct net_stream_ops tls_ops = { .read = tls_read, .write = tls_write,
+					       .close = tls_close };
+
+/*
+ * Fresh randomness for the key exchange. getrandom waits until the kernel's pool was seeded
+ * once (since Linux 5.4 the kernel gathers jitter entropy itself, about a second on a quiet
+ * board) and never after; /dev/urandom is for kernels without getrandom. 0 or -1.
+ */
+static int tls_seed(struct tls_conn *c)
+{
+	unsigned char seed[TLS_SEED_LEN];
+	ssize_t n;
+	do
+		n = getrandom(seed, sizeof(seed), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(seed)) {
+		int getrandom_errno = n < 0 ? errno : EIO;
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, seed, sizeof(seed)) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n != (ssize_t)sizeof(seed))
+			return err_set("%s: TLS: no randomness to seed the key exchange (getrandom: "
+				       "%s; /dev/urandom: %s)", c->s->peer, strerror(getrandom_errno),
+				       n < 0 ? strerror(errno) : "short read");
+	}
+	br_ssl_engine_inject_entropy(&c->client.eng, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
+	return 0;
+}
+
+static int handshake(struct tls_conn *c, const struct tls_anchors *a, const char *host)
+{
+	/* every suite BearSSL has: in the aarch64 flasher about 75 KiB of code, 51 KiB of the
+	 * gzipped initrd (a TLS 1.2 AEAD-only set would save 13 KiB of it); TLS 1.0 and 1.1 are
+	 * refused (RFC 8996), which costs no server of today */
+	br_ssl_client_init_full(&c->client, &c->x509, a->ta, a->count);
+	br_ssl_engine_set_versions(&c->client.eng, BR_TLS12, BR_TLS12);
+	if (tls_seed(c) != 0)
+		return -1;
+	br_ssl_engine_set_buffer(&c->client.eng, c->buf, sizeof(c->buf), 1);
+	if (!br_ssl_client_reset(&c->client, host, 0))
+		return conn_fail(c, host, "");
+	br_sslio_init(&c->io, &c->client.eng, low_read, c, low_write, c);
+	c->deadline_ms = timing_now_ms() + c->timeout_ms;
+	/* flushing runs the engine until it can send application data: the whole handshake */
+	int rc = br_sslio_flush(&c->io);
+	c->deadline_ms = 0;
+	c->s->timeout_ms = c->timeout_ms;
+	if (rc != 0)
+		return conn_fail(c, host, "during the TLS handshake");
+	return 0;
+}
+
+int tls_wrap(struct net_stream *s, const struct tls_anchors *a, const char *host)
+{
+	if (!s->ops)
+		return err_set("%s: TLS over a closed stream", s->peer);
+	if (!a || a->count == 0) {
+		net_stream_close(s);
+		return err_set("%s: TLS without a CA bundle", s->peer);
+	}
+	struct tls_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		net_stream_close(s);
+		return err_set("%s: TLS: out of memory (%zu bytes)", s->peer, sizeof(*c));
+	}
+	c->tcp = s->ops;
+	c->s = s;
+	c->timeout_ms = s->timeout_ms;
+	s->ops = &tls_ops;
+	s->priv = c;
+	if (handshake(c, a, host) != 0) {
+		c->socket_failed = 1; /* no close_notify into a failed handshake */
+		net_stream_close(s);
+		return -1;
+	}
+	return 0;
+}
