@@ -66,6 +66,7 @@ struct http_source_opts {
 	unsigned retry_s;       /* a dropped connection is retried this long (the link timeout) */
 	unsigned io_timeout_ms; /* each connect, read, write; 0: 30 s */
 	FILE *log;              /* retries are told here */
+	const char *board;      /* sent as X-Selfflash-Board (http.h); may be NULL */
 };
 
 /* Opaque: a pool of connections to one package URL, its size and ETag pinned. */
