@@ -144,7 +144,8 @@ int http_source_open(struct http_source **out, const struct http_source_opts *o)
 	snprintf(hs->board, sizeof(hs->board), "%s", o->board ? o->board : "");
 	hs->opts = (struct http_opts){ .io_timeout_ms = o->io_timeout_ms, .log = o->log,
 				     .board = hs->board };
-	if (url.https && tls_anchors_load(o->ca, &hs->anchors) != 0) {
+	/* loaded for http:// too when given: the server may redirect to https:// */
+	if (o->ca && tls_anchors_load(o->ca, &hs->anchors) != 0) {
 		http_source_close(hs);
 		return -1;
 	}
