@@ -50,6 +50,7 @@ server_cert expired localhost faketime '2001-01-01 00:00:00'
 plain=$(free_port) tls=$(free_port) tls_expired=$(free_port) tls_wrong_name=$(free_port)
 mkdir www
 tls_socket() { # PORT CERT [MORE CONFIG]
+	# shellcheck disable=SC2016 # lighttpd's own $SERVER, not the shell's
 	printf '$SERVER["socket"] == "127.0.0.1:%s" {\n  ssl.engine = "enable"\n' "$1"
 	printf '  ssl.pemfile = "%s/%s.pem"\n  ssl.privkey = "%s/%s.key"\n%s\n}\n' "$tmp" "$2" "$tmp" "$2" "${3:-}"
 }
