@@ -200,14 +200,20 @@ static int attempt(struct http_conn *c, const struct http_url *u, const struct h
 {
 	if (conn_open(c, u, o) != 0)
 		return ATTEMPT_NETWORK;
-	char host[HTTP_HOST_MAX + 16], req[HTTP_PATH_MAX + HTTP_HOST_MAX + HTTP_ETAG_MAX + 256];
+	char host[HTTP_HOST_MAX + 16],
+		req[HTTP_PATH_MAX + HTTP_HOST_MAX + HTTP_ETAG_MAX + HTTP_BOARD_MAX + 256];
 	http_url_host_header(u, host, sizeof(host));
+	int board = o->board && o->board[0];
+	if (board && strlen(o->board) >= HTTP_BOARD_MAX)
+		return err_set("board serial number longer than %d bytes", HTTP_BOARD_MAX - 1),
+		       ATTEMPT_FINAL;
 	int n = snprintf(req, sizeof(req),
 			 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: selfflash/" SELFFLASH_VERSION
 			 "\r\nAccept-Encoding: identity\r\nRange: bytes=%" PRIu64 "-%" PRIu64
-			 "\r\n%s%s%s\r\n",
+			 "\r\n%s%s%s%s%s%s\r\n",
 			 u->path, host, q->off, q->off + q->len - 1, q->if_range ? "If-Range: " : "",
-			 q->if_range ? q->if_range : "", q->if_range ? "\r\n" : "");
+			 q->if_range ? q->if_range : "", q->if_range ? "\r\n" : "",
+			 board ? "X-Selfflash-Board: " : "", board ? o->board : "", board ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return err_set("request too long"), ATTEMPT_FINAL;
 	if (c->s.ops->write(&c->s, req, (size_t)n) != 0)

@@ -19,6 +19,8 @@
 
 #define HTTP_REDIRECTS_MAX 5
 #define HTTP_IN_BUF 16384
+/* the X-Selfflash-Board value, with its NUL (an EEPROM serial is at most 15 bytes) */
+#define HTTP_BOARD_MAX 64
 
 /* One connection: where it goes and what was read ahead of the caller. */
 struct http_conn {
@@ -37,6 +39,9 @@ struct http_opts {
 	unsigned retry_ms;
 	const struct tls_anchors *anchors; /* for https://; NULL refuses https */
 	FILE *log;                         /* retries and redirects are told here; may be NULL */
+	/* the board's serial number, sent as X-Selfflash-Board so that a server's access log
+	 * tells a fleet's boards apart; NULL or "": not sent. Printable ASCII (the EEPROM's) */
+	const char *board;
 };
 
 /* A range request and what the answer said about the file. */

@@ -44,7 +44,7 @@ static int open_http_package(struct flash_run *r)
 {
 	const struct flash_config *c = r->c;
 	struct http_source_opts o = { .url = c->url, .ca = c->ca, .log = c->log,
-				      .retry_s = c->link_timeout_s ? c->link_timeout_s : 600 };
+				      .board = r->id.serial, .retry_s = c->link_timeout_s ? c->link_timeout_s : 600 };
 	if (http_source_open(&r->http_src, &o) != 0)
 		return -1;
 	const char *etag = http_source_etag(r->http_src);

@@ -62,10 +62,12 @@ void link_source_init(struct link_source *ls, struct link_client *link, uint64_t
 
 struct http_source_opts {
 	const char *url;        /* http:// or https:// */
-	const char *ca;         /* PEM trust anchors, needed for https:// */
+	const char *ca;         /* PEM trust anchors: needed for https://, loaded for http://
+				 * too when set (a server may redirect to https://) */
 	unsigned retry_s;       /* a dropped connection is retried this long (the link timeout) */
 	unsigned io_timeout_ms; /* each connect, read, write; 0: 30 s */
 	FILE *log;              /* retries are told here */
+	const char *board;      /* sent as X-Selfflash-Board (http.h); may be NULL */
 };
 
 /* Opaque: a pool of connections to one package URL, its size and ETag pinned. */

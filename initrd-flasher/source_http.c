@@ -21,6 +21,7 @@ struct http_source {
 	struct chunk_source src;
 	uint64_t data_offset;
 	struct http_opts opts;
+	char board[HTTP_BOARD_MAX]; /* opts.board points here */
 	struct tls_anchors *anchors;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t freed;
@@ -140,8 +141,11 @@ int http_source_open(struct http_source **out, const struct http_source_opts *o)
 	hs->url = url;
 	hs->src.ops = &http_source_ops;
 	hs->src.priv = hs;
-	hs->opts = (struct http_opts){ .io_timeout_ms = o->io_timeout_ms, .log = o->log };
-	if (url.https && tls_anchors_load(o->ca, &hs->anchors) != 0) {
+	snprintf(hs->board, sizeof(hs->board), "%s", o->board ? o->board : "");
+	hs->opts = (struct http_opts){ .io_timeout_ms = o->io_timeout_ms, .log = o->log,
+				     .board = hs->board };
+	/* loaded for http:// too when given: the server may redirect to https:// */
+	if (o->ca && tls_anchors_load(o->ca, &hs->anchors) != 0) {
 		http_source_close(hs);
 		return -1;
 	}

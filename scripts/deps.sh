@@ -25,8 +25,9 @@ packages=(
 	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
 	# CPU seconds of every process
 	bmap-tools time
-	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support
-	lighttpd
+	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support;
+	# https_source.sh and fleet.sh: the same over HTTPS (its TLS module)
+	lighttpd lighttpd-mod-openssl
 )
 
 have_arm64=0

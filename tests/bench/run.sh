@@ -19,6 +19,9 @@
 #          sending the image's used bytes raw.
 #  boards  one hostload serving 4 flashers, each through its own 40 MB/s relay connection:
 #          total time against one board's, host CPU per board.
+#  fleet   16 native boards updating A/B at once from one lighttpd over HTTPS (a 64 MiB
+#          system, 1 % changed; tests/fleet_lib.sh): total time against one board alone, bytes
+#          the server sent per board against what each lacked.
 #  build   mkflashpkg build of the image: wall and CPU time, CPUs used, output bytes stable.
 #  qemu    the demo flash on the QEMU board against a plain link -> disk copy inside it.
 # RUNS (default 3) runs of the short measurements (hash, native, flash, qemu): best (native,
@@ -31,12 +34,12 @@ build=$(cd "${BUILD:-build}" && pwd)
 runs=${RUNS:-3}
 mib=${BENCH_MIB:-256}
 quick=${BENCH_QUICK:-0}
-sections=${BENCH:-hash,native,flash,delta,link,boards,build,qemu}
+sections=${BENCH:-hash,native,flash,delta,link,boards,fleet,build,qemu}
 for s in ${sections//,/ }; do
 	case $s in
-	hash | native | flash | delta | link | boards | build | qemu) ;;
+	hash | native | flash | delta | link | boards | fleet | build | qemu) ;;
 	*)
-		echo "bench: unknown section '$s' (hash native flash delta link boards build qemu)" >&2
+		echo "bench: unknown section '$s' (hash native flash delta link boards fleet build qemu)" >&2
 		exit 2
 		;;
 	esac
@@ -434,6 +437,73 @@ section_boards() {
 	figure "host CPU per board" "$(calc "$cpu / $n")" s "one board alone" "$one_board_cpu" none
 }
 if want boards; then section_boards; fi
+
+# ---- a fleet updating from one web server ----------------------------------------------
+section_fleet() {
+	local n=16 mib=64 i name names=() failed=() wrong=()
+	[ "$quick" != 1 ] || mib=16
+	echo "== fleet: $n boards updating A/B at once from one lighttpd over HTTPS ($mib MiB system, 1 % changed)"
+	if ! command -v lighttpd >/dev/null || [ ! -e /usr/lib/lighttpd/mod_openssl.so ]; then
+		echo "  skipped: lighttpd or lighttpd-mod-openssl is missing (make deps)"
+		return 0
+	fi
+	need "$build/bin/mkinitrd"
+	mkdir "$tmp/fleet"
+	cd "$tmp/fleet"
+	local mk=$build/bin/mkflashpkg fl=$build/bin/flasher mi=$build/bin/mkinitrd
+	# shellcheck source=tests/fleet_lib.sh
+	. "$root/tests/fleet_lib.sh"
+	fleet_system $((mib * 1048576))
+	fleet_template
+	# every board as a fleet is after an earlier update: the system before in its other slot
+	fleet_board one fleet-00 has-1
+	for i in $(seq "$n"); do
+		name=$(printf 'board%02d' "$i")
+		names+=("$name")
+		FLEET_NEED_FROM=one fleet_board "$name" "$(printf 'fleet-%02d' "$i")" has-1
+	done
+	fleet_server_start
+	local t
+	t=$(now)
+	timed one.time "$fl" update --config one.conf --root-partition APP "$fleet_url" >one.log 2>&1 ||
+		{ echo "bench: the one board's update failed: $(tail -n 3 one.log)" >&2; return 1; }
+	local one_s one_cpu
+	one_s=$(calc "$(now) - $t")
+	one_cpu=$(cpu_of fleet/one)
+	fleet_update "${names[@]}"
+	fleet_server_stop
+	for name in "${names[@]}"; do
+		[ "$(cat "$name.rc")" = 0 ] || failed+=("$name")
+		fleet_holds_system2 "$name" || wrong+=("$name")
+	done
+	[ "${#failed[@]}" = 0 ] || { echo "bench: fleet updates failed: ${failed[*]}: $(tail -n 2 "${failed[0]}.log")" >&2; return 1; }
+	python3 "$root/tests/fleet_check.py" served access.log "$fleet_data_offset" >served.txt
+	local lacked pkg total per_min per_max identical=yes
+	[ "${#wrong[@]}" = 0 ] || identical="NO (${wrong[*]})"
+	read -r _ lacked <one.need
+	pkg=$(stat -c %s www/system2.sfpkg)
+	# the n boards' lines (fleet-00 is the board alone): header/manifest and chunk bytes
+	total=$(awk '$1 != "fleet-00" { s += $3 + $5 } END { print s + 0 }' served.txt)
+	per_min=$(awk '$1 != "fleet-00" { v = $3 + $5; if (m == "" || v < m) m = v } END { print m + 0 }' served.txt)
+	per_max=$(awk '$1 != "fleet-00" { v = $3 + $5; if (v > m) m = v } END { print m + 0 }' served.txt)
+	local exact
+	exact=$(awk -v l="$lacked" '$1 != "fleet-00" && $5 == l && $6 == 0 && $7 == 0 { k++ } END { print k + 0 }' served.txt)
+	echo "  one board alone $(printf '%.2f' "$one_s") s ($(printf '%.2f' "$one_cpu") CPU-s); $n boards" \
+		"$(printf '%.2f' "$fleet_seconds") s; $(nproc) CPUs run every board here (real boards bring their own)"
+	echo "  the server sent $total bytes to the $n boards ($per_min..$per_max per board; the package is" \
+		"$pkg bytes, each board lacked $lacked bytes of chunks); $exact of $n boards were sent exactly" \
+		"the chunks they lacked; every slot B holds system 2: $identical"
+	figure "$n boards at once: total time" "$fleet_seconds" s "one board alone" "$one_s" none
+	# The boards share this machine's CPUs, so their own work (hash slot A, write and read back
+	# slot B) sets a floor: n x one board's CPU seconds / CPUs. Above it is what serving them
+	# from one web server at once costs.
+	figure "$n boards vs their CPU floor" "$fleet_seconds" s "$n x CPU-s of one / CPUs" \
+		"$(calc "$n * $one_cpu / $(nproc)")" none
+	figure "$n boards: bytes the server sent" "$total" B "$n x the package" "$((n * pkg))" none
+	cd "$root"
+	rm -rf "$tmp/fleet"
+}
+if want fleet; then section_fleet; fi
 
 # ---- mkflashpkg build ------------------------------------------------------------------
 section_build() {

@@ -12,7 +12,7 @@ trap 'rm -f "$out"' EXIT
 
 rc=0
 start=$(date +%s)
-BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=flash,delta,link,boards,build \
+BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=flash,delta,link,boards,fleet,build \
 	timeout -k 5 120 bash tests/bench/run.sh >"$out" 2>&1 || rc=$?
 took=$(($(date +%s) - start))
 sed 's/^/  | /' "$out"
@@ -33,6 +33,10 @@ expect_line link_used_bytes_figure "$out" '^  flash at 40 MB/s \(compression\) .
 expect_line link_relay_counted_bytes "$out" '^  at 40 MB/s: [0-9.]+ s; [1-9][0-9]* bytes crossed the link'
 expect_line boards_total_figure "$out" '^  4 boards at 40 MB/s: total time .* vs 1\.1 x one board'
 expect_line boards_cpu_figure "$out" '^  host CPU per board .* no goal$'
+expect_line fleet_total_figure "$out" '^  16 boards at once: total time +[0-9.]+ s +vs one board alone [0-9.]+ s .* no goal$'
+expect_line fleet_cpu_floor_figure "$out" '^  16 boards vs their CPU floor .* vs 16 x CPU-s of one / CPUs '
+expect_line fleet_bytes_figure "$out" '^  16 boards: bytes the server sent .* vs 16 x the package '
+expect_line fleet_each_board_exact "$out" '16 of 16 boards were sent exactly the chunks they lacked; every slot B holds system 2: yes$'
 expect_line build_cpus_figure "$out" '^  build: CPUs busy \(CPU / wall\) .* vs CPUs '
 expect_line build_deterministic "$out" 'same bytes as the cached build of the same inputs: yes$'
 expect_line goals_summary "$out" '^== goals: [0-9]+ of 10 met$'
