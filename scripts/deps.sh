@@ -25,8 +25,9 @@ packages=(
 	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
 	# CPU seconds of every process
 	bmap-tools time
-	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support
-	lighttpd
+	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support;
+	# make demo-update and tests/e2e/update_https.sh serve https:// with it
+	lighttpd lighttpd-mod-openssl
 )
 
 have_arm64=0
