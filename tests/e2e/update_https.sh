@@ -123,7 +123,7 @@ boot --net --command "update $url"
 stop_lighttpd
 if grep -q '^selfflash-demo: network: .* up as 10.0.2.15/24' "$console" &&
 	grep -q '^selfflash-demo: clock: .* (set from the RTC)' "$console"; then
-	ok update_https_board_has_network_and_clock "($(grep -o 'clock: .*' "$console"))"
+	ok "update_https_board_has_network_and_clock ($(grep -o "clock: .*" "$console"))"
 else
 	not_ok update_https_board_has_network_and_clock "$(grep -E 'network|clock' "$console" | head -n 3)"
 fi
@@ -135,7 +135,7 @@ else
 fi
 after=$(entries)
 if [ "$after" = "$before" ]; then
-	ok update_https_wrong_name_nothing_armed "($after)"
+	ok "update_https_wrong_name_nothing_armed (entries: $after)"
 else
 	not_ok update_https_wrong_name_nothing_armed "loader entries were '$before', now '$after'"
 fi
