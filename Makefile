@@ -322,14 +322,22 @@ DEMO_KEY := $(BUILD)/keys/demo
 $(DEMO_KEY).pub: | $(MKFLASHPKG)
 	@mkdir -p $(@D)
 	$(MKFLASHPKG) keygen $(DEMO_KEY) >/dev/null
-ROOTFS_INPUTS := rootfs/build.sh rootfs/demo-init.c $(KERNEL) $(FLASHER_A64) $(MKINITRD) \
-	$(DEMO_KEY).pub $(wildcard \
+# The demo CA (scripts/demo-ca.sh): the demo system trusts it for updates over https://, and
+# its server certificate for updates.selfflash.test is what the update demo's web server shows.
+# Made once, like the demo key; a new CA rebuilds the rootfs. One run makes both files (&:),
+# never two at once under -j.
+DEMO_CA := $(BUILD)/keys/ca.pem
+DEMO_SERVER_CERT := $(BUILD)/keys/updates.pem
+$(DEMO_CA) $(DEMO_SERVER_CERT) &:
+	scripts/demo-ca.sh $(@D)
+ROOTFS_INPUTS := rootfs/build.sh rootfs/demo-init.c rootfs/demo-net.c rootfs/demo-net.h $(KERNEL) $(FLASHER_A64) $(MKINITRD) \
+	$(DEMO_KEY).pub $(DEMO_CA) $(wildcard \
 	/usr/share/qemu-efi-aarch64/QEMU_EFI.fd /usr/lib/systemd/boot/efi/systemd-bootaa64.efi)
 .PHONY: rootfs
 rootfs: $(ROOTFS)/.stamp
-$(ROOTFS)/.stamp: $(ROOTFS_INPUTS)
+$(ROOTFS)/.stamp: $(ROOTFS_INPUTS) | $(DEMO_SERVER_CERT)
 	A64_CC=$(A64_CC) rootfs/build.sh --kernel $(KERNEL) --flasher $(FLASHER_A64) \
-		--mkinitrd $(MKINITRD) --pubkey $(DEMO_KEY).pub $(ROOTFS)
+		--mkinitrd $(MKINITRD) --pubkey $(DEMO_KEY).pub --ca $(DEMO_CA) $(ROOTFS)
 	@touch $@
 
 .PHONY: demo demo-update bench
@@ -339,8 +347,9 @@ demo: deps
 	@$(MAKE) --no-print-directory all rootfs
 	@scripts/demo.sh --build $(BUILD)
 
-# a running board updated over the link, A/B: the flash of make demo, an update to slot B, a
-# broken update that rolls back by itself (scripts/demo-update.sh prints the summary)
+# a running board updated, A/B: the flash of make demo, an update to slot B from an https://
+# server on the host (lighttpd), a broken update over the link that rolls back by itself
+# (scripts/demo-update.sh prints the summary)
 demo-update: deps
 	@$(MAKE) --no-print-directory all rootfs
 	@scripts/demo-update.sh --build $(BUILD)
@@ -375,7 +384,8 @@ help:
 	@echo '                  the demo system (rootfs)'
 	@echo 'make check        every test: unit (plain and ASan+UBSan), clang build, cppcheck,'
 	@echo '                  the flasher and the SHA-256 and CRC-32 tests under qemu-aarch64-static,'
-	@echo '                  the QEMU smoke boot, the demo system booting from QSPI + NVMe'
+	@echo '                  the QEMU smoke boot, the demo system booting from QSPI + NVMe,'
+	@echo '                  updates on the running board (power cuts, from https://)'
 	@echo 'make unit         unit tests only'
 	@echo 'make lint         cppcheck'
 	@echo 'make clang        compile every source with clang too (make check includes it)'
@@ -384,8 +394,9 @@ help:
 	@echo 'make bench        figures, each next to a baseline measured in the same run, with the'
 	@echo '                  goals of issue 14: flash vs bmaptool, delta bytes, rate-limited link,'
 	@echo '                  4 boards, mkflashpkg build, hashing, QEMU (BENCH=delta,link: a subset)'
-	@echo 'make demo-update  make demo, then update the running board over the link to system'
-	@echo '                  version 2 (slot B), then to a broken version 3 that rolls back to B'
+	@echo 'make demo-update  make demo, then update the running board to system version 2 (slot B)'
+	@echo '                  from https://updates.selfflash.test (lighttpd on the host), then over'
+	@echo '                  the link to a broken version 3 that rolls back to B'
 	@echo 'make rootfs       build the demo system to flash into build/rootfs: slot firmware,'
 	@echo '                  ESP (systemd-boot, a kernel and entry per slot), the kernel boot'
 	@echo '                  image, one ext4 rootfs for slot A and B (with selfflash)'

@@ -24,6 +24,11 @@ usage: qemu/run-normal.sh --qspi FILE --disk FILE [options]
   --link SOCKET      the virtio-serial port selfflash.link, connected to the unix socket
                      SOCKET as a client that reconnects (hostload serve --link unix:SOCKET
                      listens there; start it first)
+  --net              a virtio-net NIC (PCI) on QEMU user networking: the guest is 10.0.2.15/24
+                     (the demo init sets it), the host 10.0.2.2, where a connection reaches
+                     the host's 127.0.0.1 (an update server there: --command "update
+                     https://updates.selfflash.test:PORT/..."; the demo system's /etc/hosts
+                     names 10.0.2.2 so); nothing reaches the guest from outside
   --command TEXT     what the demo system's init runs with /usr/sbin/selfflash before it
                      reboots, split on spaces (fw_cfg opt/selfflash/command), such as
                      "update virtio:selfflash.link"
@@ -32,7 +37,7 @@ usage: qemu/run-normal.sh --qspi FILE --disk FILE [options]
 TXT
 }
 
-qspi= disk= vars= log= timeout=0 eeprom= chip_sku= link= command=
+qspi= disk= vars= log= timeout=0 eeprom= chip_sku= link= command= net=0
 need_arg() { [ $# -ge 2 ] || { echo "run-normal: $1 needs a value" >&2; usage >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--chip-sku) need_arg "$@"; chip_sku=$2; shift 2 ;;
 	--link) need_arg "$@"; link=$2; shift 2 ;;
 	--command) need_arg "$@"; command=$2; shift 2 ;;
+	--net) net=1; shift ;;
 	--log) need_arg "$@"; log=$2; shift 2 ;;
 	--timeout) need_arg "$@"; timeout=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -72,12 +78,19 @@ actual=$(stat -c %s "$qspi")
 
 args=(
 	-M virt,acpi=off -cpu cortex-a57 -m 1024 -smp 2 -nographic -no-reboot
-	# no network: AAVMF would otherwise try PXE and HTTP boot on it
-	-nic none
 	-drive "if=pflash,unit=0,format=raw,file=$qspi"
 	-drive "if=none,id=nvme0,format=raw,file=$disk"
-	-device nvme,serial=selfflash0,drive=nvme0
 )
+if [ "$net" = 1 ]; then
+	# the disk first in the firmware's boot order (QEMU's bootorder file): AAVMF would
+	# otherwise try PXE and HTTP boot on the NIC before the ESP; no option ROM (romfile=):
+	# the firmware needs none, and QEMU would otherwise want iPXE's efi-virtio.rom
+	args+=(-device nvme,serial=selfflash0,drive=nvme0,bootindex=0
+		-netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile=)
+else
+	# no network: nothing for AAVMF to try a network boot on
+	args+=(-device nvme,serial=selfflash0,drive=nvme0 -nic none)
+fi
 if [ -n "$eeprom" ]; then
 	args+=(-fw_cfg "name=opt/selfflash/eeprom,file=$(qemu_value "$eeprom")")
 fi

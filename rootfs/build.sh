@@ -5,7 +5,7 @@
 # rules (systemd-boot, a kernel and a boot-counted loader entry per slot), a boot image of the
 # kernel for A_kernel/B_kernel, and ONE ext4 rootfs for both slots (APP and APP_b), whose
 # /sbin/init finds its slot from the partition it booted from, confirms it with selfflash and
-# runs what the host asks (rootfs/demo-init.c).
+# runs what the host asks (rootfs/demo-init.c; the NIC for https updates: demo-net.c).
 # Deterministic: the same inputs give the same bytes (fixed ids, SOURCE_DATE_EPOCH times);
 # needs no root, mounts nothing. rootfs/layout/*.xml name the files it writes.
 set -euo pipefail
@@ -25,6 +25,9 @@ usage: rootfs/build.sh [options] OUTDIR
   --pubkey FILE        the key packages must be signed with, as /etc/selfflash/pubkey.pem
                        (default: build/keys/demo.pub, the demo key `make` creates)
   --mkinitrd FILE      the tool that writes the kernel's boot image (default: build/bin/mkinitrd)
+  --ca FILE            trust anchors (PEM) for updates over https://, as /etc/selfflash/ca.pem
+                       and `ca` in selfflash.conf (make: build/keys/ca.pem, the demo CA);
+                       without it the system takes updates from files and links only
   --system-version N   the system's version, in /etc/selfflash/system-version, printed at
                        boot and named in the ESP's entries (default 1)
   --broken             a system whose init never confirms its slot (no mark-good): an update
@@ -45,7 +48,7 @@ sdboot=/usr/lib/systemd/boot/efi/systemd-bootaa64.efi
 flasher=$here/../build/board/init
 pubkey=$here/../build/keys/demo.pub
 mkinitrd=$here/../build/bin/mkinitrd
-system_version=1 broken=0 filler=0
+ca= system_version=1 broken=0 filler=0
 out=
 need_arg() { [ $# -ge 2 ] || { echo "rootfs: $1 needs a value" >&2; usage >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--flasher) need_arg "$@"; flasher=$2; shift 2 ;;
 	--pubkey) need_arg "$@"; pubkey=$2; shift 2 ;;
 	--mkinitrd) need_arg "$@"; mkinitrd=$2; shift 2 ;;
+	--ca) need_arg "$@"; ca=$2; shift 2 ;;
 	--system-version) need_arg "$@"; system_version=$2; shift 2 ;;
 	--broken) broken=1; shift ;;
 	--filler) need_arg "$@"; filler=$2; shift 2 ;;
@@ -122,6 +126,7 @@ need mke2fs e2fsprogs
 need debugfs e2fsprogs
 need e2fsck e2fsprogs
 export PATH=$PATH:/sbin:/usr/sbin
+[ -z "$ca" ] || [ -f "$ca" ] || { echo "rootfs: --ca $ca: no such file (make makes build/keys/ca.pem)" >&2; exit 1; }
 for f in "$kernel" "$flasher" "$pubkey" "$mkinitrd"; do
 	[ -f "$f" ] || { echo "rootfs: $f: no such file (run: make all)" >&2; exit 1; }
 done
@@ -148,7 +153,7 @@ settle_tree() {
 # ---- the init: static, stripped, no paths or times inside --------------------------------
 "$cc" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Os -static -s -o "$work/init" \
-	"$here/demo-init.c"
+	"$here/demo-init.c" "$here/demo-net.c"
 
 # ---- the rootfs, one image for both slots -------------------------------------------------
 # mke2fs -d takes owner and ctime from the source files (1.47.0 has no SOURCE_DATE_EPOCH
@@ -161,6 +166,10 @@ cp "$work/init" "$tree/sbin/init"
 cp "$flasher" "$tree/usr/sbin/selfflash"
 cp "$pubkey" "$tree/etc/selfflash/pubkey.pem"
 echo "$system_version" >"$tree/etc/selfflash/system-version"
+# The update server of the demo is the QEMU host (10.0.2.2 in QEMU user networking, where the
+# init routes to), under a name in a domain reserved for tests (RFC 2606): TLS checks a
+# certificate's DNS name, never an IP address, so the board must reach the host by a name.
+printf '127.0.0.1\tlocalhost\n10.0.2.2\tupdates.selfflash.test\n' >"$tree/etc/hosts"
 [ "$broken" = 0 ] || echo "this system never confirms its slot (rootfs/build.sh --broken)" \
 	>"$tree/etc/selfflash/broken"
 if [ "$filler" != 0 ]; then
@@ -183,6 +192,11 @@ slot-backend systemd-boot
 esp /boot/efi
 boot-tries 3
 CONF
+if [ -n "$ca" ]; then
+	cp "$ca" "$tree/etc/selfflash/ca.pem"
+	printf '# https:// update servers must have a certificate from this CA\nca /etc/selfflash/ca.pem\n' \
+		>>"$tree/etc/selfflash/selfflash.conf"
+fi
 settle_tree "$tree"
 chmod 0755 "$tree/sbin/init" "$tree/usr/sbin/selfflash"
 chmod 1777 "$tree/tmp"

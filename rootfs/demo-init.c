@@ -2,9 +2,10 @@
 /*
  * /sbin/init of the demo system (one image for both slots): finds its slot from the GPT name
  * of the partition it was booted from, says so, confirms the slot with `selfflash mark-good`
- * (unless built broken), shows `selfflash status`, runs the command QEMU passes in fw_cfg
- * (an update) and reboots, or powers off. Tests and scripts/demo-update.sh read its lines
- * from the console. Nothing here may end PID 1: every failure is printed and the boot goes on.
+ * (unless built broken), shows `selfflash status`, brings up the NIC QEMU may give it (an
+ * https:// update needs it), runs the command QEMU passes in fw_cfg (an update) and reboots,
+ * or powers off. Tests and scripts/demo-update.sh read its lines from the console. Nothing
+ * here may end PID 1: every failure is printed and the boot goes on.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "demo-net.h"
 
 #define SELFFLASH "/usr/sbin/selfflash"
 #define SYSTEM_VERSION_FILE "/etc/selfflash/system-version"
@@ -333,6 +336,7 @@ int main(void)
 	find_root_partition(&root);
 	printf("selfflash-demo: booted slot %c (system version %s)\n", root.slot, version);
 	report_cmdline();
+	demo_clock_report();
 
 	int esp_mounted = 0;
 	char command[1024], *args[MAX_COMMAND_ARGS + 1];
@@ -353,6 +357,7 @@ int main(void)
 			printf("selfflash-demo: status: exit status %d\n", rc);
 		nargs = read_command(command, sizeof(command), args);
 	}
+	demo_net_up();
 	if (nargs > 0) {
 		printf("selfflash-demo: running the host's command: %s", SELFFLASH);
 		for (int i = 0; i < nargs; i++)

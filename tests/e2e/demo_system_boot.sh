@@ -204,6 +204,10 @@ expect_line slot_a_init_reports_slot_a "$c" '^selfflash-demo: booted slot A \(sy
 expect_line slot_a_cmdline_from_loader_entry "$c" \
 	'^selfflash-demo: cmdline: root=PARTLABEL=APP rootfstype=ext4 rootwait ro console=ttyAMA0 panic=-1$'
 expect_line slot_a_mounts_the_esp "$c" '^selfflash-demo: ESP /dev/nvme0n1p1 mounted on /boot/efi \(read-only until something must change\)$'
+# the clock comes from the RTC (UEFI's GetTime: TLS checks certificate dates against it); a
+# boot without qemu/run-normal.sh --net says it has no NIC and goes on
+expect_line slot_a_clock_from_rtc "$c" "^selfflash-demo: clock: $(date -u +%Y)-[0-9-]+ [0-9:]+ UTC \(set from the RTC\)$"
+expect_line slot_a_says_no_nic "$c" '^selfflash-demo: network: no NIC'
 # the verdict depends on whether this selfflash has mark-good yet; that it ran is the init's part
 expect_line slot_a_runs_mark_good "$c" '^selfflash-demo: mark-good: (slot A confirmed|FAILED \(exit status [0-9]+\))'
 expect_line slot_a_powers_off "$c" 'reboot: Power down'

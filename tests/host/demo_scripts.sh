@@ -21,11 +21,12 @@ help_lists_options() {
 	if [ "${#missing[@]}" = 0 ]; then ok "$name"; else not_ok "$name" "not in --help: ${missing[*]}"; fi
 }
 help_lists_options run_normal_help qemu/run-normal.sh --qspi --disk --vars --eeprom --chip-sku \
-	--link --command --log --timeout
+	--link --net --command --log --timeout
 help_lists_options rootfs_build_help rootfs/build.sh --kernel --firmware --systemd-boot \
-	--flasher --pubkey --mkinitrd --system-version --broken
+	--flasher --pubkey --mkinitrd --ca --system-version --broken
 help_lists_options demo_help scripts/demo.sh --build --out --keep --json --timeout --sequential
-help_lists_options demo_update_help scripts/demo-update.sh --build --timeout --boot-tries
+help_lists_options demo_update_help scripts/demo-update.sh --build --timeout --boot-tries --link-only
+help_lists_options demo_ca_help scripts/demo-ca.sh --issue
 
 truncate -s 64M "$tmp/qspi.img"
 truncate -s 1M "$tmp/disk.img"
@@ -46,6 +47,8 @@ expect_exit rootfs_option_needs_value 2 '--flasher needs a value' rootfs/build.s
 expect_exit rootfs_missing_flasher 1 'nope: no such file \(run: make all\)' \
 	rootfs/build.sh --flasher "$tmp/nope" "$tmp/out"
 
+expect_exit rootfs_missing_ca 1 "--ca $tmp/nope.pem: no such file" \
+	rootfs/build.sh --ca "$tmp/nope.pem" "$tmp/out"
 expect_exit demo_update_unknown_option 2 "unknown option '--bogus'" scripts/demo-update.sh --bogus
 expect_exit demo_update_bad_tries 2 "--boot-tries '0': expected a positive whole number" \
 	scripts/demo-update.sh --boot-tries 0
