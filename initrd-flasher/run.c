@@ -184,10 +184,10 @@ void run_end(struct flash_run *r, int rc, const char *summary)
 			err_set("%s", summary); /* the link may have recorded its own messages since */
 	}
 	if (r->http_src) {
-		unsigned requests, retries;
-		http_source_stats(r->http_src, &requests, &retries);
-		fprintf(log, "flasher: http: %u requests, %u connections reopened after a failure\n",
-			requests, retries);
+		unsigned requests, retries, ahead;
+		http_source_stats(r->http_src, &requests, &retries, &ahead);
+		fprintf(log, "flasher: http: %u requests (%u chunks read ahead), %u connections "
+			"reopened after a failure\n", requests, ahead, retries);
 		const char *changed = http_source_changed(r->http_src);
 		if (rc != 0 && changed)
 			snprintf(last_changed, sizeof(last_changed), "%s", changed);

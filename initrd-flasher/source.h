@@ -2,8 +2,8 @@
 /*
  * Where the package's chunks come from: one interface (an ops struct, like the targets), one
  * implementation per kind of source — a package file (source_file.c), the link to hostload
- * (source_link.c), a web server (source_http.c). Add a source (HTTP, another slot on this board) as one more ops struct in a
- * source_KIND.c with its init function here; nothing else changes.
+ * (source_link.c), a web server (source_http.c). Add a source (another slot on this board) as
+ * one more ops struct in a source_KIND.c with its init function here; nothing else changes.
  */
 #ifndef SELFFLASH_SOURCE_H
 #define SELFFLASH_SOURCE_H
@@ -21,7 +21,8 @@ struct chunk_source_ops {
 	/* Reads chunk c's stored bytes (c->stored_size) into buf; 0 or -1 with err_msg(). A
 	 * source that can lose its connection resumes inside fetch (the link asks again). */
 	int (*fetch)(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf);
-	/* Optional: c will be fetched soon, in this order (the link requests it ahead); 0 or -1. */
+	/* Optional: c will be fetched soon, in this order (the link and HTTP request it ahead;
+	 * HTTP hands it over in any order); 0 or -1. */
 	int (*expect)(struct chunk_source *src, const struct pkg_chunk *c);
 };
 
@@ -95,8 +96,10 @@ struct chunk_source *http_source_chunks(struct http_source *hs, uint64_t data_of
 /* NULL, or the message saying how the file changed on the server since it was pinned. */
 const char *http_source_changed(struct http_source *hs);
 
-/* Requests answered, and connections reopened after a failure, so far. */
-void http_source_stats(struct http_source *hs, unsigned *requests, unsigned *retries);
+/* Requests answered, connections reopened after a failure, and chunks that were read ahead
+ * (announced by expect, requested on a spare connection) so far. */
+void http_source_stats(struct http_source *hs, unsigned *requests, unsigned *retries,
+		       unsigned *ahead);
 
 void http_source_close(struct http_source *hs);
 

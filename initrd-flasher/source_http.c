@@ -5,6 +5,13 @@
  * The file's ETag and size from the first answer are pinned: a later answer that names
  * another (or a 200 to If-Range) stops the run as "changed", and the caller starts again
  * from the manifest.
+ *
+ * Read-ahead (expect): chunks the pipeline announces are requested on the pool's spare
+ * connections by range_ahead.c's threads, each one request at a time, rather than pipelined
+ * on one connection: every request stays an ordinary one that any server, proxy or CDN
+ * answers, and a dropped connection or a changed file is met by the same http_source_read
+ * (retries, the pin check) as a fetch. One connection is left to fetch itself (the header,
+ * the manifest, a chunk nobody announced).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -13,9 +20,12 @@
 
 #include "error.h"
 #include "http.h"
+#include "range_ahead.h"
 #include "source.h"
 
 #define HTTP_SOURCE_CONNS 4
+/* at most this much read ahead: with the pipeline's slots, the flasher stays well under 32 MiB */
+#define HTTP_AHEAD_BYTES (8u << 20)
 
 struct http_source {
 	struct chunk_source src;
@@ -23,6 +33,7 @@ struct http_source {
 	struct http_opts opts;
 	char board[HTTP_BOARD_MAX]; /* opts.board points here */
 	struct tls_anchors *anchors;
+	struct range_ahead *ahead; /* its own lock; calls http_source_read */
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t freed;
 	struct http_url url; /* where the package is, after redirects */
@@ -114,12 +125,29 @@ static int http_fetch(struct chunk_source *src, const struct pkg_chunk *c, uint8
 	uint64_t off = hs->data_offset + c->stored_offset;
 	if (off < hs->data_offset)
 		return err_set("chunk offset overflows");
-	return http_source_read(hs, buf, c->stored_size, off);
+	int rc = range_ahead_take(hs->ahead, off, c->stored_size, buf);
+	if (rc == 1)
+		return http_source_read(hs, buf, c->stored_size, off);
+	/* bytes read ahead before a change was seen are not handed over after it: as a fetch */
+	const char *changed = http_source_changed(hs);
+	if (rc == 0 && changed)
+		return err_set("%s", changed);
+	return rc;
+}
+
+static int http_expect(struct chunk_source *src, const struct pkg_chunk *c)
+{
+	struct http_source *hs = src->priv;
+	uint64_t off = hs->data_offset + c->stored_offset;
+	if (off >= hs->data_offset && !http_source_changed(hs))
+		range_ahead_expect(hs->ahead, off, c->stored_size);
+	return 0;
 }
 
 static const struct chunk_source_ops http_source_ops = {
 	.name = "http",
 	.fetch = http_fetch,
+	.expect = http_expect,
 };
 
 int http_source_open(struct http_source **out, const struct http_source_opts *o)
@@ -150,6 +178,11 @@ int http_source_open(struct http_source **out, const struct http_source_opts *o)
 		return -1;
 	}
 	hs->opts.anchors = hs->anchors;
+	if (range_ahead_open(&hs->ahead, http_source_read, hs, HTTP_SOURCE_CONNS - 1,
+			     HTTP_AHEAD_BYTES) != 0) {
+		http_source_close(hs);
+		return -1;
+	}
 	/* the first contact, with no retries: a wrong URL fails at once; it pins size and ETag */
 	uint8_t first;
 	struct http_range q = { .off = 0, .len = 1 };
@@ -189,8 +222,11 @@ const char *http_source_changed(struct http_source *hs)
 	return msg;
 }
 
-void http_source_stats(struct http_source *hs, unsigned *requests, unsigned *retries)
+void http_source_stats(struct http_source *hs, unsigned *requests, unsigned *retries,
+		       unsigned *ahead)
 {
+	unsigned wasted;
+	range_ahead_stats(hs->ahead, ahead, &wasted);
 	pthread_mutex_lock(&hs->lock);
 	*requests = hs->requests;
 	*retries = hs->retries;
@@ -201,6 +237,7 @@ void http_source_close(struct http_source *hs)
 {
 	if (!hs)
 		return;
+	range_ahead_close(hs->ahead); /* first: its readers use the connections */
 	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
 		http_conn_close(&hs->conns[i]);
 	if (hs->anchors)

@@ -3,11 +3,16 @@
  * The link of given speed for `make bench`: listens on one unix socket, connects every board
  * that comes there to another (hostload's) and copies both ways, the host->board way held to
  * a rate by a token bucket of its own per connection, as a USB 2 or USB 3 link would hold it.
+ * --delay holds every piece of data, both ways, that long before passing it on (a far server's
+ * latency: what a board that asks for one chunk at a time pays per chunk); --shared puts all
+ * connections under one bucket (one network path, which parallel HTTP connections share).
+ * An address is a unix socket path or tcp:HOST:PORT (a web server, the board's http:// URL).
  * Prints what each connection carried when it ends, and the totals at exit (SIGTERM, SIGINT).
- * Usage: relay [--rate BYTES_PER_S] [--burst BYTES] LISTEN_PATH CONNECT_PATH
+ * Usage: relay [--rate BYTES_PER_S] [--burst BYTES] [--delay MS] [--shared 1] LISTEN CONNECT
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -27,6 +32,15 @@
 #define MIN_WRITE (16u << 10)     /* wait for this many tokens rather than write dribbles */
 #define MAX_CONNS 64
 #define CONNECT_TRIES 50 /* 100 ms apart: hostload may still be starting */
+/* with --delay, what one direction holds: a 40 MB/s path with 100 ms of delay carries 4 MB */
+#define DELAY_PIECE (8u << 20)
+#define STAMPS 4096 /* pieces in flight per direction; a full list stops reading for a while */
+
+/* Bytes read up to `upto` (counted from the start) may go out at `ready`. */
+struct stamp {
+	uint64_t upto;
+	double ready;
+};
 
 /* One direction's limit: rate 0 means none. Only the connection's own thread touches it. */
 struct bucket {
@@ -46,6 +60,11 @@ struct direction {
 	 * relay's own lateness (a shared CPU) kept from going out is owed, not lost to the burst cap.
 	 */
 	int timed;
+	size_t piece;                     /* the buffer's size */
+	uint64_t in_total, out_total;     /* read from the source, written on, since the start */
+	struct stamp stamps[STAMPS];      /* --delay: when what was read may go */
+	unsigned stamp_head, stamp_count;
+	uint64_t released;                /* bytes [0, released) are past their delay */
 };
 
 struct conn {
@@ -60,7 +79,10 @@ struct conn {
 
 static struct conn conns[MAX_CONNS];
 static int stop_pipe[2] = { -1, -1 };
-static double opt_rate, opt_burst = DEFAULT_BURST;
+static double opt_rate, opt_burst = DEFAULT_BURST, opt_delay_ms, opt_shared;
+/* --shared: the one bucket of every connection, and its lock */
+static struct bucket shared_bucket;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t totals_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t total_to_board, total_to_host;
 
@@ -96,7 +118,7 @@ static int set_nonblocking(int fd)
 /* Reads what the source has into the free part of the buffer: 0, or -1 on an error. */
 static int direction_read(struct direction *d)
 {
-	if (d->off >= PIECE / 2) {
+	if (d->off >= d->piece / 2) {
 		/*
 		 * room at the end again, so the source keeps flowing while the rest drains; at most
 		 * half a buffer moved per half a buffer sent
@@ -105,34 +127,76 @@ static int direction_read(struct direction *d)
 		d->fill -= d->off;
 		d->off = 0;
 	}
-	if (d->eof || d->fill == PIECE)
+	if (d->eof || d->fill == d->piece || d->stamp_count == STAMPS)
 		return 0;
-	ssize_t n = recv(d->from, d->buf + d->fill, PIECE - d->fill, MSG_DONTWAIT);
+	ssize_t n = recv(d->from, d->buf + d->fill, d->piece - d->fill, MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 	if (n == 0)
 		d->eof = 1;
 	d->fill += (size_t)n;
+	d->in_total += (uint64_t)n;
+	if (n > 0 && opt_delay_ms > 0) {
+		double ready = now() + opt_delay_ms / 1e3;
+		struct stamp *last = d->stamp_count
+			? &d->stamps[(d->stamp_head + d->stamp_count - 1) % STAMPS] : NULL;
+		if (last && ready - last->ready < 1e-4)
+			last->upto = d->in_total; /* read within 0.1 ms: one piece */
+		else
+			d->stamps[(d->stamp_head + d->stamp_count++) % STAMPS] =
+				(struct stamp){ d->in_total, ready };
+	}
 	return 0;
+}
+
+/* Bytes past their delay and not yet written (all of them without --delay). */
+static size_t direction_released(struct direction *d, double t)
+{
+	if (opt_delay_ms <= 0)
+		return d->fill - d->off;
+	while (d->stamp_count && d->stamps[d->stamp_head].ready <= t) {
+		d->released = d->stamps[d->stamp_head].upto;
+		d->stamp_head = (d->stamp_head + 1) % STAMPS;
+		d->stamp_count--;
+	}
+	return (size_t)(d->released - d->out_total);
+}
+
+static void limit_lock(const struct direction *d)
+{
+	if (d->limit == &shared_bucket)
+		pthread_mutex_lock(&shared_lock);
+}
+
+static void limit_unlock(const struct direction *d)
+{
+	if (d->limit == &shared_bucket)
+		pthread_mutex_unlock(&shared_lock);
 }
 
 /* Writes what the bucket allows; a short write just leaves the rest for the next turn. */
 static int direction_write(struct direction *d, double t)
 {
-	size_t len = d->fill - d->off;
+	size_t len = direction_released(d, t);
 	if (len == 0)
 		return 0;
+	limit_lock(d);
 	if (d->limit) {
-		bucket_fill(d->limit, t, d->timed);
-		if (d->limit->tokens < 1)
+		/* a shared bucket owes nothing: one connection's wait is another's chance */
+		bucket_fill(d->limit, t, d->timed && d->limit != &shared_bucket);
+		if (d->limit->tokens < 1) {
+			limit_unlock(d);
 			return 0;
+		}
 		if ((double)len > d->limit->tokens)
 			len = (size_t)d->limit->tokens;
 	}
 	/* MSG_NOSIGNAL: a board that went away is an error to report, not a SIGPIPE */
 	ssize_t n = send(d->to, d->buf + d->off, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		limit_unlock(d);
 		return -1;
+	}
 	if (n < 0)
 		n = 0;
 	if (d->limit) {
@@ -141,8 +205,10 @@ static int direction_write(struct direction *d, double t)
 		if (d->limit->tokens > d->limit->burst)
 			d->limit->tokens = d->limit->burst;
 	}
+	limit_unlock(d);
 	if (n == 0)
 		return 0;
+	d->out_total += (uint64_t)n;
 	if (d->bytes == 0)
 		d->first = t;
 	d->last = t;
@@ -168,14 +234,16 @@ static void direction_finish(struct direction *d)
  */
 static double direction_wants(struct direction *d, double t, short *from_ev, short *to_ev)
 {
-	if (!d->eof && (d->fill < PIECE || d->off >= PIECE / 2))
+	if (!d->eof && (d->fill < d->piece || d->off >= d->piece / 2) && d->stamp_count < STAMPS)
 		*from_ev |= POLLIN;
-	size_t pending = d->fill - d->off;
+	size_t pending = direction_released(d, t);
 	d->timed = 0;
 	if (pending == 0)
-		return -1;
+		return d->stamp_count ? d->stamps[d->stamp_head].ready - t : -1;
 	if (d->limit) {
+		limit_lock(d);
 		struct bucket b = *d->limit;
+		limit_unlock(d);
 		bucket_fill(&b, t, 0);
 		double wait = bucket_wait(&b, pending < MIN_WRITE ? pending : MIN_WRITE);
 		if (wait > 0) {
@@ -191,17 +259,26 @@ static void *conn_run(void *arg)
 {
 	struct conn *c = arg;
 	const char *why = NULL;
-	char *bufs = malloc(2 * (size_t)PIECE);
-	struct direction d[2] = {
-		{ .from = c->host, .to = c->board, .limit = opt_rate > 0 ? &c->bucket : NULL },
-		{ .from = c->board, .to = c->host },
-	};
-	if (!bufs) {
-		why = "out of memory";
-		goto out;
+	size_t piece = opt_delay_ms > 0 ? DELAY_PIECE : PIECE;
+	char *bufs = malloc(2 * piece);
+	/* the stamp lists are too large for a thread's stack */
+	struct direction *d = calloc(2, sizeof(*d));
+	if (!bufs || !d) {
+		free(bufs);
+		free(d);
+		close(c->board);
+		close(c->host);
+		atomic_store(&c->done, 1);
+		fprintf(stderr, "relay: connection %u: out of memory\n", c->id);
+		return NULL;
 	}
+	d[0] = (struct direction){ .from = c->host, .to = c->board, .piece = piece,
+				   .limit = opt_rate <= 0 ? NULL
+					    : opt_shared ? &shared_bucket
+							 : &c->bucket };
+	d[1] = (struct direction){ .from = c->board, .to = c->host, .piece = piece };
 	d[0].buf = bufs;
-	d[1].buf = bufs + PIECE;
+	d[1].buf = bufs + piece;
 	c->bucket = (struct bucket){ .rate = opt_rate, .burst = opt_burst, .tokens = opt_burst,
 				     .last = now() };
 	while (!(d[0].shut && d[1].shut)) {
@@ -240,7 +317,6 @@ static void *conn_run(void *arg)
 		if (why)
 			break;
 	}
-out:
 	c->to_board = d[0].bytes;
 	c->to_host = d[1].bytes;
 	double span = d[0].last - d[0].first;
@@ -255,6 +331,7 @@ out:
 	close(c->board);
 	close(c->host);
 	free(bufs);
+	free(d);
 	atomic_store(&c->done, 1);
 	return NULL;
 }
@@ -272,8 +349,48 @@ static int unix_address(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* tcp:HOST:PORT: its address (the first getaddrinfo gives), or -1. */
+static int tcp_address(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
+{
+	char host[256];
+	const char *colon = strrchr(spec + 4, ':');
+	if (!colon || (size_t)(colon - (spec + 4)) >= sizeof(host)) {
+		fprintf(stderr, "relay: '%s' is not tcp:HOST:PORT\n", spec);
+		return -1;
+	}
+	memcpy(host, spec + 4, (size_t)(colon - (spec + 4)));
+	host[colon - (spec + 4)] = '\0';
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
+	int rc = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (rc != 0) {
+		fprintf(stderr, "relay: %s: %s\n", spec, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(sa, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int is_tcp(const char *spec)
+{
+	return strncmp(spec, "tcp:", 4) == 0;
+}
+
 static int connect_host(const char *path)
 {
+	if (is_tcp(path)) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		if (tcp_address(path, &ss, &len) != 0)
+			return -1;
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, len) == 0)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	struct sockaddr_un sa;
 	if (unix_address(path, &sa) != 0)
 		return -1;
@@ -298,6 +415,22 @@ static int connect_host(const char *path)
  */
 static int listen_at(const char *path)
 {
+	if (is_tcp(path)) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int one = 1;
+		if (tcp_address(path, &ss, &len) != 0)
+			return -1;
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+		    bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, MAX_CONNS) != 0) {
+			fprintf(stderr, "relay: cannot listen on %s: %s\n", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		return fd;
+	}
 	struct sockaddr_un sa;
 	char tmp[sizeof(sa.sun_path) + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -362,9 +495,13 @@ static int parse_size(const char *s, double *out)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: relay [--rate BYTES_PER_S] [--burst BYTES] LISTEN_PATH CONNECT_PATH\n"
+	fprintf(stderr, "usage: relay [--rate BYTES_PER_S] [--burst BYTES] [--delay MS] [--shared 1] "
+			"LISTEN CONNECT\n"
+			"  LISTEN, CONNECT  a unix socket path, or tcp:HOST:PORT\n"
 			"  --rate   host->board bytes per second per connection, e.g. 40M (0: no limit)\n"
-			"  --burst  the token bucket's size (default 64Ki)\n");
+			"  --burst  the token bucket's size (default 64Ki)\n"
+			"  --delay  every piece of data waits this many ms, both ways (0: none)\n"
+			"  --shared 1: one bucket for all connections together (one network path)\n");
 	return 2;
 }
 
@@ -374,6 +511,8 @@ int main(int argc, char **argv)
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		double *dst = strcmp(argv[i], "--rate") == 0	? &opt_rate
 			      : strcmp(argv[i], "--burst") == 0 ? &opt_burst
+			      : strcmp(argv[i], "--delay") == 0 ? &opt_delay_ms
+			      : strcmp(argv[i], "--shared") == 0 ? &opt_shared
 								: NULL;
 		if (!dst || parse_size(argv[i + 1], dst) != 0)
 			return usage();
@@ -381,6 +520,8 @@ int main(int argc, char **argv)
 	if (argc - i != 2 || opt_burst < 1)
 		return usage();
 	const char *listen_path = argv[i], *host_path = argv[i + 1];
+	shared_bucket = (struct bucket){ .rate = opt_rate, .burst = opt_burst, .tokens = opt_burst,
+					 .last = now() };
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
 		perror("relay: pipe");
@@ -430,7 +571,8 @@ int main(int argc, char **argv)
 		}
 	}
 	close(lfd);
-	unlink(listen_path);
+	if (!is_tcp(listen_path))
+		unlink(listen_path);
 	reap(1);
 	printf("relay: total: %u connections, host->board %" PRIu64 " bytes, board->host %" PRIu64
 	       " bytes\n",

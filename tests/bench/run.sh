@@ -34,12 +34,12 @@ build=$(cd "${BUILD:-build}" && pwd)
 runs=${RUNS:-3}
 mib=${BENCH_MIB:-256}
 quick=${BENCH_QUICK:-0}
-sections=${BENCH:-hash,native,flash,delta,link,boards,fleet,build,qemu}
+sections=${BENCH:-hash,native,flash,delta,link,http,boards,fleet,build,qemu}
 for s in ${sections//,/ }; do
 	case $s in
-	hash | native | flash | delta | link | boards | fleet | build | qemu) ;;
+	hash | native | flash | delta | link | http | boards | fleet | build | qemu) ;;
 	*)
-		echo "bench: unknown section '$s' (hash native flash delta link boards fleet build qemu)" >&2
+		echo "bench: unknown section '$s' (hash native flash delta link http boards fleet build qemu)" >&2
 		exit 2
 		;;
 	esac
@@ -347,15 +347,16 @@ section_delta() {
 if want delta; then section_delta; fi
 
 # ---- through a link of a given speed ---------------------------------------------------
-# link_flash RATE NAME: a full flash onto a fresh target through the relay; sets link_t (s),
-# link_bytes (what crossed the relay host -> board)
+# link_flash RATE NAME [RELAY ARGS...]: a full flash onto a fresh target through the relay; sets
+# link_t (s), link_bytes (what crossed the relay host -> board)
 link_flash() {
 	local rate=$1 name=$2 t
+	shift 2
 	need "$build/bench/relay"
 	fresh_target "$tmp/t.img"
 	serve "$img/p.sfpkg" "$tmp/h.sock" "$name"
 	rm -f "$tmp/r.sock"
-	"$build/bench/relay" --rate "$rate" "$tmp/r.sock" "$tmp/h.sock" >"$tmp/$name.relay" 2>&1 &
+	"$build/bench/relay" --rate "$rate" "$@" "$tmp/r.sock" "$tmp/h.sock" >"$tmp/$name.relay" 2>&1 &
 	local relay=$!
 	pids+=("$relay")
 	wait_socket "$tmp/r.sock"
@@ -392,6 +393,64 @@ section_link() {
 	done
 }
 if want link; then section_link; fi
+
+# ---- an http:// flash from a far web server ------------------------------------------------
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+await_port() {
+	for _ in $(seq 200); do
+		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	echo "bench: nothing listens on port $1" >&2
+	return 1
+}
+section_http() {
+	local delay=20 mbs=40 rate=40000000 t web relay wport rport
+	echo "== http:// flash from a server $delay ms away (each way) at $mbs MB/s (tests/bench/relay" \
+		"--delay, one bucket for all connections), vs the link through the same relay"
+	if ! command -v lighttpd >/dev/null; then
+		echo "  skipped: lighttpd is missing (make deps)"
+		return 0
+	fi
+	image_setup
+	# the baseline: the link reads ahead within its window, so the delay costs it one round trip
+	link_flash "$rate" httplink --delay "$delay" --shared 1
+	local link_s=$link_t
+	mkdir -p "$tmp/www"
+	ln -sf "$img/p.sfpkg" "$tmp/www/p.sfpkg"
+	wport=$(free_port)
+	printf 'server.document-root = "%s"\nserver.bind = "127.0.0.1"\nserver.port = %s\nserver.follow-symlink = "enable"\nmimetype.assign = ( "" => "application/octet-stream" )\n' \
+		"$tmp/www" "$wport" >"$tmp/lighttpd.conf"
+	lighttpd -D -f "$tmp/lighttpd.conf" 2>"$tmp/lighttpd.err" &
+	web=$!
+	pids+=("$web")
+	await_port "$wport"
+	rport=$(free_port)
+	"$build/bench/relay" --rate "$rate" --delay "$delay" --shared 1 "tcp:127.0.0.1:$rport" \
+		"tcp:127.0.0.1:$wport" >"$tmp/http.relay" 2>&1 &
+	relay=$!
+	pids+=("$relay")
+	await_port "$rport"
+	fresh_target "$tmp/t.img"
+	t=$(now)
+	timed "$tmp/http-flash.time" timeout 900 "$build/bin/flasher" flash \
+		--package "http://127.0.0.1:$rport/p.sfpkg" --link-timeout 30 --pubkey "$img/k.pub" \
+		--eeprom "$img/e.bin" --chip-sku D0 --target "nvme=block:$tmp/t.img" >"$tmp/http.log" 2>&1 ||
+		{ echo "bench: the http flash failed: $(tail -n 3 "$tmp/http.log")" >&2; return 1; }
+	local http_s http_bytes
+	http_s=$(calc "$(now) - $t")
+	kill -TERM "$relay" "$web"
+	wait "$relay" "$web" || true
+	http_bytes=$(sed -n 's/^relay: total: .*host->board \([0-9]*\) bytes.*/\1/p' "$tmp/http.relay")
+	echo "  link $(printf '%.2f' "$link_s") s, http:// $(printf '%.2f' "$http_s") s; $http_bytes bytes" \
+		"crossed the relay; $(sed -n 's/^flasher: http: \([0-9]* requests ([0-9]* chunks read ahead)\).*/\1/p' "$tmp/http.log");" \
+		"peak memory $(( $(field http-flash 4) / 1024 )) MiB; target byte-identical: $(same "$tmp/t.img" "$img/image.img")"
+	figure "http:// flash, $delay ms away" "$http_s" s "the link, same relay" "$link_s" none
+	figure "http:// flash, $delay ms away" "$http_s" s "1.05 x bytes/rate + 1 s" \
+		"$(calc "1.05 * $http_bytes / $rate + 1")" none
+	rm -f "$tmp/t.img"
+}
+if want http; then section_http; fi
 
 # ---- several boards at once ------------------------------------------------------------
 section_boards() {
