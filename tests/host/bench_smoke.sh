@@ -12,7 +12,7 @@ trap 'rm -f "$out"' EXIT
 
 rc=0
 start=$(date +%s)
-BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=flash,delta,link,boards,fleet,build \
+BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=flash,delta,link,http,boards,fleet,build \
 	timeout -k 5 120 bash tests/bench/run.sh >"$out" 2>&1 || rc=$?
 took=$(($(date +%s) - start))
 sed 's/^/  | /' "$out"
@@ -31,6 +31,7 @@ expect_line link_40_figure "$out" '^  flash at 40 MB/s +[0-9.]+ s +vs 1\.05 x by
 expect_line link_350_figure "$out" '^  flash at 350 MB/s +[0-9.]+ s +vs 1\.05 x bytes/rate \+ 1 s'
 expect_line link_used_bytes_figure "$out" '^  flash at 40 MB/s \(compression\) .* vs 0\.85 x used bytes raw'
 expect_line link_relay_counted_bytes "$out" '^  at 40 MB/s: [0-9.]+ s; [1-9][0-9]* bytes crossed the link'
+expect_line http_vs_link_figure "$out" '^  http:// flash, 20 ms away +[0-9.]+ s +vs the link, same relay [0-9.]+ s .* no goal$'
 expect_line boards_total_figure "$out" '^  4 boards at 40 MB/s: total time .* vs 1\.1 x one board'
 expect_line boards_cpu_figure "$out" '^  host CPU per board .* no goal$'
 expect_line fleet_total_figure "$out" '^  16 boards at once: total time +[0-9.]+ s +vs one board alone [0-9.]+ s .* no goal$'
