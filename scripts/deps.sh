@@ -26,11 +26,8 @@ packages=(
 	# CPU seconds of every process
 	bmap-tools time
 	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support;
-<<<<<<< HEAD
-	# https_source.sh and fleet.sh: the same over HTTPS (its TLS module)
-=======
-	# make demo-update and tests/e2e/update_https.sh serve https:// with it
->>>>>>> i16-qnet
+	# https_source.sh, fleet.sh, make demo-update and tests/e2e/update_https.sh: the same over
+	# HTTPS (its TLS module)
 	lighttpd lighttpd-mod-openssl
 )
 
