@@ -7,6 +7,9 @@
 # (mkflashpkg, flasher, mkinitrd) and root (the repository), and the array pids (background
 # programs the caller stops at exit).
 
+# the A/B board layout is tests/lib.sh's (the tests source it; make bench does not)
+declare -F ab_board_layout >/dev/null || . "$root/tests/lib.sh"
+
 fleet_free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fleet_await_port() { for _ in $(seq 100); do python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
@@ -19,24 +22,7 @@ fleet_system() {
 	fleet_image_bytes=$((part - 1048576))
 	local sectors=$(((2 * part + 16 * 1048576) / 512))
 	fleet_disk_bytes=$((sectors * 512))
-	cat >board.xml <<XML
-<partition_layout>
-  <device type="spi" instance="0" sector_size="512" num_sectors="16384">
-    <partition name="A_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
-    <partition name="B_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
-  </device>
-  <device type="nvme" instance="0" sector_size="512" num_sectors="$sectors">
-    <partition name="master_boot_record" type="protective_master_boot_record"><size>512</size></partition>
-    <partition name="primary_gpt" type="primary_gpt"><size>19968</size></partition>
-    <partition name="esp" type="data"><size>4194304</size></partition>
-    <partition name="A_kernel" type="kernel"><size>2097152</size><filename>KERNEL_A</filename></partition>
-    <partition name="B_kernel" type="kernel"><size>2097152</size><filename>KERNEL_B</filename></partition>
-    <partition name="APP" type="data"><size>$part</size><filename>APP_A</filename></partition>
-    <partition name="APP_b" type="data"><size>$part</size><filename>APP_B</filename></partition>
-    <partition name="secondary_gpt" type="secondary_gpt"><size>0xFFFFFFFFFFFFFFFF</size></partition>
-  </device>
-</partition_layout>
-XML
+	ab_board_layout board.xml "$part" "$sectors"
 	head -c 600000 /dev/urandom >fw.bin
 	head -c "$fleet_image_bytes" /dev/urandom >app1.img
 	cp app1.img app2.img

@@ -106,3 +106,29 @@ native_cleanup() {
 
 # await_socket PATH: waits up to 5 s until a program listens on the unix socket PATH
 await_socket() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+# ab_board_layout OUT APP_BYTES [DISK_SECTORS]: the A/B board the update tests flash first
+# (NVIDIA's names and types: A_/B_ firmware on the QSPI; esp, A_kernel/B_kernel boot images
+# and APP/APP_b of APP_BYTES each on an NVMe disk of DISK_SECTORS 512-byte sectors, default
+# 131072), files named by the placeholders fw.bin, KERNEL_A/B and APP_A/B
+ab_board_layout() {
+	local out=$1 app=$2 sectors=${3:-131072}
+	cat >"$out" <<XML
+<partition_layout>
+  <device type="spi" instance="0" sector_size="512" num_sectors="16384">
+    <partition name="A_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
+    <partition name="B_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
+  </device>
+  <device type="nvme" instance="0" sector_size="512" num_sectors="$sectors">
+    <partition name="master_boot_record" type="protective_master_boot_record"><size>512</size></partition>
+    <partition name="primary_gpt" type="primary_gpt"><size>19968</size></partition>
+    <partition name="esp" type="data"><size>4194304</size></partition>
+    <partition name="A_kernel" type="kernel"><size>2097152</size><filename>KERNEL_A</filename></partition>
+    <partition name="B_kernel" type="kernel"><size>2097152</size><filename>KERNEL_B</filename></partition>
+    <partition name="APP" type="data"><size>$app</size><filename>APP_A</filename></partition>
+    <partition name="APP_b" type="data"><size>$app</size><filename>APP_B</filename></partition>
+    <partition name="secondary_gpt" type="secondary_gpt"><size>0xFFFFFFFFFFFFFFFF</size></partition>
+  </device>
+</partition_layout>
+XML
+}

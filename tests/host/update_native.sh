@@ -14,26 +14,7 @@ cd "$(dirname "$0")/../.."
 native_setup
 mi=$(dirname "$mk")/mkinitrd
 
-layout() { # OUT APP_SIZE
-	cat >"$1" <<XML
-<partition_layout>
-  <device type="spi" instance="0" sector_size="512" num_sectors="16384">
-    <partition name="A_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
-    <partition name="B_fw" type="mb1_bootloader"><size>1048576</size><filename>fw.bin</filename></partition>
-  </device>
-  <device type="nvme" instance="0" sector_size="512" num_sectors="131072">
-    <partition name="master_boot_record" type="protective_master_boot_record"><size>512</size></partition>
-    <partition name="primary_gpt" type="primary_gpt"><size>19968</size></partition>
-    <partition name="esp" type="data"><size>4194304</size></partition>
-    <partition name="A_kernel" type="kernel"><size>2097152</size><filename>KERNEL_A</filename></partition>
-    <partition name="B_kernel" type="kernel"><size>2097152</size><filename>KERNEL_B</filename></partition>
-    <partition name="APP" type="data"><size>$2</size><filename>APP_A</filename></partition>
-    <partition name="APP_b" type="data"><size>$2</size><filename>APP_B</filename></partition>
-    <partition name="secondary_gpt" type="secondary_gpt"><size>0xFFFFFFFFFFFFFFFF</size></partition>
-  </device>
-</partition_layout>
-XML
-}
+layout() { ab_board_layout "$1" "$2"; } # OUT APP_SIZE
 layout board.xml 20971520
 layout other.xml 16777216
 head -c 600000 /dev/urandom >fw.bin
