@@ -20,6 +20,21 @@
 #include "readback.h"
 #include "write_image.h"
 
+int gpt_probe_partitions(struct target *dev, blkid_probe *pr, blkid_partlist *pl)
+{
+	*pl = NULL;
+	*pr = blkid_new_probe();
+	if (!*pr)
+		return err_set("libblkid: cannot create a probe");
+	if (dev->fd < 0 || blkid_probe_set_device(*pr, dev->fd, 0, 0) != 0)
+		return err_set("%s: libblkid cannot read the device", dev->name);
+	blkid_probe_enable_partitions(*pr, 1);
+	blkid_probe_set_partitions_flags(*pr, BLKID_PARTS_ENTRY_DETAILS);
+	if (blkid_do_fullprobe(*pr) < 0 || !(*pl = blkid_probe_get_partitions(*pr)))
+		return 1;
+	return 0;
+}
+
 static int write_disk_gpt(const struct pkg_manifest *m, uint16_t t,
 			  const struct pkg_partition *parts, struct target *dev, uint8_t *buf_a,
 			  uint8_t *buf_b, size_t buf_size, FILE *log)
@@ -65,17 +80,11 @@ static int write_disk_gpt(const struct pkg_manifest *m, uint16_t t,
 	    dev->ops->flush(dev) != 0)
 		return -1;
 	/* read back: an independent parser (libblkid) must find every partition where it goes */
-	blkid_probe pr = blkid_new_probe();
-	int rc = pr ? 0 : err_set("libblkid: cannot create a probe");
-	if (rc == 0 && (dev->fd < 0 || blkid_probe_set_device(pr, dev->fd, 0, 0) != 0))
-		rc = err_set("%s: libblkid cannot read the device", dev->name);
-	blkid_partlist pl = NULL;
-	if (rc == 0) {
-		blkid_probe_enable_partitions(pr, 1);
-		blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
-		if (blkid_do_fullprobe(pr) < 0 || !(pl = blkid_probe_get_partitions(pr)))
-			rc = err_set("%s: libblkid finds no partition table after writing it", dev->name);
-	}
+	blkid_probe pr;
+	blkid_partlist pl;
+	int rc = gpt_probe_partitions(dev, &pr, &pl);
+	if (rc > 0)
+		rc = err_set("%s: libblkid finds no partition table after writing it", dev->name);
 	if (rc == 0 && blkid_partlist_numof_partitions(pl) != (int)n)
 		rc = err_set("%s: libblkid finds %d partitions, %" PRIu32 " were written", dev->name,
 			     blkid_partlist_numof_partitions(pl), n);

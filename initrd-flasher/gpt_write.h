@@ -12,6 +12,7 @@
 #ifndef SELFFLASH_GPT_WRITE_H
 #define SELFFLASH_GPT_WRITE_H
 
+#include <blkid/blkid.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,5 +42,13 @@ int gpt_write_target(const struct pkg_manifest *m, uint16_t t, const struct pkg_
  */
 int gpt_qspi_parts(const struct pkg_target *tg, uint16_t t, const struct pkg_partition *parts,
 		   uint32_t nparts, struct gpt_part *out, uint32_t *count);
+
+/*
+ * dev's partition table as libblkid reads it: *pr (free it with blkid_free_probe whatever the
+ * result; it may be NULL) and *pl, its partition list. 0; 1 when the device holds no
+ * partition table (the caller says what that means); -1 with err_msg() when libblkid cannot
+ * read it. An independent parser: the flash checks the GPT it wrote, an update the board's.
+ */
+int gpt_probe_partitions(struct target *dev, blkid_probe *pr, blkid_partlist *pl);
 
 #endif

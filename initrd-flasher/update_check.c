@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "gpt_write.h"
 
 /* A kernel partition's boot image is read whole into memory: kernels are tens of MiB. */
 #define BOOTIMG_READ_MAX (256u << 20)
@@ -15,18 +16,12 @@
 int update_check_gpt(const struct pkg_manifest *m, uint16_t t, const struct pkg_partition *parts,
 		     struct target *dev)
 {
-	blkid_probe pr = blkid_new_probe();
-	int rc = pr ? 0 : err_set("libblkid: cannot create a probe");
-	if (rc == 0 && (dev->fd < 0 || blkid_probe_set_device(pr, dev->fd, 0, 0) != 0))
-		rc = err_set("%s: libblkid cannot read the device", dev->name);
-	blkid_partlist pl = NULL;
-	if (rc == 0) {
-		blkid_probe_enable_partitions(pr, 1);
-		blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
-		if (blkid_do_fullprobe(pr) < 0 || !(pl = blkid_probe_get_partitions(pr)))
-			rc = err_set("%s: no partition table; an update needs the board flashed "
-				     "first (in recovery mode)", dev->name);
-	}
+	blkid_probe pr;
+	blkid_partlist pl;
+	int rc = gpt_probe_partitions(dev, &pr, &pl);
+	if (rc > 0)
+		rc = err_set("%s: no partition table; an update needs the board flashed first (in "
+			     "recovery mode)", dev->name);
 	int n = rc == 0 ? blkid_partlist_numof_partitions(pl) : 0;
 	for (uint32_t i = 0; rc == 0 && i < m->partition_count; i++) {
 		const struct pkg_partition *p = &parts[i];
