@@ -42,7 +42,7 @@ COMMON_SRCS := $(wildcard common/*.c)
 SHA256_SRCS := common/sha256.c common/sha256_x86.c common/sha256_arm.c
 # CRC-32: the interface and its backends (each backend file is empty on other CPUs)
 CRC32_SRCS := common/crc32.c common/crc32_x86.c common/crc32_arm.c
-FLASHER_SRCS := $(wildcard initrd-flasher/*.c) $(COMMON_SRCS)
+FLASHER_SRCS := $(wildcard initrd-flasher/*/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
@@ -61,7 +61,7 @@ HOSTLOAD_USB_LIBS := -lusb-1.0
 HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) common/io.c \
 	common/lines.c)
 # unit test name -> the modules it tests
-TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/inventory.c
+TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
@@ -75,20 +75,20 @@ TEST_build_jobs_LIBS := -Wl,--wrap=io_pread_all
 TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c common/pkg.c \
 	common/error.c $(SHA256_SRCS)
 # the write loop and what it runs on: writers, read-back, chunk reader, pipeline, delta
-WRITE_PATH_SRCS := initrd-flasher/write.c initrd-flasher/write_image.c initrd-flasher/write_nor.c \
-	initrd-flasher/write_block.c initrd-flasher/write_spool.c \
-	initrd-flasher/readback.c initrd-flasher/image_reader.c initrd-flasher/pipeline.c \
-	initrd-flasher/source.c initrd-flasher/locate.c initrd-flasher/target_medium.c
-TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target_file.c $(WRITE_PATH_SRCS) \
-	initrd-flasher/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
-TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/plan.c initrd-flasher/gpt.c \
-	$(wildcard initrd-flasher/target_*.c) \
-	initrd-flasher/config.c initrd-flasher/http_url.c $(COMMON_SRCS)
+WRITE_PATH_SRCS := initrd-flasher/write/write.c initrd-flasher/write/write_image.c initrd-flasher/write/write_nor.c \
+	initrd-flasher/write/write_block.c initrd-flasher/write/write_spool.c \
+	initrd-flasher/write/readback.c initrd-flasher/write/image_reader.c initrd-flasher/write/pipeline.c \
+	initrd-flasher/source/source.c initrd-flasher/write/locate.c initrd-flasher/target/target_medium.c
+TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target/target_file.c $(WRITE_PATH_SRCS) \
+	initrd-flasher/source/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
+TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/run/plan.c initrd-flasher/write/gpt.c \
+	$(wildcard initrd-flasher/target/*.c) \
+	initrd-flasher/cli/config.c initrd-flasher/net/http_url.c $(COMMON_SRCS)
 # the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
-TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/gpt.c initrd-flasher/gpt_write.c \
+TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/write/gpt.c initrd-flasher/write/gpt_write.c \
 	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
-TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link_*.c) initrd-flasher/usb_gadget.c \
+TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link/*.c) initrd-flasher/board/usb_gadget.c \
 	host-loader/serve.c \
 	$(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
 	host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c
@@ -96,9 +96,9 @@ TEST_link_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c \
 	host-loader/serve.c $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
-TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/usb_gadget.c \
-	initrd-flasher/modules.c initrd-flasher/config.c initrd-flasher/http_url.c common/identify.c \
-	$(wildcard initrd-flasher/link_*.c) common/io.c common/lines.c common/pkg.c $(LINK_SRCS) \
+TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
+	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/net/http_url.c common/identify.c \
+	$(wildcard initrd-flasher/link/*.c) common/io.c common/lines.c common/pkg.c $(LINK_SRCS) \
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
@@ -116,28 +116,28 @@ TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c co
 # the tegra slot backend against a model of the T234 firmware; every variable write and removal
 # goes through a counter, so the power can be cut after any of them
 TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c \
-	initrd-flasher/slot_tegra.c initrd-flasher/slot_backend.c initrd-flasher/bootslot.c \
-	common/error.c initrd-flasher/slot_sdboot.c initrd-flasher/sdboot_scan.c initrd-flasher/bls_entry.c \
-	initrd-flasher/esp_file.c
+	initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/slot_backend.c initrd-flasher/slot/bootslot.c \
+	common/error.c initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c \
+	initrd-flasher/slot/esp_file.c
 TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove
 # the systemd-boot slot backend against a model of systemd-boot 252; its file operations are
 # wrapped so a power cut can come after any of them
 TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c \
-	initrd-flasher/slot_sdboot.c initrd-flasher/sdboot_scan.c initrd-flasher/bls_entry.c initrd-flasher/esp_file.c \
+	initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c initrd-flasher/slot/esp_file.c \
 	common/error.c
 TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
 # what an update writes: slot names, twins, the selection, the write guard
-TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/update_plan.c \
-	initrd-flasher/target_guard.c initrd-flasher/target_file.c initrd-flasher/target_medium.c \
+TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/run/update_plan.c \
+	initrd-flasher/target/target_guard.c initrd-flasher/target/target_file.c initrd-flasher/target/target_medium.c \
 	common/error.c common/io.c common/pkg.c
 # the HTTP client: its parsers with hostile inputs, range fetches against canned answers
-TLS_ANCHORS_SRCS := initrd-flasher/tls_anchors.c initrd-flasher/tls_error.c common/error.c common/io.c
-TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/http.c initrd-flasher/http_parse.c initrd-flasher/http_url.c \
-	initrd-flasher/net_tcp.c initrd-flasher/tls.c $(TLS_ANCHORS_SRCS) common/timing.c
+TLS_ANCHORS_SRCS := initrd-flasher/net/tls_anchors.c initrd-flasher/net/tls_error.c common/error.c common/io.c
+TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/net/http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \
+	initrd-flasher/net/net_tcp.c initrd-flasher/net/tls.c $(TLS_ANCHORS_SRCS) common/timing.c
 # the PEM bundle loader of the https source
 TEST_tls_anchors_SRCS := tests/unit/test_tls_anchors.c $(TLS_ANCHORS_SRCS)
 # the TLS client against openssl s_server (tests/host/tls_client.sh)
-TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/tls.c initrd-flasher/net_tcp.c \
+TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/tls.c initrd-flasher/net/net_tcp.c \
 	$(TLS_ANCHORS_SRCS) common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
@@ -197,10 +197,10 @@ FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.
 FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
 FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c common/pkg.c common/error.c \
 	$(SHA256_SRCS)
-FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/gpt.c common/error.c $(SHA256_SRCS)
+FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/write/gpt.c common/error.c $(SHA256_SRCS)
 FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/rcm_blob.c common/bootimg.c common/error.c
 FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
-FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/http_parse.c initrd-flasher/http_url.c \
+FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \
 	common/error.c
 FUZZERS := manifest layout frame eeprom gpt blob sparse http
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))

@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "gpt.h"
+#include "write/gpt.h"
 #include "le.h"
 
 static uint64_t take(const uint8_t **p, size_t *n, int bytes)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "net/http_parse.h"
 
 static char text[HTTP_HEAD_MAX + 1];
 

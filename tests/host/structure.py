@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# The code's shape (issue 12, STYLE.md): no include cycle between modules (x.c/x.h include
-# y.h and y back), no file in initrd-flasher/ over 400 lines but the USB gadget, and no host
-# tool or common/ file that includes a header of the board's initrd-flasher/.
+# The code's shape (issues 12 and 20, STYLE.md): the flasher's subsystem folders and the one
+# way their arrows run; no include cycle between modules (x.c/x.h include y.h and y back); no
+# file in initrd-flasher/ or host-loader/ over 400 lines but the USB gadget; no host tool or
+# common/ file that includes a header of the board's initrd-flasher/.
 import os
 import re
 import sys
@@ -10,6 +11,23 @@ import sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CODE_DIRS = ["common", "initrd-flasher", "host-loader", "mkflashpkg", "mkinitrd"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+FLASHER = "initrd-flasher"
+# The flasher's folders, each on a layer: a folder includes headers of its own, of lower
+# layers and of common/, never of its own layer's neighbours or above (docs/architecture.md
+# draws it). A new folder must be given its layer here.
+LAYERS = {
+    "cli": 5,     # the command lines and the config file
+    "run": 4,     # a flash or an update, step by step; plan, verify, report
+    "write": 3,   # images to targets: the pipeline, writers, read-back, GPT
+    "slot": 3,    # A/B slot backends, the ESP, EFI variables
+    "source": 2,  # where the package's bytes come from
+    "link": 1,    # the board's end of the link to hostload
+    "net": 1,     # TCP, TLS, HTTP
+    "target": 1,  # storage devices behind one ops struct
+    "board": 0,   # PID 1, the board's hardware, the USB gadget
+}
+LINE_LIMIT = 400
+LINE_LIMIT_EXEMPT = {f"{FLASHER}/board/usb_gadget.c"}
 failures = 0
 
 
@@ -22,33 +40,30 @@ def case(ok, name, why=""):
 
 
 def sources():
+    """Every .c and .h of the code folders, as a path relative to ROOT."""
     for d in CODE_DIRS:
-        for f in sorted(os.listdir(os.path.join(ROOT, d))):
-            if f.endswith((".c", ".h")):
-                yield d, f
+        for top, dirs, names in os.walk(os.path.join(ROOT, d)):
+            dirs.sort()
+            for f in sorted(names):
+                if f.endswith((".c", ".h")):
+                    yield os.path.relpath(os.path.join(top, f), ROOT)
 
 
-# module = folder/name without extension (x.c with x.h). A header with no .c of its own (a
-# private header such as link_internal.h, a format such as le.h) is no module: what it
-# includes counts for every file that includes it.
-files = {}
-for d, f in sources():
-    files[f"{d}/{f}"] = INCLUDE.findall(open(os.path.join(ROOT, d, f), encoding="utf-8").read())
-headers = {}
-for path in files:
-    d, f = path.split("/", 1)
-    if f.endswith(".h"):
-        headers.setdefault(f, []).append(d)
+files = {p: INCLUDE.findall(open(os.path.join(ROOT, p), encoding="utf-8").read())
+         for p in sources()}
 
 
-def resolve(d, inc):
-    """The project file a quoted include in folder d names, or None (system or test header)."""
-    base = os.path.basename(inc)
-    places = headers.get(base, [])
-    # beside the including file first, then -Icommon (and -Iinitrd-flasher for the board)
-    for where in (d, "common", "initrd-flasher"):
-        if where in places:
-            return f"{where}/{base}"
+def resolve(path, inc):
+    """The project file a quoted include in path names, or None (system or test header): the
+    compiler's order, beside the file first, then -Icommon, then -Iinitrd-flasher for the
+    board's code."""
+    places = [os.path.dirname(path), "common"]
+    if path.startswith(FLASHER + "/"):
+        places.append(FLASHER)
+    for where in places:
+        cand = os.path.normpath(os.path.join(where, inc))
+        if cand in files:
+            return cand
     return None
 
 
@@ -61,11 +76,12 @@ def has_source(header):
 
 
 def reached(path, seen):
-    """Modules the file at path depends on, through header-only headers."""
-    d = path.split("/", 1)[0]
+    """Modules the file at path depends on, through header-only headers (a private header
+    such as link_internal.h, a format such as le.h: what it includes counts for every file
+    that includes it)."""
     out = set()
     for inc in files[path]:
-        target = resolve(d, inc)
+        target = resolve(path, inc)
         if target is None or target in seen:
             continue
         seen.add(target)
@@ -105,23 +121,45 @@ for node in sorted(graph):
 case(not cycles, f"no_include_cycle_between_modules ({len(graph)} modules)",
      "; ".join(" -> ".join(c) for c in cycles))
 
-big = []
-for d, f in sources():
-    if d != "initrd-flasher" or f == "usb_gadget.c":
+
+def flasher_folder(path):
+    parts = path.split("/")
+    return parts[1] if parts[0] == FLASHER and len(parts) > 2 else None
+
+
+flat = [p for p in files if p.startswith(FLASHER + "/") and flasher_folder(p) is None]
+unplaced = sorted({flasher_folder(p) for p in files if flasher_folder(p)} - set(LAYERS))
+case(not flat and not unplaced, "initrd_flasher_files_in_subsystem_folders",
+     ", ".join(flat + [f"{FLASHER}/{u}/ has no layer in structure.py" for u in unplaced]))
+
+upward = []
+for path, incs in sorted(files.items()):
+    here = flasher_folder(path)
+    if here not in LAYERS:
         continue
-    n = sum(1 for _ in open(os.path.join(ROOT, d, f), encoding="utf-8"))
-    if n > 400:
-        big.append(f"{d}/{f} ({n} lines)")
-case(not big, "initrd_flasher_files_under_400_lines", ", ".join(big))
+    for inc in incs:
+        there = flasher_folder(resolve(path, inc) or "")
+        if there in LAYERS and there != here and LAYERS[there] >= LAYERS[here]:
+            upward.append(f"{path} includes {inc} ({here} layer {LAYERS[here]}, "
+                          f"{there} layer {LAYERS[there]})")
+case(not upward, "flasher_folders_include_only_lower_layers", "; ".join(upward))
+
+big = []
+for path in files:
+    if not path.startswith(FLASHER + "/") or path in LINE_LIMIT_EXEMPT:
+        continue
+    n = sum(1 for _ in open(os.path.join(ROOT, path), encoding="utf-8"))
+    if n > LINE_LIMIT:
+        big.append(f"{path} ({n} lines)")
+case(not big, f"flasher_files_under_{LINE_LIMIT}_lines", ", ".join(big))
 
 leaks = []
-for d, f in sources():
-    if d == "initrd-flasher":
+for path, incs in sorted(files.items()):
+    if path.startswith(FLASHER + "/"):
         continue
-    text = open(os.path.join(ROOT, d, f), encoding="utf-8").read()
-    for inc in INCLUDE.findall(text):
-        base = os.path.basename(inc)
-        if "initrd-flasher" in inc or (base in headers and headers[base] == ["initrd-flasher"]):
-            leaks.append(f"{d}/{f} includes {inc}")
+    for inc in incs:
+        target = resolve(path, inc)
+        if "initrd-flasher" in inc or (target and target.startswith(FLASHER + "/")):
+            leaks.append(f"{path} includes {inc}")
 case(not leaks, "host_tools_and_common_need_no_initrd_flasher_header", ", ".join(leaks))
 sys.exit(1 if failures else 0)

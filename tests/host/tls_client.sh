@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The TLS client (initrd-flasher/tls.c) against openssl s_server: a test CA and server
+# The TLS client (initrd-flasher/net/tls.c) against openssl s_server: a test CA and server
 # certificates made here with the openssl command (good for localhost, expired, not yet valid,
 # for another name, signed by another CA), one server per case on a free local port, and
 # build/tests/tls_probe connecting with net_connect_tcp + tls_wrap. The good case echoes a line

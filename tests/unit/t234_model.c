@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bootslot.h"
+#include "slot/bootslot.h"
 #include "le.h"
 #include "pkg.h"
 

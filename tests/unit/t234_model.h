@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "slot_backend.h"
+#include "slot/slot_backend.h"
 
 /* What a slot holds. */
 enum model_content {

@@ -15,7 +15,7 @@
 
 #include "check.h"
 #include "error.h"
-#include "http.h"
+#include "net/http.h"
 
 static int parse_head(const char *text, struct http_response *r)
 {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../initrd-flasher/inventory.h"
+#include "board/inventory.h"
 #include "check.h"
 
 static char root[PATH_MAX];

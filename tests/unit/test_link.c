@@ -19,7 +19,7 @@
 #include "error.h"
 #include "frame.h"
 #include "le.h"
-#include "link_client.h"
+#include "link/link_client.h"
 #include "link_msg.h"
 #include "pkg.h"
 #include "../../host-loader/serve.h"

@@ -10,9 +10,9 @@
 
 #include "../../common/error.h"
 #include "../../common/le.h"
-#include "../../initrd-flasher/config.h"
-#include "../../initrd-flasher/gpt.h"
-#include "../../initrd-flasher/plan.h"
+#include "cli/config.h"
+#include "write/gpt.h"
+#include "run/plan.h"
 #include "check.h"
 
 static uint8_t mbuf[1 << 14];

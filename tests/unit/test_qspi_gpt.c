@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../initrd-flasher/gpt.h"
-#include "../../initrd-flasher/gpt_write.h"
+#include "write/gpt.h"
+#include "write/gpt_write.h"
 #include "../../mkflashpkg/layout.h"
 #include "check.h"
 #include "error.h"

@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bls_entry.h"
+#include "slot/bls_entry.h"
 #include "check.h"
 #include "error.h"
 #include "pkg.h"
 #include "sdboot_model.h"
-#include "slot_backend.h"
+#include "slot/slot_backend.h"
 
 static const struct slot_backend_ops *sd = &slot_backend_systemd_boot;
 static char esp[256];

@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bootslot.h"
+#include "slot/bootslot.h"
 #include "check.h"
 #include "error.h"
 #include "pkg.h"
-#include "slot_backend.h"
+#include "slot/slot_backend.h"
 #include "t234_model.h"
 
 /* ---- the power cut: every variable write and removal passes here (-Wl,--wrap) ---------- */

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../../common/error.h"
-#include "../../initrd-flasher/tls_internal.h"
+#include "net/tls_internal.h"
 #include "check.h"
 
 static const char CERT_1[] =

@@ -7,8 +7,8 @@
 
 #include "check.h"
 #include "error.h"
-#include "target.h"
-#include "update_plan.h"
+#include "target/target.h"
+#include "run/update_plan.h"
 
 static void test_slot_names_follow_nvidia_naming(void)
 {

@@ -27,16 +27,16 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "cli/config.h"
 #include "error.h"
 #include "frame.h"
 #include "identify.h"
 #include "le.h"
-#include "link_client.h"
+#include "link/link_client.h"
 #include "link_msg.h"
-#include "modules.h"
+#include "board/modules.h"
 #include "timing.h"
-#include "usb_gadget.h"
+#include "board/usb_gadget.h"
 
 static char root[64], cfg[128], udc[128], ffs_dir[128];
 

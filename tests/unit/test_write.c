@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "../../common/error.h"
-#include "../../initrd-flasher/source.h"
-#include "../../initrd-flasher/target.h"
-#include "../../initrd-flasher/pipeline.h"
-#include "../../initrd-flasher/readback.h"
-#include "../../initrd-flasher/write.h"
+#include "source/source.h"
+#include "target/target.h"
+#include "write/pipeline.h"
+#include "write/readback.h"
+#include "write/write.h"
 #include "../../mkflashpkg/build.h"
 #include "../../mkflashpkg/inspect.h"
 #include "check.h"

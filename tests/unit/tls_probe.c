@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "../../common/error.h"
-#include "../../initrd-flasher/net_stream.h"
-#include "../../initrd-flasher/tls.h"
+#include "net/net_stream.h"
+#include "net/tls.h"
 
 struct probe {
 	const char *host, *port, *line;

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flasher's configuration in the initrd (/etc/selfflash/flasher.conf): one setting per
+ * line, "KEY VALUE", '#' starts a comment.
+ *
+ *   package /package.sfpkg          an embedded package (fully offline flashing)
+ *   package https://HOST/PATH       or: the package from a web server (http:// or https://;
+ *                                   the server must answer Range requests)
+ *   ca /etc/selfflash/ca.pem        trust anchors (PEM) for https:// URLs; required with one
+ *   report https://HOST/PATH        POST the result as JSON there at the end (for fleets;
+ *                                   a report that cannot be sent does not fail the run)
+ *   link virtio:selfflash.link      or: the package from hostload over the link
+ *                                   (usb-gadget: or usb-gadget:UDC on a Jetson: FunctionFS
+ *                                   bulk endpoints; dev:/dev/ttyGS0: the gadget's CDC-ACM)
+ *   pubkey /etc/selfflash/pubkey.pem
+ *   allow-unsigned yes              development mode only
+ *   eeprom PATH                     default: the Jetson I2C path, then QEMU's fw_cfg
+ *   chip-sku D0 | chip-sku-file PATH
+ *   target spi mtd:/dev/mtd0@67108864
+ *   target nvme block:/dev/nvme0n1
+ *   efivars /sys/firmware/efi/efivars   record the boot slot (T234 UEFI boot chain)
+ *   on-failure wait | halt | poweroff
+ *   link-timeout SECONDS            give up when the host is gone this long (default 600)
+ *   parallel on | off               write the QSPI (from memory) and the disk at once
+ *                                   (default on)
+ *   delta on | off                  look for each chunk on the board before fetching it
+ *                                   (default on: a re-flash fetches only what differs)
+ *   usb-vendor 0x1d6b               the USB gadget's ids (defaults: 0x1d6b, 0x0104)
+ *   usb-product 0x0104
+ *   usb-serial TEXT                 default: the serial number in the module EEPROM
+ *   usb-manufacturer TEXT           default: selfflash
+ *   usb-product-name TEXT           default: selfflash flasher
+ *   module PATH                     a kernel module to load first (repeatable, at most 16)
+ *
+ * Updates of a running board (selfflash update, mark-good, status; update.h):
+ *   slot-backend systemd-boot | tegra   how slots boot on trial and fall back
+ *   esp /boot/efi                   systemd-boot: where the ESP is mounted
+ *   boot-tries 3                    trial boots before falling back (1..9; tegra: 1..3)
+ *   rootfs APP                      slot A's rootfs partition (slot B's: APP_b)
+ *   root-partition NAME             the running root's partition (default: found from /)
+ *   update-qspi yes | no            also write the inactive chain's QSPI firmware through
+ *                                   MTD (default no: unverified from a running Jetson)
+ */
+#ifndef SELFFLASH_CONFIG_H
+#define SELFFLASH_CONFIG_H
+
+#include "run/flash.h"
+
+enum on_failure {
+	ON_FAILURE_WAIT,     /* stay up: the host may retry over the link */
+	ON_FAILURE_HALT,
+	ON_FAILURE_POWEROFF,
+};
+
+#define CONFIG_MODULES_MAX 16
+
+struct flasher_config {
+	struct flash_config flash;
+	enum on_failure on_failure;
+	const char *modules[CONFIG_MODULES_MAX]; /* loaded in this order, before the link */
+	size_t nmodules;
+	char storage[8192]; /* the strings flash points into */
+	size_t used;
+};
+
+/* Parses config text into cfg (which the caller zeroed); 0 or -1 naming the line. */
+int config_parse(const char *text, size_t len, struct flasher_config *cfg);
+
+#endif

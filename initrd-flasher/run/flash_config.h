@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* What a flash or an update is told to do: the command line's and flasher.conf's settings. */
+#ifndef SELFFLASH_FLASH_CONFIG_H
+#define SELFFLASH_FLASH_CONFIG_H
+
+#include <stdio.h>
+
+#include "pkg.h"
+#include "plan.h"
+#include "board/usb_gadget.h"
+
+struct flash_config {
+	const char *package;  /* a package file, or NULL with link */
+	const char *link;     /* link spec (link_client.h): the package comes from hostload */
+	const char *url;      /* or: the package from a web server, http:// or https:// */
+	const char *ca;       /* PEM trust anchors for https:// (package and report) */
+	const char *report_url; /* where the result is POSTed as JSON at the end; NULL: nowhere */
+	unsigned link_timeout_s; /* give up when the host (or web server) is gone this long (0: 10 min) */
+	const char *pubkey;   /* trusted key (PEM); NULL only with allow_unsigned */
+	int allow_unsigned;   /* development mode: accept an unsigned package, loudly */
+	const char *eeprom;   /* module EEPROM image */
+	const char *chip_sku; /* chip SKU as text, or NULL to read chip_sku_file */
+	const char *chip_sku_file;
+	struct flash_target_spec targets[PKG_MAX_TARGETS];
+	size_t ntargets;
+	int plan_only;
+	int no_delta; /* fetch and write every chunk, even one the board already holds */
+	int sequential; /* write the QSPI and then the disk, not both at once */
+	const char *efivars; /* efivarfs to record the boot slot in; NULL: no boot-slot store */
+	/* for a usb-gadget: link: ids and strings (zero/NULL: the defaults); serial NULL: the
+	 * module EEPROM's */
+	struct usb_gadget_opts usb;
+	/* updates of a running board (update.h) */
+	const char *slot_backend;   /* "systemd-boot" or "tegra" (slot_backend.h) */
+	const char *esp;            /* systemd-boot: where the ESP is mounted */
+	int boot_tries;             /* trial boots before falling back; 0: 3 */
+	const char *rootfs_name;    /* slot A's rootfs partition; NULL: "APP" (NVIDIA's name) */
+	int update_qspi;            /* an update also writes the inactive chain's QSPI firmware */
+	const char *root_partition; /* the running root's partition name; NULL: from "/" */
+	int allow_downgrade;        /* accept a package older than the installed system */
+	FILE *log;
+};
+
+#endif

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Chunks over HTTP(S): each is a byte range of the package file on a web server (DESIGN.md
+ * section 11). A small pool of keep-alive connections serves the pipeline's threads at once.
+ * The file's ETag and size from the first answer are pinned: a later answer that names
+ * another (or a 200 to If-Range) stops the run as "changed", and the caller starts again
+ * from the manifest.
+ *
+ * Read-ahead (expect): chunks the pipeline announces are requested on the pool's spare
+ * connections by range_ahead.c's threads, each one request at a time, rather than pipelined
+ * on one connection: every request stays an ordinary one that any server, proxy or CDN
+ * answers, and a dropped connection or a changed file is met by the same http_source_read
+ * (retries, the pin check) as a fetch. One connection is left to fetch itself (the header,
+ * the manifest, a chunk nobody announced).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "net/http.h"
+#include "range_ahead.h"
+#include "source.h"
+
+#define HTTP_SOURCE_CONNS 4
+/* at most this much read ahead: with the pipeline's slots, the flasher stays well under 32 MiB */
+#define HTTP_AHEAD_BYTES (8u << 20)
+
+struct http_source {
+	struct chunk_source src;
+	uint64_t data_offset;
+	struct http_opts opts;
+	char board[HTTP_BOARD_MAX]; /* opts.board points here */
+	struct tls_anchors *anchors;
+	struct range_ahead *ahead; /* its own lock; calls http_source_read */
+	pthread_mutex_t lock; /* everything below */
+	pthread_cond_t freed;
+	struct http_url url; /* where the package is, after redirects */
+	uint64_t size;
+	char etag[HTTP_ETAG_MAX]; /* pinned; "" when the server gives none */
+	int etag_strong;          /* only a strong ETag may go in If-Range */
+	int changed;
+	char changed_msg[ERR_MSG_MAX];
+	unsigned retries, requests;
+	int busy[HTTP_SOURCE_CONNS];
+	struct http_conn conns[HTTP_SOURCE_CONNS];
+};
+
+/* A free connection, preferring one that is still open; waits while all are in use. */
+static int take_conn(struct http_source *hs)
+{
+	int pick = -1;
+	while (pick < 0) {
+		for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
+			if (!hs->busy[i] && (pick < 0 || hs->conns[i].s.ops))
+				pick = i;
+		if (pick < 0)
+			pthread_cond_wait(&hs->freed, &hs->lock);
+	}
+	hs->busy[pick] = 1;
+	return pick;
+}
+
+/* After an answer: is it still the pinned file? 0, or -1 marking the source changed. */
+static int check_pin(struct http_source *hs, const struct http_range *q, int rc)
+{
+	const char *now = NULL;
+	if (rc != 0 && q->changed)
+		now = q->etag[0] ? q->etag : "none";
+	else if (rc == 0 && hs->etag[0] && strcmp(q->etag, hs->etag) != 0)
+		now = q->etag[0] ? q->etag : "none";
+	else if (rc == 0 && q->total != hs->size)
+		now = "another size";
+	if (!now)
+		return rc;
+	if (!hs->changed)
+		snprintf(hs->changed_msg, sizeof(hs->changed_msg),
+			 "the package changed on the server while it was being fetched (ETag %s, "
+			 "now %s)", hs->etag[0] ? hs->etag : "none", now);
+	hs->changed = 1;
+	return err_set("%s", hs->changed_msg);
+}
+
+int http_source_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct http_source *hs = ctx;
+	if (len == 0)
+		return 0;
+	pthread_mutex_lock(&hs->lock);
+	if (hs->changed) {
+		pthread_mutex_unlock(&hs->lock);
+		return err_set("%s", hs->changed_msg);
+	}
+	if (off > hs->size || len > hs->size - off) {
+		pthread_mutex_unlock(&hs->lock);
+		return err_set("package bytes %" PRIu64 "+%zu are beyond its end (%" PRIu64 " bytes)",
+			       off, len, hs->size);
+	}
+	int i = take_conn(hs);
+	struct http_url url = hs->url;
+	char etag[HTTP_ETAG_MAX];
+	snprintf(etag, sizeof(etag), "%s", hs->etag);
+	struct http_range q = { .off = off, .len = len,
+				.if_range = hs->etag_strong ? etag : NULL };
+	pthread_mutex_unlock(&hs->lock);
+
+	int rc = http_get_range(&hs->conns[i], &url, &hs->opts, &q, buf);
+
+	pthread_mutex_lock(&hs->lock);
+	hs->busy[i] = 0;
+	hs->retries += q.retries;
+	hs->requests++;
+	if (rc == 0)
+		hs->url = url; /* a redirect is remembered: later requests go there at once */
+	rc = check_pin(hs, &q, rc);
+	pthread_cond_signal(&hs->freed);
+	pthread_mutex_unlock(&hs->lock);
+	return rc;
+}
+
+static int http_fetch(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf)
+{
+	struct http_source *hs = src->priv;
+	uint64_t off = hs->data_offset + c->stored_offset;
+	if (off < hs->data_offset)
+		return err_set("chunk offset overflows");
+	int rc = range_ahead_take(hs->ahead, off, c->stored_size, buf);
+	if (rc == 1)
+		return http_source_read(hs, buf, c->stored_size, off);
+	/* bytes read ahead before a change was seen are not handed over after it: as a fetch */
+	const char *changed = http_source_changed(hs);
+	if (rc == 0 && changed)
+		return err_set("%s", changed);
+	return rc;
+}
+
+static int http_expect(struct chunk_source *src, const struct pkg_chunk *c)
+{
+	struct http_source *hs = src->priv;
+	uint64_t off = hs->data_offset + c->stored_offset;
+	if (off >= hs->data_offset && !http_source_changed(hs))
+		range_ahead_expect(hs->ahead, off, c->stored_size);
+	return 0;
+}
+
+static const struct chunk_source_ops http_source_ops = {
+	.name = "http",
+	.fetch = http_fetch,
+	.expect = http_expect,
+};
+
+int http_source_open(struct http_source **out, const struct http_source_opts *o)
+{
+	*out = NULL;
+	struct http_url url;
+	if (http_url_parse(o->url, &url) != 0)
+		return -1;
+	if (url.https && !o->ca)
+		return err_set("%s: an https:// package needs trust anchors: set 'ca FILE' in the "
+			       "config (or --ca FILE)", o->url);
+	struct http_source *hs = calloc(1, sizeof(*hs));
+	if (!hs)
+		return err_set("out of memory");
+	pthread_mutex_init(&hs->lock, NULL);
+	pthread_cond_init(&hs->freed, NULL);
+	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
+		http_conn_init(&hs->conns[i]);
+	hs->url = url;
+	hs->src.ops = &http_source_ops;
+	hs->src.priv = hs;
+	snprintf(hs->board, sizeof(hs->board), "%s", o->board ? o->board : "");
+	hs->opts = (struct http_opts){ .io_timeout_ms = o->io_timeout_ms, .log = o->log,
+				     .board = hs->board };
+	/* loaded for http:// too when given: the server may redirect to https:// */
+	if (o->ca && tls_anchors_load(o->ca, &hs->anchors) != 0) {
+		http_source_close(hs);
+		return -1;
+	}
+	hs->opts.anchors = hs->anchors;
+	if (range_ahead_open(&hs->ahead, http_source_read, hs, HTTP_SOURCE_CONNS - 1,
+			     HTTP_AHEAD_BYTES) != 0) {
+		http_source_close(hs);
+		return -1;
+	}
+	/* the first contact, with no retries: a wrong URL fails at once; it pins size and ETag */
+	uint8_t first;
+	struct http_range q = { .off = 0, .len = 1 };
+	if (http_get_range(&hs->conns[0], &hs->url, &hs->opts, &q, &first) != 0) {
+		http_source_close(hs);
+		return -1;
+	}
+	hs->size = q.total;
+	snprintf(hs->etag, sizeof(hs->etag), "%s", q.etag);
+	hs->etag_strong = q.etag[0] == '"';
+	hs->opts.retry_ms = o->retry_s * 1000u;
+	*out = hs;
+	return 0;
+}
+
+uint64_t http_source_size(const struct http_source *hs)
+{
+	return hs->size;
+}
+
+const char *http_source_etag(const struct http_source *hs)
+{
+	return hs->etag;
+}
+
+struct chunk_source *http_source_chunks(struct http_source *hs, uint64_t data_offset)
+{
+	hs->data_offset = data_offset;
+	return &hs->src;
+}
+
+const char *http_source_changed(struct http_source *hs)
+{
+	pthread_mutex_lock(&hs->lock);
+	const char *msg = hs->changed ? hs->changed_msg : NULL;
+	pthread_mutex_unlock(&hs->lock);
+	return msg;
+}
+
+void http_source_stats(struct http_source *hs, unsigned *requests, unsigned *retries,
+		       unsigned *ahead)
+{
+	unsigned wasted;
+	range_ahead_stats(hs->ahead, ahead, &wasted);
+	pthread_mutex_lock(&hs->lock);
+	*requests = hs->requests;
+	*retries = hs->retries;
+	pthread_mutex_unlock(&hs->lock);
+}
+
+void http_source_close(struct http_source *hs)
+{
+	if (!hs)
+		return;
+	range_ahead_close(hs->ahead); /* first: its readers use the connections */
+	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
+		http_conn_close(&hs->conns[i]);
+	if (hs->anchors)
+		tls_anchors_free(hs->anchors);
+	pthread_cond_destroy(&hs->freed);
+	pthread_mutex_destroy(&hs->lock);
+	free(hs);
+}

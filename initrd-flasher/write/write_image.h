@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Writing one image into its partition, with the writer for its target's kind (one const
+ * table): NOR compares every erase block and erases and writes only what differs; disks write
+ * the chunks and skip holes. And the one line each written image logs.
+ */
+#ifndef SELFFLASH_WRITE_IMAGE_H
+#define SELFFLASH_WRITE_IMAGE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "image_job.h"
+#include "target/target.h"
+
+/* The writers behind write_image(), one per target kind. */
+int write_nor_image(struct target *t, const struct image_job *job, struct write_stats *st);
+int write_block_image(struct target *t, const struct image_job *job, struct write_stats *st);
+
+/* Writes job's image to t with the writer for `target_kind`; 0 or -1. */
+int write_image(uint8_t target_kind, struct target *t, const struct image_job *job,
+		struct write_stats *st);
+
+/* The line a written image logs (nothing when log is NULL). */
+void write_image_log(FILE *log, const char *partition, uint64_t size, const struct write_stats *st,
+		     double seconds);
+
+#endif
