@@ -83,7 +83,8 @@ TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target/target_file.c $
 	initrd-flasher/source/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/run/plan.c initrd-flasher/write/gpt.c \
 	$(wildcard initrd-flasher/target/*.c) \
-	initrd-flasher/cli/config.c initrd-flasher/net/http_url.c $(COMMON_SRCS)
+	initrd-flasher/cli/config.c $(wildcard initrd-flasher/link/*.c) initrd-flasher/board/usb_gadget.c \
+	$(COMMON_SRCS)
 # the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
 TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/write/gpt.c initrd-flasher/write/gpt_write.c \
 	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)

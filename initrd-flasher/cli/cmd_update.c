@@ -14,10 +14,8 @@
 #include "slot/bootslot.h"
 #include "config.h"
 #include "error.h"
-#include "net/http_parse.h"
 #include "board/inventory.h"
 #include "io.h"
-#include "link/link_client.h"
 #include "run/update.h"
 
 #define SYSTEM_CONFIG "/etc/selfflash/selfflash.conf"
@@ -187,13 +185,7 @@ int cmd_update(int argc, char **argv)
 	if (load(&o, &cfg) != 0)
 		return failed("update");
 	struct flash_config *f = &cfg.flash;
-	f->package = f->link = f->url = NULL; /* the source is the command line's */
-	if (http_url_is(o.source))
-		f->url = o.source;
-	else if (link_spec_known(o.source))
-		f->link = o.source;
-	else
-		f->package = o.source;
+	f->source = o.source; /* the command line's, whatever the config named */
 	f->plan_only = o.dry_run;
 	f->allow_downgrade = o.downgrade;
 	f->no_delta = f->no_delta || o.no_delta;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "net/http_parse.h"
+#include "link/link_transport.h"
 #include "lines.h"
 
 static const char *keep(struct flasher_config *cfg, const char *s, unsigned line)
@@ -42,14 +42,18 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 {
 	struct flash_config *f = &cfg->flash;
 	const char **str = NULL;
-	if (strcmp(key, "package") == 0)
-		str = http_url_is(value) ? &f->url : &f->package;
+	if (strcmp(key, "link") == 0 && !link_spec_known(value))
+		return err_set("config line %u: link takes a link spec (unix:PATH, tcp:HOST:PORT, "
+			       "virtio:NAME, dev:PATH, tty:PATH or usb-gadget:[UDC]), not '%s'",
+			       line, value);
+	if (strcmp(key, "package") == 0 || strcmp(key, "link") == 0) {
+		str = &f->source;
+		cfg->sources++;
+	}
 	else if (strcmp(key, "ca") == 0)
 		str = &f->ca;
 	else if (strcmp(key, "report") == 0)
 		str = &f->report_url;
-	else if (strcmp(key, "link") == 0)
-		str = &f->link;
 	else if (strcmp(key, "pubkey") == 0)
 		str = &f->pubkey;
 	else if (strcmp(key, "eeprom") == 0)

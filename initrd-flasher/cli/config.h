@@ -56,6 +56,7 @@ enum on_failure {
 
 struct flasher_config {
 	struct flash_config flash;
+	unsigned sources; /* package and link lines seen: exactly one names flash.source */
 	enum on_failure on_failure;
 	const char *modules[CONFIG_MODULES_MAX]; /* loaded in this order, before the link */
 	size_t nmodules;

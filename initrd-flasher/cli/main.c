@@ -16,9 +16,8 @@
 #include "config.h"
 #include "error.h"
 #include "run/flash.h"
-#include "net/http_parse.h"
 #include "keys.h"
-#include "link/link_client.h"
+#include "link/link_transport.h"
 #include "board/inventory.h"
 #include "board/modules.h"
 #include "board/pid1.h"
@@ -99,14 +98,20 @@ static int cmd_flash(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct flash_config c = { .log = stdout };
+	unsigned sources = 0; /* --package and --link: exactly one */
+	int link_given = 0;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
-		case 'p': *(http_url_is(optarg) ? &c.url : &c.package) = optarg; break;
+		case 'p':
+		case 'l':
+			c.source = optarg;
+			sources++;
+			link_given = opt == 'l';
+			break;
 		case 'A': c.ca = optarg; break;
 		case 'R': c.report_url = optarg; break;
-		case 'l': c.link = optarg; break;
 		case 'T': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -145,14 +150,14 @@ static int cmd_flash(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !!c.package + !!c.link + !!c.url != 1 ||
+	if (optind != argc || sources != 1 ||
 	    (!c.pubkey && !c.allow_unsigned)) {
 		flash_usage(stderr);
 		return 2;
 	}
-	if (c.link && !link_spec_known(c.link)) {
+	if (link_given && !link_spec_known(c.source)) {
 		fprintf(stderr, "flasher: --link '%s': expected unix:PATH, tcp:HOST:PORT, "
-				"virtio:NAME, dev:PATH or usb-gadget:[UDC]\n", c.link);
+				"virtio:NAME, dev:PATH or usb-gadget:[UDC]\n", c.source);
 		return 2;
 	}
 	if (flash_run(&c) != 0) {
@@ -201,7 +206,7 @@ static enum pid1_end run_configured(const char *root)
 	}
 	if (rc == 0 && !f->chip_sku && !f->chip_sku_file && access(QEMU_CHIP_SKU, R_OK) == 0)
 		f->chip_sku_file = QEMU_CHIP_SKU;
-	if (rc == 0 && !!f->package + !!f->link + !!f->url != 1)
+	if (rc == 0 && cfg.sources != 1)
 		rc = err_set("%s must name either a package or a link", CONFIG_PATH);
 	if (rc == 0)
 		rc = flash_run(f);

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The orchestrator of a first flash: identify -> link and package -> verify -> plan -> GPT ->
- * write and read back -> boot slot -> report, each stage in its own file (run.c holds the ones
- * an update shares). Nothing is written before verify and plan passed; the boot slot is set
- * only after every read-back check passed.
+ * A first flash as a table of steps (run.h): identify -> link and package -> verify -> plan ->
+ * GPT -> write and read back -> boot slot; run.c ends it and reports. Nothing is written
+ * before verify and plan passed; the boot slot is set only after every read-back check
+ * passed.
  */
 #include "flash.h"
 
-#include <inttypes.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "slot/bootslot.h"
 #include "error.h"
@@ -18,27 +17,12 @@
 #include "timing.h"
 #include "write/write.h"
 
-static int write_and_read_back(struct flash_run *r, struct write_stats by_kind[2])
-{
-	struct write_plan w = { .m = &r->pkg.manifest, .variant = (uint32_t)r->variant,
-				.parts = r->parts, .targets = r->targets,
-				.src = run_chunk_source(r), .raw = r->raw, .stored = r->stored,
-				.chunk_buf = r->chunk_buf, .buf_a = r->buf_a, .buf_b = r->buf_b,
-				.buf_size = RUN_WORK_BUF_SIZE, .threads = 0,
-				.delta = !r->c->no_delta, .parallel = !r->c->sequential,
-				.progress = &r->progress.wp, .log = r->c->log };
-	return write_images(&w, by_kind);
-}
-
-static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
+/* Targets opened and checked, partitions placed on their real sizes, the plan printed;
+ * nothing is written before this passed. */
+static int flash_plan(struct run *r)
 {
 	const struct flash_config *c = r->c;
 	const struct pkg_manifest *m = &r->pkg.manifest;
-	report_step(&r->steps, "identify");
-	if (run_identify(r) != 0 || run_open_verified(r) != 0)
-		return -1;
-	progress_phase(&r->progress, LINK_PHASE_PLAN, "");
-	report_step(&r->steps, "plan");
 	if (plan_open_targets(m, c->targets, c->ntargets, RUN_WORK_BUF_SIZE, r->targets, r->opened,
 			      r->parts, c->log) != 0)
 		return -1;
@@ -47,51 +31,66 @@ static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
 	/* a boot slot that could not be set must stop the flash before it writes anything */
 	if (c->efivars && bootslot_check(c->efivars, PKG_SLOT_A) != 0)
 		return -1;
-	if (c->plan_only)
-		return 0;
-	/* the partition tables first: images are written where they will be found */
-	progress_phase(&r->progress, LINK_PHASE_GPT, "");
-	report_step(&r->steps, "gpt");
+	return 0;
+}
+
+/* The partition tables first: images are written where they will be found. */
+static int flash_gpt(struct run *r)
+{
+	const struct flash_config *c = r->c;
+	const struct pkg_manifest *m = &r->pkg.manifest;
 	for (uint16_t t = 0; t < m->target_count; t++)
 		if (gpt_write_target(m, t, r->parts, (uint32_t)r->variant, &r->targets[t], r->buf_a,
-				     r->buf_b, RUN_WORK_BUF_SIZE, &by_kind[0], c->log) != 0)
+				     r->buf_b, RUN_WORK_BUF_SIZE, &r->by_kind[0], c->log) != 0)
 			return -1;
-	progress_set_total(&r->progress, progress_total(m, (uint32_t)r->variant, r->parts, NULL));
-	report_step(&r->steps, "write and read-back");
-	if (write_and_read_back(r, by_kind) != 0)
-		return -1;
-	/* last, and only when every read-back passed: the board boots what was written */
-	progress_phase(&r->progress, LINK_PHASE_BOOTSLOT, "");
-	report_step(&r->steps, "boot slot");
+	return 0;
+}
+
+static int flash_write(struct run *r)
+{
+	return run_write_images(r, NULL, NULL);
+}
+
+/* Last, and only when every read-back passed: the board boots what was written. */
+static int flash_boot_slot(struct run *r)
+{
+	const struct flash_config *c = r->c;
 	if (c->efivars)
 		return bootslot_set_efivars(c->efivars, PKG_SLOT_A, c->log);
 	fprintf(c->log, "flasher: boot slot A (no EFI variable store configured)\n");
 	return 0;
 }
 
-static int flash_once(const struct flash_config *config)
+static void flash_summarize(struct run *r, char *out, size_t size)
 {
-	static struct flash_run r;
-	run_begin(&r, config);
-	double start = timing_now_s();
-	struct write_stats by_kind[2] = { { 0 } };
-	int rc = flash_steps(&r, by_kind);
-	report_step(&r.steps, NULL);
-	if (rc == 0 && !r.c->plan_only)
-		fprintf(r.c->log, "flasher: time per step: %s\n", r.steps.text);
-	char summary[512];
-	if (rc == 0 && !r.c->plan_only) {
-		report_summary(summary, sizeof(summary), by_kind, timing_now_s() - start);
-		fprintf(r.c->log, "flasher: %s\n", summary);
-	} else {
-		snprintf(summary, sizeof(summary), "%s",
-			 rc == 0 ? "plan printed, nothing written" : err_msg());
+	if (r->c->plan_only) {
+		snprintf(out, size, "plan printed, nothing written");
+		return;
 	}
-	run_end(&r, rc, summary);
-	return rc;
+	report_summary(out, size, r->by_kind, timing_now_s() - r->start_s);
+	fprintf(r->c->log, "flasher: %s\n", out);
 }
+
+static const struct run_step flash_steps[] = {
+	{ "identify", RUN_NO_PHASE, run_step_identify },
+	{ "link and manifest", RUN_NO_PHASE, run_step_open_package },
+	{ "verify", LINK_PHASE_VERIFY, run_step_verify },
+	{ "plan", LINK_PHASE_PLAN, flash_plan },
+	/* --plan stops here: the steps below write */
+	{ "gpt", LINK_PHASE_GPT, flash_gpt },
+	{ "write and read-back", RUN_NO_PHASE, flash_write },
+	{ "boot slot", LINK_PHASE_BOOTSLOT, flash_boot_slot },
+};
+
+static const struct run_kind flash_kind = {
+	.name = "flash",
+	.steps = flash_steps,
+	.nsteps = sizeof(flash_steps) / sizeof(flash_steps[0]),
+	.plan_steps = 4,
+	.summarize = flash_summarize,
+};
 
 int flash_run(const struct flash_config *config)
 {
-	return run_restarting(flash_once, config);
+	return run_execute(&flash_kind, config);
 }

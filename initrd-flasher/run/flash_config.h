@@ -10,9 +10,10 @@
 #include "board/usb_gadget.h"
 
 struct flash_config {
-	const char *package;  /* a package file, or NULL with link */
-	const char *link;     /* link spec (link_client.h): the package comes from hostload */
-	const char *url;      /* or: the package from a web server, http:// or https:// */
+	/* where the package is: a file, a link spec (unix:, tcp:, virtio:, dev:, tty:,
+	 * usb-gadget:: hostload serves it) or an http:// or https:// URL; the kind of source is
+	 * picked from the text (source/package_source.h) */
+	const char *source;
 	const char *ca;       /* PEM trust anchors for https:// (package and report) */
 	const char *report_url; /* where the result is POSTed as JSON at the end; NULL: nowhere */
 	unsigned link_timeout_s; /* give up when the host (or web server) is gone this long (0: 10 min) */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The orchestrator of an update: backend and running slot -> identify -> package -> verify ->
- * anti-rollback -> open the disks, check their GPT, choose the other slot's partitions, guard
- * every other byte -> check -> disarm -> write and read back (delta from the running slot) ->
- * boot files -> arm. A failure before disarm writes nothing; after it the running slot is
- * still the one that boots.
+ * An update as a table of steps (run.h): backend and running slot -> identify -> package ->
+ * verify -> plan (anti-rollback; the disks opened, their GPT checked, the other slot's
+ * partitions chosen, every other byte guarded; the backend's check) -> disarm -> write and
+ * read back (delta from the running slot) -> boot files and arm. A failure before disarm
+ * writes nothing; after it the running slot is still the one that boots.
  */
 #include "update.h"
 
@@ -24,8 +24,8 @@
 #define DEFAULT_TRIES 3
 #define DEFAULT_ROOTFS "APP"
 
-struct update_run {
-	struct flash_run r;
+/* An update's own state beside the run (run.h: job). */
+struct update_job {
 	const struct slot_backend_ops *backend;
 	struct slot_env env;
 	struct slot_view view[2];
@@ -74,10 +74,11 @@ static int find_running(const struct flash_config *c, const struct slot_backend_
 }
 
 /* A package older than what runs is refused unless asked for (anti-rollback). */
-static int check_version(const struct update_run *u, const struct flash_config *c)
+static int check_version(const struct run *r, const struct update_job *u)
 {
+	const struct flash_config *c = r->c;
 	const struct slot_view *now = &u->view[u->running - 1];
-	uint64_t pkg = u->r.pkg.manifest.system_version;
+	uint64_t pkg = r->pkg.manifest.system_version;
 	if (!now->has_version) {
 		fprintf(c->log, "update: system version: package %" PRIu64 ", installed not "
 				"recorded (not compared)\n", pkg);
@@ -97,9 +98,8 @@ static int check_version(const struct update_run *u, const struct flash_config *
 }
 
 /* The disks opened, their GPT checked, partitions placed; MTD only when it may be written. */
-static int open_devices(struct update_run *u)
+static int open_devices(struct run *r)
 {
-	struct flash_run *r = &u->r;
 	const struct flash_config *c = r->c;
 	const struct pkg_manifest *m = &r->pkg.manifest;
 	for (uint32_t i = 0; i < m->partition_count; i++)
@@ -131,9 +131,8 @@ static int open_devices(struct update_run *u)
 }
 
 /* Each open device accepts writes only inside the partitions being updated. */
-static int guard_devices(struct update_run *u)
+static int guard_devices(struct run *r, const struct update_job *u)
 {
-	struct flash_run *r = &u->r;
 	const struct pkg_manifest *m = &r->pkg.manifest;
 	for (uint16_t t = 0; t < m->target_count; t++) {
 		if (!r->opened[t])
@@ -154,11 +153,11 @@ static int guard_devices(struct update_run *u)
 	return 0;
 }
 
-static int plan_update(struct update_run *u)
+/* What the update writes, checked against the board, every other byte guarded. */
+static int plan_writes(struct run *r, struct update_job *u)
 {
-	struct flash_run *r = &u->r;
 	const struct flash_config *c = r->c;
-	if (check_version(u, c) != 0 || open_devices(u) != 0 ||
+	if (check_version(r, u) != 0 || open_devices(r) != 0 ||
 	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened, u->running,
 			  rootfs_a(c), c->update_qspi, &u->sel) != 0)
 		return -1;
@@ -171,13 +170,25 @@ static int plan_update(struct update_run *u)
 		return err_set("the package has no rootfs partition for slot %s (slot A's is %s)",
 			       slot, rootfs_a(c));
 	update_plan_print(c->log, &r->pkg.manifest, r->parts, &u->sel);
-	return guard_devices(u);
+	return guard_devices(r, u);
+}
+
+/* The plan, then the backend's own checks: nothing is written before both passed. */
+static int update_plan(struct run *r)
+{
+	struct update_job *u = r->job;
+	int planned = plan_writes(r, u);
+	r->slot = u->sel.target; /* the report names the slot even when the plan failed */
+	if (planned != 0 || u->backend->check(&u->env, u->sel.target) != 0)
+		return -1;
+	fflush(r->c->log);
+	return 0;
 }
 
 /* The boot files and the arming, once every image was read back. */
-static int install_and_arm(struct update_run *u)
+static int update_arm(struct run *r)
 {
-	struct flash_run *r = &u->r;
+	struct update_job *u = r->job;
 	const struct pkg_manifest *m = &r->pkg.manifest;
 	const struct pkg_partition *root = &r->parts[u->sel.rootfs];
 	struct slot_boot b = { .cmdline = "", .root_partition = root->name,
@@ -204,79 +215,66 @@ static int install_and_arm(struct update_run *u)
 	return rc;
 }
 
-static int update_steps(struct update_run *u, struct write_stats by_kind[2])
+static int update_slots(struct run *r)
 {
-	struct flash_run *r = &u->r;
-	const struct flash_config *c = r->c;
-	report_step(&r->steps, "slots");
-	if (find_running(c, &u->backend, &u->env, u->view, &u->running) != 0)
-		return -1;
-	report_step(&r->steps, "identify");
-	if (run_identify(r) != 0 || run_open_verified(r) != 0)
-		return -1;
-	progress_phase(&r->progress, LINK_PHASE_PLAN, "");
-	report_step(&r->steps, "plan");
-	int planned = plan_update(u);
-	r->slot = u->sel.target;
-	if (planned != 0 || u->backend->check(&u->env, u->sel.target) != 0)
-		return -1;
-	fflush(c->log);
-	if (c->plan_only)
-		return 0;
-	report_step(&r->steps, "disarm");
-	if (u->backend->disarm(&u->env, u->sel.target) != 0)
-		return -1;
-	const struct pkg_manifest *m = &r->pkg.manifest;
-	progress_set_total(&r->progress,
-			   progress_total(m, (uint32_t)r->variant, r->parts, u->sel.write));
-	report_step(&r->steps, "write and read-back");
-	struct write_plan w = { .m = m, .variant = (uint32_t)r->variant, .parts = r->parts,
-				.targets = r->targets, .src = run_chunk_source(r), .raw = r->raw,
-				.stored = r->stored, .chunk_buf = r->chunk_buf, .buf_a = r->buf_a,
-				.buf_b = r->buf_b, .buf_size = RUN_WORK_BUF_SIZE, .threads = 0,
-				.delta = !c->no_delta, .alt_parts = u->sel.alt,
-				.only_parts = u->sel.write, .parallel = !c->sequential,
-				.progress = &r->progress.wp, .log = c->log };
-	if (write_images(&w, by_kind) != 0)
-		return -1;
-	progress_phase(&r->progress, LINK_PHASE_BOOTSLOT, "");
-	report_step(&r->steps, "arm");
-	return install_and_arm(u);
+	struct update_job *u = r->job;
+	return find_running(r->c, &u->backend, &u->env, u->view, &u->running);
 }
 
-static int update_once(const struct flash_config *config)
+/* The target slot can no longer be chosen to boot: before its first byte is written. */
+static int update_disarm(struct run *r)
 {
-	static struct update_run u;
-	memset(&u, 0, sizeof(u));
-	run_begin(&u.r, config);
-	u.r.kind = "update";
-	double start = timing_now_s();
-	struct write_stats by_kind[2] = { { 0 } };
-	int rc = update_steps(&u, by_kind);
-	report_step(&u.r.steps, NULL);
-	char summary[512];
-	if (rc == 0 && !u.r.c->plan_only) {
-		const struct write_delta *d = write_last_delta();
-		fprintf(u.r.c->log, "flasher: time per step: %s\n", u.r.steps.text);
-		snprintf(summary, sizeof(summary),
-			 "update to slot %s done: %" PRIu64 " bytes fetched, %" PRIu64 " copied on "
-			 "the board from slot %s, %" PRIu64 " already in place; slot %s boots next "
-			 "on trial (%d tries); %.2f s",
-			 pkg_slot_name(u.sel.target), d->bytes_fetched, d->bytes_copied,
-			 pkg_slot_name(u.running), d->bytes_in_place, pkg_slot_name(u.sel.target),
-			 u.env.tries, timing_now_s() - start);
-		fprintf(u.r.c->log, "flasher: %s\n", summary);
-	} else {
-		snprintf(summary, sizeof(summary), "%s",
-			 rc == 0 ? "dry run: the plan above, nothing written" : err_msg());
-		if (rc == 0)
-			fprintf(u.r.c->log, "update: %s\n", summary);
-	}
-	run_end(&u.r, rc, summary);
-	return rc;
+	struct update_job *u = r->job;
+	return u->backend->disarm(&u->env, u->sel.target);
 }
+
+static int update_write(struct run *r)
+{
+	struct update_job *u = r->job;
+	return run_write_images(r, u->sel.write, u->sel.alt);
+}
+
+static void update_summarize(struct run *r, char *out, size_t size)
+{
+	const struct update_job *u = r->job;
+	if (r->c->plan_only) {
+		snprintf(out, size, "dry run: the plan above, nothing written");
+		fprintf(r->c->log, "update: %s\n", out);
+		return;
+	}
+	const struct write_delta *d = &r->delta;
+	snprintf(out, size,
+		 "update to slot %s done: %" PRIu64 " bytes fetched, %" PRIu64 " copied on the board "
+		 "from slot %s, %" PRIu64 " already in place; slot %s boots next on trial (%d "
+		 "tries); %.2f s",
+		 pkg_slot_name(u->sel.target), d->bytes_fetched, d->bytes_copied,
+		 pkg_slot_name(u->running), d->bytes_in_place, pkg_slot_name(u->sel.target),
+		 u->env.tries, timing_now_s() - r->start_s);
+	fprintf(r->c->log, "flasher: %s\n", out);
+}
+
+static const struct run_step update_steps[] = {
+	{ "slots", RUN_NO_PHASE, update_slots },
+	{ "identify", RUN_NO_PHASE, run_step_identify },
+	{ "link and manifest", RUN_NO_PHASE, run_step_open_package },
+	{ "verify", LINK_PHASE_VERIFY, run_step_verify },
+	{ "plan", LINK_PHASE_PLAN, update_plan },
+	/* --dry-run stops here: the steps below write */
+	{ "disarm", RUN_NO_PHASE, update_disarm },
+	{ "write and read-back", RUN_NO_PHASE, update_write },
+	{ "arm", LINK_PHASE_BOOTSLOT, update_arm },
+};
+
+static const struct run_kind update_kind = {
+	.name = "update",
+	.steps = update_steps,
+	.nsteps = sizeof(update_steps) / sizeof(update_steps[0]),
+	.plan_steps = 5,
+	.job_size = sizeof(struct update_job),
+	.summarize = update_summarize,
+};
 
 int update_run(const struct flash_config *config)
 {
-	return run_restarting(update_once, config);
+	return run_execute(&update_kind, config);
 }

@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "net/http.h"
+#include "package_source.h"
 #include "range_ahead.h"
 #include "source.h"
 
@@ -28,6 +29,7 @@
 #define HTTP_AHEAD_BYTES (8u << 20)
 
 struct http_source {
+	struct package_source base; /* first: the run holds the source by it */
 	struct chunk_source src;
 	uint64_t data_offset;
 	struct http_opts opts;
@@ -82,7 +84,16 @@ static int check_pin(struct http_source *hs, const struct http_range *q, int rc)
 	return err_set("%s", hs->changed_msg);
 }
 
-int http_source_read(void *ctx, void *buf, size_t len, uint64_t off)
+static const char *http_source_changed(struct http_source *hs)
+{
+	pthread_mutex_lock(&hs->lock);
+	const char *msg = hs->changed ? hs->changed_msg : NULL;
+	pthread_mutex_unlock(&hs->lock);
+	return msg;
+}
+
+/* A pkg_read_fn over HTTP, safe from several threads at once. */
+static int http_source_read(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct http_source *hs = ctx;
 	if (len == 0)
@@ -150,15 +161,29 @@ static const struct chunk_source_ops http_source_ops = {
 	.expect = http_expect,
 };
 
-int http_source_open(struct http_source **out, const struct http_source_opts *o)
+static void http_source_close(struct http_source *hs)
 {
-	*out = NULL;
+	if (!hs)
+		return;
+	range_ahead_close(hs->ahead); /* first: its readers use the connections */
+	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
+		http_conn_close(&hs->conns[i]);
+	if (hs->anchors)
+		tls_anchors_free(hs->anchors);
+	pthread_cond_destroy(&hs->freed);
+	pthread_mutex_destroy(&hs->lock);
+	free(hs);
+}
+
+/* The first answer (no retries, so a wrong address fails at once) pins the size and ETag. */
+static int http_source_open(struct http_source **out, const struct package_source_opts *o)
+{
 	struct http_url url;
-	if (http_url_parse(o->url, &url) != 0)
+	if (http_url_parse(o->where, &url) != 0)
 		return -1;
 	if (url.https && !o->ca)
 		return err_set("%s: an https:// package needs trust anchors: set 'ca FILE' in the "
-			       "config (or --ca FILE)", o->url);
+			       "config (or --ca FILE)", o->where);
 	struct http_source *hs = calloc(1, sizeof(*hs));
 	if (!hs)
 		return err_set("out of memory");
@@ -169,9 +194,10 @@ int http_source_open(struct http_source **out, const struct http_source_opts *o)
 	hs->url = url;
 	hs->src.ops = &http_source_ops;
 	hs->src.priv = hs;
-	snprintf(hs->board, sizeof(hs->board), "%s", o->board ? o->board : "");
-	hs->opts = (struct http_opts){ .io_timeout_ms = o->io_timeout_ms, .log = o->log,
-				     .board = hs->board };
+	hs->base.ops = &http_package_source;
+	hs->base.name = o->where;
+	snprintf(hs->board, sizeof(hs->board), "%s", o->serial ? o->serial : "");
+	hs->opts = (struct http_opts){ .log = o->log, .board = hs->board };
 	/* loaded for http:// too when given: the server may redirect to https:// */
 	if (o->ca && tls_anchors_load(o->ca, &hs->anchors) != 0) {
 		http_source_close(hs);
@@ -193,56 +219,65 @@ int http_source_open(struct http_source **out, const struct http_source_opts *o)
 	hs->size = q.total;
 	snprintf(hs->etag, sizeof(hs->etag), "%s", q.etag);
 	hs->etag_strong = q.etag[0] == '"';
-	hs->opts.retry_ms = o->retry_s * 1000u;
+	hs->opts.retry_ms = (o->timeout_s ? o->timeout_s : 600) * 1000u;
 	*out = hs;
 	return 0;
 }
 
-uint64_t http_source_size(const struct http_source *hs)
+/* ---- the package source ---------------------------------------------------------------- */
+
+static int http_open(struct package_source **out, const struct package_source_opts *o)
 {
-	return hs->size;
+	struct http_source *hs;
+	if (http_source_open(&hs, o) != 0)
+		return -1;
+	fprintf(o->log, "flasher: package %s, %" PRIu64 " bytes, ETag %s\n", o->where, hs->size,
+		hs->etag[0] ? hs->etag : "none (the size is checked instead)");
+	*out = &hs->base;
+	return 0;
 }
 
-const char *http_source_etag(const struct http_source *hs)
+static uint64_t http_size(const struct package_source *s)
 {
-	return hs->etag;
+	return ((const struct http_source *)s)->size;
 }
 
-struct chunk_source *http_source_chunks(struct http_source *hs, uint64_t data_offset)
+static struct chunk_source *http_chunks(struct package_source *s, uint64_t data_offset)
 {
+	struct http_source *hs = (struct http_source *)s;
 	hs->data_offset = data_offset;
 	return &hs->src;
 }
 
-const char *http_source_changed(struct http_source *hs)
+static const char *http_changed(struct package_source *s)
 {
-	pthread_mutex_lock(&hs->lock);
-	const char *msg = hs->changed ? hs->changed_msg : NULL;
-	pthread_mutex_unlock(&hs->lock);
-	return msg;
+	return http_source_changed((struct http_source *)s);
 }
 
-void http_source_stats(struct http_source *hs, unsigned *requests, unsigned *retries,
-		       unsigned *ahead)
+static void http_log_stats(struct package_source *s, FILE *log)
 {
-	unsigned wasted;
-	range_ahead_stats(hs->ahead, ahead, &wasted);
+	struct http_source *hs = (struct http_source *)s;
+	unsigned ahead, wasted;
+	range_ahead_stats(hs->ahead, &ahead, &wasted);
 	pthread_mutex_lock(&hs->lock);
-	*requests = hs->requests;
-	*retries = hs->retries;
+	unsigned requests = hs->requests, retries = hs->retries;
 	pthread_mutex_unlock(&hs->lock);
+	fprintf(log, "flasher: http: %u requests (%u chunks read ahead), %u connections "
+		     "reopened after a failure\n", requests, ahead, retries);
 }
 
-void http_source_close(struct http_source *hs)
+static void http_close(struct package_source *s)
 {
-	if (!hs)
-		return;
-	range_ahead_close(hs->ahead); /* first: its readers use the connections */
-	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
-		http_conn_close(&hs->conns[i]);
-	if (hs->anchors)
-		tls_anchors_free(hs->anchors);
-	pthread_cond_destroy(&hs->freed);
-	pthread_mutex_destroy(&hs->lock);
-	free(hs);
+	http_source_close((struct http_source *)s);
 }
+
+const struct package_source_ops http_package_source = {
+	.name = "web server",
+	.open = http_open,
+	.size = http_size,
+	.read = http_source_read,
+	.chunks = http_chunks,
+	.changed = http_changed,
+	.log_stats = http_log_stats,
+	.close = http_close,
+};

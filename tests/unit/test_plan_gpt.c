@@ -184,7 +184,7 @@ static void test_config_file(void)
 			   "efivars /sys/firmware/efi/efivars\n";
 	memset(&cfg, 0, sizeof(cfg));
 	CHECK(config_parse(good, strlen(good), &cfg) == 0);
-	CHECK_STR_EQ(cfg.flash.package, "/package.sfpkg");
+	CHECK_STR_EQ(cfg.flash.source, "/package.sfpkg");
 	CHECK_STR_EQ(cfg.flash.pubkey, "/etc/selfflash/pubkey.pem");
 	CHECK(cfg.flash.ntargets == 2);
 	CHECK_STR_EQ(cfg.flash.targets[0].type, "spi");

@@ -1086,7 +1086,7 @@ static void test_config_usb_keys(void)
 		    "usb-product-name ACME board flasher\n"
 		    "module /lib/modules/tegra-xudc.ko\n"
 		    "module /lib/modules/usb_f_fs.ko\n") == 0);
-	CHECK_STR_EQ(conf.flash.link, "usb-gadget:");
+	CHECK_STR_EQ(conf.flash.source, "usb-gadget:");
 	CHECK(conf.flash.usb.vendor == 0x0955);
 	CHECK(conf.flash.usb.product == 0x7e19);
 	CHECK_STR_EQ(conf.flash.usb.serial, "1424321012345");
