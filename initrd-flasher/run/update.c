@@ -16,12 +16,12 @@
 #include "plan.h"
 #include "run.h"
 #include "slot/slot_backend.h"
+#include "slots.h"
 #include "timing.h"
 #include "update_check.h"
 #include "update_plan.h"
 #include "write/write.h"
 
-#define DEFAULT_TRIES 3
 #define DEFAULT_ROOTFS "APP"
 
 struct update_run {
@@ -38,38 +38,19 @@ static const char *rootfs_a(const struct flash_config *c)
 	return c->rootfs_name ? c->rootfs_name : DEFAULT_ROOTFS;
 }
 
-/* The backend and the slot the board runs: from the root partition's name, checked against
- * what the backend (the firmware) says where it can tell. */
+/* The backend and the slot the board runs (slots.h), told in the log. */
 static int find_running(const struct flash_config *c, const struct slot_backend_ops **backend,
 			struct slot_env *env, struct slot_view view[2], uint8_t *running)
 {
-	if (!c->slot_backend)
-		return err_set("no slot-backend in the config: systemd-boot or tegra");
-	*backend = slot_backend_find(c->slot_backend);
-	if (!*backend)
+	struct run_slots s;
+	if (run_slots_read(c, &s) != 0)
 		return -1;
-	*env = (struct slot_env){ .esp = c->esp, .efivars = c->efivars,
-				  .tries = c->boot_tries ? c->boot_tries : DEFAULT_TRIES,
-				  .log = c->log };
-	uint8_t firmware = 0;
-	if ((*backend)->read(env, view, &firmware) != 0)
-		return -1;
-	char root[64];
-	if (c->root_partition)
-		snprintf(root, sizeof(root), "%s", c->root_partition);
-	else if (update_root_partition("", root, sizeof(root)) != 0)
-		return -1;
-	*running = update_slot_of_name(root, rootfs_a(c));
-	if (!*running)
-		return err_set("the root partition %s is no slot's (expected %s, %s_b, A_x or B_x; "
-			       "set rootfs in the config to slot A's rootfs name)",
-			       root, rootfs_a(c), rootfs_a(c));
-	if (firmware && firmware != *running)
-		return err_set("the root is %s (slot %s), but the firmware booted chain %s: the "
-			       "board runs a mix; not updating until they agree",
-			       root, pkg_slot_name(*running), pkg_slot_name(firmware));
+	*backend = s.backend;
+	*env = s.env;
+	memcpy(view, s.view, sizeof(s.view));
+	*running = s.running;
 	fprintf(c->log, "update: running slot %s (root partition %s)\n", pkg_slot_name(*running),
-		root);
+		s.root);
 	return 0;
 }
 
