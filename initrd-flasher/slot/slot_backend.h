@@ -89,6 +89,10 @@ struct slot_backend_ops {
 /* The backend called name, or NULL (err_msg() lists the names there are). */
 const struct slot_backend_ops *slot_backend_find(const char *name);
 
+/* PKG_SLOT_A/B as 0/1 (slot A, slot B: the index of a slot_view, the firmware's chain) in
+ * *index; 0, or -1 naming a slot that is neither. */
+int slot_index(uint8_t slot, int *index);
+
 /* "good", "on trial", "bad", "unbootable", "unknown". */
 const char *slot_health_name(enum slot_health h);
 

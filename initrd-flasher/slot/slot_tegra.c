@@ -52,15 +52,6 @@ struct slot_record {
 static const char *const record_var[2] = {"SelfflashSlotA", "SelfflashSlotB"};
 static const char *const rootfs_var[2] = {"RootfsStatusSlotA", "RootfsStatusSlotB"};
 
-/* PKG_SLOT_A/B -> 0/1, the chain and rootfs slot number the firmware uses */
-static int slot_index(uint8_t slot, int *index)
-{
-	if (slot != PKG_SLOT_A && slot != PKG_SLOT_B)
-		return err_set("slot %u is neither A nor B", slot);
-	*index = slot == PKG_SLOT_A ? 0 : 1;
-	return 0;
-}
-
 static int record_read(const char *dir, int i, struct slot_record *r)
 {
 	uint8_t v[SLOT_RECORD_LEN];
