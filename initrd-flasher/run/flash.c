@@ -10,11 +10,11 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "slot/bootslot.h"
 #include "error.h"
 #include "write/gpt_write.h"
 #include "plan.h"
 #include "run.h"
+#include "slots.h"
 #include "timing.h"
 #include "write/write.h"
 
@@ -45,7 +45,10 @@ static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
 	plan_print(c->log, m, r->parts, r->variant);
 	fflush(c->log);
 	/* a boot slot that could not be set must stop the flash before it writes anything */
-	if (c->efivars && bootslot_check(c->efivars, PKG_SLOT_A) != 0)
+	const struct slot_backend_ops *backend;
+	struct slot_env env;
+	if (run_slots_backend(c, &backend, &env) != 0 ||
+	    (backend && backend->check_first(&env, PKG_SLOT_A) != 0))
 		return -1;
 	if (c->plan_only)
 		return 0;
@@ -63,8 +66,8 @@ static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
 	/* last, and only when every read-back passed: the board boots what was written */
 	progress_phase(&r->progress, LINK_PHASE_BOOTSLOT, "");
 	report_step(&r->steps, "boot slot");
-	if (c->efivars)
-		return bootslot_set_efivars(c->efivars, PKG_SLOT_A, c->log);
+	if (backend)
+		return backend->select_first(&env, PKG_SLOT_A);
 	fprintf(c->log, "flasher: boot slot A (no EFI variable store configured)\n");
 	return 0;
 }

@@ -61,5 +61,6 @@ int update_status(const struct flash_config *c, FILE *out)
 			on);
 	else
 		fprintf(out, "selfflash: last update: none pending; slot %s confirmed\n", rn);
-	return 0;
+	/* the firmware's own state, as its backend tells it (tegra: the boot-chain variables) */
+	return s.backend->describe ? s.backend->describe(&s.env, out) : 0;
 }

@@ -274,6 +274,30 @@ static int sdboot_mark_good(const struct slot_env *e, uint8_t running)
 	return rc;
 }
 
+/*
+ * A first flash writes the ESP whole from the package (rootfs/build.sh makes it: both slots'
+ * entries confirmed, slot A's with the larger version, so systemd-boot boots A first); the
+ * flasher runs from recovery mode with no ESP mounted at e->esp. There is nothing to check
+ * before it, and nothing to select after it that the written and read-back ESP does not
+ * already say: writing an entry here would change bytes the read-back just proved.
+ */
+static int sdboot_check_first(const struct slot_env *e, uint8_t slot)
+{
+	int i = 0;
+	(void)e;
+	return slot_index(slot, &i);
+}
+
+static int sdboot_select_first(const struct slot_env *e, uint8_t slot)
+{
+	int i = 0;
+	if (slot_index(slot, &i) < 0)
+		return -1;
+	fprintf(e->log, "systemd-boot: slot %c boots as the package's ESP says (its entries, "
+			"written and read back)\n", i ? 'b' : 'a');
+	return 0;
+}
+
 const struct slot_backend_ops slot_backend_systemd_boot = {
 	.name = "systemd-boot",
 	.read = sdboot_read,
@@ -282,4 +306,7 @@ const struct slot_backend_ops slot_backend_systemd_boot = {
 	.install = sdboot_install,
 	.arm = sdboot_arm,
 	.mark_good = sdboot_mark_good,
+	.check_first = sdboot_check_first,
+	.select_first = sdboot_select_first,
+	.describe = NULL,
 };
