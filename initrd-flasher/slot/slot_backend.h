@@ -24,7 +24,7 @@
  * check_first writes nothing and refuses what would make select_first fail, before the flash
  * writes its first byte; select_first runs only once every image was read back, and is the
  * flash's last write, so the board boots slot A only when both slots are complete. A first
- * flash is not power-safe as an update is (it rewrites the running system): a cut before
+ * flash is not power-safe as an update is (it rewrites both slots): a cut before
  * select_first means flashing again; each single write of select_first still leaves a board
  * that boots a complete slot, since both are complete by then.
  *
@@ -98,8 +98,8 @@ struct slot_backend_ops {
 	/* First flash, before anything is written: refuses what would make select_first fail
 	 * (tegra: a UEFI BootNext, a variable the firmware left malformed). Writes nothing. */
 	int (*check_first)(const struct slot_env *e, uint8_t slot);
-	/* First flash, the last write after every read-back passed: `slot` boots next, confirmed
-	 * (no trial: there is no older system to fall back to). Logs what it did. */
+	/* First flash, the last write after every read-back passed: `slot` boots next, not on
+	 * trial (there is no older system to fall back to). Logs what it did. */
 	int (*select_first)(const struct slot_env *e, uint8_t slot);
 	/* The firmware's own boot state in words to out, a line per fact, for `status`; NULL
 	 * where read's view says all there is (systemd-boot). Writes nothing. */
