@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "slot/bootslot.h"
 #include "config.h"
 #include "error.h"
 #include "board/inventory.h"
 #include "io.h"
 #include "run/update.h"
+#include "slot/slot_backend.h"
 
 #define SYSTEM_CONFIG "/etc/selfflash/selfflash.conf"
 #define QEMU_CHIP_SKU "/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/chip_sku/raw"
@@ -227,15 +227,20 @@ int cmd_status(int argc, char **argv)
 		if (load(&o, &cfg) != 0 || update_status(&cfg.flash, stdout) != 0)
 			return failed("status");
 	}
-	/* the T234 boot-chain variables, in words, where there are some */
+	/*
+	 * The T234 boot-chain variables in words, where there are some: update_status had a tegra
+	 * backend tell them; without a config, or beside another backend (--efivars: "also the
+	 * T234 boot-chain variables there"), the tegra backend tells them here.
+	 */
 	const char *dir = o.efivars ? o.efivars : cfg.flash.efivars;
 	if (!have_config && !dir)
 		dir = "/sys/firmware/efi/efivars";
-	if (dir) {
-		struct bootslot_state st;
-		if (bootslot_read(dir, &st) != 0)
+	const int told = have_config && cfg.flash.slot_backend &&
+			 strcmp(cfg.flash.slot_backend, slot_backend_tegra.name) == 0;
+	if (dir && !told) {
+		const struct slot_env env = { .efivars = dir, .log = stdout };
+		if (slot_backend_tegra.describe(&env, stdout) != 0)
 			return failed("status");
-		bootslot_describe(&st, "", stdout);
 	}
 	return 0;
 }

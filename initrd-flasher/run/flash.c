@@ -9,11 +9,11 @@
 
 #include <stdio.h>
 
-#include "slot/bootslot.h"
 #include "error.h"
 #include "write/gpt_write.h"
 #include "plan.h"
 #include "run.h"
+#include "slots.h"
 #include "timing.h"
 #include "write/write.h"
 
@@ -29,7 +29,10 @@ static int flash_plan(struct run *r)
 	plan_print(c->log, m, r->parts, r->variant);
 	fflush(c->log);
 	/* a boot slot that could not be set must stop the flash before it writes anything */
-	if (c->efivars && bootslot_check(c->efivars, PKG_SLOT_A) != 0)
+	const struct slot_backend_ops *backend;
+	struct slot_env env;
+	if (run_slots_backend(c, &backend, &env) != 0 ||
+	    (backend && backend->check_first(&env, PKG_SLOT_A) != 0))
 		return -1;
 	return 0;
 }
@@ -55,8 +58,12 @@ static int flash_write(struct run *r)
 static int flash_boot_slot(struct run *r)
 {
 	const struct flash_config *c = r->c;
-	if (c->efivars)
-		return bootslot_set_efivars(c->efivars, PKG_SLOT_A, c->log);
+	const struct slot_backend_ops *backend;
+	struct slot_env env;
+	if (run_slots_backend(c, &backend, &env) != 0)
+		return -1;
+	if (backend)
+		return backend->select_first(&env, PKG_SLOT_A);
 	fprintf(c->log, "flasher: boot slot A (no EFI variable store configured)\n");
 	return 0;
 }

@@ -16,68 +16,23 @@
 #include "plan.h"
 #include "run.h"
 #include "slot/slot_backend.h"
+#include "slots.h"
 #include "timing.h"
 #include "update_check.h"
 #include "update_plan.h"
 #include "write/write.h"
 
-#define DEFAULT_TRIES 3
-#define DEFAULT_ROOTFS "APP"
-
 /* An update's own state beside the run (run.h: job). */
 struct update_job {
-	const struct slot_backend_ops *backend;
-	struct slot_env env;
-	struct slot_view view[2];
-	uint8_t running;
+	struct run_slots slots; /* the backend, both slots, the one running */
 	struct update_selection sel;
 };
-
-static const char *rootfs_a(const struct flash_config *c)
-{
-	return c->rootfs_name ? c->rootfs_name : DEFAULT_ROOTFS;
-}
-
-/* The backend and the slot the board runs: from the root partition's name, checked against
- * what the backend (the firmware) says where it can tell. */
-static int find_running(const struct flash_config *c, const struct slot_backend_ops **backend,
-			struct slot_env *env, struct slot_view view[2], uint8_t *running)
-{
-	if (!c->slot_backend)
-		return err_set("no slot-backend in the config: systemd-boot or tegra");
-	*backend = slot_backend_find(c->slot_backend);
-	if (!*backend)
-		return -1;
-	*env = (struct slot_env){ .esp = c->esp, .efivars = c->efivars,
-				  .tries = c->boot_tries ? c->boot_tries : DEFAULT_TRIES,
-				  .log = c->log };
-	uint8_t firmware = 0;
-	if ((*backend)->read(env, view, &firmware) != 0)
-		return -1;
-	char root[64];
-	if (c->root_partition)
-		snprintf(root, sizeof(root), "%s", c->root_partition);
-	else if (update_root_partition("", root, sizeof(root)) != 0)
-		return -1;
-	*running = update_slot_of_name(root, rootfs_a(c));
-	if (!*running)
-		return err_set("the root partition %s is no slot's (expected %s, %s_b, A_x or B_x; "
-			       "set rootfs in the config to slot A's rootfs name)",
-			       root, rootfs_a(c), rootfs_a(c));
-	if (firmware && firmware != *running)
-		return err_set("the root is %s (slot %s), but the firmware booted chain %s: the "
-			       "board runs a mix; not updating until they agree",
-			       root, pkg_slot_name(*running), pkg_slot_name(firmware));
-	fprintf(c->log, "update: running slot %s (root partition %s)\n", pkg_slot_name(*running),
-		root);
-	return 0;
-}
 
 /* A package older than what runs is refused unless asked for (anti-rollback). */
 static int check_version(const struct run *r, const struct update_job *u)
 {
 	const struct flash_config *c = r->c;
-	const struct slot_view *now = &u->view[u->running - 1];
+	const struct slot_view *now = &u->slots.view[u->slots.running - 1];
 	uint64_t pkg = r->pkg.manifest.system_version;
 	if (!now->has_version) {
 		fprintf(c->log, "update: system version: package %" PRIu64 ", installed not "
@@ -158,17 +113,17 @@ static int plan_writes(struct run *r, struct update_job *u)
 {
 	const struct flash_config *c = r->c;
 	if (check_version(r, u) != 0 || open_devices(r) != 0 ||
-	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened, u->running,
-			  rootfs_a(c), c->update_qspi, &u->sel) != 0)
+	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened, u->slots.running,
+			  run_slots_rootfs_a(c), c->update_qspi, &u->sel) != 0)
 		return -1;
 	const char *slot = pkg_slot_name(u->sel.target);
-	if (u->backend->install && (u->sel.kernel < 0 || !u->sel.write[u->sel.kernel]))
+	if (u->slots.backend->install && (u->sel.kernel < 0 || !u->sel.write[u->sel.kernel]))
 		return err_set("the package has no kernel partition for slot %s (layout type "
 			       "kernel, e.g. %s_kernel) that this update writes: %s needs one to "
-			       "boot the slot", slot, slot, u->backend->name);
+			       "boot the slot", slot, slot, u->slots.backend->name);
 	if (u->sel.rootfs < 0)
 		return err_set("the package has no rootfs partition for slot %s (slot A's is %s)",
-			       slot, rootfs_a(c));
+			       slot, run_slots_rootfs_a(c));
 	update_plan_print(c->log, &r->pkg.manifest, r->parts, &u->sel);
 	return guard_devices(r, u);
 }
@@ -179,7 +134,7 @@ static int update_plan(struct run *r)
 	struct update_job *u = r->job;
 	int planned = plan_writes(r, u);
 	r->slot = u->sel.target; /* the report names the slot even when the plan failed */
-	if (planned != 0 || u->backend->check(&u->env, u->sel.target) != 0)
+	if (planned != 0 || u->slots.backend->check(&u->slots.env, u->sel.target) != 0)
 		return -1;
 	fflush(r->c->log);
 	return 0;
@@ -207,25 +162,30 @@ static int update_arm(struct run *r)
 		b.cmdline = bi.cmdline;
 	}
 	int rc = 0;
-	if (u->backend->install)
-		rc = u->backend->install(&u->env, u->sel.target, &b);
+	if (u->slots.backend->install)
+		rc = u->slots.backend->install(&u->slots.env, u->sel.target, &b);
 	if (rc == 0)
-		rc = u->backend->arm(&u->env, u->sel.target, &b);
+		rc = u->slots.backend->arm(&u->slots.env, u->sel.target, &b);
 	free(image);
 	return rc;
 }
 
+/* The backend and the slot the board runs (slots.h), told in the log. */
 static int update_slots(struct run *r)
 {
-	struct update_job *u = r->job;
-	return find_running(r->c, &u->backend, &u->env, u->view, &u->running);
+	struct run_slots *s = &((struct update_job *)r->job)->slots;
+	if (run_slots_read(r->c, s) != 0)
+		return -1;
+	fprintf(r->c->log, "update: running slot %s (root partition %s)\n",
+		pkg_slot_name(s->running), s->root);
+	return 0;
 }
 
 /* The target slot can no longer be chosen to boot: before its first byte is written. */
 static int update_disarm(struct run *r)
 {
 	struct update_job *u = r->job;
-	return u->backend->disarm(&u->env, u->sel.target);
+	return u->slots.backend->disarm(&u->slots.env, u->sel.target);
 }
 
 static int update_write(struct run *r)
@@ -248,8 +208,8 @@ static void update_summarize(struct run *r, char *out, size_t size)
 		 "from slot %s, %" PRIu64 " already in place; slot %s boots next on trial (%d "
 		 "tries); %.2f s",
 		 pkg_slot_name(u->sel.target), d->bytes_fetched, d->bytes_copied,
-		 pkg_slot_name(u->running), d->bytes_in_place, pkg_slot_name(u->sel.target),
-		 u->env.tries, timing_now_s() - r->start_s);
+		 pkg_slot_name(u->slots.running), d->bytes_in_place, pkg_slot_name(u->sel.target),
+		 u->slots.env.tries, timing_now_s() - r->start_s);
 	fprintf(r->c->log, "flasher: %s\n", out);
 }
 

@@ -1,55 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* `selfflash mark-good` and `selfflash status`: the slots in words, the last update's outcome. */
 #include <inttypes.h>
-#include <string.h>
+#include <stdio.h>
 
-#include "error.h"
 #include "pkg.h"
 #include "slot/slot_backend.h"
+#include "slots.h"
 #include "update.h"
-#include "update_plan.h"
-
-#define DEFAULT_TRIES 3
-
-struct slots {
-	const struct slot_backend_ops *backend;
-	struct slot_env env;
-	struct slot_view view[2];
-	uint8_t running;
-	char root[64];
-};
-
-static int read_slots(const struct flash_config *c, struct slots *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (!c->slot_backend)
-		return err_set("no slot-backend in the config: systemd-boot or tegra");
-	s->backend = slot_backend_find(c->slot_backend);
-	if (!s->backend)
-		return -1;
-	s->env = (struct slot_env){ .esp = c->esp, .efivars = c->efivars,
-				    .tries = c->boot_tries ? c->boot_tries : DEFAULT_TRIES,
-				    .log = c->log };
-	uint8_t firmware = 0;
-	if (s->backend->read(&s->env, s->view, &firmware) != 0)
-		return -1;
-	if (c->root_partition)
-		snprintf(s->root, sizeof(s->root), "%s", c->root_partition);
-	else if (update_root_partition("", s->root, sizeof(s->root)) != 0)
-		return -1;
-	s->running = update_slot_of_name(s->root, c->rootfs_name ? c->rootfs_name : "APP");
-	if (!s->running)
-		return err_set("the root partition %s is no slot's", s->root);
-	if (firmware && firmware != s->running)
-		return err_set("the root is %s (slot %s), but the firmware booted chain %s",
-			       s->root, pkg_slot_name(s->running), pkg_slot_name(firmware));
-	return 0;
-}
 
 int update_mark_good(const struct flash_config *c)
 {
-	struct slots s;
-	if (read_slots(c, &s) != 0)
+	struct run_slots s;
+	if (run_slots_read(c, &s) != 0)
 		return -1;
 	return s.backend->mark_good(&s.env, s.running);
 }
@@ -69,8 +31,8 @@ static void describe(const struct slot_view *v, char *out, size_t size)
 
 int update_status(const struct flash_config *c, FILE *out)
 {
-	struct slots s;
-	if (read_slots(c, &s) != 0)
+	struct run_slots s;
+	if (run_slots_read(c, &s) != 0)
 		return -1;
 	uint8_t other = s.running == PKG_SLOT_A ? PKG_SLOT_B : PKG_SLOT_A;
 	const struct slot_view *now = &s.view[s.running - 1], *alt = &s.view[other - 1];
@@ -99,5 +61,6 @@ int update_status(const struct flash_config *c, FILE *out)
 			on);
 	else
 		fprintf(out, "selfflash: last update: none pending; slot %s confirmed\n", rn);
-	return 0;
+	/* the firmware's own state, as its backend tells it (tegra: the boot-chain variables) */
+	return s.backend->describe ? s.backend->describe(&s.env, out) : 0;
 }

@@ -1,20 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Boot slot: the T234 boot-chain state in EFI variables (DESIGN.md sections 6 and 9), read and
- * told in words, and the boot slot recorded as the very last step after every read-back
- * passed. UEFI reads BootChainFwNext (0 chain A, 1 chain B) as a switch request and leaves the
- * outcome in BootChainFwStatus; a stale status blocks the next capsule update, and UEFI
- * refuses any switch while BootNext exists.
+ * EFI variables in efivarfs: the primitives every read and change of the variable store goes
+ * through, and the vendor GUIDs and attributes the boot-slot variables use. What the T234
+ * variables mean is the tegra slot backend's (tegra_vars.h, slot_tegra.c).
  */
 #ifndef SELFFLASH_BOOTSLOT_H
 #define SELFFLASH_BOOTSLOT_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include "pkg.h"
-
+/* the T234 firmware's boot-chain and rootfs variables; UEFI's own (BootNext) */
 #define BOOTCHAIN_GUID "781e084c-a330-417c-b678-38e696380cb9"
 #define EFI_GLOBAL_GUID "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
@@ -41,51 +37,5 @@ int bootslot_var_read(const char *dir, const char *name, const char *guid, uint8
 int bootslot_var_write(const char *dir, const char *name, const char *guid, uint32_t attributes,
 		       const uint8_t *value, size_t len);
 int bootslot_var_remove(const char *dir, const char *name, const char *guid);
-
-/* One u32 variable (efivarfs file: u32 attributes, then the value) and whether it exists. */
-struct bootslot_var {
-	int present;
-	uint32_t value;
-};
-
-/* What the board's variable store says about its boot chains and rootfs slots. */
-struct bootslot_state {
-	struct bootslot_var current;      /* BootChainFwCurrent: the chain running now */
-	struct bootslot_var next;         /* BootChainFwNext: a switch requested */
-	struct bootslot_var status;       /* BootChainFwStatus: the last switch's outcome */
-	struct bootslot_var rootfs[2];    /* RootfsStatusSlotA/B: 0 normal, 0xFF unbootable */
-	struct bootslot_var redundancy;   /* RootfsRedundancyLevel: 1 = rootfs A/B follows */
-	struct bootslot_var retry_max;    /* RootfsRetryCountMax */
-	int boot_next_present;            /* UEFI BootNext (global GUID) */
-	uint16_t boot_next;               /* its Boot#### number */
-};
-
-/*
- * Reads the variables from the efivarfs at dir (a plain directory in tests). A variable that
- * is missing is not an error; one of the wrong size is, naming it. 0 or -1.
- */
-int bootslot_read(const char *dir, struct bootslot_state *s);
-
-/* BootChainFwStatus in words ("boot chain failed"), from edk2-nvidia's BootChainDxe. */
-const char *bootslot_status_text(uint32_t code);
-
-/* Prints the state in words, one "boot chain: ..." line per fact, each with prefix. */
-void bootslot_describe(const struct bootslot_state *s, const char *prefix, FILE *out);
-
-/*
- * Checks that a switch to `slot` can be requested: refused (with the way out) while UEFI
- * BootNext exists, since the firmware would refuse the switch; the flasher calls it before it
- * writes anything. 0 or -1.
- */
-int bootslot_check(const char *dir, uint8_t slot);
-
-/*
- * Selects `slot` (PKG_SLOT_A or PKG_SLOT_B): removes a stale BootChainFwStatus (it would block
- * the next capsule update), then writes BootChainFwNext, unless `slot` is already the current
- * chain (a request for the running chain ends as status "no operation required", which would
- * itself be stale): then a stale BootChainFwNext is removed instead. Refused while BootNext
- * exists. Logs what it did and the state after. 0 or -1 with err_msg().
- */
-int bootslot_set_efivars(const char *dir, uint8_t slot, FILE *log);
 
 #endif

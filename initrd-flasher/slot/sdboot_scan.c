@@ -12,15 +12,6 @@
 
 #include "error.h"
 #include "esp_file.h"
-#include "pkg.h"
-
-int sdboot_slot_index(uint8_t slot, int *index)
-{
-	if (slot != PKG_SLOT_A && slot != PKG_SLOT_B)
-		return err_set("slot %u: expected A (%d) or B (%d)", slot, PKG_SLOT_A, PKG_SLOT_B);
-	*index = slot == PKG_SLOT_B;
-	return 0;
-}
 
 int sdboot_esp_open(const struct slot_env *e, const char *rel, int *fd)
 {

@@ -29,9 +29,6 @@ struct sdboot_scan {
 	uint64_t max_generation; /* over both slots' entries; 0 when there are none */
 };
 
-/* PKG_SLOT_A/B as 0/1 in *index; 0 or -1. */
-int sdboot_slot_index(uint8_t slot, int *index);
-
 /* The ESP's directory rel (".", "loader/entries") opened in *fd; 0 or -1 naming it. */
 int sdboot_esp_open(const struct slot_env *e, const char *rel, int *fd);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "pkg.h"
 
 static const struct slot_backend_ops *const slot_backends[] = {
 	&slot_backend_systemd_boot,
@@ -23,6 +24,14 @@ const struct slot_backend_ops *slot_backend_find(const char *name)
 	/* the name comes from a config file: shown cut, never trusted to be short */
 	err_set("slot backend \"%.64s\" is unknown: the backends are systemd-boot, tegra", name);
 	return NULL;
+}
+
+int slot_index(uint8_t slot, int *index)
+{
+	if (slot != PKG_SLOT_A && slot != PKG_SLOT_B)
+		return err_set("slot %u: expected A (%d) or B (%d)", slot, PKG_SLOT_A, PKG_SLOT_B);
+	*index = slot == PKG_SLOT_B;
+	return 0;
 }
 
 const char *slot_health_name(enum slot_health h)

@@ -18,6 +18,17 @@
  * slot is unbootable from disarm until arm, and arm is the last write. `mark_good` is run by
  * the new system once it is healthy. Every function returns 0, or -1 with err_msg() naming
  * what failed; none of them touches the running slot's boot files or state except mark_good.
+ *
+ * The first flash (flash.c), from recovery mode, writes both slots and calls:
+ *   check_first(A) -> [GPT, writes, read-back of both slots] -> select_first(A)
+ * check_first writes nothing and refuses what would make select_first fail, before the flash
+ * writes its first byte; select_first runs only once every image was read back, and is the
+ * flash's last write, so the board boots slot A only when both slots are complete. A first
+ * flash is not power-safe as an update is (it rewrites both slots): a cut before
+ * select_first means flashing again; each single write of select_first still leaves a board
+ * that boots a complete slot, since both are complete by then.
+ *
+ * `status` (update_status.c) calls describe after read, to tell the firmware's own state.
  */
 #ifndef SELFFLASH_SLOT_BACKEND_H
 #define SELFFLASH_SLOT_BACKEND_H
@@ -84,10 +95,23 @@ struct slot_backend_ops {
 	int (*arm)(const struct slot_env *e, uint8_t target, const struct slot_boot *b);
 	/* The running slot confirmed: its trial ends, it is the slot that boots from now on. */
 	int (*mark_good)(const struct slot_env *e, uint8_t running);
+	/* First flash, before anything is written: refuses what would make select_first fail
+	 * (tegra: a UEFI BootNext, a variable the firmware left malformed). Writes nothing. */
+	int (*check_first)(const struct slot_env *e, uint8_t slot);
+	/* First flash, the last write after every read-back passed: `slot` boots next, not on
+	 * trial (there is no older system to fall back to). Logs what it did. */
+	int (*select_first)(const struct slot_env *e, uint8_t slot);
+	/* The firmware's own boot state in words to out, a line per fact, for `status`; NULL
+	 * where read's view says all there is (systemd-boot). Writes nothing. */
+	int (*describe)(const struct slot_env *e, FILE *out);
 };
 
 /* The backend called name, or NULL (err_msg() lists the names there are). */
 const struct slot_backend_ops *slot_backend_find(const char *name);
+
+/* PKG_SLOT_A/B as 0/1 (slot A, slot B: the index of a slot_view, the firmware's chain) in
+ * *index; 0, or -1 naming a slot that is neither. */
+int slot_index(uint8_t slot, int *index);
 
 /* "good", "on trial", "bad", "unbootable", "unknown". */
 const char *slot_health_name(enum slot_health h);

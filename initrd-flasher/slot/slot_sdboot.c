@@ -31,7 +31,6 @@
 #include "bls_entry.h"
 #include "error.h"
 #include "esp_file.h"
-#include "pkg.h"
 #include "sdboot_scan.h"
 #include "slot_backend.h"
 
@@ -57,7 +56,7 @@ static int sdboot_check(const struct slot_env *e, uint8_t target)
 	struct sdboot_scan s;
 	size_t len;
 	int i = 0, esp, dir;
-	if (sdboot_slot_index(target, &i) < 0 || sdboot_esp_open(e, ".", &esp) < 0)
+	if (slot_index(target, &i) < 0 || sdboot_esp_open(e, ".", &esp) < 0)
 		return -1;
 	int rc = sdboot_esp_open(e, ENTRIES_DIR, &dir);
 	if (rc == 0) {
@@ -85,7 +84,7 @@ static int sdboot_disarm(const struct slot_env *e, uint8_t target)
 {
 	struct sdboot_scan s;
 	int i = 0, dir;
-	if (sdboot_slot_index(target, &i) < 0 || sdboot_esp_open(e, ENTRIES_DIR, &dir) < 0)
+	if (slot_index(target, &i) < 0 || sdboot_esp_open(e, ENTRIES_DIR, &dir) < 0)
 		return -1;
 	/* refuses an ESP it cannot read whole before removing anything */
 	int rc = sdboot_scan(dir, &s, NULL);
@@ -149,7 +148,7 @@ static int sdboot_install(const struct slot_env *e, uint8_t target, const struct
 	struct sdboot_scan s;
 	char label[32];
 	int i = 0, entries, esp, top = -1, slot_dir = -1;
-	if (sdboot_slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
+	if (slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
 		return -1;
 	if (!b->kernel || b->kernel_len == 0)
 		return err_set("slot %c: the boot image has no kernel", i ? 'b' : 'a');
@@ -201,7 +200,7 @@ static int sdboot_arm(const struct slot_env *e, uint8_t target, const struct slo
 	struct sdboot_scan s;
 	size_t len;
 	int i = 0, dir;
-	if (sdboot_slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
+	if (slot_index(target, &i) < 0 || bls_boot_check(b) < 0)
 		return -1;
 	if (e->tries < 1)
 		return err_set("slot-tries %d: expected at least 1", e->tries);
@@ -236,7 +235,7 @@ static int sdboot_mark_good(const struct slot_env *e, uint8_t running)
 	char good[NAME_MAX + 1];
 	struct sdboot_scan s;
 	int i = 0, dir;
-	if (sdboot_slot_index(running, &i) < 0 || sdboot_esp_open(e, ENTRIES_DIR, &dir) < 0)
+	if (slot_index(running, &i) < 0 || sdboot_esp_open(e, ENTRIES_DIR, &dir) < 0)
 		return -1;
 	int rc = sdboot_scan(dir, &s, NULL);
 	char c = i ? 'b' : 'a';
@@ -275,6 +274,30 @@ static int sdboot_mark_good(const struct slot_env *e, uint8_t running)
 	return rc;
 }
 
+/*
+ * A first flash writes the ESP whole from the package (rootfs/build.sh makes it: both slots'
+ * entries confirmed, slot A's with the larger version, so systemd-boot boots A first); the
+ * flasher runs from recovery mode with no ESP mounted at e->esp. There is nothing to check
+ * before it, and nothing to select after it that the written and read-back ESP does not
+ * already say: writing an entry here would change bytes the read-back just proved.
+ */
+static int sdboot_check_first(const struct slot_env *e, uint8_t slot)
+{
+	int i = 0;
+	(void)e;
+	return slot_index(slot, &i);
+}
+
+static int sdboot_select_first(const struct slot_env *e, uint8_t slot)
+{
+	int i = 0;
+	if (slot_index(slot, &i) < 0)
+		return -1;
+	fprintf(e->log, "systemd-boot: slot %c boots as the package's ESP says (its entries, "
+			"written and read back)\n", i ? 'b' : 'a');
+	return 0;
+}
+
 const struct slot_backend_ops slot_backend_systemd_boot = {
 	.name = "systemd-boot",
 	.read = sdboot_read,
@@ -283,4 +306,7 @@ const struct slot_backend_ops slot_backend_systemd_boot = {
 	.install = sdboot_install,
 	.arm = sdboot_arm,
 	.mark_good = sdboot_mark_good,
+	.check_first = sdboot_check_first,
+	.select_first = sdboot_select_first,
+	.describe = NULL,
 };

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "le.h"
 #include "pkg.h"
+#include "tegra_vars.h"
 
 /* selfflash's vendor GUID for its own variables (random, fixed once) */
 #define SLOT_RECORD_GUID "2a812345-13c3-4ab0-98cd-49fab6d8302e"
@@ -51,15 +52,6 @@ struct slot_record {
 
 static const char *const record_var[2] = {"SelfflashSlotA", "SelfflashSlotB"};
 static const char *const rootfs_var[2] = {"RootfsStatusSlotA", "RootfsStatusSlotB"};
-
-/* PKG_SLOT_A/B -> 0/1, the chain and rootfs slot number the firmware uses */
-static int slot_index(uint8_t slot, int *index)
-{
-	if (slot != PKG_SLOT_A && slot != PKG_SLOT_B)
-		return err_set("slot %u is neither A nor B", slot);
-	*index = slot == PKG_SLOT_A ? 0 : 1;
-	return 0;
-}
 
 static int record_read(const char *dir, int i, struct slot_record *r)
 {
@@ -93,43 +85,26 @@ static int record_write(const char *dir, int i, const struct slot_record *r)
 				  sizeof(v));
 }
 
-static int u32_write(const char *dir, const char *name, uint32_t value)
+static int read_state(const char *dir, struct tegra_state *s, int *running)
 {
-	uint8_t v[4];
-	le32_store(v, value);
-	return bootslot_var_write(dir, name, BOOTCHAIN_GUID, BOOTSLOT_ATTR_NV_BS_RT, v, sizeof(v));
+	return tegra_vars_read(dir, s) != 0 ? -1 : tegra_vars_running_chain(dir, s, running);
 }
 
-/* The state, with the running chain (0/1) checked to be there and sane. */
-static int read_state(const char *dir, struct bootslot_state *s, int *running)
+/* Refuses to touch the running slot's state (disarm and arm repeat check()'s test); the
+ * state read in *s. */
+static int require_not_running(const char *dir, int target, struct tegra_state *s)
 {
-	if (bootslot_read(dir, s) != 0)
-		return -1;
-	if (!s->current.present)
-		return err_set("EFI variable BootChainFwCurrent is missing: not a T234 running "
-			       "NVIDIA's UEFI firmware, or efivarfs is not mounted at %s", dir);
-	if (s->current.value > 1)
-		return err_set("BootChainFwCurrent is %u, expected 0 (chain A) or 1 (chain B)",
-			       s->current.value);
-	*running = (int)s->current.value;
-	return 0;
-}
-
-/* Refuses to touch the running slot's state (disarm and arm repeat check()'s test). */
-static int require_not_running(const char *dir, int target)
-{
-	struct bootslot_state s;
 	int running;
-	if (read_state(dir, &s, &running) != 0)
+	if (read_state(dir, s, &running) != 0)
 		return -1;
 	if (target == running)
 		return err_set("slot %c is the running one (BootChainFwCurrent %u): an update "
-			       "writes only the other slot", 'A' + target, s.current.value);
+			       "writes only the other slot", 'A' + target, s->current.value);
 	return 0;
 }
 
 static void view_from(struct slot_view *v, const struct slot_record *r,
-		      const struct bootslot_state *s, int i, int running)
+		      const struct tegra_state *s, int i, int running)
 {
 	memset(v, 0, sizeof(*v));
 	v->tries_left = -1; /* the live count is in SR_RF, which the OS cannot read */
@@ -172,7 +147,7 @@ static void view_from(struct slot_view *v, const struct slot_record *r,
 
 static int tegra_read(const struct slot_env *e, struct slot_view v[2], uint8_t *running)
 {
-	struct bootslot_state s;
+	struct tegra_state s;
 	int run;
 	if (read_state(e->efivars, &s, &run) != 0)
 		return -1;
@@ -191,12 +166,10 @@ static int tegra_check(const struct slot_env *e, uint8_t target)
 	int t = 0;
 	if (slot_index(target, &t) != 0)
 		return -1;
-	/* BootChainExecuteUpdate fails a switch while BootNext exists (status 14) */
-	if (bootslot_check(e->efivars, target) != 0)
-		return -1;
-	struct bootslot_state s;
+	struct tegra_state s;
 	int running;
-	if (read_state(e->efivars, &s, &running) != 0)
+	if (tegra_vars_read(e->efivars, &s) != 0 || tegra_vars_refuse_boot_next(&s) != 0 ||
+	    tegra_vars_running_chain(e->efivars, &s, &running) != 0)
 		return -1;
 	/* 1 = NVIDIA_OS_REDUNDANCY_BOOT_ROOTFS: only then does ValidateRootfsStatus boot rootfs B
 	 * with chain B; with 0 it always boots rootfs A. Set at flash time (ROOTFS_AB=1), locked. */
@@ -217,8 +190,9 @@ static int tegra_check(const struct slot_env *e, uint8_t target)
 
 static int tegra_disarm(const struct slot_env *e, uint8_t target)
 {
+	struct tegra_state s;
 	int t = 0;
-	if (slot_index(target, &t) != 0 || require_not_running(e->efivars, t) != 0)
+	if (slot_index(target, &t) != 0 || require_not_running(e->efivars, t, &s) != 0)
 		return -1;
 	/* a switch request left pending would have BootChainDxe boot the slot we write */
 	int removed = bootslot_var_remove(e->efivars, "BootChainFwNext", BOOTCHAIN_GUID);
@@ -233,17 +207,52 @@ static int tegra_disarm(const struct slot_env *e, uint8_t target)
 		return -1;
 	/* L4TLauncher gives an unbootable slot no tries when it sets up SR_RF (InitializeRootfs-
 	 * StatusReg) and both-unbootable means recovery (IsValidRootfs) */
-	if (u32_write(e->efivars, rootfs_var[t], ROOTFS_UNBOOTABLE) != 0)
+	if (tegra_vars_write_u32(e->efivars, rootfs_var[t], ROOTFS_UNBOOTABLE) != 0)
 		return -1;
 	fprintf(e->log, "slot: slot %c disarmed (%s 0xff), being written\n", 'A' + t,
 		rootfs_var[t]);
 	return 0;
 }
 
+/*
+ * The boot-chain switch as BootChainExecuteUpdate (BootChainDxe.c) takes it: the one sequence
+ * of an update's arm and a first flash's select. Each step leaves a board that boots a
+ * complete slot: until BootChainFwNext is written nothing asks the firmware for the chain.
+ * A stale BootChainFwStatus goes first: with one present BootChainExecuteUpdate does not
+ * start the switch, it only finishes the old one and deletes our BootChainFwNext ("Status is
+ * already ERROR or SUCCESS"); it also cancels capsule updates (BootChainCheckAndCancelUpdate,
+ * status 3). Then, for an update, `armed`: the slot's rootfs status normal and our record.
+ * Last the request (0 chain A, 1 chain B; the rootfs slot follows the chain), unless `chain`
+ * is the current one (s, read before): a request for the running chain ends as status 2, "no
+ * operation required", itself stale, so a stale BootChainFwNext is removed instead (only a
+ * first flash gets there: arm refuses the running slot). A variable removed is logged with
+ * removed_fmt (its %s: the name). 1 requested, 0 the chain runs already, -1 error.
+ */
+static int chain_request(const struct slot_env *e, const struct tegra_state *s, int chain,
+			 const struct slot_record *armed, const char *removed_fmt)
+{
+	int removed = bootslot_var_remove(e->efivars, "BootChainFwStatus", BOOTCHAIN_GUID);
+	if (removed < 0)
+		return -1;
+	if (removed)
+		fprintf(e->log, removed_fmt, "BootChainFwStatus");
+	if (armed && (tegra_vars_write_u32(e->efivars, rootfs_var[chain], ROOTFS_NORMAL) != 0 ||
+		      record_write(e->efivars, chain, armed) != 0))
+		return -1;
+	if (s->current.present && s->current.value == (uint32_t)chain) {
+		removed = bootslot_var_remove(e->efivars, "BootChainFwNext", BOOTCHAIN_GUID);
+		if (removed > 0)
+			fprintf(e->log, removed_fmt, "BootChainFwNext");
+		return removed < 0 ? -1 : 0;
+	}
+	return tegra_vars_write_u32(e->efivars, "BootChainFwNext", (uint32_t)chain) != 0 ? -1 : 1;
+}
+
 static int tegra_arm(const struct slot_env *e, uint8_t target, const struct slot_boot *b)
 {
+	struct tegra_state s;
 	int t = 0;
-	if (slot_index(target, &t) != 0 || require_not_running(e->efivars, t) != 0)
+	if (slot_index(target, &t) != 0 || require_not_running(e->efivars, t, &s) != 0)
 		return -1;
 	struct slot_record r;
 	if (record_read(e->efivars, t, &r) != 0)
@@ -251,25 +260,8 @@ static int tegra_arm(const struct slot_env *e, uint8_t target, const struct slot
 	if (r.state != RECORD_WRITING)
 		return err_set("slot %c was not disarmed before it was written (%s has no "
 			       "\"being written\" record): not arming it", 'A' + t, record_var[t]);
-	/*
-	 * Each step leaves a board that boots a complete slot: until BootChainFwNext is written
-	 * nothing asks the firmware for the target chain. A stale BootChainFwStatus goes first:
-	 * with one present BootChainExecuteUpdate does not start the switch, it only finishes
-	 * the old one and deletes our BootChainFwNext ("Status is already ERROR or SUCCESS");
-	 * it also cancels capsule updates (BootChainCheckAndCancelUpdate, status 3).
-	 */
-	int removed = bootslot_var_remove(e->efivars, "BootChainFwStatus", BOOTCHAIN_GUID);
-	if (removed < 0)
-		return -1;
-	if (removed)
-		fprintf(e->log, "slot: removed the stale BootChainFwStatus\n");
-	if (u32_write(e->efivars, rootfs_var[t], ROOTFS_NORMAL) != 0)
-		return -1;
 	const struct slot_record armed = {RECORD_ARMED, 1, b->version};
-	if (record_write(e->efivars, t, &armed) != 0)
-		return -1;
-	/* last: the switch request (0 chain A, 1 chain B); the rootfs slot follows the chain */
-	if (u32_write(e->efivars, "BootChainFwNext", (uint32_t)t) != 0)
+	if (chain_request(e, &s, t, &armed, "slot: removed the stale %s\n") < 0)
 		return -1;
 	fprintf(e->log, "slot: slot %c armed with version %llu, boot chain %c requested "
 			"(BootChainFwNext); the firmware gives it RootfsRetryCountMax tries\n",
@@ -297,7 +289,7 @@ static int tegra_mark_good(const struct slot_env *e, uint8_t running)
 	int r = 0;
 	if (slot_index(running, &r) != 0)
 		return -1;
-	struct bootslot_state s;
+	struct tegra_state s;
 	int current;
 	if (read_state(e->efivars, &s, &current) != 0)
 		return -1;
@@ -315,7 +307,7 @@ static int tegra_mark_good(const struct slot_env *e, uint8_t running)
 		fprintf(e->log, "slot: the update to slot %c rolled back: the board came back on "
 				"slot %c%s%s\n", 'B' - r, 'A' + r,
 			s.status.present ? "; last switch: " : "",
-			s.status.present ? bootslot_status_text(s.status.value) : "");
+			s.status.present ? tegra_vars_status_text(s.status.value) : "");
 	}
 	if (own.state != RECORD_CONFIRMED) {
 		own.state = RECORD_CONFIRMED;
@@ -332,6 +324,54 @@ static int tegra_mark_good(const struct slot_env *e, uint8_t running)
 	return 0;
 }
 
+/* The first flash's check: the state readable, no BootNext; current may be missing (a board
+ * whose variable store was never written, or a test's empty directory). */
+static int first_state(const struct slot_env *e, uint8_t slot, int *chain, struct tegra_state *s)
+{
+	if (slot_index(slot, chain) != 0 || tegra_vars_read(e->efivars, s) != 0)
+		return -1;
+	return tegra_vars_refuse_boot_next(s);
+}
+
+static int tegra_check_first(const struct slot_env *e, uint8_t slot)
+{
+	struct tegra_state s;
+	int chain;
+	return first_state(e, slot, &chain, &s);
+}
+
+/* The chain request only: the rootfs statuses and selfflash's slot records are not touched
+ * (both slots hold the same system, neither on trial); records an earlier update left stay. */
+static int tegra_select_first(const struct slot_env *e, uint8_t slot)
+{
+	struct tegra_state s;
+	int chain;
+	if (first_state(e, slot, &chain, &s) != 0)
+		return -1;
+	int requested =
+		chain_request(e, &s, chain, NULL, "flasher: removed stale EFI variable %s\n");
+	if (requested < 0)
+		return -1;
+	const char *name = tegra_vars_chain_name((uint32_t)chain);
+	if (requested)
+		fprintf(e->log, "flasher: boot chain %s selected (BootChainFwNext)\n", name);
+	else
+		fprintf(e->log, "flasher: boot chain %s is the running one: no switch requested\n",
+			name);
+	if (tegra_vars_read(e->efivars, &s) == 0)
+		tegra_vars_describe(&s, "flasher: ", e->log);
+	return 0;
+}
+
+static int tegra_describe(const struct slot_env *e, FILE *out)
+{
+	struct tegra_state s;
+	if (tegra_vars_read(e->efivars, &s) != 0)
+		return -1;
+	tegra_vars_describe(&s, "", out);
+	return 0;
+}
+
 const struct slot_backend_ops slot_backend_tegra = {
 	.name = "tegra",
 	.read = tegra_read,
@@ -340,4 +380,7 @@ const struct slot_backend_ops slot_backend_tegra = {
 	.install = NULL,
 	.arm = tegra_arm,
 	.mark_good = tegra_mark_good,
+	.check_first = tegra_check_first,
+	.select_first = tegra_select_first,
+	.describe = tegra_describe,
 };
