@@ -51,9 +51,12 @@ REPORT_SRCS := host-loader/report.c host-loader/rate_window.c host-loader/bar.c
 HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c $(REPORT_SRCS) \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
 	common/pkg.c host-loader/link_usb.c host-loader/usb_libusb.c host-loader/usb_path.c
+# Tegra RCM boot: the whole boot, each chip's path, sending, the bundle, the chips (rcm_internal.h)
+RCM_TEGRA_SRCS := host-loader/rcm_tegra.c host-loader/rcm_t234.c host-loader/rcm_t194.c \
+	host-loader/rcm_send.c host-loader/rcm_bundle.c host-loader/rcm_chip.c
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
-HOSTLOAD_USB_SRCS := host-loader/rcm_tegra.c host-loader/usb_libusb_transport.c \
+HOSTLOAD_USB_SRCS := $(RCM_TEGRA_SRCS) host-loader/usb_libusb_transport.c \
 	host-loader/usb_libusb.c host-loader/usb_dryrun.c host-loader/usb_path.c \
 	host-loader/rcm_blob.c common/bootimg.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
@@ -102,7 +105,7 @@ TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_ga
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
-TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
+TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c $(RCM_TEGRA_SRCS) host-loader/usb_dryrun.c \
 	common/error.c common/io.c common/lines.c common/timing.c
 TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c host-loader/rcm_blob.c common/bootimg.c \
 	common/error.c
