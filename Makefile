@@ -46,11 +46,15 @@ FLASHER_SRCS := $(wildcard initrd-flasher/*/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
+# the usb: link (link_usb_internal.h lists its layers)
+LINK_USB_SRCS := host-loader/link_usb_listen.c host-loader/link_usb_scan.c \
+	host-loader/link_usb_libusb.c host-loader/link_usb_bridge.c host-loader/link_usb_in.c \
+	host-loader/link_usb_out.c host-loader/link_usb_spec.c
 # what hostload shows: the report, its rates and its progress line
 REPORT_SRCS := host-loader/report.c host-loader/rate_window.c host-loader/bar.c
 HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c $(REPORT_SRCS) \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
-	common/pkg.c host-loader/link_usb.c host-loader/usb_libusb.c host-loader/usb_path.c
+	common/pkg.c $(LINK_USB_SRCS) host-loader/usb_libusb.c host-loader/usb_path.c
 # Tegra RCM boot: the whole boot, each chip's path, sending, the bundle, the chips (rcm_internal.h)
 RCM_TEGRA_SRCS := host-loader/rcm_tegra.c host-loader/rcm_t234.c host-loader/rcm_t194.c \
 	host-loader/rcm_send.c host-loader/rcm_bundle.c host-loader/rcm_chip.c
@@ -94,9 +98,9 @@ TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link/*.c) initrd-flasher/board/usb_gadget.c \
 	host-loader/serve.c \
 	$(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
-	host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c
+	$(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c
 TEST_link_LIBS := $(HOSTLOAD_USB_LIBS)
-TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c \
+TEST_link_usb_SRCS := tests/unit/test_link_usb.c $(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c \
 	host-loader/serve.c $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
