@@ -52,7 +52,9 @@ LINK_USB_SRCS := host-loader/link_usb_listen.c host-loader/link_usb_scan.c \
 	host-loader/link_usb_out.c host-loader/link_usb_spec.c
 # what hostload shows: the report, its rates and its progress line
 REPORT_SRCS := host-loader/report.c host-loader/rate_window.c host-loader/bar.c
-HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c $(REPORT_SRCS) \
+# the range server: start and stop, the links, one thread per board (serve_internal.h)
+SERVE_SRCS := host-loader/serve.c host-loader/serve_listen.c host-loader/serve_connection.c
+HOSTLOAD_SRCS := host-loader/main.c $(SERVE_SRCS) $(REPORT_SRCS) \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
 	common/pkg.c $(LINK_USB_SRCS) host-loader/usb_libusb.c host-loader/usb_path.c
 # Tegra RCM boot: the whole boot, each chip's path, sending, the bundle, the chips (rcm_internal.h)
@@ -96,12 +98,12 @@ TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/write/gpt.c init
 	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link/*.c) initrd-flasher/board/usb_gadget.c \
-	host-loader/serve.c \
+	$(SERVE_SRCS) \
 	$(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
 	$(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c
 TEST_link_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_link_usb_SRCS := tests/unit/test_link_usb.c $(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c \
-	host-loader/serve.c $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
+	$(SERVE_SRCS) $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
 	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/net/http_url.c common/identify.c \
