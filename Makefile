@@ -51,7 +51,8 @@ LINK_USB_SRCS := host-loader/link_usb_listen.c host-loader/link_usb_scan.c \
 	host-loader/link_usb_libusb.c host-loader/link_usb_bridge.c host-loader/link_usb_in.c \
 	host-loader/link_usb_out.c host-loader/link_usb_spec.c
 # what hostload shows: the report, its rates and its progress line
-REPORT_SRCS := host-loader/report.c host-loader/rate_window.c host-loader/bar.c
+REPORT_SRCS := host-loader/report.c host-loader/report_show.c host-loader/rate_window.c \
+	host-loader/bar.c
 # the range server: start and stop, the links, one thread per board (serve_internal.h)
 SERVE_SRCS := host-loader/serve.c host-loader/serve_listen.c host-loader/serve_connection.c
 HOSTLOAD_SRCS := host-loader/main.c $(SERVE_SRCS) $(REPORT_SRCS) \
