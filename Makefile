@@ -68,8 +68,8 @@ HOSTLOAD_USB_SRCS := $(RCM_TEGRA_SRCS) host-loader/usb_libusb_transport.c \
 	host-loader/rcm_blob.c common/bootimg.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
 # hostload itself: the QEMU and the Tegra backends, `list`
-HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) common/io.c \
-	common/lines.c)
+HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd.c host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) \
+	common/io.c common/lines.c)
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
