@@ -2,8 +2,9 @@
 /*
  * What the files of the usb: link share (not for other modules). Layers, each calling only
  * those below it:
- *   link_usb_listen.c  the listener: its threads, the queue usb_link_accept() takes from
- *   link_usb_scan.c    finding matching devices, opening and bridging each, reaping bridges
+ *   link_usb_listen.c  the listener: its threads, usb_link_accept()
+ *   link_usb_scan.c    matching devices opened, checked and bridged; bridges reaped; the
+ *                      queue of news usb_link_accept() takes from
  *   link_usb_libusb.c  a libusb device's bulk endpoints as struct usb_bulk_ops
  *   link_usb_bridge.c  a bridge's life: start, end, stop, free (usb_bridge_* in link_usb.h)
  *   link_usb_in.c      bulk IN -> socket, one thread
@@ -143,15 +144,13 @@ struct usb_link {
 	int nseen;
 };
 
-/* link_usb_listen.c */
+/* link_usb_scan.c, the scanner thread's own but for the queue (l->lock) */
 
 /* Queues a connection or a message (fmt non-NULL); 0, or -1 when the queue is full. */
 int usb_link_post(struct usb_link *l, int fd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* 1 when the queue has no room for a connection and a message besides. */
 int usb_link_queue_full(struct usb_link *l);
-
-/* link_usb_scan.c, the scanner thread's own */
 
 /* Looks at every USB device once: bridges each new matching one, retries those due. */
 void usb_link_scan(struct usb_link *l);

@@ -1,43 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The usb: link's listener: its scanner and libusb event threads, and the queue of bridged
- * devices and messages that usb_link_accept() hands to the server. */
+/* The usb: link's listener: its scanner and libusb event threads, and usb_link_accept(), which
+ * hands the server what the scanner queued: bridged devices and messages. */
 #include "link_usb_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-int usb_link_post(struct usb_link *l, int fd, const char *fmt, ...)
-{
-	pthread_mutex_lock(&l->lock);
-	if (l->q_len == USB_LINK_QUEUE_MAX) {
-		pthread_mutex_unlock(&l->lock);
-		return -1;
-	}
-	struct found *f = &l->queue[(l->q_head + l->q_len++) % USB_LINK_QUEUE_MAX];
-	f->fd = fd;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->text, sizeof(f->text), fmt, ap);
-	va_end(ap);
-	char one = 1;
-	ssize_t w = write(l->notify[1], &one, 1);
-	(void)w; /* the pipe holds far more than USB_LINK_QUEUE_MAX bytes */
-	pthread_mutex_unlock(&l->lock);
-	return 0;
-}
-
-int usb_link_queue_full(struct usb_link *l)
-{
-	pthread_mutex_lock(&l->lock);
-	int full = l->q_len >= USB_LINK_QUEUE_MAX - 1; /* room for one message besides */
-	pthread_mutex_unlock(&l->lock);
-	return full;
-}
 
 static void *events_main(void *arg)
 {

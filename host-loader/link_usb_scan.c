@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The listener's scanner: finds the devices that match the spec, opens, checks and bridges
- * each, retries what failed, and reaps the bridges that ended. */
+ * each, retries what failed, reaps the bridges that ended, and queues its news for the server. */
 #include "link_usb_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,34 @@
 #include <unistd.h>
 
 #include "timing.h"
+
+int usb_link_post(struct usb_link *l, int fd, const char *fmt, ...)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->q_len == USB_LINK_QUEUE_MAX) {
+		pthread_mutex_unlock(&l->lock);
+		return -1;
+	}
+	struct found *f = &l->queue[(l->q_head + l->q_len++) % USB_LINK_QUEUE_MAX];
+	f->fd = fd;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->text, sizeof(f->text), fmt, ap);
+	va_end(ap);
+	char one = 1;
+	ssize_t w = write(l->notify[1], &one, 1);
+	(void)w; /* the pipe holds far more than USB_LINK_QUEUE_MAX bytes */
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
+int usb_link_queue_full(struct usb_link *l)
+{
+	pthread_mutex_lock(&l->lock);
+	int full = l->q_len >= USB_LINK_QUEUE_MAX - 1; /* room for one message besides */
+	pthread_mutex_unlock(&l->lock);
+	return full;
+}
 
 static struct seen *seen_for(struct usb_link *l, uint8_t bus, uint8_t addr)
 {
