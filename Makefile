@@ -46,20 +46,30 @@ FLASHER_SRCS := $(wildcard initrd-flasher/*/*.c) $(COMMON_SRCS)
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
+# the usb: link (link_usb_internal.h lists its layers)
+LINK_USB_SRCS := host-loader/link_usb_listen.c host-loader/link_usb_scan.c \
+	host-loader/link_usb_libusb.c host-loader/link_usb_bridge.c host-loader/link_usb_in.c \
+	host-loader/link_usb_out.c host-loader/link_usb_spec.c
 # what hostload shows: the report, its rates and its progress line
-REPORT_SRCS := host-loader/report.c host-loader/rate_window.c host-loader/bar.c
-HOSTLOAD_SRCS := host-loader/main.c host-loader/serve.c $(REPORT_SRCS) \
+REPORT_SRCS := host-loader/report.c host-loader/report_show.c host-loader/rate_window.c \
+	host-loader/bar.c
+# the range server: start and stop, the links, one thread per board (serve_internal.h)
+SERVE_SRCS := host-loader/serve.c host-loader/serve_listen.c host-loader/serve_connection.c
+HOSTLOAD_SRCS := host-loader/main.c $(SERVE_SRCS) $(REPORT_SRCS) \
 	host-loader/boot_qemu.c $(LINK_SRCS) \
-	common/pkg.c host-loader/link_usb.c host-loader/usb_libusb.c host-loader/usb_path.c
+	common/pkg.c $(LINK_USB_SRCS) host-loader/usb_libusb.c host-loader/usb_path.c
+# Tegra RCM boot: the whole boot, each chip's path, sending, the bundle, the chips (rcm_internal.h)
+RCM_TEGRA_SRCS := host-loader/rcm_tegra.c host-loader/rcm_t234.c host-loader/rcm_t194.c \
+	host-loader/rcm_send.c host-loader/rcm_bundle.c host-loader/rcm_chip.c
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
-HOSTLOAD_USB_SRCS := host-loader/rcm_tegra.c host-loader/usb_libusb_transport.c \
+HOSTLOAD_USB_SRCS := $(RCM_TEGRA_SRCS) host-loader/usb_libusb_transport.c \
 	host-loader/usb_libusb.c host-loader/usb_dryrun.c host-loader/usb_path.c \
 	host-loader/rcm_blob.c common/bootimg.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
 # hostload itself: the QEMU and the Tegra backends, `list`
-HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) common/io.c \
-	common/lines.c)
+HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd.c host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) \
+	common/io.c common/lines.c)
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
@@ -90,12 +100,12 @@ TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/write/gpt.c init
 	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
 TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link/*.c) initrd-flasher/board/usb_gadget.c \
-	host-loader/serve.c \
+	$(SERVE_SRCS) \
 	$(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
-	host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c
+	$(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c
 TEST_link_LIBS := $(HOSTLOAD_USB_LIBS)
-TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loader/usb_path.c host-loader/usb_libusb.c \
-	host-loader/serve.c $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
+TEST_link_usb_SRCS := tests/unit/test_link_usb.c $(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c \
+	$(SERVE_SRCS) $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
 	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/net/http_url.c common/identify.c \
@@ -103,7 +113,7 @@ TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_ga
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
-TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c host-loader/rcm_tegra.c host-loader/usb_dryrun.c \
+TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c $(RCM_TEGRA_SRCS) host-loader/usb_dryrun.c \
 	common/error.c common/io.c common/lines.c common/timing.c
 TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c host-loader/rcm_blob.c common/bootimg.c \
 	common/error.c

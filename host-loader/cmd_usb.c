@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +17,11 @@
 #include <unistd.h>
 
 #include "bootimg.h"
+#include "cmd.h"
 #include "error.h"
 #include "io.h"
 #include "rcm_blob.h"
 #include "rcm_tegra.h"
-#include "report.h"
 #include "serve.h"
 #include "usb_transport.h"
 
@@ -190,8 +189,7 @@ int cmd_rcm_usb(int argc, char **argv)
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL;
 	struct usb_select sel = { NULL, NULL };
 	int dry_run = 0, boot_only = 0, json = 0, opt;
-	unsigned long product = 0x7023, timeout_s = 1800;
-	char *end;
+	uint64_t product = 0x7023, timeout_s = 1800;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
@@ -208,18 +206,14 @@ int cmd_rcm_usb(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'L': log_path = optarg; break;
 		case 'P':
-			errno = 0;
-			product = strtoul(optarg, &end, 16);
-			if (errno || *end || product > 0xffff) {
+			if (cmd_parse_number(optarg, 16, 0, 0xffff, &product) != 0) {
 				fprintf(stderr, "hostload: --product '%s': expected a hex USB product id\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 't':
-			errno = 0;
-			timeout_s = strtoul(optarg, &end, 10);
-			if (errno || *end || timeout_s == 0 || timeout_s > 864000) {
+			if (cmd_parse_number(optarg, 10, 1, 864000, &timeout_s) != 0) {
 				fprintf(stderr, "hostload: --timeout '%s': expected 1..864000 seconds\n",
 					optarg);
 				return 2;
@@ -279,14 +273,7 @@ int cmd_rcm_usb(int argc, char **argv)
 	if (dry_run || boot_only)
 		return 0;
 	printf("hostload: the board is booting; serving %s on %s\n", argv[optind], link);
-	static struct report rep;
-	report_init(&rep, json ? REPORT_JSON : REPORT_BAR, stdout, log_path);
 	struct serve_opts o = { .package = argv[optind], .links = { link }, .nlinks = 1,
-				.boards = 1, .idle_timeout_s = 60, .wait_timeout_s = (unsigned)timeout_s,
-				.report = &rep };
-	rc = serve_run(&o);
-	report_close(&rep);
-	if (rc >= 2)
-		fprintf(stderr, "hostload: %s\n", err_msg());
-	return rc;
+				.boards = 1, .idle_timeout_s = 60, .wait_timeout_s = (unsigned)timeout_s };
+	return cmd_serve_package(&o, json, log_path);
 }

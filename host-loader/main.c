@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* hostload: boot a board into the selfflash initrd and serve it the package; no flashing here. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -13,6 +12,7 @@
 #include "frame.h"
 #include "report.h"
 #include "boot_qemu.h"
+#include "cmd.h"
 #include "cmd_usb.h"
 #include "serve.h"
 #include "version.h"
@@ -73,15 +73,11 @@ static void serve_usage(FILE *out)
 
 static int parse_uint(const char *text, const char *what, uint64_t max, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v > max) {
+	if (cmd_parse_number(text, 10, 0, max, out) != 0) {
 		fprintf(stderr, "hostload: %s '%s': expected a number up to %" PRIu64 "\n", what,
 			text, max);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -173,14 +169,7 @@ static int cmd_serve(int argc, char **argv)
 	o.package = argv[optind];
 	if (o.nlinks == 0)
 		o.links[o.nlinks++] = "unix:selfflash.sock";
-	static struct report rep;
-	report_init(&rep, json ? REPORT_JSON : REPORT_BAR, stdout, log_path);
-	o.report = &rep;
-	int rc = serve_run(&o);
-	report_close(&rep);
-	if (rc >= 2)
-		fprintf(stderr, "hostload: %s\n", err_msg());
-	return rc;
+	return cmd_serve_package(&o, json, log_path);
 }
 
 static void rcm_usage(FILE *out)

@@ -5,7 +5,7 @@
  * MB1 BCT raw to the bootrom; MB1's version and last_boot_error; memory BCT and blob raw to
  * MB1. T194 (products 0x7019, 0x7e19 only): the older path (bulk UID read, zero-length
  * packets and status words, nv3p to MB1). Where each step comes from is written at the top
- * of rcm_tegra.c. Nothing here has been tried on hardware yet.
+ * of rcm_t234.c and rcm_t194.c. Nothing here has been tried on hardware yet.
  *
  * Use: open a usb_transport, rcm_tegra_identify() its vendor/product, rcm_tegra_load_bundle()
  * for that chip, optionally rcm_tegra_bundle_set_blob(), rcm_tegra_boot().
@@ -112,7 +112,7 @@ const char *rcm_tegra_chip_name(enum rcm_tegra_chip chip);
 /*
  * Resolves the bundle directory for chip: the list file RCM_TEGRA_LIST_NAME if present, else
  * NVIDIA's rcmbootcmd.txt (every "--download KIND FILE" and "--rcm FILE", in order), else
- * NVIDIA's default file names for the chip (rcm_tegra.c). Checks every file exists, is a
+ * NVIDIA's default file names for the chip (rcm_chip.c). Checks every file exists, is a
  * regular file, is not empty and is within its limit; that the kinds are known, fit the chip
  * and appear once (except `rcm`), and that the bootrom stage is not empty and the MB1 stage
  * holds bct_mem then blob. On T234 the bootrom stage must be exactly bct_br, mb1, psc_bl1,

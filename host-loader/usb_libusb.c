@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The host's one libusb layer: init, port paths, open, find and claim a bulk pair, messages. */
+/* The host's shared libusb layer: init, port paths, open, find and claim a bulk pair, messages. */
 #include "usb_libusb.h"
 
 #include <stdio.h>

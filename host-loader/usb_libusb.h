@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one libusb layer of the host: starting libusb, naming a device by its port path,
- * opening it, finding and claiming the interface with a bulk IN/OUT pair, and turning libusb
- * error codes into messages that say what the user can do. Tegra RCM boot (its usb_transport,
- * usb_libusb_transport.c) and the usb: link (link_usb.c) are both built on it, so a board
- * that is busy, unplugged or not permitted reads the same through either.
+ * The libusb layer both USB users of the host share: starting libusb, naming a device by its
+ * port path, opening it, finding and claiming the interface with a bulk IN/OUT pair, and
+ * turning libusb error codes into messages that say what the user can do. Tegra RCM boot (its
+ * usb_transport, usb_libusb_transport.c: synchronous transfers) and the usb: link
+ * (link_usb_libusb.c: asynchronous transfers; link_usb_listen.c and link_usb_scan.c: events,
+ * hotplug, enumeration) are both built on it and call libusb only for what is theirs alone,
+ * so a board that is busy, unplugged or not permitted reads the same through either.
  *
  * Return convention: 0, or a negative libusb error code (LIBUSB_ERROR_*) with err_msg()
  * recorded, so a caller can tell "gone" (LIBUSB_ERROR_NO_DEVICE) from the rest and still
