@@ -37,29 +37,6 @@
 
 #define SPEC_FORMS "usb:[VID:PID][,port=BUS-PORT[.PORT...]][,serial=TEXT]"
 
-/* An absolute CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(unsigned ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static void init_monotonic_cond(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
-
 /* ---- the spec ----------------------------------------------------------------------------- */
 
 /* 1..4 hex digits, the whole of [s, end); -1 otherwise. */
@@ -274,7 +251,7 @@ static void *in_main(void *arg)
 	for (int i = 0; i < USB_LINK_XFERS && atomic_load(&b->end) == USB_BRIDGE_RUNNING; i++)
 		in_submit(b, i);
 	int head = 0, flushing = 0, discard = 0;
-	struct timespec flush_at = deadline_in(USB_LINK_IN_FLUSH_MS);
+	struct timespec flush_at = timing_timespec_in(USB_LINK_IN_FLUSH_MS);
 	while (atomic_load(&b->end) == USB_BRIDGE_RUNNING) {
 		if (b->in_state[head] != IN_COMPLETE) {
 			int rc = pthread_cond_timedwait(&b->cond, &b->lock, &flush_at);
@@ -286,7 +263,7 @@ static void *in_main(void *arg)
 				pthread_mutex_lock(&b->lock);
 			}
 			if (rc == ETIMEDOUT)
-				flush_at = deadline_in(USB_LINK_IN_FLUSH_MS);
+				flush_at = timing_timespec_in(USB_LINK_IN_FLUSH_MS);
 			continue;
 		}
 		struct usb_xfer *x = &b->in[head];
@@ -306,7 +283,7 @@ static void *in_main(void *arg)
 			break;
 		head = (head + 1) % USB_LINK_XFERS;
 		flushing = 0;
-		flush_at = deadline_in(USB_LINK_IN_FLUSH_MS);
+		flush_at = timing_timespec_in(USB_LINK_IN_FLUSH_MS);
 	}
 	/* ending: cancel what is in flight and wait until the transport gave it all back */
 	for (int i = 0; i < USB_LINK_XFERS; i++) {
@@ -418,7 +395,7 @@ static void *out_main(void *arg)
 		}
 		if (eof || b->out[next].used) {
 			/* every chunk in flight, or nothing more to read: wait for the oldest */
-			struct timespec t = deadline_in(POLL_MS);
+			struct timespec t = timing_timespec_in(POLL_MS);
 			if (pthread_cond_timedwait(&b->cond, &b->lock, &t) == ETIMEDOUT &&
 			    !drain_until && peer_closed(b->fd))
 				drain_until = timing_now_ms() + DRAIN_MS;
@@ -516,7 +493,7 @@ struct usb_bridge *usb_bridge_start(const struct usb_bulk_dev *dev, int *fd)
 	set_buffers(sv[0]);
 	set_buffers(sv[1]);
 	pthread_mutex_init(&b->lock, NULL);
-	init_monotonic_cond(&b->cond);
+	timing_cond_init(&b->cond);
 	atomic_init(&b->end, USB_BRIDGE_RUNNING);
 	for (int i = 0; i < USB_LINK_XFERS; i++) {
 		b->in[i] = (struct usb_xfer){ .buf = mem + (size_t)i * USB_LINK_XFER_SIZE,
@@ -937,7 +914,7 @@ static void *scanner_main(void *arg)
 		if (l->ctx)
 			scan(l);
 		pthread_mutex_lock(&l->lock);
-		struct timespec t = deadline_in(USB_LINK_RESCAN_MS);
+		struct timespec t = timing_timespec_in(USB_LINK_RESCAN_MS);
 		while (!l->wakeups && !atomic_load(&l->stop))
 			if (pthread_cond_timedwait(&l->wake, &l->lock, &t) == ETIMEDOUT)
 				break;
@@ -988,7 +965,7 @@ struct usb_link *usb_link_open(const char *spec)
 		return NULL;
 	}
 	pthread_mutex_init(&l->lock, NULL);
-	init_monotonic_cond(&l->wake);
+	timing_cond_init(&l->wake);
 	atomic_init(&l->stop, 0);
 	atomic_init(&l->events_stop, 0);
 	if (pthread_create(&l->scanner, NULL, scanner_main, l) != 0) {
