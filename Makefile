@@ -61,7 +61,8 @@ HOSTLOAD_USB_LIBS := -lusb-1.0
 HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) common/io.c \
 	common/lines.c)
 # unit test name -> the modules it tests
-TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c
+TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c \
+	initrd-flasher/board/discover.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
@@ -83,7 +84,8 @@ TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target/target_file.c $
 	initrd-flasher/source/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/run/plan.c initrd-flasher/write/gpt.c \
 	$(wildcard initrd-flasher/target/*.c) \
-	initrd-flasher/cli/config.c initrd-flasher/net/http_url.c $(COMMON_SRCS)
+	initrd-flasher/cli/config.c initrd-flasher/board/discover.c initrd-flasher/net/http_url.c \
+	$(COMMON_SRCS)
 # the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
 TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/write/gpt.c initrd-flasher/write/gpt_write.c \
 	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
@@ -97,7 +99,8 @@ TEST_link_usb_SRCS := tests/unit/test_link_usb.c host-loader/link_usb.c host-loa
 	host-loader/serve.c $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
-	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/net/http_url.c common/identify.c \
+	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/board/discover.c \
+	initrd-flasher/net/http_url.c common/identify.c \
 	$(wildcard initrd-flasher/link/*.c) common/io.c common/lines.c common/pkg.c $(LINK_SRCS) \
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c

@@ -13,13 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const inventory_eeprom_paths[] = {
-	/* module EEPROM on T194/T234 (I2C bus 0, address 0x50) */
-	"/sys/bus/i2c/devices/0-0050/eeprom",
-	/* the QEMU board: fed with -fw_cfg name=opt/selfflash/eeprom,file=... */
-	"/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/eeprom/raw",
-	NULL,
-};
+#include "discover.h"
 
 /* Reads a one-line sysfs attribute into buf without its trailing newline; 0 or -1. */
 static int read_attr(const char *dir, const char *name, char *buf, size_t size)
@@ -167,22 +161,16 @@ static int print_ports(FILE *out, const char *root)
 	return count;
 }
 
+/* The EEPROM identify would read (fw_cfg files report size 0 in stat: no size is told). */
 static int print_eeprom(FILE *out, const char *root)
 {
 	char path[PATH_MAX];
-	for (const char *const *p = inventory_eeprom_paths; *p; p++) {
-		int n = snprintf(path, sizeof(path), "%s%s", root, *p);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			continue;
-		struct stat st;
-		if (stat(path, &st) == 0) {
-			/* fw_cfg files report size 0 in stat; the size line is informative only */
-			fprintf(out, "inventory: eeprom present at %s\n", *p);
-			return 1;
-		}
-	}
-	fprintf(out, "inventory: eeprom absent\n");
-	return 0;
+	const char *place = discover_eeprom(root, path, sizeof(path));
+	if (place)
+		fprintf(out, "inventory: eeprom present at %s\n", place);
+	else
+		fprintf(out, "inventory: eeprom absent\n");
+	return place != NULL;
 }
 
 int inventory_print(FILE *out, const char *root)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board/discover.h"
 #include "error.h"
 #include "net/http_parse.h"
 #include "lines.h"
@@ -173,4 +174,14 @@ static int config_line(char *s, unsigned line, void *ctx)
 int config_parse(const char *text, size_t len, struct flasher_config *cfg)
 {
 	return text_each_line(text, len, "config", 1023, config_line, cfg);
+}
+
+void config_find_board(struct flasher_config *cfg, const char *root)
+{
+	struct flash_config *f = &cfg->flash;
+	if (!f->eeprom && discover_eeprom(root, cfg->found_eeprom, sizeof(cfg->found_eeprom)))
+		f->eeprom = cfg->found_eeprom;
+	if (!f->chip_sku && !f->chip_sku_file &&
+	    discover_chip_sku_file(root, cfg->found_chip_sku, sizeof(cfg->found_chip_sku)))
+		f->chip_sku_file = cfg->found_chip_sku;
 }

@@ -61,9 +61,18 @@ struct flasher_config {
 	size_t nmodules;
 	char storage[8192]; /* the strings flash points into */
 	size_t used;
+	char found_eeprom[256];   /* what config_find_board() found, when the text names none */
+	char found_chip_sku[256];
 };
 
 /* Parses config text into cfg (which the caller zeroed); 0 or -1 naming the line. */
 int config_parse(const char *text, size_t len, struct flasher_config *cfg);
+
+/*
+ * The defaults of eeprom and chip-sku-file (board/discover.h): where the board below root
+ * ("" for the running system) keeps its module EEPROM and chip SKU, for each the config
+ * leaves unnamed. What the board lacks stays NULL (identify then says what is missing).
+ */
+void config_find_board(struct flasher_config *cfg, const char *root);
 
 #endif
