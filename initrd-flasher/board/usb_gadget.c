@@ -770,6 +770,15 @@ static int bridge_start(struct usb_gadget *g, int ep0, int ep_in, int ep_out)
 
 /* ---- public ---------------------------------------------------------------------------------- */
 
+/* Undoes what an open did before it failed, keeping the failure's message; -1. */
+static int close_failed(struct usb_gadget *g)
+{
+	char why[ERR_MSG_MAX];
+	snprintf(why, sizeof(why), "%s", err_msg());
+	usb_gadget_close(g);
+	return err_set("%s", why);
+}
+
 int usb_gadget_open(struct usb_gadget *g, const struct usb_gadget_opts *o)
 {
 	int ep0 = -1, ep_in = -1, ep_out = -1;
@@ -784,13 +793,7 @@ int usb_gadget_open(struct usb_gadget *g, const struct usb_gadget_opts *o)
 		rc = bridge_start(g, ep0, ep_in, ep_out);
 	if (rc == 0)
 		rc = bind_udc(g);
-	if (rc != 0) {
-		char why[ERR_MSG_MAX];
-		snprintf(why, sizeof(why), "%s", err_msg());
-		usb_gadget_close(g);
-		return err_set("%s", why);
-	}
-	return 0;
+	return rc == 0 ? 0 : close_failed(g);
 }
 
 int usb_gadget_start_bridge(struct usb_gadget *g, const struct usb_gadget_opts *o, int ep0,
@@ -803,13 +806,7 @@ int usb_gadget_start_bridge(struct usb_gadget *g, const struct usb_gadget_opts *
 		push_undo(g, UNDO_CLOSE, "ep2", ep_out);
 		rc = bridge_start(g, ep0, ep_in, ep_out);
 	}
-	if (rc != 0) {
-		char why[ERR_MSG_MAX];
-		snprintf(why, sizeof(why), "%s", err_msg());
-		usb_gadget_close(g);
-		return err_set("%s", why);
-	}
-	return 0;
+	return rc == 0 ? 0 : close_failed(g);
 }
 
 int usb_gadget_connect(struct usb_gadget *g, unsigned timeout_ms, int *rfd, int *wfd)
