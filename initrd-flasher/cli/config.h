@@ -15,7 +15,8 @@
  *   pubkey /etc/selfflash/pubkey.pem
  *   allow-unsigned yes              development mode only
  *   eeprom PATH                     default: the Jetson I2C path, then QEMU's fw_cfg
- *   chip-sku D0 | chip-sku-file PATH
+ *   chip-sku D0 | chip-sku-file PATH    default: QEMU's fw_cfg file (board/discover.h);
+ *                                   a Jetson's is named here or left out
  *   target spi mtd:/dev/mtd0@67108864
  *   target nvme block:/dev/nvme0n1
  *   efivars /sys/firmware/efi/efivars   record the boot slot (T234 UEFI boot chain)
