@@ -71,7 +71,8 @@ HOSTLOAD_USB_LIBS := -lusb-1.0
 HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd.c host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) \
 	common/io.c common/lines.c)
 # unit test name -> the modules it tests
-TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c
+TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c \
+	initrd-flasher/board/discover.c
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
@@ -93,7 +94,8 @@ TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target/target_file.c $
 	initrd-flasher/source/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/run/plan.c initrd-flasher/write/gpt.c \
 	$(wildcard initrd-flasher/target/*.c) \
-	initrd-flasher/cli/config.c $(wildcard initrd-flasher/link/*.c) initrd-flasher/board/usb_gadget.c \
+	initrd-flasher/cli/config.c initrd-flasher/board/discover.c $(wildcard initrd-flasher/link/*.c) \
+	initrd-flasher/board/usb_gadget.c \
 	$(COMMON_SRCS)
 # the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
 TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/write/gpt.c initrd-flasher/write/gpt_write.c \
@@ -108,7 +110,8 @@ TEST_link_usb_SRCS := tests/unit/test_link_usb.c $(LINK_USB_SRCS) host-loader/us
 	$(SERVE_SRCS) $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
-	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/net/http_url.c common/identify.c \
+	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/board/discover.c \
+	initrd-flasher/net/http_url.c common/identify.c \
 	$(wildcard initrd-flasher/link/*.c) common/io.c common/lines.c common/pkg.c $(LINK_SRCS) \
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
@@ -129,14 +132,14 @@ TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c co
 TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c \
 	initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/slot_backend.c initrd-flasher/slot/bootslot.c \
 	common/error.c initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c \
-	initrd-flasher/slot/esp_file.c
+	initrd-flasher/slot/esp_file.c common/io.c
 TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove
 # the systemd-boot slot backend against a model of systemd-boot 252; its file operations are
 # wrapped so a power cut can come after any of them
 TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c \
 	initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c initrd-flasher/slot/esp_file.c \
 	initrd-flasher/slot/slot_backend.c initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/bootslot.c \
-	common/error.c
+	common/error.c common/io.c
 TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
 # what an update writes: slot names, twins, the selection, the write guard
 TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/run/update_plan.c \

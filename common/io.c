@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* pread/pwrite until done; small whole files. */
+/* pread/pwrite/write until done; small whole files. */
 #include "io.h"
 
 #include <errno.h>
@@ -30,11 +30,12 @@ int io_pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+/* pwrite() at off when at_offset, else write() at the file position; as io_pwrite_all. */
+static int write_loop(int fd, const void *buf, size_t len, int at_offset, uint64_t off)
 {
 	const uint8_t *p = buf;
 	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		ssize_t n = at_offset ? pwrite(fd, p, len, (off_t)off) : write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -47,6 +48,16 @@ int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	return write_loop(fd, buf, len, 1, off);
+}
+
+int io_write_all(int fd, const void *buf, size_t len)
+{
+	return write_loop(fd, buf, len, 0, 0);
 }
 
 const char *io_error(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Whole reads and writes at an offset, retried over EINTR and short transfers; small files. */
+/* Whole reads and writes, retried over EINTR and short transfers; small files. */
 #ifndef SELFFLASH_IO_H
 #define SELFFLASH_IO_H
 
@@ -14,6 +14,12 @@ int io_pread_all(int fd, void *buf, size_t len, uint64_t off);
 
 /* Writes exactly len bytes at off; 0, or -1 with errno set (EIO for a zero-byte write). */
 int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
+/*
+ * Writes exactly len bytes at the file position (a new file, a pipe); as io_pwrite_all. A
+ * link's byte stream has its own (link_io.h: sockets without SIGPIPE, a message on failure).
+ */
+int io_write_all(int fd, const void *buf, size_t len);
 
 /* strerror(errno), or "unexpected end of file" after io_pread_all hit the end. */
 const char *io_error(void);

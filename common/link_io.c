@@ -37,6 +37,8 @@ int link_unix_address(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Not io_write_all(): a link's peer may vanish (send() without SIGPIPE), its fd may be
+ * non-blocking (EAGAIN is waited out, not an error), and the failure is told as a message. */
 int link_write_all(int fd, int is_socket, const void *p, size_t n)
 {
 	const unsigned char *b = p;

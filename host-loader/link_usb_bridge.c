@@ -2,6 +2,7 @@
 /* A bridge's life: one device bridged to a new socketpair by two threads (link_usb_in.c,
  * link_usb_out.c), ended by either side, stopped and freed here. */
 #include "link_usb_internal.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,28 +15,6 @@
 
 /* Socket buffers asked for on the socketpair: a few frames, so neither side waits on the other. */
 #define SOCKET_BUFFER (1 << 20)
-
-struct timespec usb_link_deadline_in(unsigned ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-void usb_link_cond_init(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
 
 void usb_bridge_end_locked(struct usb_bridge *b, int how, const char *fmt, ...)
 {
@@ -129,7 +108,7 @@ struct usb_bridge *usb_bridge_start(const struct usb_bulk_dev *dev, int *fd)
 	set_buffers(sv[0]);
 	set_buffers(sv[1]);
 	pthread_mutex_init(&b->lock, NULL);
-	usb_link_cond_init(&b->cond);
+	timing_cond_init(&b->cond);
 	atomic_init(&b->end, USB_BRIDGE_RUNNING);
 	for (int i = 0; i < USB_LINK_XFERS; i++) {
 		b->in[i] = (struct usb_xfer){ .buf = mem + (size_t)i * USB_LINK_XFER_SIZE,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The bridge's IN side: bulk IN transfers kept in flight, passed on to the socket in order. */
 #include "link_usb_internal.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -71,7 +72,7 @@ void *usb_bridge_in_main(void *arg)
 	for (int i = 0; i < USB_LINK_XFERS && atomic_load(&b->end) == USB_BRIDGE_RUNNING; i++)
 		in_submit(b, i);
 	int head = 0, flushing = 0, discard = 0;
-	struct timespec flush_at = usb_link_deadline_in(USB_LINK_IN_FLUSH_MS);
+	struct timespec flush_at = timing_timespec_in(USB_LINK_IN_FLUSH_MS);
 	while (atomic_load(&b->end) == USB_BRIDGE_RUNNING) {
 		if (b->in_state[head] != IN_COMPLETE) {
 			int rc = pthread_cond_timedwait(&b->cond, &b->lock, &flush_at);
@@ -81,7 +82,7 @@ void *usb_bridge_in_main(void *arg)
 				usb_bridge_cancel_locked(b, &b->in[head]);
 			}
 			if (rc == ETIMEDOUT)
-				flush_at = usb_link_deadline_in(USB_LINK_IN_FLUSH_MS);
+				flush_at = timing_timespec_in(USB_LINK_IN_FLUSH_MS);
 			continue;
 		}
 		struct usb_xfer *x = &b->in[head];
@@ -101,7 +102,7 @@ void *usb_bridge_in_main(void *arg)
 			break;
 		head = (head + 1) % USB_LINK_XFERS;
 		flushing = 0;
-		flush_at = usb_link_deadline_in(USB_LINK_IN_FLUSH_MS);
+		flush_at = timing_timespec_in(USB_LINK_IN_FLUSH_MS);
 	}
 	/* ending: cancel what is in flight and wait until the transport gave it all back */
 	for (int i = 0; i < USB_LINK_XFERS; i++)

@@ -60,12 +60,6 @@ struct usb_bridge {
 
 /* link_usb_bridge.c */
 
-/* An absolute CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait on a condition
- * made by usb_link_cond_init(). */
-struct timespec usb_link_deadline_in(unsigned ms);
-/* A condition variable whose timed waits run on CLOCK_MONOTONIC. */
-void usb_link_cond_init(pthread_cond_t *c);
-
 /* Ends the bridge (the first reason wins) and wakes everything that waits on it. Lock held. */
 void usb_bridge_end_locked(struct usb_bridge *b, int how, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -2,6 +2,7 @@
 /* The usb: link's listener: its scanner and libusb event threads, and usb_link_accept(), which
  * hands the server what the scanner queued: bridged devices and messages. */
 #include "link_usb_internal.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +75,7 @@ static void *scanner_main(void *arg)
 		if (l->ctx)
 			usb_link_scan(l);
 		pthread_mutex_lock(&l->lock);
-		struct timespec t = usb_link_deadline_in(USB_LINK_RESCAN_MS);
+		struct timespec t = timing_timespec_in(USB_LINK_RESCAN_MS);
 		while (!l->wakeups && !atomic_load(&l->stop))
 			if (pthread_cond_timedwait(&l->wake, &l->lock, &t) == ETIMEDOUT)
 				break;
@@ -102,7 +103,7 @@ struct usb_link *usb_link_open(const char *spec)
 		return NULL;
 	}
 	pthread_mutex_init(&l->lock, NULL);
-	usb_link_cond_init(&l->wake);
+	timing_cond_init(&l->wake);
 	atomic_init(&l->stop, 0);
 	atomic_init(&l->events_stop, 0);
 	if (pthread_create(&l->scanner, NULL, scanner_main, l) != 0) {

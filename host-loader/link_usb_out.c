@@ -120,7 +120,7 @@ void *usb_bridge_out_main(void *arg)
 		}
 		if (eof || b->out[next].used) {
 			/* every chunk in flight, or nothing more to read: wait for the oldest */
-			struct timespec t = usb_link_deadline_in(USB_BRIDGE_POLL_MS);
+			struct timespec t = timing_timespec_in(USB_BRIDGE_POLL_MS);
 			if (pthread_cond_timedwait(&b->cond, &b->lock, &t) == ETIMEDOUT &&
 			    !drain_until && peer_closed(b->fd))
 				drain_until = timing_now_ms() + DRAIN_MS;

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "error.h"
 #include "timing.h"
@@ -190,8 +189,7 @@ static int lu_reopen(struct usb_transport *t, unsigned timeout_ms)
 			libusb_free_device_list(list, 1);
 		if (timing_now_ms() >= deadline)
 			break;
-		struct timespec ts = { 0, REOPEN_POLL_MS * 1000000L };
-		nanosleep(&ts, NULL);
+		timing_sleep_ms(REOPEN_POLL_MS);
 	}
 	if (last == 0)
 		err_set("USB %s: no recovery-mode device appeared there again within %u ms", path,

@@ -138,16 +138,8 @@ static int add_chunk(struct builder *b, const struct pkg_chunk *c)
 
 static int write_all(int fd, const void *buf, size_t len, const char *what)
 {
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set("%s: %s", what, n < 0 ? strerror(errno) : "short write");
-		p += n;
-		len -= (size_t)n;
-	}
+	if (io_write_all(fd, buf, len) != 0)
+		return err_set("%s: %s", what, strerror(errno));
 	return 0;
 }
 

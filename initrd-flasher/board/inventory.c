@@ -13,13 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const inventory_eeprom_paths[] = {
-	/* module EEPROM on T194/T234 (I2C bus 0, address 0x50) */
-	"/sys/bus/i2c/devices/0-0050/eeprom",
-	/* the QEMU board: fed with -fw_cfg name=opt/selfflash/eeprom,file=... */
-	"/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/eeprom/raw",
-	NULL,
-};
+#include "discover.h"
 
 /* Reads a one-line sysfs attribute into buf without its trailing newline; 0 or -1. */
 static int read_attr(const char *dir, const char *name, char *buf, size_t size)
@@ -76,90 +70,23 @@ static int is_entry(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-/* Lists a sysfs class directory in version order (mtd2 before mtd10); -1 when absent. */
-static int list_class(const char *root, const char *class_dir, char *dir, size_t dir_size,
-		      struct dirent ***entries)
-{
-	int n = snprintf(dir, dir_size, "%s%s", root, class_dir);
-	if (n < 0 || (size_t)n >= dir_size)
-		return -1;
-	return scandir(dir, entries, is_entry, versionsort);
-}
+/* Prints one device of a sysfs class (dev is its directory); 1 when it is one, 0 when not. */
+typedef int (*print_entry_fn)(FILE *out, const char *dev, const char *name);
 
-static int print_mtd(FILE *out, const char *root)
+/* Each entry of a sysfs class directory, in version order (mtd2 before mtd10); how many
+ * were printed (an absent class has none). */
+static int print_class(FILE *out, const char *root, const char *class_dir, print_entry_fn print)
 {
 	char class[PATH_MAX], dev[PATH_MAX + 256];
+	int n = snprintf(class, sizeof(class), "%s%s", root, class_dir);
+	if (n < 0 || (size_t)n >= sizeof(class))
+		return 0;
 	struct dirent **e;
-	int n = list_class(root, "/sys/class/mtd", class, sizeof(class), &e);
-	int count = 0;
-	for (int i = 0; i < n; i++) {
-		const char *name = e[i]->d_name;
-		size_t len = strlen(name);
-		/* mtdNro is the read-only twin of mtdN, not another device */
-		if (strncmp(name, "mtd", 3) == 0 && !(len > 2 && strcmp(name + len - 2, "ro") == 0)) {
-			snprintf(dev, sizeof(dev), "%s/%s", class, name);
-			char label[128] = "?", type[32] = "?", b1[24], b2[24];
-			uint64_t size = 0, erasesize = 0;
-			(void)read_attr(dev, "name", label, sizeof(label));
-			(void)read_attr(dev, "type", type, sizeof(type));
-			int size_ok = read_u64_attr(dev, "size", &size) == 0;
-			int erase_ok = read_u64_attr(dev, "erasesize", &erasesize) == 0;
-			fprintf(out, "inventory: mtd %s name=\"%s\" type=%s size=%s erasesize=%s\n",
-				name, label, type, fmt_u64(size_ok, size, b1),
-				fmt_u64(erase_ok, erasesize, b2));
-			count++;
-		}
-		free(e[i]);
-	}
-	if (n >= 0)
-		free(e);
-	return count;
-}
-
-static int print_block(FILE *out, const char *root)
-{
-	char class[PATH_MAX], dev[PATH_MAX + 256], probe[PATH_MAX + 512];
-	struct dirent **e;
-	int n = list_class(root, "/sys/class/block", class, sizeof(class), &e);
-	int count = 0;
-	for (int i = 0; i < n; i++) {
-		const char *name = e[i]->d_name;
-		snprintf(dev, sizeof(dev), "%s/%s", class, name);
-		snprintf(probe, sizeof(probe), "%s/partition", dev);
-		struct stat st;
-		/* partitions are part of a disk's layout, not devices of their own */
-		if (stat(probe, &st) != 0) {
-			uint64_t sectors = 0;
-			char b[24];
-			/* sysfs gives the size in 512-byte units whatever the logical block size */
-			int ok = read_u64_attr(dev, "size", &sectors) == 0 &&
-				 sectors <= UINT64_MAX / 512;
-			fprintf(out, "inventory: block %s size=%s\n", name,
-				fmt_u64(ok, sectors * 512, b));
-			count++;
-		}
-		free(e[i]);
-	}
-	if (n >= 0)
-		free(e);
-	return count;
-}
-
-static int print_ports(FILE *out, const char *root)
-{
-	char class[PATH_MAX], dev[PATH_MAX + 256];
-	struct dirent **e;
-	int n = list_class(root, "/sys/class/virtio-ports", class, sizeof(class), &e);
+	n = scandir(class, &e, is_entry, versionsort);
 	int count = 0;
 	for (int i = 0; i < n; i++) {
 		snprintf(dev, sizeof(dev), "%s/%s", class, e[i]->d_name);
-		char label[128];
-		/* a port without a name is the console, not a link */
-		if (read_attr(dev, "name", label, sizeof(label)) != 0)
-			label[0] = '\0';
-		fprintf(out, "inventory: port %s name=%s\n", e[i]->d_name,
-			label[0] ? label : "(none)");
-		count++;
+		count += print(out, dev, e[i]->d_name);
 		free(e[i]);
 	}
 	if (n >= 0)
@@ -167,29 +94,66 @@ static int print_ports(FILE *out, const char *root)
 	return count;
 }
 
+static int print_mtd(FILE *out, const char *dev, const char *name)
+{
+	size_t len = strlen(name);
+	/* mtdNro is the read-only twin of mtdN, not another device */
+	if (strncmp(name, "mtd", 3) != 0 || (len > 2 && strcmp(name + len - 2, "ro") == 0))
+		return 0;
+	char label[128] = "?", type[32] = "?", b1[24], b2[24];
+	uint64_t size = 0, erasesize = 0;
+	(void)read_attr(dev, "name", label, sizeof(label));
+	(void)read_attr(dev, "type", type, sizeof(type));
+	int size_ok = read_u64_attr(dev, "size", &size) == 0;
+	int erase_ok = read_u64_attr(dev, "erasesize", &erasesize) == 0;
+	fprintf(out, "inventory: mtd %s name=\"%s\" type=%s size=%s erasesize=%s\n", name, label,
+		type, fmt_u64(size_ok, size, b1), fmt_u64(erase_ok, erasesize, b2));
+	return 1;
+}
+
+static int print_block(FILE *out, const char *dev, const char *name)
+{
+	char probe[PATH_MAX + 512];
+	snprintf(probe, sizeof(probe), "%s/partition", dev);
+	struct stat st;
+	/* partitions are part of a disk's layout, not devices of their own */
+	if (stat(probe, &st) == 0)
+		return 0;
+	uint64_t sectors = 0;
+	char b[24];
+	/* sysfs gives the size in 512-byte units whatever the logical block size */
+	int ok = read_u64_attr(dev, "size", &sectors) == 0 && sectors <= UINT64_MAX / 512;
+	fprintf(out, "inventory: block %s size=%s\n", name, fmt_u64(ok, sectors * 512, b));
+	return 1;
+}
+
+static int print_port(FILE *out, const char *dev, const char *name)
+{
+	char label[128];
+	/* a port without a name is the console, not a link */
+	if (read_attr(dev, "name", label, sizeof(label)) != 0)
+		label[0] = '\0';
+	fprintf(out, "inventory: port %s name=%s\n", name, label[0] ? label : "(none)");
+	return 1;
+}
+
+/* The EEPROM identify would read (fw_cfg files report size 0 in stat: no size is told). */
 static int print_eeprom(FILE *out, const char *root)
 {
 	char path[PATH_MAX];
-	for (const char *const *p = inventory_eeprom_paths; *p; p++) {
-		int n = snprintf(path, sizeof(path), "%s%s", root, *p);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			continue;
-		struct stat st;
-		if (stat(path, &st) == 0) {
-			/* fw_cfg files report size 0 in stat; the size line is informative only */
-			fprintf(out, "inventory: eeprom present at %s\n", *p);
-			return 1;
-		}
-	}
-	fprintf(out, "inventory: eeprom absent\n");
-	return 0;
+	const char *place = discover_eeprom(root, path, sizeof(path));
+	if (place)
+		fprintf(out, "inventory: eeprom present at %s\n", place);
+	else
+		fprintf(out, "inventory: eeprom absent\n");
+	return place != NULL;
 }
 
 int inventory_print(FILE *out, const char *root)
 {
-	int count = print_mtd(out, root);
-	count += print_block(out, root);
-	count += print_ports(out, root);
+	int count = print_class(out, root, "/sys/class/mtd", print_mtd);
+	count += print_class(out, root, "/sys/class/block", print_block);
+	count += print_class(out, root, "/sys/class/virtio-ports", print_port);
 	count += print_eeprom(out, root);
 	return count;
 }

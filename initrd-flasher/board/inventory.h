@@ -17,7 +17,4 @@
  */
 int inventory_print(FILE *out, const char *root);
 
-/* Paths, relative to the root, where a module EEPROM image may appear; NULL-terminated. */
-extern const char *const inventory_eeprom_paths[];
-
 #endif

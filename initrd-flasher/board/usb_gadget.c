@@ -18,6 +18,7 @@
 #include "error.h"
 #include "le.h"
 #include "link_io.h"
+#include "timing.h"
 
 /* FunctionFS and USB chapter 9 constants (include/uapi/linux/usb/functionfs.h, ch9.h); the
  * blobs are built byte by byte, so nothing depends on the compiler's struct packing */
@@ -279,12 +280,8 @@ static int gadget_init(struct usb_gadget *g, const struct usb_gadget_opts *o)
 	g->o.configfs = g->configfs;
 	g->o.ffs_mount = g->ffs_mount;
 	g->o.udc_class = g->udc_class;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->changed, &ca);
-	pthread_condattr_destroy(&ca);
+	timing_cond_init(&g->changed);
 	g->initialised = 1;
 	return 0;
 }
@@ -397,8 +394,7 @@ static int open_endpoint(struct usb_gadget *g, const char *name, int flags)
 		}
 		if (errno != ENOENT || waited >= EP_OPEN_WAIT_MS)
 			return err_set("%s: %s", path, strerror(errno));
-		struct timespec ts = { 0, 10000000L };
-		nanosleep(&ts, NULL);
+		timing_sleep_ms(10);
 	}
 }
 
@@ -535,10 +531,8 @@ static void take_pending(struct usb_gadget *g)
 static void wait_out(struct usb_gadget *g, unsigned *retries)
 {
 	struct pollfd p = { .fd = g->ep_out, .events = POLLIN };
-	if (poll(&p, 1, 100) > 0 && (*retries)++ > 0) {
-		struct timespec ts = { 0, 10000000L };
-		nanosleep(&ts, NULL);
-	}
+	if (poll(&p, 1, 100) > 0 && (*retries)++ > 0)
+		timing_sleep_ms(10);
 }
 
 /* Copies the OUT endpoint into the current session while the host has the function enabled. */
@@ -695,13 +689,6 @@ static void write_signal_handler(int sig)
 	(void)sig;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Interrupts a write that has passed its deadline, and again every 50 ms until it is out:
  * a signal that lands just before the writer blocks is spent on nothing. */
 static void *watch_main(void *arg)
@@ -713,13 +700,13 @@ static void *watch_main(void *arg)
 			pthread_cond_wait(&g->changed, &g->lock);
 			continue;
 		}
-		uint64_t now = mono_ms(), until = g->write_deadline_ms;
+		uint64_t now = timing_now_ms(), until = g->write_deadline_ms;
 		if (now >= until) {
 			g->write_timed_out = 1;
 			pthread_kill(g->writer, WRITE_SIGNAL);
 			until = now + 50;
 		}
-		struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000L };
+		struct timespec ts = timing_timespec_at(until);
 		pthread_cond_timedwait(&g->changed, &g->lock, &ts);
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -783,6 +770,15 @@ static int bridge_start(struct usb_gadget *g, int ep0, int ep_in, int ep_out)
 
 /* ---- public ---------------------------------------------------------------------------------- */
 
+/* Undoes what an open did before it failed, keeping the failure's message; -1. */
+static int close_failed(struct usb_gadget *g)
+{
+	char why[ERR_MSG_MAX];
+	snprintf(why, sizeof(why), "%s", err_msg());
+	usb_gadget_close(g);
+	return err_set("%s", why);
+}
+
 int usb_gadget_open(struct usb_gadget *g, const struct usb_gadget_opts *o)
 {
 	int ep0 = -1, ep_in = -1, ep_out = -1;
@@ -797,13 +793,7 @@ int usb_gadget_open(struct usb_gadget *g, const struct usb_gadget_opts *o)
 		rc = bridge_start(g, ep0, ep_in, ep_out);
 	if (rc == 0)
 		rc = bind_udc(g);
-	if (rc != 0) {
-		char why[ERR_MSG_MAX];
-		snprintf(why, sizeof(why), "%s", err_msg());
-		usb_gadget_close(g);
-		return err_set("%s", why);
-	}
-	return 0;
+	return rc == 0 ? 0 : close_failed(g);
 }
 
 int usb_gadget_start_bridge(struct usb_gadget *g, const struct usb_gadget_opts *o, int ep0,
@@ -816,25 +806,12 @@ int usb_gadget_start_bridge(struct usb_gadget *g, const struct usb_gadget_opts *
 		push_undo(g, UNDO_CLOSE, "ep2", ep_out);
 		rc = bridge_start(g, ep0, ep_in, ep_out);
 	}
-	if (rc != 0) {
-		char why[ERR_MSG_MAX];
-		snprintf(why, sizeof(why), "%s", err_msg());
-		usb_gadget_close(g);
-		return err_set("%s", why);
-	}
-	return 0;
+	return rc == 0 ? 0 : close_failed(g);
 }
 
 int usb_gadget_connect(struct usb_gadget *g, unsigned timeout_ms, int *rfd, int *wfd)
 {
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)(timeout_ms / 1000);
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	struct timespec deadline = timing_timespec_in(timeout_ms);
 	pthread_mutex_lock(&g->lock);
 	while (!g->enabled && !g->events_dead && !g->stopping)
 		if (pthread_cond_timedwait(&g->changed, &g->lock, &deadline) == ETIMEDOUT)
@@ -867,7 +844,7 @@ static int write_in(struct usb_gadget *g, const void *p, size_t n)
 {
 	pthread_mutex_lock(&g->lock);
 	g->writer = pthread_self();
-	g->write_deadline_ms = mono_ms() + g->o.write_timeout_ms;
+	g->write_deadline_ms = timing_now_ms() + g->o.write_timeout_ms;
 	g->write_timed_out = 0;
 	g->writing = g->o.write_timeout_ms != 0;
 	pthread_cond_broadcast(&g->changed);

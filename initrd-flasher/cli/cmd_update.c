@@ -13,13 +13,11 @@
 
 #include "config.h"
 #include "error.h"
-#include "board/inventory.h"
 #include "io.h"
 #include "run/update.h"
 #include "slot/slot_backend.h"
 
 #define SYSTEM_CONFIG "/etc/selfflash/selfflash.conf"
-#define QEMU_CHIP_SKU "/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/chip_sku/raw"
 
 static void update_usage(FILE *out)
 {
@@ -155,11 +153,7 @@ static int load(const struct cli *o, struct flasher_config *cfg)
 		return err_prefix("%s", o->config);
 	struct flash_config *f = &cfg->flash;
 	f->log = stdout;
-	for (const char *const *p = inventory_eeprom_paths; !f->eeprom && *p; p++)
-		if (access(*p, R_OK) == 0)
-			f->eeprom = *p;
-	if (!f->chip_sku && !f->chip_sku_file && access(QEMU_CHIP_SKU, R_OK) == 0)
-		f->chip_sku_file = QEMU_CHIP_SKU;
+	config_find_board(cfg, "");
 	if (o->root)
 		f->root_partition = o->root;
 	if (o->efivars)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The flasher's configuration file. */
+/* The flasher's configuration file: its settings in tables, and the board's defaults. */
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "board/discover.h"
 #include "error.h"
 #include "link/link_transport.h"
 #include "lines.h"
@@ -38,51 +40,86 @@ static int usb_id(const char *key, const char *value, unsigned line, uint16_t *i
 	return 0;
 }
 
+/* The settings that keep their text: the field of struct flash_config it goes to. */
+static const struct text_setting {
+	const char *key;
+	size_t field;  /* offset of a const char * */
+	size_t max;    /* a USB string descriptor's limit; 0: as long as the storage allows */
+} text_settings[] = {
+	{ "ca", offsetof(struct flash_config, ca), 0 },
+	{ "report", offsetof(struct flash_config, report_url), 0 },
+	{ "pubkey", offsetof(struct flash_config, pubkey), 0 },
+	{ "eeprom", offsetof(struct flash_config, eeprom), 0 },
+	{ "chip-sku", offsetof(struct flash_config, chip_sku), 0 },
+	{ "chip-sku-file", offsetof(struct flash_config, chip_sku_file), 0 },
+	{ "efivars", offsetof(struct flash_config, efivars), 0 },
+	{ "slot-backend", offsetof(struct flash_config, slot_backend), 0 },
+	{ "esp", offsetof(struct flash_config, esp), 0 },
+	{ "rootfs", offsetof(struct flash_config, rootfs_name), 0 },
+	{ "root-partition", offsetof(struct flash_config, root_partition), 0 },
+	{ "usb-serial", offsetof(struct flash_config, usb.serial), USB_GADGET_STRING_MAX },
+	{ "usb-manufacturer", offsetof(struct flash_config, usb.manufacturer),
+	  USB_GADGET_STRING_MAX },
+	{ "usb-product-name", offsetof(struct flash_config, usb.product_name),
+	  USB_GADGET_STRING_MAX },
+};
+
+/* The settings that take one of two words: the field of struct flash_config they set. */
+static const struct switch_setting {
+	const char *key, *yes, *no;
+	size_t field; /* offset of an int */
+	int when_yes; /* what the field holds after the first word; the second sets the other */
+} switch_settings[] = {
+	{ "allow-unsigned", "yes", "no", offsetof(struct flash_config, allow_unsigned), 1 },
+	{ "parallel", "on", "off", offsetof(struct flash_config, sequential), 0 },
+	{ "delta", "on", "off", offsetof(struct flash_config, no_delta), 0 },
+	{ "update-qspi", "yes", "no", offsetof(struct flash_config, update_qspi), 1 },
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static int set_text(struct flasher_config *cfg, const struct text_setting *t, const char *value,
+		    unsigned line)
+{
+	if (t->max && strlen(value) > t->max)
+		return err_set("config line %u: %s is %zu characters, a USB string holds at most %zu",
+			       line, t->key, strlen(value), t->max);
+	const char *kept = keep(cfg, value, line);
+	if (!kept)
+		return -1;
+	*(const char **)((char *)&cfg->flash + t->field) = kept;
+	return 0;
+}
+
+static int set_switch(struct flasher_config *cfg, const struct switch_setting *w,
+		      const char *value, unsigned line)
+{
+	int yes = strcmp(value, w->yes) == 0;
+	if (!yes && strcmp(value, w->no) != 0)
+		return err_set("config line %u: %s takes %s or %s", line, w->key, w->yes, w->no);
+	*(int *)((char *)&cfg->flash + w->field) = yes ? w->when_yes : !w->when_yes;
+	return 0;
+}
+
+/* One KEY VALUE line: a row of the tables above, or a setting with a parser of its own. */
 static int set(struct flasher_config *cfg, const char *key, const char *value, unsigned line)
 {
+	for (size_t i = 0; i < COUNT(text_settings); i++)
+		if (strcmp(key, text_settings[i].key) == 0)
+			return set_text(cfg, &text_settings[i], value, line);
+	for (size_t i = 0; i < COUNT(switch_settings); i++)
+		if (strcmp(key, switch_settings[i].key) == 0)
+			return set_switch(cfg, &switch_settings[i], value, line);
 	struct flash_config *f = &cfg->flash;
-	const char **str = NULL;
-	if (strcmp(key, "link") == 0 && !link_spec_known(value))
-		return err_set("config line %u: link takes a link spec (unix:PATH, tcp:HOST:PORT, "
-			       "virtio:NAME, dev:PATH, tty:PATH or usb-gadget:[UDC]), not '%s'",
-			       line, value);
+	/* the package's place: both keys name it, the link's only as a link spec */
 	if (strcmp(key, "package") == 0 || strcmp(key, "link") == 0) {
-		str = &f->source;
+		if (key[0] == 'l' && !link_spec_known(value))
+			return err_set("config line %u: link takes a link spec (unix:PATH, "
+				       "tcp:HOST:PORT, virtio:NAME, dev:PATH, tty:PATH or "
+				       "usb-gadget:[UDC]), not '%s'", line, value);
 		cfg->sources++;
+		return (f->source = keep(cfg, value, line)) ? 0 : -1;
 	}
-	else if (strcmp(key, "ca") == 0)
-		str = &f->ca;
-	else if (strcmp(key, "report") == 0)
-		str = &f->report_url;
-	else if (strcmp(key, "pubkey") == 0)
-		str = &f->pubkey;
-	else if (strcmp(key, "eeprom") == 0)
-		str = &f->eeprom;
-	else if (strcmp(key, "chip-sku") == 0)
-		str = &f->chip_sku;
-	else if (strcmp(key, "chip-sku-file") == 0)
-		str = &f->chip_sku_file;
-	else if (strcmp(key, "efivars") == 0)
-		str = &f->efivars;
-	else if (strcmp(key, "slot-backend") == 0)
-		str = &f->slot_backend;
-	else if (strcmp(key, "esp") == 0)
-		str = &f->esp;
-	else if (strcmp(key, "rootfs") == 0)
-		str = &f->rootfs_name;
-	else if (strcmp(key, "root-partition") == 0)
-		str = &f->root_partition;
-	else if (strcmp(key, "usb-serial") == 0)
-		str = &f->usb.serial;
-	else if (strcmp(key, "usb-manufacturer") == 0)
-		str = &f->usb.manufacturer;
-	else if (strcmp(key, "usb-product-name") == 0)
-		str = &f->usb.product_name;
-	if (str && strncmp(key, "usb-", 4) == 0 && strlen(value) > USB_GADGET_STRING_MAX)
-		return err_set("config line %u: %s is %zu characters, a USB string holds at most %d",
-			       line, key, strlen(value), USB_GADGET_STRING_MAX);
-	if (str)
-		return (*str = keep(cfg, value, line)) ? 0 : -1;
 	if (strcmp(key, "usb-vendor") == 0)
 		return usb_id(key, value, line, &f->usb.vendor);
 	if (strcmp(key, "usb-product") == 0)
@@ -92,30 +129,6 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 			return err_set("config line %u: more than %d modules", line,
 				       CONFIG_MODULES_MAX);
 		return (cfg->modules[cfg->nmodules++] = keep(cfg, value, line)) ? 0 : -1;
-	}
-	if (strcmp(key, "allow-unsigned") == 0) {
-		if (strcmp(value, "yes") && strcmp(value, "no"))
-			return err_set("config line %u: allow-unsigned takes yes or no", line);
-		f->allow_unsigned = strcmp(value, "yes") == 0;
-		return 0;
-	}
-	if (strcmp(key, "parallel") == 0) {
-		if (strcmp(value, "on") && strcmp(value, "off"))
-			return err_set("config line %u: parallel takes on or off", line);
-		f->sequential = strcmp(value, "off") == 0;
-		return 0;
-	}
-	if (strcmp(key, "delta") == 0) {
-		if (strcmp(value, "on") && strcmp(value, "off"))
-			return err_set("config line %u: delta takes on or off", line);
-		f->no_delta = strcmp(value, "off") == 0;
-		return 0;
-	}
-	if (strcmp(key, "update-qspi") == 0) {
-		if (strcmp(value, "yes") && strcmp(value, "no"))
-			return err_set("config line %u: update-qspi takes yes or no", line);
-		f->update_qspi = strcmp(value, "yes") == 0;
-		return 0;
 	}
 	if (strcmp(key, "boot-tries") == 0) {
 		if (value[0] < '1' || value[0] > '9' || value[1])
@@ -177,4 +190,14 @@ static int config_line(char *s, unsigned line, void *ctx)
 int config_parse(const char *text, size_t len, struct flasher_config *cfg)
 {
 	return text_each_line(text, len, "config", 1023, config_line, cfg);
+}
+
+void config_find_board(struct flasher_config *cfg, const char *root)
+{
+	struct flash_config *f = &cfg->flash;
+	if (!f->eeprom && discover_eeprom(root, cfg->found_eeprom, sizeof(cfg->found_eeprom)))
+		f->eeprom = cfg->found_eeprom;
+	if (!f->chip_sku && !f->chip_sku_file &&
+	    discover_chip_sku_file(root, cfg->found_chip_sku, sizeof(cfg->found_chip_sku)))
+		f->chip_sku_file = cfg->found_chip_sku;
 }

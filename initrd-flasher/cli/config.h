@@ -15,7 +15,8 @@
  *   pubkey /etc/selfflash/pubkey.pem
  *   allow-unsigned yes              development mode only
  *   eeprom PATH                     default: the Jetson I2C path, then QEMU's fw_cfg
- *   chip-sku D0 | chip-sku-file PATH
+ *   chip-sku D0 | chip-sku-file PATH    default: QEMU's fw_cfg file (board/discover.h);
+ *                                   a Jetson's is named here or left out
  *   target spi mtd:/dev/mtd0@67108864
  *   target nvme block:/dev/nvme0n1
  *   efivars /sys/firmware/efi/efivars   record the boot slot (T234 UEFI boot chain)
@@ -62,9 +63,18 @@ struct flasher_config {
 	size_t nmodules;
 	char storage[8192]; /* the strings flash points into */
 	size_t used;
+	char found_eeprom[256];   /* what config_find_board() found, when the text names none */
+	char found_chip_sku[256];
 };
 
 /* Parses config text into cfg (which the caller zeroed); 0 or -1 naming the line. */
 int config_parse(const char *text, size_t len, struct flasher_config *cfg);
+
+/*
+ * The defaults of eeprom and chip-sku-file (board/discover.h): where the board below root
+ * ("" for the running system) keeps its module EEPROM and chip SKU, for each the config
+ * leaves unnamed. What the board lacks stays NULL (identify then says what is missing).
+ */
+void config_find_board(struct flasher_config *cfg, const char *root);
 
 #endif

@@ -176,7 +176,6 @@ static void print_version(void)
 }
 
 #define CONFIG_PATH "/etc/selfflash/flasher.conf"
-#define QEMU_CHIP_SKU "/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/chip_sku/raw"
 
 /*
  * PID 1 with a configuration in the initrd: run the data path. Returns the way to end: reboot
@@ -198,14 +197,8 @@ static enum pid1_end run_configured(const char *root)
 		rc = modules_load(cfg.modules, cfg.nmodules, stdout);
 	struct flash_config *f = &cfg.flash;
 	f->log = stdout;
-	static char eeprom[256];
-	for (const char *const *p = inventory_eeprom_paths; rc == 0 && !f->eeprom && *p; p++) {
-		snprintf(eeprom, sizeof(eeprom), "%s%s", root, *p);
-		if (access(eeprom, R_OK) == 0)
-			f->eeprom = eeprom;
-	}
-	if (rc == 0 && !f->chip_sku && !f->chip_sku_file && access(QEMU_CHIP_SKU, R_OK) == 0)
-		f->chip_sku_file = QEMU_CHIP_SKU;
+	if (rc == 0)
+		config_find_board(&cfg, root);
 	if (rc == 0 && cfg.sources != 1)
 		rc = err_set("%s must name either a package or a link", CONFIG_PATH);
 	if (rc == 0)

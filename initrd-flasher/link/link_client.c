@@ -72,7 +72,7 @@ int link_client_open(struct link_client *lc, const struct link_client_opts *o)
 	pthread_mutex_init(&lc->rx_lock, NULL);
 	pthread_mutex_init(&lc->tx_lock, NULL);
 	pthread_mutex_init(&lc->stop_lock, NULL);
-	pthread_cond_init(&lc->stop_cond, NULL);
+	timing_cond_init(&lc->stop_cond); /* the keepalive waits on it with a monotonic time */
 	size_t rx_size = FRAME_OVERHEAD + (size_t)lc->o.max_payload;
 	lc->rx = malloc(rx_size);
 	if (!lc->rx || frame_decoder_init(&lc->dec, lc->rx, rx_size, lc->o.max_payload) != 0) {

@@ -47,8 +47,8 @@ static int connect_say_hello(struct link_client *lc)
 	if (link_wire_send(lc, FRAME_HELLO, seq, p, sizeof(p)) != 0)
 		return -1;
 	uint64_t deadline = timing_now_ms() + HELLO_WAIT_MS;
-	while (timing_now_ms() < deadline) {
-		if (link_wire_receive(lc, (int)(deadline - timing_now_ms())) < 0)
+	for (uint64_t left; (left = timing_ms_left(deadline)) != 0;) {
+		if (link_wire_receive(lc, (int)left) < 0)
 			return -1;
 		struct frame f;
 		int got;

@@ -85,13 +85,7 @@ static void *keepalive_main(void *arg)
 	struct link_client *lc = arg;
 	pthread_mutex_lock(&lc->stop_lock);
 	while (!atomic_load(&lc->stop)) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 250 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = timing_timespec_in(250);
 		pthread_cond_timedwait(&lc->stop_cond, &lc->stop_lock, &until);
 		if (!atomic_load(&lc->stop) && !atomic_load(&lc->down) &&
 		    timing_now_ms() - atomic_load(&lc->last_send_ms) >= KEEPALIVE_MS)

@@ -286,15 +286,15 @@ int http_get_range(struct http_conn *c, struct http_url *url, const struct http_
 			stale_retried = 1; /* the server ended an idle keep-alive connection */
 			continue;
 		}
-		uint64_t now = timing_now_ms();
-		if (!o->retry_ms || now >= deadline)
+		uint64_t left = timing_ms_left(deadline);
+		if (!o->retry_ms || !left)
 			return o->retry_ms ? err_prefix("%s: gave up after %u s of retries", where,
 							o->retry_ms / 1000)
 					   : err_prefix("%s", where);
 		if (o->log)
 			fprintf(o->log, "http: %s (bytes %" PRIu64 "+%" PRIu64 "): %s; trying again "
 					"in %u ms\n", where, q->off, q->len, err_msg(), backoff);
-		timing_sleep_ms(now + backoff > deadline ? (unsigned)(deadline - now) : backoff);
+		timing_sleep_ms(left < backoff ? (unsigned)left : backoff);
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 		q->retries++;
 	}

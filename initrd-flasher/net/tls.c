@@ -42,10 +42,10 @@ static int handshake_time_left(struct tls_conn *c)
 {
 	if (!c->deadline_ms)
 		return 0;
-	uint64_t now = timing_now_ms();
-	if (now >= c->deadline_ms)
+	uint64_t left = timing_ms_left(c->deadline_ms);
+	if (!left)
 		return -1;
-	c->s->timeout_ms = (unsigned)(c->deadline_ms - now);
+	c->s->timeout_ms = (unsigned)left;
 	return 0;
 }
 

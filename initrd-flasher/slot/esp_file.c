@@ -11,28 +11,12 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "io.h"
 
 int esp_dir_sync(int dir, const char *label)
 {
 	if (fsync(dir) < 0)
 		return err_set("%s: fsync of the directory: %s", label, strerror(errno));
-	return 0;
-}
-
-static int write_whole(int fd, const unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -43,7 +27,7 @@ int esp_file_replace(int dir, const char *label, const char *tmp_name, const cha
 			0644);
 	if (fd < 0)
 		return err_set("%s/%s: create: %s", label, tmp_name, strerror(errno));
-	if (write_whole(fd, buf, len) < 0 || fsync(fd) < 0) {
+	if (io_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
 		int bad = errno;
 		close(fd);
 		return err_set("%s/%s: write: %s", label, tmp_name, strerror(bad));
