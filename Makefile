@@ -47,29 +47,31 @@ MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
 # the usb: link (link_usb_internal.h lists its layers)
-LINK_USB_SRCS := host-loader/link_usb_listen.c host-loader/link_usb_scan.c \
-	host-loader/link_usb_libusb.c host-loader/link_usb_bridge.c host-loader/link_usb_in.c \
-	host-loader/link_usb_out.c host-loader/link_usb_spec.c
+LINK_USB_SRCS := host-loader/serve/link_usb_listen.c host-loader/serve/link_usb_scan.c \
+	host-loader/serve/link_usb_libusb.c host-loader/serve/link_usb_bridge.c \
+	host-loader/serve/link_usb_in.c host-loader/serve/link_usb_out.c host-loader/serve/link_usb_spec.c
 # what hostload shows: the report, its rates and its progress line
-REPORT_SRCS := host-loader/report.c host-loader/report_show.c host-loader/rate_window.c \
-	host-loader/bar.c
+REPORT_SRCS := host-loader/report/report.c host-loader/report/report_show.c \
+	host-loader/report/rate_window.c host-loader/report/bar.c
 # the range server: start and stop, the links, one thread per board (serve_internal.h)
-SERVE_SRCS := host-loader/serve.c host-loader/serve_listen.c host-loader/serve_connection.c
-HOSTLOAD_SRCS := host-loader/main.c $(SERVE_SRCS) $(REPORT_SRCS) \
-	host-loader/boot_qemu.c $(LINK_SRCS) \
-	common/pkg.c $(LINK_USB_SRCS) host-loader/usb_libusb.c host-loader/usb_path.c
+SERVE_SRCS := host-loader/serve/serve.c host-loader/serve/serve_listen.c \
+	host-loader/serve/serve_connection.c
+HOSTLOAD_SRCS := host-loader/cli/main.c $(SERVE_SRCS) $(REPORT_SRCS) \
+	host-loader/boot/boot_qemu.c $(LINK_SRCS) \
+	common/pkg.c $(LINK_USB_SRCS) host-loader/usb/usb_libusb.c host-loader/usb/usb_path.c
 # Tegra RCM boot: the whole boot, each chip's path, sending, the bundle, the chips (rcm_internal.h)
-RCM_TEGRA_SRCS := host-loader/rcm_tegra.c host-loader/rcm_t234.c host-loader/rcm_t194.c \
-	host-loader/rcm_send.c host-loader/rcm_bundle.c host-loader/rcm_chip.c
+RCM_TEGRA_SRCS := host-loader/boot/rcm_tegra.c host-loader/boot/rcm_t234.c \
+	host-loader/boot/rcm_t194.c host-loader/boot/rcm_send.c host-loader/boot/rcm_bundle.c \
+	host-loader/boot/rcm_chip.c
 # Tegra RCM boot over USB (libusb for boards, a printer for --dry-run); needs common/error.c,
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
-HOSTLOAD_USB_SRCS := $(RCM_TEGRA_SRCS) host-loader/usb_libusb_transport.c \
-	host-loader/usb_libusb.c host-loader/usb_dryrun.c host-loader/usb_path.c \
-	host-loader/rcm_blob.c common/bootimg.c
+HOSTLOAD_USB_SRCS := $(RCM_TEGRA_SRCS) host-loader/usb/usb_libusb_transport.c \
+	host-loader/usb/usb_libusb.c host-loader/usb/usb_dryrun.c host-loader/usb/usb_path.c \
+	host-loader/boot/rcm_blob.c common/bootimg.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
 # hostload itself: the QEMU and the Tegra backends, `list`
-HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cmd.c host-loader/cmd_usb.c $(HOSTLOAD_USB_SRCS) \
-	common/io.c common/lines.c)
+HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cli/cmd.c host-loader/cli/cmd_usb.c \
+	$(HOSTLOAD_USB_SRCS) common/io.c common/lines.c)
 # unit test name -> the modules it tests
 TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventory.c \
 	initrd-flasher/board/discover.c
@@ -104,10 +106,10 @@ TEST_frame_SRCS := tests/unit/test_frame.c $(LINK_SRCS)
 TEST_link_SRCS := tests/unit/test_link.c $(wildcard initrd-flasher/link/*.c) initrd-flasher/board/usb_gadget.c \
 	$(SERVE_SRCS) \
 	$(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS) \
-	$(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c
+	$(LINK_USB_SRCS) host-loader/usb/usb_path.c host-loader/usb/usb_libusb.c
 TEST_link_LIBS := $(HOSTLOAD_USB_LIBS)
-TEST_link_usb_SRCS := tests/unit/test_link_usb.c $(LINK_USB_SRCS) host-loader/usb_path.c host-loader/usb_libusb.c \
-	$(SERVE_SRCS) $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
+TEST_link_usb_SRCS := tests/unit/test_link_usb.c $(LINK_USB_SRCS) host-loader/usb/usb_path.c \
+	host-loader/usb/usb_libusb.c $(SERVE_SRCS) $(REPORT_SRCS) $(LINK_SRCS) common/pkg.c $(SHA256_SRCS)
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
 	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/board/discover.c \
@@ -116,12 +118,12 @@ TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_ga
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
-TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c $(RCM_TEGRA_SRCS) host-loader/usb_dryrun.c \
+TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c $(RCM_TEGRA_SRCS) host-loader/usb/usb_dryrun.c \
 	common/error.c common/io.c common/lines.c common/timing.c
-TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c host-loader/rcm_blob.c common/bootimg.c \
+TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c host-loader/boot/rcm_blob.c common/bootimg.c \
 	common/error.c
-TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb_libusb_transport.c \
-	host-loader/usb_libusb.c host-loader/usb_path.c common/error.c common/timing.c
+TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb/usb_libusb_transport.c \
+	host-loader/usb/usb_libusb.c host-loader/usb/usb_path.c common/error.c common/timing.c
 TEST_usb_libusb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
 # the progress report on a fake clock: rate window, ETA, the line's text, JSON and plain events
@@ -164,8 +166,11 @@ ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOA
 
 # ---- object rules, one per variant -----------------------------------------------------
 # Only the flasher's own files and the tests see initrd-flasher/ on the include path: the host
-# tools (hostload, mkflashpkg, mkinitrd) and common/ must not depend on the board's code.
-dir_includes = $(if $(filter initrd-flasher/% tests/%,$(1)),-Iinitrd-flasher)
+# tools (hostload, mkflashpkg, mkinitrd) and common/ must not depend on the board's code. In the
+# same way only hostload's files and the tests see host-loader/ (a header of another folder is
+# "folder/name.h" in both).
+dir_includes = $(if $(filter initrd-flasher/% tests/%,$(1)),-Iinitrd-flasher) \
+	$(if $(filter host-loader/% tests/%,$(1)),-Ihost-loader)
 # $(1) variant dir, $(2) compiler, $(3) flags, $(4) sysroot stamp
 define variant
 $(BUILD)/$(1)/%.o: %.c $(STAMPS)/$(4) $(STAMPS)/flags
@@ -213,7 +218,7 @@ FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
 FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c common/pkg.c common/error.c \
 	$(SHA256_SRCS)
 FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/write/gpt.c common/error.c $(SHA256_SRCS)
-FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/rcm_blob.c common/bootimg.c common/error.c
+FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/boot/rcm_blob.c common/bootimg.c common/error.c
 FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
 FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \
 	common/error.c
@@ -283,7 +288,7 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
 define fuzzer
 $(BUILD)/fuzz/fuzz_$(1): $(TEST_$(1)_SRCS) $(FUZZ_$(1)_SRCS) $(STAMPS)/sysroot-host $(STAMPS)/flags
 	@mkdir -p $$(@D)
-	$(CLANG) $(COMMON_CFLAGS) -Iinitrd-flasher $(FUZZ_FLAGS) -isystem $(HOST_SYSROOT)/include \
+	$(CLANG) $(COMMON_CFLAGS) -Iinitrd-flasher -Ihost-loader $(FUZZ_FLAGS) -isystem $(HOST_SYSROOT)/include \
 		$(FUZZ_$(1)_SRCS) \
 		$(HOST_LDFLAGS) $(LIBS) -o $$@
 endef

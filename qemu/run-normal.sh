@@ -101,7 +101,7 @@ if [ -n "$command" ]; then
 	args+=(-fw_cfg "name=opt/selfflash/command,string=$(qemu_value "$command")")
 fi
 if [ -n "$link" ]; then
-	# QEMU is the client and reconnects, as in `hostload rcm --qemu` (host-loader/boot_qemu.c)
+	# QEMU is the client and reconnects, as in `hostload rcm --qemu` (host-loader/boot/boot_qemu.c)
 	args+=(-device virtio-serial-device
 		-chardev "socket,id=link,path=$(qemu_value "$link"),reconnect=1"
 		-device virtserialport,chardev=link,name=selfflash.link)

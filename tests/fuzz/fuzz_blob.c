@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the RCM blob parser (host-loader/rcm_blob.c): any bytes either fail
+ * libFuzzer target for the RCM blob parser (host-loader/boot/rcm_blob.c): any bytes either fail
  * with a message or parse; a parsed blob with a kernel entry gets a small boot image swapped
  * in, and the result must parse again with its digest holding and its size as promised.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../host-loader/rcm_blob.h"
+#include "boot/rcm_blob.h"
 #include "bootimg.h"
 #include "error.h"
 

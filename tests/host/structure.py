@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# The code's shape (issues 12 and 20, STYLE.md): the flasher's subsystem folders and the one
-# way their arrows run; no include cycle between modules (x.c/x.h include y.h and y back); no
-# file in initrd-flasher/ or host-loader/ over 400 lines but the USB gadget; no host tool or
-# common/ file that includes a header of the board's initrd-flasher/.
+# The code's shape (issues 12 and 20, STYLE.md): the subsystem folders of the flasher and of
+# hostload and the one way their arrows run; no include cycle between modules (x.c/x.h include
+# y.h and y back); no file in initrd-flasher/ or host-loader/ over 400 lines but the USB gadget;
+# no host tool or common/ file that includes a header of the board's initrd-flasher/.
 import os
 import re
 import sys
@@ -12,6 +12,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CODE_DIRS = ["common", "initrd-flasher", "host-loader", "mkflashpkg", "mkinitrd"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 FLASHER = "initrd-flasher"
+HOST = "host-loader"
 # The flasher's folders, each on a layer: a folder includes headers of its own, of lower
 # layers and of common/, never of its own layer's neighbours or above (docs/architecture.md
 # draws it). A new folder must be given its layer here.
@@ -26,6 +27,15 @@ LAYERS = {
     "target": 1,  # storage devices behind one ops struct
     "board": 0,   # PID 1, the board's hardware, the USB gadget
 }
+# hostload's folders, by the same rule.
+HOST_LAYERS = {
+    "cli": 3,     # the command line: serve, rcm, list
+    "serve": 2,   # the range server and its links, the usb: link among them
+    "boot": 2,    # the boot backends: QEMU, Tegra RCM and its blob
+    "report": 1,  # what hostload shows: progress line, JSON, the board's log
+    "usb": 1,     # libusb and the RCM transports (a board's, --dry-run's)
+}
+TREES = {FLASHER: LAYERS, HOST: HOST_LAYERS}
 LINE_LIMIT = 400
 LINE_LIMIT_EXEMPT = {f"{FLASHER}/board/usb_gadget.c"}
 failures = 0
@@ -56,10 +66,11 @@ files = {p: INCLUDE.findall(open(os.path.join(ROOT, p), encoding="utf-8").read()
 def resolve(path, inc):
     """The project file a quoted include in path names, or None (system or test header): the
     compiler's order, beside the file first, then -Icommon, then -Iinitrd-flasher for the
-    board's code."""
+    board's code or -Ihost-loader for hostload's."""
     places = [os.path.dirname(path), "common"]
-    if path.startswith(FLASHER + "/"):
-        places.append(FLASHER)
+    for tree in TREES:
+        if path.startswith(tree + "/"):
+            places.append(tree)
     for where in places:
         cand = os.path.normpath(os.path.join(where, inc))
         if cand in files:
@@ -122,31 +133,41 @@ case(not cycles, f"no_include_cycle_between_modules ({len(graph)} modules)",
      "; ".join(" -> ".join(c) for c in cycles))
 
 
-def flasher_folder(path):
+def folder(tree, path):
     parts = path.split("/")
-    return parts[1] if parts[0] == FLASHER and len(parts) > 2 else None
+    return parts[1] if parts[0] == tree and len(parts) > 2 else None
 
 
-flat = [p for p in files if p.startswith(FLASHER + "/") and flasher_folder(p) is None]
-unplaced = sorted({flasher_folder(p) for p in files if flasher_folder(p)} - set(LAYERS))
-case(not flat and not unplaced, "initrd_flasher_files_in_subsystem_folders",
-     ", ".join(flat + [f"{FLASHER}/{u}/ has no layer in structure.py" for u in unplaced]))
+for tree, layers in TREES.items():
+    name = tree.replace("-", "_")
+    flat = [p for p in files if p.startswith(tree + "/") and folder(tree, p) is None]
+    unplaced = sorted({folder(tree, p) for p in files if folder(tree, p)} - set(layers))
+    case(not flat and not unplaced, f"{name}_files_in_subsystem_folders",
+         ", ".join(flat + [f"{tree}/{u}/ has no layer in structure.py" for u in unplaced]))
 
-upward = []
-for path, incs in sorted(files.items()):
-    here = flasher_folder(path)
-    if here not in LAYERS:
-        continue
-    for inc in incs:
-        there = flasher_folder(resolve(path, inc) or "")
-        if there in LAYERS and there != here and LAYERS[there] >= LAYERS[here]:
-            upward.append(f"{path} includes {inc} ({here} layer {LAYERS[here]}, "
-                          f"{there} layer {LAYERS[there]})")
-case(not upward, "flasher_folders_include_only_lower_layers", "; ".join(upward))
+    upward = []
+    for path, incs in sorted(files.items()):
+        here = folder(tree, path)
+        if here not in layers:
+            continue
+        for inc in incs:
+            there = folder(tree, resolve(path, inc) or "")
+            if there in layers and there != here and layers[there] >= layers[here]:
+                upward.append(f"{path} includes {inc} ({here} layer {layers[here]}, "
+                              f"{there} layer {layers[there]})")
+    case(not upward, f"{'flasher' if tree == FLASHER else name}_folders_include_only_lower_layers",
+         "; ".join(upward))
+
+# The tests see both trees on the include path: a "folder/name.h" in both would be the first
+# one found, silently.
+both = sorted(p[len(HOST) + 1:] for p in files
+              if p.startswith(HOST + "/") and p.endswith(".h")
+              and f"{FLASHER}/{p[len(HOST) + 1:]}" in files)
+case(not both, "no_header_path_in_both_initrd_flasher_and_host_loader", ", ".join(both))
 
 big = []
 for path in files:
-    if not path.startswith((FLASHER + "/", "host-loader/")) or path in LINE_LIMIT_EXEMPT:
+    if not path.startswith((FLASHER + "/", HOST + "/")) or path in LINE_LIMIT_EXEMPT:
         continue
     n = sum(1 for _ in open(os.path.join(ROOT, path), encoding="utf-8"))
     if n > LINE_LIMIT:

@@ -22,7 +22,7 @@
 #include "link/link_client.h"
 #include "link_msg.h"
 #include "pkg.h"
-#include "../../host-loader/serve.h"
+#include "serve/serve.h"
 
 #define PKG_BYTES (300u * 1024)
 #define PIECE 16384

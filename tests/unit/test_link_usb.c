@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../host-loader/link_usb.h"
-#include "../../host-loader/report.h"
-#include "../../host-loader/serve.h"
-#include "../../host-loader/usb_libusb.h"
+#include "report/report.h"
+#include "serve/link_usb.h"
+#include "serve/serve.h"
+#include "usb/usb_libusb.h"
 #include "check.h"
 #include "error.h"
 #include "pkg.h"

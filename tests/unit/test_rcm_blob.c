@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the RCM blob (host-loader/rcm_blob.c) and Android boot images
+ * Unit tests for the RCM blob (host-loader/boot/rcm_blob.c) and Android boot images
  * (common/bootimg.c): a boot image known answer, a blob that round-trips byte for byte, a
  * swapped kernel with every other entry unchanged and the digest rule holding, and hostile
  * blobs refused with a message. Blobs are built here independently, field by field.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../host-loader/rcm_blob.h"
+#include "boot/rcm_blob.h"
 #include "bootimg.h"
 #include "check.h"
 #include "error.h"

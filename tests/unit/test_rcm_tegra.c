@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../host-loader/rcm_tegra.h"
-#include "../../host-loader/usb_transport.h"
+#include "boot/rcm_tegra.h"
+#include "usb/usb_transport.h"
 #include "check.h"
 #include "error.h"
 

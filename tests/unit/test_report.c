@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "../../host-loader/bar.h"
-#include "../../host-loader/rate_window.h"
-#include "../../host-loader/report.h"
+#include "report/bar.h"
+#include "report/rate_window.h"
+#include "report/report.h"
 
 #define MB 1000000.0
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../host-loader/usb_libusb.h"
-#include "../../host-loader/usb_transport.h"
+#include "usb/usb_libusb.h"
+#include "usb/usb_transport.h"
 #include "check.h"
 #include "error.h"
 

@@ -24,7 +24,7 @@
 
 #include "error.h"
 #include "link_usb.h"
-#include "usb_libusb.h"
+#include "usb/usb_libusb.h"
 
 /* ---- the bridge ----------------------------------------------------------------------- */
 

@@ -20,10 +20,10 @@
 #include "cmd.h"
 #include "error.h"
 #include "io.h"
-#include "rcm_blob.h"
-#include "rcm_tegra.h"
-#include "serve.h"
-#include "usb_transport.h"
+#include "boot/rcm_blob.h"
+#include "boot/rcm_tegra.h"
+#include "serve/serve.h"
+#include "usb/usb_transport.h"
 
 int cmd_list(int argc, char **argv)
 {

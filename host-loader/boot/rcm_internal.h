@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "rcm_tegra.h"
-#include "usb_transport.h"
+#include "usb/usb_transport.h"
 
 /* rcm_chip.c */
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "usb_transport.h"
+#include "usb/usb_transport.h"
 
 /* What `usb:` alone looks for: the Linux Foundation's id for a configfs composite gadget. */
 #define USB_LINK_DEFAULT_VENDOR 0x1d6b

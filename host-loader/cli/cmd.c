@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "error.h"
-#include "report.h"
+#include "report/report.h"
 
 int cmd_parse_number(const char *text, int base, uint64_t min, uint64_t max, uint64_t *out)
 {

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "usb_transport.h"
+#include "usb/usb_transport.h"
 
 /* Chips, by the id NVIDIA's tools take as `--chip`. */
 enum rcm_tegra_chip {

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "serve.h"
+#include "serve/serve.h"
 
 /*
  * text as a whole number in base (10 or 16) from min to max: no sign and nothing after the

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "report.h"
+#include "report/report.h"
 
 #define SERVE_MAX_LINKS 16
 

@@ -10,11 +10,11 @@
 
 #include "error.h"
 #include "frame.h"
-#include "report.h"
-#include "boot_qemu.h"
+#include "report/report.h"
+#include "boot/boot_qemu.h"
 #include "cmd.h"
 #include "cmd_usb.h"
-#include "serve.h"
+#include "serve/serve.h"
 #include "version.h"
 
 static void usage(FILE *out)
