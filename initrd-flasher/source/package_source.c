@@ -25,15 +25,13 @@ static int is_file(const char *where)
 /* First match wins; the link's specs are link_transport.c's table, so a new transport needs
  * no row here. A file is what is left. */
 static const struct {
-	const char *scheme; /* for readers of this table */
 	int (*claims)(const char *where);
 	const struct package_source_ops *ops;
 } package_sources[] = {
-	{ "http://", is_http, &http_package_source },
-	{ "https://", is_https, &http_package_source },
-	{ "a link spec (unix:, tcp:, virtio:, dev:, tty:, usb-gadget:)", link_spec_known,
-	  &link_package_source },
-	{ "a file", is_file, &file_package_source },
+	{ is_http, &http_package_source },           /* http:// */
+	{ is_https, &http_package_source },          /* https:// */
+	{ link_spec_known, &link_package_source },   /* unix:, tcp:, virtio:, dev:, tty:, usb-gadget: */
+	{ is_file, &file_package_source },           /* anything else: a path */
 };
 
 const struct package_source_ops *package_source_kind(const char *where)
