@@ -18,7 +18,7 @@
 #include "timing.h"
 #include "write/write.h"
 
-static int write_and_read_back(struct flash_run *r, struct write_stats by_kind[2])
+static int write_and_read_back(struct flash_run *r, struct write_stats by_kind[TARGET_KIND_COUNT])
 {
 	struct write_plan w = { .m = &r->pkg.manifest, .variant = (uint32_t)r->variant,
 				.parts = r->parts, .targets = r->targets,
@@ -27,10 +27,10 @@ static int write_and_read_back(struct flash_run *r, struct write_stats by_kind[2
 				.buf_size = RUN_WORK_BUF_SIZE, .threads = 0,
 				.delta = !r->c->no_delta, .parallel = !r->c->sequential,
 				.progress = &r->progress.wp, .log = r->c->log };
-	return write_images(&w, by_kind);
+	return write_images(&w, by_kind, &r->delta);
 }
 
-static int flash_steps(struct flash_run *r, struct write_stats by_kind[2])
+static int flash_steps(struct flash_run *r, struct write_stats by_kind[TARGET_KIND_COUNT])
 {
 	const struct flash_config *c = r->c;
 	const struct pkg_manifest *m = &r->pkg.manifest;
@@ -74,7 +74,7 @@ static int flash_once(const struct flash_config *config)
 	static struct flash_run r;
 	run_begin(&r, config);
 	double start = timing_now_s();
-	struct write_stats by_kind[2] = { { 0 } };
+	struct write_stats by_kind[TARGET_KIND_COUNT] = { { 0 } };
 	int rc = flash_steps(&r, by_kind);
 	report_step(&r.steps, NULL);
 	if (rc == 0 && !r.c->plan_only)

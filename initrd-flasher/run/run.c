@@ -151,7 +151,7 @@ static void report_result(struct flash_run *r, int rc, const char *summary)
 	const struct flash_config *c = r->c;
 	char saved[ERR_MSG_MAX];
 	snprintf(saved, sizeof(saved), "%s", err_msg());
-	const struct write_delta *d = write_last_delta();
+	const struct write_delta *d = &r->delta;
 	struct run_result res = {
 		.kind = r->kind, .serial = r->id.serial,
 		.package = c->url ? c->url : c->link ? c->link : c->package,

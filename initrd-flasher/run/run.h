@@ -18,6 +18,7 @@
 #include "report.h"
 #include "source/source.h"
 #include "target/target.h"
+#include "write/write.h"
 
 /* Buffers sized once at start: the write loop allocates nothing. */
 #define RUN_WORK_BUF_SIZE (1u << 20)
@@ -47,6 +48,7 @@ struct flash_run {
 	const char *kind; /* "flash" or "update" */
 	uint8_t slot;
 	double start_s;
+	struct write_delta delta; /* what write_images found on the board */
 };
 
 /* Starts a run of config (its log teed to the host when the package comes over a link). */

@@ -111,18 +111,18 @@ static int open_devices(struct update_run *u)
 		for (size_t k = 0; k < c->ntargets; k++)
 			if (strcmp(c->targets[k].type, tg.type) == 0)
 				spec = c->targets[k].spec;
-		if (!spec || (tg.kind == PKG_TARGET_MTD && !c->update_qspi))
+		const struct target_kind *kind = target_kind_find(tg.kind);
+		if (!spec || (kind && kind->boot_firmware && !c->update_qspi))
 			continue; /* update_select says so if the update needed it */
 		struct target *dev = &r->targets[t];
 		if (target_open_spec(dev, spec, tg.size) != 0)
 			return -1;
 		r->opened[t] = 1;
-		if ((tg.kind == PKG_TARGET_MTD) != (dev->erase_size != 0))
-			return err_set("%s: package target %s is %s, the device is not", dev->name,
-				       tg.type, pkg_target_kind_name(tg.kind));
+		if (target_kind_check_device(&tg, dev) != 0) /* also: kind is not NULL */
+			return -1;
 		if (plan_place(m, t, dev->size, r->parts) != 0)
 			return err_prefix("%s", dev->name);
-		if (tg.kind == PKG_TARGET_DISK && update_check_gpt(m, t, r->parts, dev) != 0)
+		if (kind->update_checks_gpt && update_check_gpt(m, t, r->parts, dev) != 0)
 			return -1;
 		fprintf(c->log, "flasher: %s:%" PRIu32 " -> %s, %" PRIu64 " bytes\n", tg.type,
 			tg.instance, dev->name, dev->size);
@@ -204,7 +204,7 @@ static int install_and_arm(struct update_run *u)
 	return rc;
 }
 
-static int update_steps(struct update_run *u, struct write_stats by_kind[2])
+static int update_steps(struct update_run *u, struct write_stats by_kind[TARGET_KIND_COUNT])
 {
 	struct flash_run *r = &u->r;
 	const struct flash_config *c = r->c;
@@ -237,7 +237,7 @@ static int update_steps(struct update_run *u, struct write_stats by_kind[2])
 				.delta = !c->no_delta, .alt_parts = u->sel.alt,
 				.only_parts = u->sel.write, .parallel = !c->sequential,
 				.progress = &r->progress.wp, .log = c->log };
-	if (write_images(&w, by_kind) != 0)
+	if (write_images(&w, by_kind, &r->delta) != 0)
 		return -1;
 	progress_phase(&r->progress, LINK_PHASE_BOOTSLOT, "");
 	report_step(&r->steps, "arm");
@@ -251,12 +251,12 @@ static int update_once(const struct flash_config *config)
 	run_begin(&u.r, config);
 	u.r.kind = "update";
 	double start = timing_now_s();
-	struct write_stats by_kind[2] = { { 0 } };
+	struct write_stats by_kind[TARGET_KIND_COUNT] = { { 0 } };
 	int rc = update_steps(&u, by_kind);
 	report_step(&u.r.steps, NULL);
 	char summary[512];
 	if (rc == 0 && !u.r.c->plan_only) {
-		const struct write_delta *d = write_last_delta();
+		const struct write_delta *d = &u.r.delta;
 		fprintf(u.r.c->log, "flasher: time per step: %s\n", u.r.steps.text);
 		snprintf(summary, sizeof(summary),
 			 "update to slot %s done: %" PRIu64 " bytes fetched, %" PRIu64 " copied on "
