@@ -89,16 +89,16 @@ TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c c
 	common/error.c $(SHA256_SRCS)
 # the write loop and what it runs on: writers, read-back, chunk reader, pipeline, delta
 WRITE_PATH_SRCS := initrd-flasher/write/write.c initrd-flasher/write/write_image.c initrd-flasher/write/write_nor.c \
-	initrd-flasher/write/write_block.c initrd-flasher/write/write_spool.c \
+	initrd-flasher/write/write_block.c initrd-flasher/write/target_kind.c initrd-flasher/write/write_spool.c \
 	initrd-flasher/write/readback.c initrd-flasher/write/image_reader.c initrd-flasher/write/pipeline.c \
 	initrd-flasher/source/source.c initrd-flasher/write/locate.c initrd-flasher/target/target_medium.c
 TEST_write_SRCS := tests/unit/test_write.c initrd-flasher/target/target_file.c $(WRITE_PATH_SRCS) \
 	initrd-flasher/source/source_file.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
-TEST_plan_gpt_SRCS := tests/unit/test_plan_gpt.c initrd-flasher/run/plan.c initrd-flasher/write/gpt.c \
-	$(wildcard initrd-flasher/target/*.c) \
+# placing partitions and the disk GPT (with the write path: plan asks the table of target kinds)
+TEST_plan_gpt_SRCS := $(sort tests/unit/test_plan_gpt.c initrd-flasher/run/plan.c initrd-flasher/write/gpt.c \
+	$(wildcard initrd-flasher/target/*.c) $(WRITE_PATH_SRCS) \
 	initrd-flasher/cli/config.c initrd-flasher/board/discover.c $(wildcard initrd-flasher/link/*.c) \
-	initrd-flasher/board/usb_gadget.c \
-	$(COMMON_SRCS)
+	initrd-flasher/board/usb_gadget.c $(COMMON_SRCS))
 # the QSPI GPT stage with NVIDIA's R35.3.1 layout (mkflashpkg's layout reader places it)
 TEST_qspi_gpt_SRCS := tests/unit/test_qspi_gpt.c initrd-flasher/write/gpt.c initrd-flasher/write/gpt_write.c \
 	$(WRITE_PATH_SRCS) mkflashpkg/layout.c mkflashpkg/xml.c $(COMMON_SRCS)
@@ -143,10 +143,11 @@ TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c
 	initrd-flasher/slot/slot_backend.c initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/bootslot.c \
 	common/error.c common/io.c
 TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
-# what an update writes: slot names, twins, the selection, the write guard
-TEST_update_plan_SRCS := tests/unit/test_update_plan.c initrd-flasher/run/update_plan.c \
-	initrd-flasher/target/target_guard.c initrd-flasher/target/target_file.c initrd-flasher/target/target_medium.c \
-	common/error.c common/io.c common/pkg.c
+# what an update writes: slot names, twins, the selection, the write guard (with the write
+# path: the table of target kinds it asks names the writers)
+TEST_update_plan_SRCS := $(sort tests/unit/test_update_plan.c initrd-flasher/run/update_plan.c \
+	initrd-flasher/target/target_guard.c initrd-flasher/target/target_file.c $(WRITE_PATH_SRCS) \
+	$(COMMON_SRCS))
 # the HTTP client: its parsers with hostile inputs, range fetches against canned answers
 TLS_ANCHORS_SRCS := initrd-flasher/net/tls_anchors.c initrd-flasher/net/tls_error.c common/error.c common/io.c
 TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/net/http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \

@@ -44,7 +44,7 @@ static int flash_gpt(struct run *r)
 	const struct pkg_manifest *m = &r->pkg.manifest;
 	for (uint16_t t = 0; t < m->target_count; t++)
 		if (gpt_write_target(m, t, r->parts, (uint32_t)r->variant, &r->targets[t], r->buf_a,
-				     r->buf_b, RUN_WORK_BUF_SIZE, &r->by_kind[0], c->log) != 0)
+				     r->buf_b, RUN_WORK_BUF_SIZE, &r->by_kind[TARGET_KIND_NOR], c->log) != 0)
 			return -1;
 	return 0;
 }

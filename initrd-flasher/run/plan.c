@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "write/target_kind.h"
 
 int plan_place(const struct pkg_manifest *m, uint16_t target, uint64_t real_size,
 	       struct pkg_partition *parts)
@@ -106,10 +107,9 @@ int plan_open_targets(const struct pkg_manifest *m, const struct flash_target_sp
 			return -1;
 		opened[t] = 1;
 		struct target *dev = &targets[t];
-		if ((tg.kind == PKG_TARGET_MTD) != (dev->erase_size != 0))
-			return err_set("%s: package target %s is %s, the device is not", dev->name,
-				       tg.type, pkg_target_kind_name(tg.kind));
-		if (tg.kind == PKG_TARGET_MTD && dev->erase_size > max_erase)
+		if (target_kind_check_device(&tg, dev) != 0)
+			return -1;
+		if (dev->erase_size > max_erase) /* erasable kinds only, as just checked */
 			return err_set("%s: erase size %" PRIu32 " larger than the buffers", dev->name,
 				       dev->erase_size);
 		if (plan_place(m, t, dev->size, parts) != 0)

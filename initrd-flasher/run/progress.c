@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "timing.h"
+#include "write/target_kind.h"
 
 static void send(struct flash_progress *p, int force)
 {
@@ -77,10 +78,9 @@ uint64_t progress_total(const struct pkg_manifest *m, uint32_t variant,
 		}
 		if (im.flags & PKG_IMAGE_ZERO_HOLES)
 			data = im.size;
-		struct pkg_target tg;
-		pkg_manifest_target(m, parts[im.partition].target, &tg);
 		/* NOR compares every block of the image; disks write only the data */
-		n += (tg.kind == PKG_TARGET_MTD ? im.size : data) + data;
+		const struct target_kind *k = target_kind_of_partition(m, &parts[im.partition]);
+		n += (k && k->writes_whole_image ? im.size : data) + data;
 	}
 	return n;
 }

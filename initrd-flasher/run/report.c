@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "timing.h"
@@ -62,14 +63,38 @@ void report_step(struct report_steps *s, const char *name)
 	s->start = t;
 }
 
-void report_summary(char *out, size_t size, const struct write_stats by_kind[2], double seconds)
+/* snprintf at out + *len, *len kept within size (a summary cut short stays a string) */
+static void summary_add(char *out, size_t size, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void summary_add(char *out, size_t size, size_t *len, const char *fmt, ...)
 {
-	const struct write_stats *nor = &by_kind[0], *disk = &by_kind[1];
-	snprintf(out, size,
-		 "done: %" PRIu64 " bytes written, %" PRIu64 " read back and verified; NOR "
-		 "blocks compared %" PRIu64 ", erased %" PRIu64 ", written %" PRIu64 "; %.2f s",
-		 nor->bytes_written + disk->bytes_written,
-		 nor->bytes_read_back + disk->bytes_read_back,
-		 nor->blocks_compared + disk->blocks_compared, nor->blocks_erased + disk->blocks_erased,
-		 nor->blocks_written + disk->blocks_written, seconds);
+	if (*len >= size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + *len, size - *len, fmt, ap);
+	va_end(ap);
+	*len = n < 0 ? size : *len + (size_t)n;
+}
+
+void report_summary(char *out, size_t size, const struct write_stats by_kind[TARGET_KIND_COUNT],
+		    double seconds)
+{
+	struct write_stats all = { 0 };
+	for (unsigned k = 0; k < TARGET_KIND_COUNT; k++)
+		write_stats_add(&all, &by_kind[k]);
+	size_t len = 0;
+	if (size)
+		out[0] = '\0';
+	summary_add(out, size, &len, "done: %" PRIu64 " bytes written, %" PRIu64
+		    " read back and verified", all.bytes_written, all.bytes_read_back);
+	/* only erasable kinds count blocks (the erase blocks their writer compares) */
+	for (unsigned k = 0; k < TARGET_KIND_COUNT; k++)
+		if (target_kinds[k].erasable)
+			summary_add(out, size, &len, "; %s blocks compared %" PRIu64 ", erased %"
+				    PRIu64 ", written %" PRIu64, target_kinds[k].name,
+				    by_kind[k].blocks_compared, by_kind[k].blocks_erased,
+				    by_kind[k].blocks_written);
+	summary_add(out, size, &len, "; %.2f s", seconds);
 }

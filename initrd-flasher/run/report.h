@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "link/link_client.h"
+#include "write/target_kind.h"
 #include "write/write.h"
 
 struct report_log {
@@ -40,7 +41,9 @@ struct report_steps {
 /* Ends the running step (if any) and starts `name` (NULL: none, at the end). */
 void report_step(struct report_steps *s, const char *name);
 
-/* The summary of a successful flash: bytes written and checked, NOR blocks, seconds. */
-void report_summary(char *out, size_t size, const struct write_stats by_kind[2], double seconds);
+/* The summary of a successful flash: bytes written and checked, the blocks of each erasable
+ * kind (target_kind.h: "NOR blocks compared ..."), seconds. */
+void report_summary(char *out, size_t size, const struct write_stats by_kind[TARGET_KIND_COUNT],
+		    double seconds);
 
 #endif

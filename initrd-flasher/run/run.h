@@ -52,7 +52,7 @@ struct run {
 	uint8_t *raw, *stored, *buf_a, *buf_b;
 	size_t chunk_buf;
 	/* what the writes did, for the summary and the report */
-	struct write_stats by_kind[2];
+	struct write_stats by_kind[TARGET_KIND_COUNT]; /* target_kind.h */
 	struct write_delta delta;
 	uint8_t slot;   /* the slot written and booted next */
 	double start_s;

@@ -89,7 +89,5 @@ int run_write_images(struct run *r, const uint8_t *only_parts,
 				.threads = 0, .delta = !c->no_delta, .alt_parts = alt_parts,
 				.only_parts = only_parts, .parallel = !c->sequential,
 				.progress = &r->progress.wp, .log = c->log };
-	int rc = write_images(&w, r->by_kind);
-	r->delta = *write_last_delta();
-	return rc;
+	return write_images(&w, r->by_kind, &r->delta);
 }

@@ -66,18 +66,18 @@ static int open_devices(struct run *r)
 		for (size_t k = 0; k < c->ntargets; k++)
 			if (strcmp(c->targets[k].type, tg.type) == 0)
 				spec = c->targets[k].spec;
-		if (!spec || (tg.kind == PKG_TARGET_MTD && !c->update_qspi))
+		const struct target_kind *kind = target_kind_find(tg.kind);
+		if (!spec || (kind && kind->boot_firmware && !c->update_qspi))
 			continue; /* update_select says so if the update needed it */
 		struct target *dev = &r->targets[t];
 		if (target_open_spec(dev, spec, tg.size) != 0)
 			return -1;
 		r->opened[t] = 1;
-		if ((tg.kind == PKG_TARGET_MTD) != (dev->erase_size != 0))
-			return err_set("%s: package target %s is %s, the device is not", dev->name,
-				       tg.type, pkg_target_kind_name(tg.kind));
+		if (target_kind_check_device(&tg, dev) != 0) /* also: kind is not NULL */
+			return -1;
 		if (plan_place(m, t, dev->size, r->parts) != 0)
 			return err_prefix("%s", dev->name);
-		if (tg.kind == PKG_TARGET_DISK && update_check_gpt(m, t, r->parts, dev) != 0)
+		if (kind->update_checks_gpt && update_check_gpt(m, t, r->parts, dev) != 0)
 			return -1;
 		fprintf(c->log, "flasher: %s:%" PRIu32 " -> %s, %" PRIu64 " bytes\n", tg.type,
 			tg.instance, dev->name, dev->size);
@@ -113,8 +113,8 @@ static int plan_writes(struct run *r, struct update_job *u)
 {
 	const struct flash_config *c = r->c;
 	if (check_version(r, u) != 0 || open_devices(r) != 0 ||
-	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened, u->slots.running,
-			  run_slots_rootfs_a(c), c->update_qspi, &u->sel) != 0)
+	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened,
+			  u->slots.running, run_slots_rootfs_a(c), c->update_qspi, &u->sel) != 0)
 		return -1;
 	const char *slot = pkg_slot_name(u->sel.target);
 	if (u->slots.backend->install && (u->sel.kernel < 0 || !u->sel.write[u->sel.kernel]))

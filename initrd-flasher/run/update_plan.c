@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "write/target_kind.h"
 
 uint8_t update_slot_of_name(const char *name, const char *rootfs_a)
 {
@@ -115,7 +116,8 @@ int update_select(const struct pkg_manifest *m, uint32_t variant,
 			s->rootfs = (int)i;
 		if (!has_image(m, variant, i))
 			continue;
-		if (tg.kind == PKG_TARGET_MTD && !update_qspi)
+		const struct target_kind *kind = target_kind_find(tg.kind);
+		if (kind && kind->boot_firmware && !update_qspi)
 			continue; /* the inactive chain's firmware stays as it is (see update_qspi) */
 		if (!opened[p->target])
 			return err_set("the package writes %s on %s:%" PRIu32 " for slot %s, but no "

@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "error.h"
 #include "target.h"
@@ -79,47 +78,4 @@ int target_window(struct target *t, uint64_t base, uint64_t size)
 	snprintf(outer.name, sizeof(outer.name), "%.200s@%" PRIu64, t->name, base);
 	*t = outer;
 	return 0;
-}
-
-int target_open_spec(struct target *t, const char *spec, uint64_t size)
-{
-	char path[256];
-	const char *rest;
-	if (strncmp(spec, "block:", 6) == 0)
-		return target_open_block(t, spec + 6);
-	if (strncmp(spec, "nor-file:", 9) == 0) {
-		rest = strrchr(spec + 9, ':');
-		char *end;
-		unsigned long erase = rest ? strtoul(rest + 1, &end, 0) : 0;
-		if (!rest || rest == spec + 9 || *end || erase == 0 || erase > (1ul << 24) ||
-		    (size_t)(rest - (spec + 9)) >= sizeof(path))
-			return err_set("target '%s': expected nor-file:PATH:ERASE_SIZE", spec);
-		memcpy(path, spec + 9, (size_t)(rest - (spec + 9)));
-		path[rest - (spec + 9)] = '\0';
-		return target_open_nor_file(t, path, (uint32_t)erase, UINT64_MAX);
-	}
-	if (strncmp(spec, "mtd:", 4) == 0) {
-		const char *at = strchr(spec + 4, '@');
-		size_t n = at ? (size_t)(at - (spec + 4)) : strlen(spec + 4);
-		if (n == 0 || n >= sizeof(path))
-			return err_set("target '%s': expected mtd:/dev/mtdN[@BASE]", spec);
-		memcpy(path, spec + 4, n);
-		path[n] = '\0';
-		if (target_open_mtd(t, path) != 0)
-			return -1;
-		if (!at)
-			return 0;
-		char *end;
-		unsigned long long base = strtoull(at + 1, &end, 0);
-		if (*end || end == at + 1) {
-			target_close(t);
-			return err_set("target '%s': base '%s' is not a number", spec, at + 1);
-		}
-		if (target_window(t, base, size) != 0) {
-			target_close(t);
-			return -1;
-		}
-		return 0;
-	}
-	return err_set("target '%s': unknown kind (mtd:, block:, nor-file:)", spec);
 }

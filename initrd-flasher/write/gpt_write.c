@@ -18,6 +18,7 @@
 #include "error.h"
 #include "gpt.h"
 #include "readback.h"
+#include "target_kind.h"
 #include "write_image.h"
 
 int gpt_probe_partitions(struct target *dev, blkid_probe *pr, blkid_partlist *pl)
@@ -161,7 +162,7 @@ static int write_nor_bytes(struct target *dev, const struct pkg_partition *part,
 		return err_prefix("partition %s", part->name);
 	struct image_job job = { .part = *part, .reader = &r, .buf_a = buf_a, .buf_b = buf_b,
 				 .buf_size = buf_size };
-	if (write_image(PKG_TARGET_MTD, dev, &job, st) != 0 || readback_image(dev, &job, st) != 0)
+	if (write_image(&target_kinds[TARGET_KIND_NOR], dev, &job, st) != 0 || readback_image(dev, &job, st) != 0)
 		return -1;
 	return 0;
 }

@@ -13,11 +13,19 @@
 #include "timing.h"
 #include "write_spool.h"
 
-static uint8_t target_kind_of(const struct write_plan *w, const struct pkg_image *im)
+/* What one write_images works with: big, so on the heap, and its own, so two runs share
+ * nothing. */
+struct write_work {
+	struct pipeline pipe;
+	struct chunk_locator locator;
+	struct nor_spool spool;
+	struct readback_queue rb; /* checks the image being written beside its writer (disks) */
+};
+
+/* The row of the kind of target im goes to; NULL (err_msg() says so) when no row serves it. */
+static const struct target_kind *kind_of(const struct write_plan *w, const struct pkg_image *im)
 {
-	struct pkg_target tg;
-	pkg_manifest_target(w->m, w->parts[im->partition].target, &tg);
-	return tg.kind;
+	return target_kind_of_partition(w->m, &w->parts[im->partition]);
 }
 
 /* An image this plan writes: of its variant, and of a chosen partition where it chooses. */
@@ -27,44 +35,34 @@ static int image_wanted(const struct write_plan *w, const struct pkg_image *im)
 	       (!w->only_parts || w->only_parts[im->partition]);
 }
 
-static struct write_delta last_delta;
-
-const struct write_delta *write_last_delta(void)
-{
-	return &last_delta;
-}
-
 static void enter_phase(const struct write_plan *w, enum write_phase phase, const char *partition)
 {
 	if (w->progress && w->progress->phase)
 		w->progress->phase(w->progress, phase, partition);
 }
 
-/* One image: written, then read back (disks: checked beside the writer as it goes). */
+/* One image: written, then read back (inline kinds: checked beside the writer as it goes,
+ * through rb). */
 static int write_one(const struct write_plan *w, const struct pkg_image *im,
-		     struct pipeline *pipe, struct write_stats *st)
+		     const struct target_kind *k, struct pipeline *pipe,
+		     struct readback_queue *rb, struct write_stats *st)
 {
-	/* one at a time: static keeps the queue (and its worker table) off the stack */
-	static struct readback_queue rb;
 	struct image_reader r;
 	struct image_job job = { .part = w->parts[im->partition], .reader = &r,
 				 .buf_a = w->buf_a, .buf_b = w->buf_b, .buf_size = w->buf_size,
 				 .progress = w->progress };
-	struct pkg_target tg;
-	pkg_manifest_target(w->m, job.part.target, &tg);
 	struct target *dev = &w->targets[job.part.target];
 	if (image_reader_init(&r, w->m, im, w->src, w->raw, w->stored, w->chunk_buf) != 0)
 		return -1;
 	if (pipe)
 		image_reader_use_pipeline(&r, pipe);
-	/* NOR checks each block as it goes, then the whole image after */
-	if (pipe && tg.kind == PKG_TARGET_DISK) {
-		if (readback_start(&rb, dev, &job, w->threads) != 0)
+	if (pipe && k->readback == TARGET_READBACK_INLINE) {
+		if (readback_start(rb, dev, &job, w->threads) != 0)
 			return -1;
-		job.readback = &rb;
+		job.readback = rb;
 	}
 	enter_phase(w, WRITE_PHASE_WRITE, job.part.name);
-	int rc = write_image(tg.kind, dev, &job, st);
+	int rc = write_image(k, dev, &job, st);
 	if (rc == 0) {
 		if (!job.readback)
 			enter_phase(w, WRITE_PHASE_READBACK, job.part.name);
@@ -77,120 +75,143 @@ static int write_one(const struct write_plan *w, const struct pkg_image *im,
 }
 
 /*
- * The images of the variant in the order they are written: with a NOR spool, the NOR images
- * first (they go to memory at link speed), then the rest; else manifest order. Returns the
- * count; *nor_count: how many NOR images lead (0: no spool).
+ * The images of the variant in the order they are written: with a spool, the images of the
+ * spooled kinds (NOR) first (they go to memory at link speed), then the rest; else manifest
+ * order. *count: how many; *spooled_count: how many spooled images lead (0: no spool).
+ * 0, or -1 when an image's target has a kind no row serves.
  */
-static uint32_t image_order(const struct write_plan *w, int threaded, uint32_t *order,
-			    uint32_t *nor_count)
+static int image_order(const struct write_plan *w, int threaded, uint32_t *order,
+		       uint32_t *count, uint32_t *spooled_count)
 {
-	uint32_t nor = 0, other = 0, n = 0;
-	uint64_t nor_bytes = 0;
+	uint32_t spooled = 0, other = 0, n = 0;
+	uint64_t spooled_bytes = 0;
 	for (uint32_t i = 0; i < w->m->image_count; i++) {
 		struct pkg_image im;
 		pkg_manifest_image(w->m, i, &im);
 		if (!image_wanted(w, &im))
 			continue;
-		int is_nor = target_kind_of(w, &im) == PKG_TARGET_MTD;
-		nor += is_nor;
-		other += !is_nor;
-		nor_bytes += is_nor ? im.size : 0;
+		const struct target_kind *k = kind_of(w, &im);
+		if (!k)
+			return -1;
+		spooled += k->spooled;
+		other += !k->spooled;
+		spooled_bytes += k->spooled ? im.size : 0;
 	}
 	/* a spool only when it overlaps something and fits in memory */
-	int spool = threaded && w->parallel && nor && other && nor_bytes <= WRITE_SPOOL_MAX;
-	*nor_count = spool ? nor : 0;
+	int spool = threaded && w->parallel && spooled && other && spooled_bytes <= WRITE_SPOOL_MAX;
+	*spooled_count = spool ? spooled : 0;
 	for (int pass = spool ? 0 : 1; pass < 2; pass++) {
 		for (uint32_t i = 0; i < w->m->image_count; i++) {
 			struct pkg_image im;
 			pkg_manifest_image(w->m, i, &im);
-			if (!image_wanted(w, &im))
-				continue;
-			int is_nor = target_kind_of(w, &im) == PKG_TARGET_MTD;
-			if (!spool || (pass == 0) == is_nor)
+			if (image_wanted(w, &im) && (!spool || (pass == 0) == kind_of(w, &im)->spooled))
 				order[n++] = i;
 		}
 	}
-	return n;
+	*count = n;
+	return 0;
 }
 
-int write_images(const struct write_plan *w, struct write_stats by_kind[2])
+/* What the pipeline found on the board and fetched, read after its threads are gone. */
+static struct write_delta delta_of(const struct pipeline *pipe, uint64_t fetched)
 {
-	static struct pipeline pipe;
-	static struct chunk_locator locator;
-	static struct nor_spool spool;
-	int threaded = w->threads >= 0, delta = threaded && w->delta;
-	memset(&last_delta, 0, sizeof(last_delta));
-	uint32_t *order = malloc(((size_t)w->m->image_count + 1) * sizeof(*order)), nor_count = 0;
-	if (!order)
-		return err_set("out of memory for the image order");
-	uint32_t count = image_order(w, threaded, order, &nor_count);
-	if (delta && locate_init(&locator, w->m, w->variant, w->parts, w->targets, w->alt_parts) != 0) {
-		free(order);
-		return -1;
-	}
-	uint64_t fetched_before = w->src->bytes_fetched;
-	if (threaded && pipeline_start(&pipe, w->m, (int)w->variant, w->src, w->chunk_buf,
-				       w->threads, delta ? &locator : NULL, order, count) != 0) {
-		if (delta)
-			locate_free(&locator);
-		free(order);
-		return -1;
-	}
-	int rc = 0;
-	uint32_t first = 0;
-	if (nor_count) {
-		rc = nor_spool_start(&spool, w->m, order, nor_count, w->parts, w->targets, &pipe, w->src,
-				     w->raw, w->stored, w->chunk_buf, w->buf_size, w->progress, w->log);
-		first = nor_count;
-	}
-	for (uint32_t k = first; rc == 0 && k < count; k++) {
-		if (nor_count && nor_spool_failed(&spool))
-			break; /* its error is the one to tell */
+	return (struct write_delta){
+		.chunks_in_place = pipe->chunks_in_place,
+		.chunks_copied = pipe->chunks_elsewhere,
+		.chunks_fetched = pipe->count - pipe->chunks_in_place - pipe->chunks_elsewhere,
+		.bytes_in_place = pipe->bytes_in_place,
+		.bytes_copied = pipe->bytes_elsewhere,
+		.bytes_fetched = fetched,
+	};
+}
+
+/* The images in `order` after the spooled ones, each written and read back in turn. */
+static int write_streamed(const struct write_plan *w, struct write_work *work, int threaded,
+			  const uint32_t *order, uint32_t first, uint32_t count, int spooling,
+			  struct write_stats by_kind[TARGET_KIND_COUNT])
+{
+	for (uint32_t n = first; n < count; n++) {
+		if (spooling && nor_spool_failed(&work->spool))
+			return 0; /* its error is the one to tell */
 		struct pkg_image im;
-		pkg_manifest_image(w->m, order[k], &im);
-		struct pkg_target tg;
-		pkg_manifest_target(w->m, w->parts[im.partition].target, &tg);
+		pkg_manifest_image(w->m, order[n], &im);
+		const struct target_kind *k = kind_of(w, &im);
 		struct write_stats st = { 0 };
 		double start = timing_now_s();
-		rc = write_one(w, &im, threaded ? &pipe : NULL, &st);
-		if (rc != 0)
-			break;
+		if (write_one(w, &im, k, threaded ? &work->pipe : NULL, &work->rb, &st) != 0)
+			return -1;
 		write_image_log(w->log, w->parts[im.partition].name, im.size, &st,
 				timing_now_s() - start);
-		write_stats_add(&by_kind[tg.kind == PKG_TARGET_MTD ? 0 : 1], &st);
+		write_stats_add(&by_kind[target_kind_slot(k)], &st);
 	}
-	if (nor_count && spool.images) {
+	return 0;
+}
+
+int write_images(const struct write_plan *w, struct write_stats by_kind[TARGET_KIND_COUNT],
+		 struct write_delta *delta)
+{
+	int threaded = w->threads >= 0, use_delta = threaded && w->delta;
+	struct write_delta found = { 0 };
+	uint32_t *order = malloc(((size_t)w->m->image_count + 1) * sizeof(*order));
+	struct write_work *work = calloc(1, sizeof(*work));
+	uint32_t count = 0, spooled = 0;
+	int rc = -1;
+	if (!order || !work)
+		err_set("out of memory for the %s", order ? "write's threads and queues" : "image order");
+	else if (image_order(w, threaded, order, &count, &spooled) == 0)
+		rc = 0;
+	if (rc == 0 && use_delta &&
+	    locate_init(&work->locator, w->m, w->variant, w->parts, w->targets, w->alt_parts) != 0)
+		rc = -1;
+	uint64_t fetched_before = w->src->bytes_fetched;
+	if (rc == 0 && threaded &&
+	    pipeline_start(&work->pipe, w->m, (int)w->variant, w->src, w->chunk_buf, w->threads,
+			   use_delta ? &work->locator : NULL, order, count) != 0) {
+		if (use_delta)
+			locate_free(&work->locator);
+		rc = -1;
+	}
+	if (rc != 0) {
+		free(work);
+		free(order);
+		if (delta)
+			*delta = found;
+		return -1;
+	}
+	if (spooled)
+		rc = nor_spool_start(&work->spool, w->m, order, spooled, w->parts, w->targets,
+				     &work->pipe, w->src, w->raw, w->stored, w->chunk_buf,
+				     w->buf_size, w->progress, w->log);
+	if (rc == 0)
+		rc = write_streamed(w, work, threaded, order, spooled, count, spooled != 0, by_kind);
+	if (spooled && work->spool.images) {
 		/* the disk is done (or failed): wait for the NOR, whose error comes first */
 		char disk_error[ERR_MSG_MAX];
 		snprintf(disk_error, sizeof(disk_error), "%s", rc ? err_msg() : "");
-		if (nor_spool_finish(&spool, &by_kind[0]) != 0)
+		if (nor_spool_finish(&work->spool, by_kind) != 0)
 			rc = -1;
 		else if (rc != 0)
 			err_set("%s", disk_error);
 	}
-	free(order);
 	if (threaded) {
-		if (pipe.side_fetches && w->log)
+		if (work->pipe.side_fetches && w->log)
 			fprintf(w->log, "flasher: %" PRIu64 " chunks fetched again out of order\n",
-				pipe.side_fetches);
-		pipeline_stop(&pipe); /* its threads are gone: their counts can be read */
-		last_delta.chunks_in_place = pipe.chunks_in_place;
-		last_delta.chunks_copied = pipe.chunks_elsewhere;
-		last_delta.bytes_in_place = pipe.bytes_in_place;
-		last_delta.bytes_copied = pipe.bytes_elsewhere;
-		last_delta.chunks_fetched =
-			pipe.count - pipe.chunks_in_place - pipe.chunks_elsewhere;
-		last_delta.bytes_fetched = w->src->bytes_fetched - fetched_before;
+				work->pipe.side_fetches);
+		pipeline_stop(&work->pipe); /* its threads are gone: their counts can be read */
+		found = delta_of(&work->pipe, w->src->bytes_fetched - fetched_before);
 	}
-	if (delta) {
-		locate_free(&locator);
+	if (use_delta) {
+		locate_free(&work->locator);
 		if (rc == 0 && w->log)
 			fprintf(w->log, "flasher: delta: %" PRIu32 " chunks (%" PRIu64 " bytes) already "
 					"in place, %" PRIu32 " (%" PRIu64 " bytes) copied on the board, %"
 					PRIu32 " fetched (%" PRIu64 " bytes)\n",
-				last_delta.chunks_in_place, last_delta.bytes_in_place,
-				last_delta.chunks_copied, last_delta.bytes_copied,
-				last_delta.chunks_fetched, last_delta.bytes_fetched);
+				found.chunks_in_place, found.bytes_in_place, found.chunks_copied,
+				found.bytes_copied, found.chunks_fetched, found.bytes_fetched);
 	}
+	free(work);
+	free(order);
+	if (delta)
+		*delta = found;
 	return rc;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writing: one image into its partition with the writer for its target's kind (one const
- * table: NOR compares every erase block and erases and writes only what differs; disks write
- * the chunks and skip holes), and every image of a variant in order, each read back after
- * (readback.h) — the write loop the flasher and the tests both run.
+ * table, target_kind.h: NOR compares every erase block and erases and writes only what
+ * differs; disks write the chunks and skip holes), and every image of a variant in order, each
+ * read back (readback.h) — the write loop the flasher and the tests both run.
  */
 #ifndef SELFFLASH_WRITE_H
 #define SELFFLASH_WRITE_H
@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "image_job.h"
+#include "target_kind.h"
 #include "write_image.h"
 #include "source/source.h"
 #include "target/target.h"
@@ -39,8 +40,8 @@ struct write_plan {
 	/* NULL: every image of the variant; else only images of partitions i with
 	 * only_parts[i] != 0 (an update writes the inactive slot's partitions, nothing else) */
 	const uint8_t *only_parts;
-	/* with threads: NOR images are received into memory first and written by a thread of
-	 * their own while the disk images stream (write_spool.h) */
+	/* with threads: the images of spooled kinds (NOR) are received into memory first and
+	 * written by a thread of their own while the disk images stream (write_spool.h) */
 	int parallel;
 	struct write_progress *progress; /* may be NULL */
 	FILE *log;                       /* a line per image; NULL: quiet */
@@ -54,13 +55,12 @@ struct write_delta {
 
 /*
  * Writes every image of w->variant in manifest order, each read back and checked before the
- * next, and adds each image's counts to by_kind[0] (NOR targets) or by_kind[1] (disks).
- * Stops at the first failure; 0 or -1 naming the partition. With delta it logs what was found
- * on the board and what had to be fetched.
+ * next, and adds each image's counts to the slot of its target's kind
+ * (by_kind[target_kind_slot()]). Stops at the first failure; 0 or -1 naming the partition.
+ * With delta it logs what was found on the board and what had to be fetched. *delta (may be
+ * NULL) gets what this run found: zeros without threads, chunks fetched with them.
  */
-int write_images(const struct write_plan *w, struct write_stats by_kind[2]);
-
-/* What the last write_images found on the board (zeros when it ran without delta). */
-const struct write_delta *write_last_delta(void);
+int write_images(const struct write_plan *w, struct write_stats by_kind[TARGET_KIND_COUNT],
+		 struct write_delta *delta);
 
 #endif

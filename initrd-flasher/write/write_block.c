@@ -5,7 +5,7 @@
 
 #include "error.h"
 #include "readback.h"
-#include "write_image.h"
+#include "target_kind.h"
 
 struct block_walk {
 	struct target *t;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writing one image into its partition, with the writer for its target's kind (one const
- * table): NOR compares every erase block and erases and writes only what differs; disks write
- * the chunks and skip holes. And the one line each written image logs.
+ * Writing one image into its partition, with the writer its target's kind names
+ * (target_kind.h): NOR compares every erase block and erases and writes only what differs;
+ * disks write the chunks and skip holes. And the one line each written image logs.
  */
 #ifndef SELFFLASH_WRITE_IMAGE_H
 #define SELFFLASH_WRITE_IMAGE_H
@@ -12,13 +12,10 @@
 
 #include "image_job.h"
 #include "target/target.h"
+#include "target_kind.h"
 
-/* The writers behind write_image(), one per target kind. */
-int write_nor_image(struct target *t, const struct image_job *job, struct write_stats *st);
-int write_block_image(struct target *t, const struct image_job *job, struct write_stats *st);
-
-/* Writes job's image to t with the writer for `target_kind`; 0 or -1. */
-int write_image(uint8_t target_kind, struct target *t, const struct image_job *job,
+/* Writes job's image to t, if it fits its partition and t, with kind's writer; 0 or -1. */
+int write_image(const struct target_kind *kind, struct target *t, const struct image_job *job,
 		struct write_stats *st);
 
 /* The line a written image logs (nothing when log is NULL). */

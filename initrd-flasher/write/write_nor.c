@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "write_image.h"
+#include "target_kind.h"
 
 #define HEADER_PAGE 4096
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The NOR spool: NOR images received into memory, then written by their own thread. */
+/* The NOR spool: images of the spooled kinds received into memory, then written by a thread. */
 #include "write_spool.h"
 
 #include <inttypes.h>
@@ -43,7 +43,7 @@ static void *spool_main(void *arg)
 		int rc = image_reader_init_memory(&r, si->bytes, si->size);
 		if (rc == 0) {
 			enter_phase(s, WRITE_PHASE_WRITE, si->part.name);
-			rc = write_image(PKG_TARGET_MTD, dev, &job, &st);
+			rc = write_image(si->kind, dev, &job, &st);
 		}
 		if (rc == 0) {
 			enter_phase(s, WRITE_PHASE_READBACK, si->part.name);
@@ -56,7 +56,7 @@ static void *spool_main(void *arg)
 			break;
 		}
 		write_image_log(s->log, si->part.name, si->size, &st, timing_now_s() - start);
-		write_stats_add(&s->stats, &st);
+		write_stats_add(&s->stats[target_kind_slot(si->kind)], &st);
 	}
 	return NULL;
 }
@@ -84,6 +84,11 @@ int nor_spool_start(struct nor_spool *s, const struct pkg_manifest *m, const uin
 		pkg_manifest_image(m, images[i], &im);
 		struct nor_spool_image *si = &s->images[s->count];
 		si->part = parts[im.partition];
+		si->kind = target_kind_of_partition(m, &si->part);
+		if (!si->kind) {
+			free_spool(s);
+			return -1;
+		}
 		si->size = (uint32_t)im.size; /* the caller bounds the spool by WRITE_SPOOL_MAX */
 		si->bytes = malloc(im.size ? (size_t)im.size : 1);
 		if (!si->bytes) {
@@ -117,13 +122,14 @@ int nor_spool_failed(struct nor_spool *s)
 	return atomic_load(&s->failed);
 }
 
-int nor_spool_finish(struct nor_spool *s, struct write_stats *nor)
+int nor_spool_finish(struct nor_spool *s, struct write_stats by_kind[TARGET_KIND_COUNT])
 {
 	if (s->started)
 		pthread_join(s->thread, NULL);
 	s->started = 0;
 	int rc = atomic_load(&s->failed) ? err_set("%s", s->error) : 0;
-	write_stats_add(nor, &s->stats);
+	for (unsigned k = 0; k < TARGET_KIND_COUNT; k++)
+		write_stats_add(&by_kind[k], &s->stats[k]);
 	free_spool(s);
 	return rc;
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The NOR spool: the QSPI and the disk are two devices, and QSPI NOR is slow to erase and
- * program (on a real board it dominates a first flash). So when a variant writes both, the NOR
- * images are received first, into memory (every chunk checked on arrival as always), and
- * written and read back by a thread of their own while the disk images stream behind them.
- * Each device keeps its own safe order (NOR: header pages last); the caller waits for both
- * before it goes on, so the boot slot is still set only after everything was verified.
+ * program (on a real board it dominates a first flash). So when a variant writes both, the
+ * images of the spooled kinds (target_kind.h: NOR) are received first, into memory (every
+ * chunk checked on arrival as always), and written and read back by a thread of their own
+ * while the other images stream behind them. Each device keeps its own safe order (NOR:
+ * header pages last); the caller waits for both before it goes on, so the boot slot is still
+ * set only after everything was verified.
  */
 #ifndef SELFFLASH_WRITE_SPOOL_H
 #define SELFFLASH_WRITE_SPOOL_H
@@ -19,12 +20,14 @@
 #include "image_job.h"
 #include "pipeline.h"
 #include "target/target.h"
+#include "target_kind.h"
 
 /* At most this much NOR image data is held in memory; more is written in turn instead. */
 #define WRITE_SPOOL_MAX (64u << 20)
 
 struct nor_spool_image {
 	struct pkg_partition part; /* as placed */
+	const struct target_kind *kind;
 	uint8_t *bytes;            /* the whole image, holes as zeros */
 	uint32_t size;
 };
@@ -41,14 +44,16 @@ struct nor_spool {
 	int started;
 	atomic_int failed;
 	char error[ERR_MSG_MAX];
-	struct write_stats stats; /* what the thread did, read after nor_spool_finish */
+	/* what the thread did, per kind's slot; read after nor_spool_finish */
+	struct write_stats stats[TARGET_KIND_COUNT];
 };
 
 /*
- * Receives the n NOR images (indices into m) through pipe, which must stream them first, into
- * memory, then starts the thread that writes them. reader_raw/reader_stored/chunk_buf: the
- * chunk buffers for the image reader; buf_size: the work buffers' size (at least an erase
- * block). 0, or -1 with err_msg() (nothing was started then).
+ * Receives the n images of spooled kinds (indices into m) through pipe, which must stream
+ * them first, into memory, then starts the thread that writes them.
+ * reader_raw/reader_stored/chunk_buf: the chunk buffers for the image reader; buf_size: the
+ * work buffers' size (at least an erase block). 0, or -1 with err_msg() (nothing was started
+ * then).
  */
 int nor_spool_start(struct nor_spool *s, const struct pkg_manifest *m, const uint32_t *images,
 		    uint32_t n, const struct pkg_partition *parts, struct target *targets,
@@ -59,7 +64,8 @@ int nor_spool_start(struct nor_spool *s, const struct pkg_manifest *m, const uin
 /* Whether the NOR thread has failed already (the disk writer may stop early then). */
 int nor_spool_failed(struct nor_spool *s);
 
-/* Waits for the NOR thread, adds its counts to nor, frees everything; 0, or -1 with its error. */
-int nor_spool_finish(struct nor_spool *s, struct write_stats *nor);
+/* Waits for the NOR thread, adds its counts to by_kind, frees everything; 0, or -1 with its
+ * error. */
+int nor_spool_finish(struct nor_spool *s, struct write_stats by_kind[TARGET_KIND_COUNT]);
 
 #endif

@@ -232,6 +232,8 @@ static const struct target_ops medium_ops = { .read = medium_read,
  */
 /* flash_with() looks for chunks on the targets first (delta) while this is set */
 static int use_delta;
+/* what the last flash_with's write_images found on the board */
+static struct write_delta delta_found;
 
 static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, int threaded,
 		      struct write_stats *nor, struct write_stats *disk)
@@ -288,10 +290,10 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 				.chunk_buf = sizeof(raw), .buf_a = buf_a, .buf_b = buf_b,
 				.buf_size = sizeof(buf_a), .threads = threaded ? TEST_THREADS : -1,
 				.delta = use_delta, .parallel = threaded };
-	struct write_stats by_kind[2] = { { 0 } };
-	int rc = write_images(&w, by_kind);
-	*nor = by_kind[0];
-	*disk = by_kind[1];
+	struct write_stats by_kind[TARGET_KIND_COUNT] = { { 0 } };
+	int rc = write_images(&w, by_kind, &delta_found);
+	*nor = by_kind[TARGET_KIND_NOR];
+	*disk = by_kind[TARGET_KIND_DISK];
 	target_close(&targets[0]);
 	target_close(&targets[1]);
 	pkg_file_close(&f);
@@ -532,13 +534,13 @@ static void test_threaded_delta_fetches_and_writes_only_what_differs(void)
 	int rc = flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk);
 	use_delta = 0;
 	CHECK(rc == 0 && targets_as_expected());
-	CHECK(write_last_delta()->chunks_in_place == 0 && write_last_delta()->chunks_fetched > 0);
+	CHECK(delta_found.chunks_in_place == 0 && delta_found.chunks_fetched > 0);
 
 	use_delta = 1;
 	rc = flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk);
 	use_delta = 0;
 	CHECK(rc == 0 && targets_as_expected());
-	CHECK(write_last_delta()->chunks_fetched == 0 && write_last_delta()->bytes_fetched == 0);
+	CHECK(delta_found.chunks_fetched == 0 && delta_found.bytes_fetched == 0);
 	CHECK(disk.bytes_written == 0 && disk.bytes_in_place == app_data_bytes());
 	CHECK(nor.blocks_erased == 0 && nor.blocks_written == 0);
 
@@ -549,7 +551,7 @@ static void test_threaded_delta_fetches_and_writes_only_what_differs(void)
 	rc = flash_with(UINT64_MAX, -1, UINT64_MAX, 1, &nor, &disk);
 	use_delta = 0;
 	CHECK(rc == 0 && targets_as_expected());
-	CHECK(write_last_delta()->chunks_fetched == 1 && disk.bytes_written == CHUNK);
+	CHECK(delta_found.chunks_fetched == 1 && disk.bytes_written == CHUNK);
 	CHECK(disk.bytes_in_place == app_data_bytes() - CHUNK);
 }
 
