@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: build-kernel.sh BUILD_DIR}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
+cache_lock kernel
 
 tarball=/usr/src/linux-source-6.1.tar.xz
 [ -f "$tarball" ] || { echo "build-kernel: $tarball missing (run: make deps)" >&2; exit 1; }

@@ -22,6 +22,7 @@ target=${1:?usage: build-libs.sh aarch64|host BUILD_DIR}
 build=${2:?usage: build-libs.sh aarch64|host BUILD_DIR}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
+cache_lock "sysroot-$target"
 
 case "$target" in
 aarch64)

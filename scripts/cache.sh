@@ -39,3 +39,16 @@ link_update() {
 jobs_count() {
 	nproc 2>/dev/null || echo 2
 }
+
+# cache_lock NAME : an exclusive lock on the cache entry NAME, held until the calling script
+# exits, so that two builds sharing the cache (two checkouts, or two makes at once) wait for
+# each other rather than build into the same directory (two kernel builds in one object tree
+# break each other's dependency files)
+cache_lock() {
+	local fd
+	exec {fd}>"$SELFFLASH_CACHE/.lock-$1"
+	if ! flock -n "$fd"; then
+		echo "$(basename "$0"): waiting for another build of $1 in $SELFFLASH_CACHE" >&2
+		flock "$fd"
+	fi
+}
