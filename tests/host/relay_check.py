@@ -176,7 +176,11 @@ with tempfile.TemporaryDirectory() as d:
     took = time.monotonic() - start
     rates = [x[2] for x in results]
     case(all(x[0] == want for x in results), "relay_three_boards_bytes_intact")
-    case(all(abs(x / rate - 1) < 0.05 for x in rates) and took < 1.5,
+    # A shared bucket would give each board a third of the rate (and take 3 s). The upper
+    # bound is the relay's own accuracy; the lower one leaves room for this Python reader,
+    # three threads hashing under one lock on two CPUs, which once measured a board 9 % low
+    # while the relay held its rate (the cold check on a fresh clone).
+    case(all(0.85 < x / rate < 1.05 for x in rates) and took < 1.5,
          "relay_one_bucket_per_connection",
          f"rates {[round(x / 1e6, 2) for x in rates]} MB/s, {took:.2f} s for three boards")
     stop_relay(relay)
