@@ -229,8 +229,8 @@ int cmd_status(int argc, char **argv)
 	const char *dir = o.efivars ? o.efivars : cfg.flash.efivars;
 	if (!have_config && !dir)
 		dir = "/sys/firmware/efi/efivars";
-	const int told = have_config && cfg.flash.slot_backend &&
-			 strcmp(cfg.flash.slot_backend, slot_backend_tegra.name) == 0;
+	/* update_status found the config's backend in the table already: it is known */
+	const int told = have_config && slot_backend_find(cfg.flash.slot_backend) == &slot_backend_tegra;
 	if (dir && !told) {
 		const struct slot_env env = { .efivars = dir, .log = stdout };
 		if (slot_backend_tegra.describe(&env, stdout) != 0)
