@@ -85,6 +85,9 @@ TEST_pkgfile_LIBS := -Wl,--wrap=pkg_manifest_decode
 TEST_build_jobs_SRCS := tests/unit/test_build_jobs.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 # reads fail on demand: a worker's error must stop the build and leave no file
 TEST_build_jobs_LIBS := -Wl,--wrap=io_pread_all
+# module trees (modules.dep, modules.builtin) and the flasher's drivers per platform
+TEST_kmods_SRCS := tests/unit/test_kmods.c mkflashpkg/kmods.c mkflashpkg/l4t_modules.c \
+	common/error.c common/io.c common/lines.c
 TEST_identify_SRCS := tests/unit/test_identify.c common/identify.c common/io.c common/pkg.c \
 	common/error.c $(SHA256_SRCS)
 # the write loop and what it runs on: writers, read-back, chunk reader, pipeline, delta
@@ -159,7 +162,7 @@ TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/tls.c initrd-flasher
 	$(TLS_ANCHORS_SRCS) common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan http tls_anchors
+	slot_sdboot update_plan http tls_anchors kmods
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "inspect.h"
 #include "keys.h"
+#include "l4t.h"
 #include "layout.h"
 #include "sign.h"
 #include "variants.h"
@@ -50,6 +51,9 @@ static void usage(FILE *out)
 		"      print the manifest\n"
 		"  verify (--pubkey FILE.pub | --allow-unsigned) PKG\n"
 		"      check the signature and every chunk\n"
+		"  l4t L4T_DIR -o OUTDIR (--key FILE.key | --unsigned) [options]\n"
+		"      from NVIDIA's Linux_for_Tegra tree (R35, R36): package, kernel, flasher\n"
+		"      initrd with the kernel's modules, RCM bundle (mkflashpkg l4t --help)\n"
 		"  eeprom -o FILE --part-number \"699-13701-0005-500 M.0\" [--serial TEXT]\n"
 		"      write a 256-byte module EEPROM image (for test boards and the QEMU board)\n"
 		"\n"
@@ -424,6 +428,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc, argv);
 	if (strcmp(cmd, "eeprom") == 0)
 		return cmd_eeprom(argc, argv);
+	if (strcmp(cmd, "l4t") == 0)
+		return l4t_main(argc, argv);
 	fprintf(stderr, "mkflashpkg: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

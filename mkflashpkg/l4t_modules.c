@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* The flasher's drivers per platform, checked against a kernel's module tree. */
+#include "l4t_modules.h"
+
+#include <string.h>
+
+#include "error.h"
+
+#define ANY_OF_MAX 4
+
+struct need {
+	const char *what;                /* said in the report and in errors */
+	unsigned use;                    /* enum l4t_use: when the need applies */
+	const char *any_of[ANY_OF_MAX];  /* module names; the first one present wins */
+};
+
+struct l4t_module_profile {
+	const char *name;
+	unsigned branch; /* L4T branch it is the default for; 0: chosen by name only */
+	const char *link;        /* the flasher's link setting on this platform */
+	const char *qspi_target; /* the QSPI as the flasher opens it */
+	const struct need *needs;
+	size_t count;
+};
+
+/*
+ * T234 on R35: NVIDIA's defconfig (Linux_for_Tegra R35.3.1,
+ * source/kernel/kernel-5.10/arch/arm64/configs/defconfig) builds CONFIG_MTD=m,
+ * CONFIG_MTD_QSPI_FLASH=m (drivers/mtd/devices/qspi_mtd.o) and CONFIG_EEPROM_AT24=m; the QSPI
+ * controller (QSPI_TEGRA23x, spi-tegra23x-qspi.o), NVMe, the USB device controller
+ * (USB_TEGRA_XUDC), configfs and FunctionFS are =y there, which modules.builtin shows.
+ * NVIDIA's own flashing initrd carries drivers/mtd and drivers/spi
+ * (tools/kernel_flash/l4t_initrd_flash_internal.sh, R35.3.1).
+ */
+static const struct need t234_r35[] = {
+	{ "QSPI flash (MTD)", L4T_USE_QSPI, { "qspi_mtd", "spi_nor" } },
+	{ "QSPI controller", L4T_USE_QSPI, { "spi_tegra23x_qspi", "spi_tegra210_quad" } },
+	{ "module EEPROM", L4T_USE_EEPROM, { "at24" } },
+	{ "NVMe", L4T_USE_NVME, { "nvme" } },
+	{ "SD/eMMC", L4T_USE_MMC, { "sdhci_tegra" } },
+	{ "USB storage", L4T_USE_USB_DISK, { "usb_storage" } },
+	{ "USB device controller", L4T_USE_USB_LINK, { "tegra_xudc" } },
+	{ "USB gadget FunctionFS", L4T_USE_USB_LINK, { "usb_f_fs" } },
+};
+
+/* T234 on R36 (kernel 5.15, NVIDIA's out-of-tree modules under updates/). */
+static const struct need t234_r36[] = {
+	{ "QSPI flash (MTD)", L4T_USE_QSPI, { "spi_nor", "qspi_mtd" } },
+	{ "QSPI controller", L4T_USE_QSPI, { "spi_tegra210_quad", "spi_tegra23x_qspi" } },
+	{ "module EEPROM", L4T_USE_EEPROM, { "at24" } },
+	{ "NVMe", L4T_USE_NVME, { "nvme" } },
+	{ "SD/eMMC", L4T_USE_MMC, { "sdhci_tegra" } },
+	{ "USB storage", L4T_USE_USB_DISK, { "usb_storage" } },
+	{ "USB device controller", L4T_USE_USB_LINK, { "tegra_xudc" } },
+	{ "USB gadget FunctionFS", L4T_USE_USB_LINK, { "usb_f_fs" } },
+};
+
+/* The QEMU board (qemu/kernel-modular.config): pflash through physmap, NVMe, virtio-serial. */
+static const struct need qemu_virt[] = {
+	{ "CFI chip probe", L4T_USE_QSPI, { "cfi_probe" } },
+	{ "CFI Intel command set", L4T_USE_QSPI, { "cfi_cmdset_0001" } },
+	{ "QSPI stand-in (pflash, physmap)", L4T_USE_QSPI, { "physmap" } },
+	{ "NVMe", L4T_USE_NVME, { "nvme" } },
+	{ "virtio-serial link", L4T_USE_VIRTIO_LINK, { "virtio_console" } },
+};
+
+#define PROFILE(n, b, link, qspi, t) { n, b, link, qspi, t, sizeof(t) / sizeof(t[0]) }
+/* A Jetson's QSPI is one MTD device of the whole flash (qspi_mtd or spi-nor); the QEMU board's
+ * pflash unit 1 is mapped after unit 0's 64 MiB (qemu/run-rcm.sh). */
+static const struct l4t_module_profile profiles[] = {
+	PROFILE("t234-r35", 35, "usb-gadget:", "mtd:/dev/mtd0", t234_r35),
+	PROFILE("t234-r36", 36, "usb-gadget:", "mtd:/dev/mtd0", t234_r36),
+	PROFILE("qemu-virt", 0, "virtio:selfflash.link", "mtd:/dev/mtd0@67108864", qemu_virt),
+};
+
+const char *l4t_profile_link(const struct l4t_module_profile *p)
+{
+	return p->link;
+}
+
+const char *l4t_profile_qspi_target(const struct l4t_module_profile *p)
+{
+	return p->qspi_target;
+}
+
+unsigned l4t_profile_link_use(const struct l4t_module_profile *p)
+{
+	return strncmp(p->link, "virtio:", 7) == 0 ? L4T_USE_VIRTIO_LINK : L4T_USE_USB_LINK;
+}
+
+const struct l4t_module_profile *l4t_profile_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (strcmp(profiles[i].name, name) == 0)
+			return &profiles[i];
+	return NULL;
+}
+
+const struct l4t_module_profile *l4t_profile_for_branch(unsigned branch)
+{
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (profiles[i].branch == branch)
+			return &profiles[i];
+	return NULL;
+}
+
+const char *l4t_profile_name(const struct l4t_module_profile *p)
+{
+	return p->name;
+}
+
+const char *l4t_profile_list(void)
+{
+	return "t234-r35, t234-r36, qemu-virt";
+}
+
+static int add_named(const struct kmods *k, const char *what, const char *name, unsigned *order,
+		     size_t *count, FILE *report)
+{
+	const struct kmod *m = kmods_find(k, name);
+	size_t before = *count;
+	if (kmods_add(k, name, order, count) != 0)
+		return -1;
+	if (m && m->builtin) {
+		fprintf(report, "  %-30s %s: built into the kernel\n", what, m->name);
+		return 0;
+	}
+	fprintf(report, "  %-30s %s", what, m->name);
+	if (*count - before > 1) {
+		fprintf(report, " (after");
+		for (size_t i = before; i + 1 < *count; i++)
+			fprintf(report, " %s", k->mods[order[i]].name);
+		fputc(')', report);
+	} else if (*count == before) {
+		fprintf(report, " (already loaded for another need)");
+	}
+	fputc('\n', report);
+	return 0;
+}
+
+int l4t_modules_resolve(const struct l4t_module_profile *p, unsigned use, const struct kmods *k,
+			const char *const *extra, size_t nextra, unsigned *order, size_t *count,
+			FILE *report)
+{
+	*count = 0;
+	for (size_t i = 0; i < p->count; i++) {
+		const struct need *n = &p->needs[i];
+		if (!(n->use & use))
+			continue;
+		const char *found = NULL;
+		for (int j = 0; j < ANY_OF_MAX && n->any_of[j] && !found; j++)
+			if (kmods_find(k, n->any_of[j]))
+				found = n->any_of[j];
+		if (!found) {
+			char names[256] = "";
+			for (int j = 0; j < ANY_OF_MAX && n->any_of[j]; j++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 j ? " or " : "", n->any_of[j]);
+			return err_set("the flasher needs module %s for the %s, and %s/modules.dep "
+				       "has no such module nor is it built in (modules.builtin)",
+				       names, n->what, k->dir);
+		}
+		if (add_named(k, n->what, found, order, count, report) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < nextra; i++)
+		if (add_named(k, "added with --module", extra[i], order, count, report) != 0)
+			return -1;
+	return 0;
+}

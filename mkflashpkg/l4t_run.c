@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/* mkflashpkg l4t, step by step: find, report, check, then build every output. */
+#include "l4t.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "error.h"
+#include "pkg.h"
+#include "rootfs_tar.h"
+#include "spawn.h"
+
+static int is_rootfs_part(const struct layout_part *p)
+{
+	return p->filename[0] && (strcmp(p->name, "APP") == 0 || strcmp(p->name, "APP_b") == 0);
+}
+
+/* The devices the flasher will open, from the layout and the disk's name. */
+static unsigned devices_used(const struct layout *l, const char *disk, unsigned link_use)
+{
+	unsigned use = L4T_USE_EEPROM | link_use;
+	for (size_t i = 0; i < l->ndev; i++)
+		if (strcmp(l->dev[i].type, "spi") == 0)
+			use |= L4T_USE_QSPI;
+	if (strncmp(disk, "nvme", 4) == 0)
+		use |= L4T_USE_NVME;
+	else if (strncmp(disk, "mmcblk", 6) == 0)
+		use |= L4T_USE_MMC;
+	else if (strncmp(disk, "sd", 2) == 0)
+		use |= L4T_USE_USB_DISK;
+	return use;
+}
+
+/* The one device of the external index: the disk the flasher writes as a block device. */
+static const struct layout_device *disk_device(const struct layout *l)
+{
+	for (size_t i = 0; i < l->ndev; i++)
+		if (strcmp(l->dev[i].type, "spi") != 0)
+			return &l->dev[i];
+	return NULL;
+}
+
+struct rootfs_plan {
+	char source[L4T_PATH_MAX]; /* the file NVIDIA left (or --rootfs) */
+	enum rootfs_kind kind;
+	uint64_t part_size;        /* the smaller of APP and APP_b: the filesystem's size */
+	char image[L4T_PATH_MAX];  /* what the package gets */
+};
+
+static int plan_rootfs(const struct l4t_opts *o, const struct l4t_tree *t, const struct layout *l,
+		       struct rootfs_plan *r)
+{
+	memset(r, 0, sizeof(*r));
+	char dir[L4T_PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", t->external_idx);
+	const char *images = dirname(dir);
+	for (size_t i = 0; i < l->nparts; i++) {
+		const struct layout_part *p = &l->parts[i];
+		if (!is_rootfs_part(p))
+			continue;
+		if (!r->source[0] &&
+		    snprintf(r->source, sizeof(r->source), "%s/%s", o->rootfs ? o->rootfs : images,
+			     o->rootfs ? "" : p->filename) >= (int)sizeof(r->source))
+			return err_set("%s: path too long", p->filename);
+		if (!r->part_size || p->size < r->part_size)
+			r->part_size = p->size;
+	}
+	if (!r->source[0])
+		return err_set("%s has no APP partition with a file: nothing would hold the rootfs",
+			       t->external_idx);
+	if (o->rootfs)
+		snprintf(r->source, sizeof(r->source), "%s", o->rootfs);
+	if (rootfs_detect(r->source, &r->kind) != 0)
+		return -1;
+	printf("rootfs           %s: %s%s\n", r->source, rootfs_kind_name(r->kind),
+	       r->kind == ROOTFS_TAR ? " (NVIDIA's kernel-flash tar): made into ext4 here, owners, "
+				       "modes and xattrs kept"
+				     : ", written as it is");
+	return 0;
+}
+
+static int make_rootfs(const struct l4t_opts *o, struct rootfs_plan *r)
+{
+	if (r->kind != ROOTFS_TAR) {
+		snprintf(r->image, sizeof(r->image), "%s", r->source);
+		return 0;
+	}
+	snprintf(r->image, sizeof(r->image), "%s/rootfs.ext4", o->out_dir);
+	printf("making %s (%" PRIu64 " bytes, the APP partition) from %s\n", r->image,
+	       r->part_size, r->source);
+	return rootfs_tar_to_ext4(r->source, r->part_size, r->image, o->out_dir, stdout);
+}
+
+/* files[] for the build: every indexed file by its name, in its index's directory */
+static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, struct layout *l,
+			 const struct rootfs_plan *r, const char *board, const char *sku)
+{
+	static struct layout_set files[LAYOUT_MAX_PARTS];
+	static char paths[LAYOUT_MAX_PARTS][L4T_PATH_MAX];
+	size_t nfiles = 0;
+	char idir[L4T_PATH_MAX], edir[L4T_PATH_MAX];
+	snprintf(idir, sizeof(idir), "%s", t->internal_idx);
+	snprintf(edir, sizeof(edir), "%s", t->external_idx);
+	const char *internal = dirname(idir), *external = dirname(edir);
+	const struct layout_device *disk = disk_device(l);
+	for (size_t i = 0; i < l->nparts; i++) {
+		struct layout_part *p = &l->parts[i];
+		if (!p->filename[0])
+			continue;
+		int on_disk = disk && i >= disk->first && i < disk->first + disk->count;
+		const char *path = paths[nfiles];
+		if (is_rootfs_part(p)) {
+			struct stat st;
+			if (stat(r->image, &st) != 0)
+				return err_set("%s: %s", r->image, strerror(errno));
+			/* the index recorded NVIDIA's tar; the package gets the filesystem */
+			p->sha1[0] = '\0';
+			p->file_size = (uint64_t)st.st_size;
+			snprintf(paths[nfiles], L4T_PATH_MAX, "%s", r->image);
+		} else {
+			snprintf(paths[nfiles], L4T_PATH_MAX, "%s/%s", on_disk ? external : internal,
+				 p->filename);
+		}
+		int seen = 0;
+		for (size_t j = 0; j < nfiles; j++)
+			if (strcmp(files[j].key, p->filename) == 0)
+				seen = strcmp(files[j].value, path) == 0 ? 1 : -1;
+		if (seen < 0)
+			return err_set("both indexes name a file %s, in different directories",
+				       p->filename);
+		if (seen == 0)
+			files[nfiles++] = (struct layout_set){ p->filename, path };
+	}
+	char stride[24], pkg[L4T_PATH_MAX];
+	snprintf(stride, sizeof(stride), "%u", l4t_bct_stride(&t->rel));
+	struct layout_set replicate = { "BCT", stride };
+	static struct variant variant;
+	memset(&variant, 0, sizeof(variant));
+	snprintf(pkg, sizeof(pkg), "%s/package.sfpkg", o->out_dir);
+	struct build_opts b = {
+		.output = pkg, .key_path = o->key_path, .allow_unsigned = o->allow_unsigned,
+		.layout = l, .from_flash_idx = 1, .file_dir = internal, .files = files,
+		.nfiles = nfiles, .chunk_size = PKG_DEFAULT_CHUNK_SIZE,
+		.system_version = o->system_version, .jobs = o->jobs,
+	};
+	int has_bct = 0;
+	for (size_t i = 0; i < l->nparts; i++)
+		has_bct |= strcmp(l->parts[i].name, "BCT") == 0 && l->parts[i].filename[0];
+	if (has_bct) {
+		b.replicate = &replicate;
+		b.nreplicate = 1;
+	}
+	if (board[0]) {
+		/* one variant: only this module accepts the package (its EEPROM says so) */
+		snprintf(variant.v.name, sizeof(variant.v.name), "p%s-%s", board, sku);
+		snprintf(variant.v.board, sizeof(variant.v.board), "%s", board);
+		snprintf(variant.v.sku, sizeof(variant.v.sku), "%s", sku);
+		b.variants = &variant;
+		b.nvariants = 1;
+	}
+	printf("building %s\n", pkg);
+	return pkg_build(&b);
+}
+
+static int make_initrd(const struct l4t_opts *o, const struct l4t_tree *t, unsigned use,
+		       const char *disk_type)
+{
+	static char modules[KMODS_MAX_ORDER][L4T_PATH_MAX];
+	size_t nmodules = 0;
+	char conf[L4T_PATH_MAX], initrd[L4T_PATH_MAX], pub[L4T_PATH_MAX];
+	snprintf(conf, sizeof(conf), "%s/flasher.conf", o->out_dir);
+	snprintf(initrd, sizeof(initrd), "%s/initrd.cpio.gz", o->out_dir);
+	if (l4t_write_modules(o, t, use, disk_type, conf, modules, &nmodules) != 0)
+		return -1;
+	if (o->check_only)
+		return 0;
+	const char *pubkey = o->pubkey_path;
+	if (!pubkey && o->key_path) {
+		/* keygen writes BASENAME.key and BASENAME.pub */
+		size_t n = strlen(o->key_path);
+		if (n > 4 && strcmp(o->key_path + n - 4, ".key") == 0 && n < sizeof(pub))
+			snprintf(pub, sizeof(pub), "%.*s.pub", (int)(n - 4), o->key_path);
+		else
+			snprintf(pub, sizeof(pub), "%s.pub", o->key_path);
+		pubkey = pub;
+	}
+	const char *argv[16 + 2 * KMODS_MAX_ORDER];
+	size_t n = 0;
+	argv[n++] = o->mkinitrd;
+	argv[n++] = "-o";
+	argv[n++] = initrd;
+	argv[n++] = "--init";
+	argv[n++] = o->flasher;
+	argv[n++] = "--config";
+	argv[n++] = conf;
+	if (pubkey) {
+		argv[n++] = "--pubkey";
+		argv[n++] = pubkey;
+	}
+	for (size_t i = 0; i < nmodules; i++) {
+		argv[n++] = "--module";
+		argv[n++] = modules[i];
+	}
+	argv[n] = NULL;
+	printf("making %s (flasher %s, %zu modules)\n", initrd, o->flasher, nmodules);
+	return spawn_run(argv) ? err_prefix("making the initrd") : 0;
+}
+
+static void print_next(const struct l4t_opts *o, const struct l4t_tree *t)
+{
+	printf("\nDone. Put the board in recovery mode, then on any Linux host:\n");
+	if (t->bundle_dir[0])
+		printf("  hostload rcm --usb --bundle %s/rcm-bundle --kernel %s/Image \\\n"
+		       "      --initrd %s/initrd.cpio.gz %s/package.sfpkg\n",
+		       o->out_dir, o->out_dir, o->out_dir, o->out_dir);
+	else
+		printf("  (no RCM bundle: boot %s/Image with %s/initrd.cpio.gz by other means,\n"
+		       "   then: hostload serve %s/package.sfpkg)\n",
+		       o->out_dir, o->out_dir, o->out_dir);
+}
+
+int l4t_run(struct l4t_opts *o)
+{
+	static struct l4t_tree t;
+	if (l4t_tree_scan(o->tree_dir, &t) != 0)
+		return -1;
+	if (o->bundle && l4t_tree_set_bundle(&t, o->bundle) != 0)
+		return -1;
+	if (o->no_bundle)
+		t.bundle_dir[0] = t.bundle_cmd[0] = '\0';
+	if (!o->profile && t.has_release && !(o->profile = l4t_profile_for_branch(t.rel.branch)))
+		return err_set("release R%u: no driver profile for it (--profile: %s)", t.rel.branch,
+			       l4t_profile_list());
+	unsigned link_use = o->profile ? l4t_profile_link_use(o->profile) : L4T_USE_USB_LINK;
+	int need_bundle = link_use == L4T_USE_USB_LINK && !o->no_bundle;
+	int missing = l4t_tree_report(stdout, &t, o->board, need_bundle);
+	if (missing)
+		return err_set("%d part%s missing in %s (above, with what makes %s): nothing was "
+			       "written", missing, missing == 1 ? " is" : "s are", o->tree_dir,
+			       missing == 1 ? "it" : "them");
+	if (!o->profile)
+		return err_set("no driver profile: give --profile (%s)", l4t_profile_list());
+	struct layout l;
+	if (l4t_merge_layouts(&t, &l) != 0)
+		return -1;
+	int rc = 0;
+	char board[8] = "", sku[8] = "", disk[64];
+	const struct layout_device *dd = disk_device(&l);
+	l4t_disk_of(o->external ? o->external : t.external_device, disk, sizeof(disk));
+	if (!dd)
+		rc = err_set("%s describes no disk", t.external_idx);
+	else if (!disk[0])
+		rc = err_set("the board's disk is not known: flash.cfg names no external_device; "
+			     "give --external (e.g. nvme0n1)");
+	if (rc == 0 && o->board_id) {
+		if (strlen(o->board_id) != 9 || o->board_id[4] != '-' ||
+		    strspn(o->board_id, "0123456789-") != 9)
+			rc = err_set("--board-id %s: expected BBBB-SSSS, e.g. 3701-0005", o->board_id);
+		snprintf(board, sizeof(board), "%.4s", o->board_id);
+		snprintf(sku, sizeof(sku), "%.4s", o->board_id + 5);
+	} else if (rc == 0) {
+		rc = l4t_board_from_layout(&l, board, sku);
+	}
+	if (rc == 0) {
+		if (board[0])
+			printf("module           %s-%s (%s): the package is for it alone\n", board, sku,
+			       o->board_id ? "--board-id" : "from NVIDIA's file names");
+		else
+			printf("module           not named by the images: the package fits any board\n");
+		printf("board disk       /dev/%s (%s in the package)\n", disk, dd->type);
+	}
+	struct rootfs_plan r;
+	if (rc == 0)
+		rc = plan_rootfs(o, &t, &l, &r);
+	unsigned use = rc == 0 ? devices_used(&l, disk, link_use) : 0;
+	if (rc == 0 && o->check_only) {
+		rc = make_initrd(o, &t, use, dd->type);
+		layout_free(&l);
+		if (rc == 0)
+			printf("\nEverything is there (--check: nothing was written).\n");
+		return rc;
+	}
+	if (rc == 0 && mkdir(o->out_dir, 0755) != 0 && errno != EEXIST)
+		rc = err_set("%s: %s", o->out_dir, strerror(errno));
+	if (rc == 0)
+		rc = make_initrd(o, &t, use, dd->type);
+	if (rc == 0)
+		rc = make_rootfs(o, &r);
+	if (rc == 0)
+		rc = build_package(o, &t, &l, &r, board, sku);
+	char path[L4T_PATH_MAX];
+	snprintf(path, sizeof(path), "%s/Image", o->out_dir);
+	if (rc == 0)
+		rc = l4t_copy_file(t.kernel, path);
+	snprintf(path, sizeof(path), "%s/rcm-bundle", o->out_dir);
+	if (rc == 0 && t.bundle_dir[0]) {
+		printf("copying the RCM bundle to %s\n", path);
+		rc = l4t_copy_bundle(&t, path);
+	}
+	if (r.kind == ROOTFS_TAR && r.image[0])
+		unlink(r.image); /* in the package now; as large as the partition */
+	layout_free(&l);
+	if (rc == 0)
+		print_next(o, &t);
+	return rc;
+}
