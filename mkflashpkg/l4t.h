@@ -38,8 +38,10 @@ int l4t_run(struct l4t_opts *o);
 /* l4t_build.c: the steps after the tree was found complete */
 /* Both indexes as one layout (QSPI first); each file's path in files[] keyed by file name. */
 int l4t_merge_layouts(const struct l4t_tree *t, struct layout *out);
-/* "3701", "0005" from NVIDIA's board-specific file names in the layout; 0 or -1. */
-int l4t_board_from_layout(const struct layout *l, char board[8], char sku[8]);
+/* The module the images are for: "3701" and "0005", or "" for a SKU (or board) the tree
+ * does not tell; *origin says where it was read. 0 or -1 with err_msg(). */
+int l4t_board_of(const struct l4t_tree *t, const struct layout *l, char board[8], char sku[8],
+		 const char **origin);
 /* Copies the kernel's modules into dir/modules in load order and writes the flasher's
  * settings to conf_path; fills paths[] (in load order) with the copies. */
 int l4t_write_modules(const struct l4t_opts *o, const struct l4t_tree *t, unsigned use,

@@ -68,15 +68,36 @@ static int board_pair_at(const char *s)
 	return !isdigit((unsigned char)s[9]);
 }
 
+/* TNSPEC "3701-300-0005-G.0-1-2-jetson-agx-orin-devkit-": BOARDID-FAB-BOARDSKU-... */
+static int board_from_tnspec(const char *spec, char board[8], char sku[8])
+{
+	if (!board_pair_at(spec) && !(strlen(spec) > 9 && isdigit((unsigned char)spec[0])))
+		return -1;
+	const char *fab = strchr(spec, '-');
+	const char *s = fab ? strchr(fab + 1, '-') : NULL;
+	if (!fab || fab - spec != 4 || !s || strspn(s + 1, "0123456789") != 4)
+		return -1;
+	snprintf(board, 8, "%.4s", spec);
+	snprintf(sku, 8, "%.4s", s + 1);
+	return 0;
+}
+
 /*
- * NVIDIA names board-specific files after the module: the kernel DTB
- * "tegra234-p3701-0005-p3737-0000.dtb", the BPMP DTB "tegra234-bpmp-3701-0005-3737-0000.dtb"
- * (Linux_for_Tegra R35.3.1, p3701.conf.common: DTB_FILE, BPFDTB_FILE). The first pair after
- * "tegra234-" (and "bpmp-", "p") is the module's board and SKU.
+ * The module the images are for. flash.sh writes TNSPEC (board, FAB, SKU, ...) into the
+ * rootfs it signs for: board and SKU. Without it, NVIDIA's board-specific file names tell the
+ * module family only: the kernel DTB "kernel_tegra234-p3701-0000-p3737-0000.dtb", the BPMP DTB
+ * "tegra234-bpmp-3701-0000-3737-0000...": one DTB serves several SKUs (p3701.conf.common,
+ * R35.3.1), so the SKU is left open.
  */
-int l4t_board_from_layout(const struct layout *l, char board[8], char sku[8])
+int l4t_board_of(const struct l4t_tree *t, const struct layout *l, char board[8], char sku[8],
+		 const char **origin)
 {
 	board[0] = sku[0] = '\0';
+	if (t->tnspec[0] && board_from_tnspec(t->tnspec, board, sku) == 0) {
+		*origin = "TNSPEC in rootfs/etc/nv_boot_control.conf";
+		return 0;
+	}
+	*origin = "NVIDIA's DTB file names";
 	for (size_t i = 0; i < l->nparts; i++) {
 		const char *f = strstr(l->parts[i].filename, "tegra234-");
 		if (!f)
@@ -88,14 +109,10 @@ int l4t_board_from_layout(const struct layout *l, char board[8], char sku[8])
 			f++;
 		if (!board_pair_at(f))
 			continue;
-		if (board[0] && (strncmp(board, f, 4) != 0 || strncmp(sku, f + 5, 4) != 0))
-			return err_set("the images are for more than one module: %s-%s and %.9s (%s); "
-				       "name the one with --board-id", board, sku, f,
-				       l->parts[i].filename);
-		memcpy(board, f, 4);
-		board[4] = '\0';
-		memcpy(sku, f + 5, 4);
-		sku[4] = '\0';
+		if (board[0] && strncmp(board, f, 4) != 0)
+			return err_set("the images are for more than one module: %s and %.4s (%s); "
+				       "name the one with --board-id", board, f, l->parts[i].filename);
+		snprintf(board, 8, "%.4s", f);
 	}
 	return 0;
 }

@@ -17,11 +17,6 @@
 #include "rootfs_tar.h"
 #include "spawn.h"
 
-static int is_rootfs_part(const struct layout_part *p)
-{
-	return p->filename[0] && (strcmp(p->name, "APP") == 0 || strcmp(p->name, "APP_b") == 0);
-}
-
 /* The devices the flasher will open, from the layout and the disk's name. */
 static unsigned devices_used(const struct layout *l, const char *disk, unsigned link_use)
 {
@@ -47,55 +42,98 @@ static const struct layout_device *disk_device(const struct layout *l)
 	return NULL;
 }
 
-struct rootfs_plan {
-	char source[L4T_PATH_MAX]; /* the file NVIDIA left (or --rootfs) */
+/* APP and APP_b: what NVIDIA left for each (flash.cfg's APP_ext, APP_b_ext; flash.idx
+ * leaves their file empty) and what the package gets */
+struct rootfs_slot {
+	const char *part;          /* "APP", "APP_b" */
+	uint64_t part_size;
+	char source[L4T_PATH_MAX]; /* the file NVIDIA left, or --rootfs */
 	enum rootfs_kind kind;
-	uint64_t part_size;        /* the smaller of APP and APP_b: the filesystem's size */
 	char image[L4T_PATH_MAX];  /* what the package gets */
 };
+
+struct rootfs_plan {
+	struct rootfs_slot slot[2];
+	size_t count;
+};
+
+static const struct layout_part *find_part(const struct layout *l, const char *name)
+{
+	for (size_t i = 0; i < l->nparts; i++)
+		if (strcmp(l->parts[i].name, name) == 0)
+			return &l->parts[i];
+	return NULL;
+}
 
 static int plan_rootfs(const struct l4t_opts *o, const struct l4t_tree *t, const struct layout *l,
 		       struct rootfs_plan *r)
 {
+	static const char *const parts[] = { "APP", "APP_b" };
 	memset(r, 0, sizeof(*r));
 	char dir[L4T_PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", t->external_idx);
 	const char *images = dirname(dir);
-	for (size_t i = 0; i < l->nparts; i++) {
-		const struct layout_part *p = &l->parts[i];
-		if (!is_rootfs_part(p))
+	for (size_t i = 0; i < 2; i++) {
+		const struct layout_part *p = find_part(l, parts[i]);
+		if (!p)
 			continue;
-		if (!r->source[0] &&
-		    snprintf(r->source, sizeof(r->source), "%s/%s", o->rootfs ? o->rootfs : images,
-			     o->rootfs ? "" : p->filename) >= (int)sizeof(r->source))
-			return err_set("%s: path too long", p->filename);
-		if (!r->part_size || p->size < r->part_size)
-			r->part_size = p->size;
+		struct rootfs_slot *s = &r->slot[r->count++];
+		s->part = parts[i];
+		s->part_size = p->size;
+		/* without APP_b_ext (no ROOTFS_AB=1 run) slot B gets slot A's rootfs */
+		const char *file = i == 1 && t->app_b_file[0] ? t->app_b_file : t->app_file;
+		if (o->rootfs)
+			snprintf(s->source, sizeof(s->source), "%s", o->rootfs);
+		else if (!file[0])
+			return err_set("%s/flash.cfg names no APP_ext file: no rootfs for %s (was the "
+				       "l4t_initrd_flash.sh --no-flash run for the external device "
+				       "complete?)", images, parts[i]);
+		else if (strchr(file, '/') ||
+			 snprintf(s->source, sizeof(s->source), "%s/%s", images, file) >=
+				 (int)sizeof(s->source))
+			return err_set("flash.cfg: rootfs file \"%s\" is not a plain file name", file);
+		if (rootfs_detect(s->source, &s->kind) != 0)
+			return -1;
+		printf("rootfs %-9s %s: %s%s\n", s->part, s->source, rootfs_kind_name(s->kind),
+		       s->kind == ROOTFS_TAR ? " (NVIDIA's kernel-flash tar): made into ext4 here, "
+					       "owners, modes and xattrs kept"
+					     : ", written as it is");
 	}
-	if (!r->source[0])
-		return err_set("%s has no APP partition with a file: nothing would hold the rootfs",
+	if (r->count == 0)
+		return err_set("%s has no APP partition: nothing would hold the rootfs",
 			       t->external_idx);
-	if (o->rootfs)
-		snprintf(r->source, sizeof(r->source), "%s", o->rootfs);
-	if (rootfs_detect(r->source, &r->kind) != 0)
-		return -1;
-	printf("rootfs           %s: %s%s\n", r->source, rootfs_kind_name(r->kind),
-	       r->kind == ROOTFS_TAR ? " (NVIDIA's kernel-flash tar): made into ext4 here, owners, "
-				       "modes and xattrs kept"
-				     : ", written as it is");
 	return 0;
 }
 
 static int make_rootfs(const struct l4t_opts *o, struct rootfs_plan *r)
 {
-	if (r->kind != ROOTFS_TAR) {
-		snprintf(r->image, sizeof(r->image), "%s", r->source);
-		return 0;
+	for (size_t i = 0; i < r->count; i++) {
+		struct rootfs_slot *s = &r->slot[i];
+		if (s->kind != ROOTFS_TAR) {
+			snprintf(s->image, sizeof(s->image), "%s", s->source);
+			continue;
+		}
+		/* the same tar for both slots is converted once */
+		if (i == 1 && strcmp(s->source, r->slot[0].source) == 0 &&
+		    s->part_size == r->slot[0].part_size) {
+			snprintf(s->image, sizeof(s->image), "%s", r->slot[0].image);
+			continue;
+		}
+		snprintf(s->image, sizeof(s->image), "%s/%s.ext4", o->out_dir, s->part);
+		printf("making %s (%" PRIu64 " bytes, the %s partition) from %s\n", s->image,
+		       s->part_size, s->part, s->source);
+		if (rootfs_tar_to_ext4(s->source, s->part_size, s->image, o->out_dir, stdout) != 0)
+			return -1;
 	}
-	snprintf(r->image, sizeof(r->image), "%s/rootfs.ext4", o->out_dir);
-	printf("making %s (%" PRIu64 " bytes, the APP partition) from %s\n", r->image,
-	       r->part_size, r->source);
-	return rootfs_tar_to_ext4(r->source, r->part_size, r->image, o->out_dir, stdout);
+	return 0;
+}
+
+static void remove_made_rootfs(const struct rootfs_plan *r)
+{
+	/* in the package now, and each as large as its partition */
+	for (size_t i = 0; i < r->count; i++)
+		if (r->slot[i].kind == ROOTFS_TAR && r->slot[i].image[0])
+			unlink(r->slot[i].image);
 }
 
 /* files[] for the build: every indexed file by its name, in its index's directory */
@@ -114,20 +152,12 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 		struct layout_part *p = &l->parts[i];
 		if (!p->filename[0])
 			continue;
+		if (nfiles + 2 >= LAYOUT_MAX_PARTS)
+			return err_set("too many files");
 		int on_disk = disk && i >= disk->first && i < disk->first + disk->count;
 		const char *path = paths[nfiles];
-		if (is_rootfs_part(p)) {
-			struct stat st;
-			if (stat(r->image, &st) != 0)
-				return err_set("%s: %s", r->image, strerror(errno));
-			/* the index recorded NVIDIA's tar; the package gets the filesystem */
-			p->sha1[0] = '\0';
-			p->file_size = (uint64_t)st.st_size;
-			snprintf(paths[nfiles], L4T_PATH_MAX, "%s", r->image);
-		} else {
-			snprintf(paths[nfiles], L4T_PATH_MAX, "%s/%s", on_disk ? external : internal,
-				 p->filename);
-		}
+		snprintf(paths[nfiles], L4T_PATH_MAX, "%s/%s", on_disk ? external : internal,
+			 p->filename);
 		int seen = 0;
 		for (size_t j = 0; j < nfiles; j++)
 			if (strcmp(files[j].key, p->filename) == 0)
@@ -138,6 +168,9 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 		if (seen == 0)
 			files[nfiles++] = (struct layout_set){ p->filename, path };
 	}
+	/* APP's file is empty in the index: the rootfs goes in by partition name */
+	for (size_t i = 0; i < r->count; i++)
+		files[nfiles++] = (struct layout_set){ r->slot[i].part, r->slot[i].image };
 	char stride[24], pkg[L4T_PATH_MAX];
 	snprintf(stride, sizeof(stride), "%u", l4t_bct_stride(&t->rel));
 	struct layout_set replicate = { "BCT", stride };
@@ -159,9 +192,10 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 	}
 	if (board[0]) {
 		/* one variant: only this module accepts the package (its EEPROM says so) */
-		snprintf(variant.v.name, sizeof(variant.v.name), "p%s-%s", board, sku);
+		snprintf(variant.v.name, sizeof(variant.v.name), "p%s%s%s", board, sku[0] ? "-" : "",
+			 sku);
 		snprintf(variant.v.board, sizeof(variant.v.board), "%s", board);
-		snprintf(variant.v.sku, sizeof(variant.v.sku), "%s", sku);
+		snprintf(variant.v.sku, sizeof(variant.v.sku), "%s", sku[0] ? sku : "");
 		b.variants = &variant;
 		b.nvariants = 1;
 	}
@@ -259,6 +293,7 @@ int l4t_run(struct l4t_opts *o)
 	else if (!disk[0])
 		rc = err_set("the board's disk is not known: flash.cfg names no external_device; "
 			     "give --external (e.g. nvme0n1)");
+	const char *origin = "--board-id";
 	if (rc == 0 && o->board_id) {
 		if (strlen(o->board_id) != 9 || o->board_id[4] != '-' ||
 		    strspn(o->board_id, "0123456789-") != 9)
@@ -266,14 +301,17 @@ int l4t_run(struct l4t_opts *o)
 		snprintf(board, sizeof(board), "%.4s", o->board_id);
 		snprintf(sku, sizeof(sku), "%.4s", o->board_id + 5);
 	} else if (rc == 0) {
-		rc = l4t_board_from_layout(&l, board, sku);
+		rc = l4t_board_of(&t, &l, board, sku, &origin);
 	}
 	if (rc == 0) {
-		if (board[0])
-			printf("module           %s-%s (%s): the package is for it alone\n", board, sku,
-			       o->board_id ? "--board-id" : "from NVIDIA's file names");
+		if (board[0] && sku[0])
+			printf("module           %s-%s (%s): the package is for it alone\n", board,
+			       sku, origin);
+		else if (board[0])
+			printf("module           %s, any SKU (%s; --board-id %s-SSSS pins one)\n",
+			       board, origin, board);
 		else
-			printf("module           not named by the images: the package fits any board\n");
+			printf("module           not named by the tree: the package fits any board\n");
 		printf("board disk       /dev/%s (%s in the package)\n", disk, dd->type);
 	}
 	struct rootfs_plan r;
@@ -304,8 +342,8 @@ int l4t_run(struct l4t_opts *o)
 		printf("copying the RCM bundle to %s\n", path);
 		rc = l4t_copy_bundle(&t, path);
 	}
-	if (r.kind == ROOTFS_TAR && r.image[0])
-		unlink(r.image); /* in the package now; as large as the partition */
+	if (rc == 0 || !o->check_only)
+		remove_made_rootfs(&r);
 	layout_free(&l);
 	if (rc == 0)
 		print_next(o, &t);

@@ -264,8 +264,21 @@ int l4t_tree_scan(const char *dir, struct l4t_tree *t)
 		if (text) {
 			shell_value(text, "external_device", t->external_device,
 				    sizeof(t->external_device));
+			shell_value(text, "APP_ext", t->app_file, sizeof(t->app_file));
+			shell_value(text, "APP_b_ext", t->app_b_file, sizeof(t->app_b_file));
 			free(text);
 		}
+	}
+	/* flash.sh appends "TNSPEC BOARDID-FAB-BOARDSKU-BOARDREV-1-CHIPREV-BOARD-" for the
+	 * board it signed for (Linux_for_Tegra R35.3.1 flash.sh, near line 3351) */
+	if (join(path, dir, "rootfs/etc/nv_boot_control.conf") == 0 && is_file(path)) {
+		size_t len;
+		char *text = read_small_file(path, 1u << 16, &len);
+		const char *p = text ? strstr(text, "TNSPEC ") : NULL;
+		if (p && (p == text || p[-1] == '\n'))
+			snprintf(t->tnspec, sizeof(t->tnspec), "%.*s", (int)strcspn(p + 7, "\r\n"),
+				 p + 7);
+		free(text);
 	}
 	if (join(path, dir, "kernel/Image") == 0 && is_file(path)) {
 		strcpy(t->kernel, path);

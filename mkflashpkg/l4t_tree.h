@@ -24,6 +24,10 @@ struct l4t_tree {
 	char internal_idx[L4T_PATH_MAX]; /* "" when missing */
 	char external_idx[L4T_PATH_MAX];
 	char external_device[64];        /* from external/flash.cfg, e.g. "nvme0n1p1" */
+	/* the rootfs files of APP and APP_b: flash.cfg's APP_ext=, APP_b_ext= (flash.idx leaves
+	 * APP's file empty), in the external images directory */
+	char app_file[256], app_b_file[256];
+	char tnspec[256];                /* rootfs/etc/nv_boot_control.conf TNSPEC, "" if none */
 	char kernel[L4T_PATH_MAX];
 	char kernel_version[128];        /* "5.10.104-tegra", from the Image's banner */
 	char module_dir[L4T_PATH_MAX];   /* rootfs/lib/modules/KVER */

@@ -422,7 +422,10 @@ static const struct {
 	unsigned code;
 	const char *type;
 } idx_devices[] = {
-	{ 3, "spi" }, { 0, "sdmmc_boot" }, { 1, "sdmmc_user" }, { 6, "sdcard" }, { 9, "nvme" },
+	/* NVIDIA's tegraparser_v2 (R35.3.1, R36.2) writes 9 for a layout's "external" device
+	 * (NVMe or USB: --external-device), as its GPT file names mbr_9_0.bin show
+	 * (bootloader/tegraflash_internal.py, tegraflash_gpt_image_name_map) */
+	{ 3, "spi" }, { 0, "sdmmc_boot" }, { 1, "sdmmc_user" }, { 6, "sdcard" }, { 9, "external" },
 };
 
 /* Splits a CSV line of at most 8 fields in place (flash.idx has no quoting). */
@@ -512,6 +515,12 @@ static int parse_idx_line(struct layout *l, char *line, unsigned lineno)
 	strcpy(p->filename, f[4]);
 	if (p->filename[0] && layout_parse_u64(f[5], &p->file_size) != 0)
 		return err_set("flash.idx line %u: file size '%s' is not a number", lineno, f[5]);
+	/* "expand-<reserved>-N" is the XML's fill-to-end (0x808): NVIDIA's on-device flash grows
+	 * the partition to the disk it finds (l4t_flash_from_kernel.sh create_gpt, R35.3.1) */
+	if (strncmp(f[6], "expand-", 7) == 0) {
+		p->fill_to_end = 1;
+		p->alloc_attr = 0x808;
+	}
 	if (f[7][0]) {
 		if (strlen(f[7]) != 40 || strspn(f[7], "0123456789abcdefABCDEF") != 40)
 			return err_set("flash.idx line %u: '%s' is not a SHA-1", lineno, f[7]);

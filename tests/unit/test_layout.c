@@ -254,7 +254,7 @@ static void test_flash_idx_partitions_and_checks(void)
 	CHECK(lay.ndev == 2 && lay.nparts == 5);
 	CHECK_STR_EQ(lay.dev[0].type, "spi");
 	CHECK(lay.dev[0].size == 64 << 20);
-	CHECK_STR_EQ(lay.dev[1].type, "nvme");
+	CHECK_STR_EQ(lay.dev[1].type, "external");
 	CHECK(part("A_mb1")->offset == 1048576 && part("A_mb1")->slot == PKG_SLOT_A);
 	CHECK(part("BCT")->file_size == 8192);
 	CHECK_STR_EQ(part("BCT")->sha1, "0123456789abcdef0123456789abcdef01234567");
