@@ -42,7 +42,8 @@ COMMON_SRCS := $(wildcard common/*.c)
 SHA256_SRCS := common/sha256.c common/sha256_x86.c common/sha256_arm.c
 # CRC-32: the interface and its backends (each backend file is empty on other CPUs)
 CRC32_SRCS := common/crc32.c common/crc32_x86.c common/crc32_arm.c
-FLASHER_SRCS := $(wildcard initrd-flasher/*/*.c) $(COMMON_SRCS)
+# the RCM blob is the host tools' business: the flasher never sees one
+FLASHER_SRCS := $(wildcard initrd-flasher/*/*.c) $(filter-out common/rcm_blob.c,$(COMMON_SRCS))
 MKINITRD_SRCS := $(wildcard mkinitrd/*.c) common/bootimg.c common/error.c
 MKFLASHPKG_SRCS := $(wildcard mkflashpkg/*.c) $(COMMON_SRCS)
 LINK_SRCS := common/frame.c common/link_msg.c common/link_io.c common/error.c common/timing.c $(CRC32_SRCS)
@@ -67,7 +68,7 @@ RCM_TEGRA_SRCS := host-loader/boot/rcm_tegra.c host-loader/boot/rcm_t234.c \
 # common/io.c, common/lines.c and $(HOSTLOAD_USB_LIBS) at link time
 HOSTLOAD_USB_SRCS := $(RCM_TEGRA_SRCS) host-loader/usb/usb_libusb_transport.c \
 	host-loader/usb/usb_libusb.c host-loader/usb/usb_dryrun.c host-loader/usb/usb_path.c \
-	host-loader/boot/rcm_blob.c common/bootimg.c
+	common/rcm_blob.c common/bootimg.c
 HOSTLOAD_USB_LIBS := -lusb-1.0
 # hostload itself: the QEMU and the Tegra backends, `list`
 HOSTLOAD_SRCS := $(sort $(HOSTLOAD_SRCS) host-loader/cli/cmd.c host-loader/cli/cmd_usb.c \
@@ -123,7 +124,7 @@ TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
 TEST_crc32_SRCS := tests/unit/test_crc32.c $(CRC32_SRCS) common/error.c
 TEST_rcm_tegra_SRCS := tests/unit/test_rcm_tegra.c $(RCM_TEGRA_SRCS) host-loader/usb/usb_dryrun.c \
 	common/error.c common/io.c common/lines.c common/timing.c
-TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c host-loader/boot/rcm_blob.c common/bootimg.c \
+TEST_rcm_blob_SRCS := tests/unit/test_rcm_blob.c common/rcm_blob.c common/bootimg.c \
 	common/error.c
 TEST_usb_libusb_SRCS := tests/unit/test_usb_libusb.c host-loader/usb/usb_libusb_transport.c \
 	host-loader/usb/usb_libusb.c host-loader/usb/usb_path.c common/error.c common/timing.c
@@ -222,7 +223,7 @@ FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
 FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c common/pkg.c common/error.c \
 	$(SHA256_SRCS)
 FUZZ_gpt_SRCS := tests/fuzz/fuzz_gpt.c initrd-flasher/write/gpt.c common/error.c $(SHA256_SRCS)
-FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c host-loader/boot/rcm_blob.c common/bootimg.c common/error.c
+FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c common/rcm_blob.c common/bootimg.c common/error.c
 FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
 FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \
 	common/error.c

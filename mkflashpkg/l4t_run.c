@@ -314,7 +314,10 @@ int l4t_run(struct l4t_opts *o)
 			printf("module           not named by the tree: the package fits any board\n");
 		printf("board disk       /dev/%s (%s in the package)\n", disk, dd->type);
 	}
+	if (rc == 0 && t.bundle_dir[0])
+		rc = l4t_check_bundle_board(&t, board);
 	struct rootfs_plan r;
+	memset(&r, 0, sizeof(r));
 	if (rc == 0)
 		rc = plan_rootfs(o, &t, &l, &r);
 	unsigned use = rc == 0 ? devices_used(&l, disk, link_use) : 0;
@@ -342,8 +345,7 @@ int l4t_run(struct l4t_opts *o)
 		printf("copying the RCM bundle to %s\n", path);
 		rc = l4t_copy_bundle(&t, path);
 	}
-	if (rc == 0 || !o->check_only)
-		remove_made_rootfs(&r);
+	remove_made_rootfs(&r);
 	layout_free(&l);
 	if (rc == 0)
 		print_next(o, &t);

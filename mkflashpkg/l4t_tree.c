@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "l4t.h"
 
 /*
  * Where each release puts things. Sources (read at the release named):
@@ -107,8 +108,14 @@ int l4t_tree_set_bundle(struct l4t_tree *t, const char *dir)
 			return 0;
 		}
 	}
-	return err_set("--bundle %s: no rcmbootcmd.txt or rcmcmd.txt in it (NVIDIA's command file "
-		       "names the files to send)", dir);
+	if (l4t_bundle_defaults_present(dir)) {
+		/* a live rcmboot's directory (R35, R36.2): NVIDIA's default names, no command file */
+		strcpy(t->bundle_dir, dir);
+		t->bundle_cmd[0] = '\0';
+		return 0;
+	}
+	return err_set("--bundle %s: no rcmbootcmd.txt or rcmcmd.txt in it, nor the files of an "
+		       "rcmboot under NVIDIA's names (br_bct_BR.bct ... blob.bin)", dir);
 }
 
 /* The value of `key=` in a small shell-variable file (bsp_version, flash.cfg); "" if absent. */
@@ -365,7 +372,8 @@ int l4t_tree_report(FILE *out, const struct l4t_tree *t, const char *board, int 
 			t->kernel_version[0] ? t->kernel_version : "KVER");
 	missing += !t->kernel[0] + !t->module_dir[0];
 	if (t->bundle_dir[0])
-		fprintf(out, "  RCM bundle     %s (%s)\n", rel(t, t->bundle_dir), rel(t, t->bundle_cmd));
+		fprintf(out, "  RCM bundle     %s (%s)\n", rel(t, t->bundle_dir),
+			t->bundle_cmd[0] ? rel(t, t->bundle_cmd) : "NVIDIA's default names");
 	else if (f && !f->bundle_dir)
 		fprintf(out, "  RCM bundle     none: %s\n", f->bundle_how);
 	else

@@ -20,7 +20,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "io.h"
-#include "boot/rcm_blob.h"
+#include "rcm_blob.h"
 #include "boot/rcm_tegra.h"
 #include "serve/serve.h"
 #include "usb/usb_transport.h"

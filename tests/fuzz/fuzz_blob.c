@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/rcm_blob.h"
+#include "rcm_blob.h"
 #include "bootimg.h"
 #include "error.h"
 

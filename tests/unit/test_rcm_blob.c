@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/rcm_blob.h"
+#include "rcm_blob.h"
 #include "bootimg.h"
 #include "check.h"
 #include "error.h"
