@@ -227,7 +227,9 @@ FUZZ_blob_SRCS := tests/fuzz/fuzz_blob.c common/rcm_blob.c common/bootimg.c comm
 FUZZ_sparse_SRCS := tests/fuzz/fuzz_sparse.c mkflashpkg/sparse.c common/error.c $(CRC32_SRCS)
 FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \
 	common/error.c
-FUZZERS := manifest layout frame eeprom gpt blob sparse http
+# the DTB reader that checks an RCM bundle's board (mkflashpkg l4t)
+FUZZ_dtb_SRCS := tests/fuzz/fuzz_dtb.c mkflashpkg/fdt_compat.c common/error.c
+FUZZERS := manifest layout frame eeprom gpt blob sparse http dtb
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

@@ -29,6 +29,8 @@ packages=(
 	# https_source.sh, fleet.sh, make demo-update and tests/e2e/update_https.sh: the same over
 	# HTTPS (its TLS module)
 	lighttpd lighttpd-mod-openssl
+	# mkflashpkg l4t tests: fdtget reads the test DTBs independently of selfflash's reader
+	device-tree-compiler
 )
 
 have_arm64=0
