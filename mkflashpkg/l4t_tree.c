@@ -21,7 +21,8 @@
  *   with the images it names, the rootfs as a tar called system.img, and flash.cfg
  *   ("external_device=...").
  * - tools/kernel_flash/README_initrd_flash.txt (R35.3.1), workflows 4 and 5: the commands.
- * - the RCM bundle: R36.4 bootloader/rcmboot_blob/rcmbootcmd.txt, R36.3 rcm_blob/rcmcmd.txt,
+ * - the RCM bundle: R36.4 bootloader/rcmboot_blob/rcmbootcmd.txt, R36.3 bootloader/rcm_blob/rcmcmd.txt
+ *   (tegraflash.py runs in bootloader/; OE4T meta-tegra commits 29efc2db, a54fed34),
  *   none offline before (DESIGN.md section 12).
  * - the BCT copies: l4t_flash_from_kernel.sh writes one per QSPI erase block in R35.3.1
  *   (BRBCT_SLOT_SIZE from `mtd_debug info`; qspi_mtd.c sets erasesize to the flash's 64 KiB
@@ -33,24 +34,17 @@ struct release_facts {
 	const char *qspi_xml;
 	const char *nvme_ab_xml;
 	const char *bundle_dir, *bundle_cmd; /* NULL: none is made offline */
-	const char *bundle_how;              /* what makes one */
+	const char *bundle_how;              /* what makes one; NULL: a live rcmboot (below) */
 	unsigned bct_stride;
 };
 
 static const struct release_facts releases[] = {
 	{ 35, 0, "bootloader/t186ref/cfg/flash_t234_qspi.xml",
-	  "tools/kernel_flash/flash_l4t_nvme_rootfs_ab.xml", NULL, NULL,
-	  "sudo ./flash.sh --no-flash --rcm-boot BOARD mmcblk0p1 makes no bundle offline in R35: "
-	  "run NVIDIA's rcmboot once with the board connected (sudo ./flash.sh --rcm-boot BOARD "
-	  "mmcblk0p1) and give its bootloader/ directory with --bundle",
-	  65536 },
+	  "tools/kernel_flash/flash_l4t_nvme_rootfs_ab.xml", NULL, NULL, NULL, 65536 },
 	{ 36, 0, "bootloader/generic/cfg/flash_t234_qspi.xml",
-	  "tools/kernel_flash/flash_l4t_t234_nvme_rootfs_ab.xml", NULL, NULL,
-	  "R36.2 makes no bundle offline: run NVIDIA's rcmboot once with the board connected "
-	  "(sudo ./flash.sh --rcm-boot BOARD mmcblk0p1) and give its directory with --bundle",
-	  16384 },
+	  "tools/kernel_flash/flash_l4t_t234_nvme_rootfs_ab.xml", NULL, NULL, NULL, 16384 },
 	{ 36, 3, "bootloader/generic/cfg/flash_t234_qspi.xml",
-	  "tools/kernel_flash/flash_l4t_t234_nvme_rootfs_ab.xml", "rcm_blob", "rcmcmd.txt",
+	  "tools/kernel_flash/flash_l4t_t234_nvme_rootfs_ab.xml", "bootloader/rcm_blob", "rcmcmd.txt",
 	  "the l4t_initrd_flash.sh --no-flash run below makes it", 16384 },
 	{ 36, 4, "bootloader/generic/cfg/flash_t234_qspi.xml",
 	  "tools/kernel_flash/flash_l4t_t234_nvme_rootfs_ab.xml", "bootloader/rcmboot_blob",
@@ -375,12 +369,21 @@ int l4t_tree_report(FILE *out, const struct l4t_tree *t, const char *board, int 
 		fprintf(out, "  RCM bundle     %s (%s)\n", rel(t, t->bundle_dir),
 			t->bundle_cmd[0] ? rel(t, t->bundle_cmd) : "NVIDIA's default names");
 	else if (f && !f->bundle_dir)
-		fprintf(out, "  RCM bundle     none: %s\n", f->bundle_how);
+		fprintf(out, "  RCM bundle     none: %s makes none offline (--bundle DIR, see below)\n",
+			name);
 	else
 		fprintf(out, "  RCM bundle     MISSING: %s/%s (%s)\n", f ? f->bundle_dir : "?",
 			f ? f->bundle_cmd : "?", f ? f->bundle_how : "");
 	if (need_bundle && !t->bundle_dir[0])
 		missing++;
+	if (need_bundle && !t->bundle_dir[0] && f && !f->bundle_dir)
+		/* l4t_initrd_flash_internal.sh boot_initrd (R35.3.1) runs tegraflash.py rcmboot in
+		 * bootloader/, which leaves blob.bin and the signed boot files there */
+		fprintf(out, "\nTo make an RCM bundle in %s (board in recovery mode, once):\n"
+			     "    sudo ./flash.sh --rcm-boot %s mmcblk0p1\n"
+			     "  then power the board back into recovery mode and give\n"
+			     "  --bundle Linux_for_Tegra/bootloader (or --no-bundle to boot it otherwise)\n",
+			name, board);
 	if (images_missing || (need_bundle && !t->bundle_dir[0] && f && f->bundle_dir)) {
 		fprintf(out, "\nTo make the signed images and both indexes (NVIDIA's tools, %s):\n", name);
 		print_make_images(out, f ? f : &r36_4, board);
