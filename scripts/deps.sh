@@ -20,6 +20,8 @@ packages=(
 	dosfstools mtools e2fsprogs fdisk qemu-efi-aarch64 systemd-boot-efi:arm64
 	# img2simg: the sparse-input test makes Android sparse images with the real tool
 	android-sdk-libsparse-utils
+	# tests/host/l4t_tree.sh: getfattr reads the xattrs GNU tar restores, xxd the sparse magic
+	attr xxd
 	# bootctl: tests/host/slot_sdboot_bootctl.sh checks the ESP the systemd-boot backend writes
 	systemd-boot
 	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
