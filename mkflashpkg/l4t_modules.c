@@ -12,6 +12,7 @@ struct need {
 	const char *what;                /* said in the report and in errors */
 	unsigned use;                    /* enum l4t_use: when the need applies */
 	const char *any_of[ANY_OF_MAX];  /* module names; the first one present wins */
+	int optional;                    /* loaded when the kernel has it, not required */
 };
 
 struct l4t_module_profile {
@@ -27,41 +28,55 @@ struct l4t_module_profile {
  * T234 on R35: NVIDIA's defconfig (Linux_for_Tegra R35.3.1,
  * source/kernel/kernel-5.10/arch/arm64/configs/defconfig) builds CONFIG_MTD=m,
  * CONFIG_MTD_QSPI_FLASH=m (drivers/mtd/devices/qspi_mtd.o) and CONFIG_EEPROM_AT24=m; the QSPI
- * controller (QSPI_TEGRA23x, spi-tegra23x-qspi.o), NVMe, the USB device controller
- * (USB_TEGRA_XUDC), configfs and FunctionFS are =y there, which modules.builtin shows.
- * NVIDIA's own flashing initrd carries drivers/mtd and drivers/spi
- * (tools/kernel_flash/l4t_initrd_flash_internal.sh, R35.3.1).
+ * controller (QSPI_TEGRA23x, spi-tegra23x-qspi.o), NVMe, the PCIe host and its PHY, the USB
+ * device controller (USB_TEGRA_XUDC), configfs and FunctionFS are =y there, which
+ * modules.builtin shows. NVIDIA's flashing initrd modprobes qspi_mtd and pwm-fan
+ * (tools/kernel_flash/initrd_flash/nv_enable_remote.sh, R35.3.1).
  */
 static const struct need t234_r35[] = {
-	{ "QSPI flash (MTD)", L4T_USE_QSPI, { "qspi_mtd", "spi_nor" } },
-	{ "QSPI controller", L4T_USE_QSPI, { "spi_tegra23x_qspi", "spi_tegra210_quad" } },
-	{ "module EEPROM", L4T_USE_EEPROM, { "at24" } },
-	{ "NVMe", L4T_USE_NVME, { "nvme" } },
-	{ "SD/eMMC", L4T_USE_MMC, { "sdhci_tegra" } },
-	{ "USB storage", L4T_USE_USB_DISK, { "usb_storage" } },
-	{ "USB device controller", L4T_USE_USB_LINK, { "tegra_xudc" } },
-	{ "USB gadget FunctionFS", L4T_USE_USB_LINK, { "usb_f_fs" } },
+	{ "QSPI flash (MTD)", L4T_USE_QSPI, { "qspi_mtd", "spi_nor" }, 0 },
+	{ "QSPI controller", L4T_USE_QSPI, { "spi_tegra23x_qspi", "spi_tegra210_quad" }, 0 },
+	{ "module EEPROM", L4T_USE_EEPROM, { "at24" }, 0 },
+	{ "PCIe PHY", L4T_USE_NVME, { "phy_tegra194_p2u" }, 0 },
+	{ "PCIe controller", L4T_USE_NVME, { "pcie_tegra194" }, 0 },
+	{ "NVMe", L4T_USE_NVME, { "nvme" }, 0 },
+	{ "SD/eMMC", L4T_USE_MMC, { "sdhci_tegra" }, 0 },
+	{ "USB storage", L4T_USE_USB_DISK, { "usb_storage" }, 0 },
+	{ "USB device controller", L4T_USE_USB_LINK, { "tegra_xudc" }, 0 },
+	{ "USB gadget FunctionFS", L4T_USE_USB_LINK, { "usb_f_fs" }, 0 },
+	{ "fan (a long flash stays cool)", L4T_USE_EEPROM, { "pwm_fan" }, 1 },
 };
 
-/* T234 on R36 (kernel 5.15, NVIDIA's out-of-tree modules under updates/). */
+/*
+ * T234 on R36 (kernel 5.15; NVIDIA's out-of-tree modules in extra/ or updates/). NVIDIA's
+ * flashing initrd loads, in this order: phy_tegra194_p2u, pcie_tegra194, nvme,
+ * tegra-bpmp-thermal, pwm-fan, libcomposite, typec, ucsi-ccg, tegra-xudc, ... then
+ * spi-tegra210-quad (tools/kernel_flash/initrd_flash/nv_enable_remote.sh, Linux_for_Tegra
+ * R36.2). The USB-C port controller gives the device controller its role on the AGX Orin devkit.
+ */
 static const struct need t234_r36[] = {
-	{ "QSPI flash (MTD)", L4T_USE_QSPI, { "spi_nor", "qspi_mtd" } },
-	{ "QSPI controller", L4T_USE_QSPI, { "spi_tegra210_quad", "spi_tegra23x_qspi" } },
-	{ "module EEPROM", L4T_USE_EEPROM, { "at24" } },
-	{ "NVMe", L4T_USE_NVME, { "nvme" } },
-	{ "SD/eMMC", L4T_USE_MMC, { "sdhci_tegra" } },
-	{ "USB storage", L4T_USE_USB_DISK, { "usb_storage" } },
-	{ "USB device controller", L4T_USE_USB_LINK, { "tegra_xudc" } },
-	{ "USB gadget FunctionFS", L4T_USE_USB_LINK, { "usb_f_fs" } },
+	{ "QSPI flash (MTD)", L4T_USE_QSPI, { "spi_nor", "qspi_mtd" }, 0 },
+	{ "QSPI controller", L4T_USE_QSPI, { "spi_tegra210_quad", "spi_tegra23x_qspi" }, 0 },
+	{ "module EEPROM", L4T_USE_EEPROM, { "at24" }, 0 },
+	{ "PCIe PHY", L4T_USE_NVME, { "phy_tegra194_p2u" }, 0 },
+	{ "PCIe controller", L4T_USE_NVME, { "pcie_tegra194" }, 0 },
+	{ "NVMe", L4T_USE_NVME, { "nvme" }, 0 },
+	{ "SD/eMMC", L4T_USE_MMC, { "sdhci_tegra" }, 0 },
+	{ "USB storage", L4T_USE_USB_DISK, { "usb_storage" }, 0 },
+	{ "thermal (BPMP)", L4T_USE_EEPROM, { "tegra_bpmp_thermal" }, 1 },
+	{ "fan (a long flash stays cool)", L4T_USE_EEPROM, { "pwm_fan" }, 1 },
+	{ "USB-C port controller", L4T_USE_USB_LINK, { "ucsi_ccg" }, 1 },
+	{ "USB device controller", L4T_USE_USB_LINK, { "tegra_xudc" }, 0 },
+	{ "USB gadget FunctionFS", L4T_USE_USB_LINK, { "usb_f_fs" }, 0 },
 };
 
 /* The QEMU board (qemu/kernel-modular.config): pflash through physmap, NVMe, virtio-serial. */
 static const struct need qemu_virt[] = {
-	{ "CFI chip probe", L4T_USE_QSPI, { "cfi_probe" } },
-	{ "CFI Intel command set", L4T_USE_QSPI, { "cfi_cmdset_0001" } },
-	{ "QSPI stand-in (pflash, physmap)", L4T_USE_QSPI, { "physmap" } },
-	{ "NVMe", L4T_USE_NVME, { "nvme" } },
-	{ "virtio-serial link", L4T_USE_VIRTIO_LINK, { "virtio_console" } },
+	{ "CFI chip probe", L4T_USE_QSPI, { "cfi_probe" }, 0 },
+	{ "CFI Intel command set", L4T_USE_QSPI, { "cfi_cmdset_0001" }, 0 },
+	{ "QSPI stand-in (pflash, physmap)", L4T_USE_QSPI, { "physmap" }, 0 },
+	{ "NVMe", L4T_USE_NVME, { "nvme" }, 0 },
+	{ "virtio-serial link", L4T_USE_VIRTIO_LINK, { "virtio_console" }, 0 },
 };
 
 #define PROFILE(n, b, link, qspi, t) { n, b, link, qspi, t, sizeof(t) / sizeof(t[0]) }
@@ -151,6 +166,11 @@ int l4t_modules_resolve(const struct l4t_module_profile *p, unsigned use, const 
 		for (int j = 0; j < ANY_OF_MAX && n->any_of[j] && !found; j++)
 			if (kmods_find(k, n->any_of[j]))
 				found = n->any_of[j];
+		if (!found && n->optional) {
+			fprintf(report, "  %-30s %s: not in this kernel, not needed\n", n->what,
+				n->any_of[0]);
+			continue;
+		}
 		if (!found) {
 			char names[256] = "";
 			for (int j = 0; j < ANY_OF_MAX && n->any_of[j]; j++)

@@ -168,9 +168,17 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 		if (seen == 0)
 			files[nfiles++] = (struct layout_set){ p->filename, path };
 	}
-	/* APP's file is empty in the index: the rootfs goes in by partition name */
-	for (size_t i = 0; i < r->count; i++)
+	/* APP's file is empty in the index (tegraparser_v2 leaves it so): the rootfs goes in by
+	 * partition name, checked by its own size, not the index's */
+	for (size_t i = 0; i < r->count; i++) {
+		struct layout_part *p = (struct layout_part *)find_part(l, r->slot[i].part);
+		struct stat st;
+		if (stat(r->slot[i].image, &st) != 0)
+			return err_set("%s: %s", r->slot[i].image, strerror(errno));
+		p->sha1[0] = '\0';
+		p->file_size = (uint64_t)st.st_size;
 		files[nfiles++] = (struct layout_set){ r->slot[i].part, r->slot[i].image };
+	}
 	char stride[24], pkg[L4T_PATH_MAX];
 	snprintf(stride, sizeof(stride), "%u", l4t_bct_stride(&t->rel));
 	struct layout_set replicate = { "BCT", stride };

@@ -31,7 +31,7 @@
  *   usb-serial TEXT                 default: the serial number in the module EEPROM
  *   usb-manufacturer TEXT           default: selfflash
  *   usb-product-name TEXT           default: selfflash flasher
- *   module PATH                     a kernel module to load first (repeatable, at most 16)
+ *   module PATH                     a kernel module to load first (repeatable, at most 128)
  *
  * Updates of a running board (selfflash update, mark-good, status; update.h):
  *   slot-backend systemd-boot | tegra   how slots boot on trial and fall back
@@ -53,7 +53,7 @@ enum on_failure {
 	ON_FAILURE_POWEROFF,
 };
 
-#define CONFIG_MODULES_MAX 16
+#define CONFIG_MODULES_MAX 128 /* mkflashpkg l4t resolves at most KMODS_MAX_ORDER */
 
 struct flasher_config {
 	struct flash_config flash;

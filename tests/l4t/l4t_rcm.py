@@ -10,7 +10,10 @@ RcmDxe reads: header 0x450 bytes, SHA-512 over 0x48..0x450, entry 45 an Android 
 """
 import hashlib
 import os
+import re
 import struct
+
+from dtb import make_dtb
 
 BUNDLE = {
     "r36.3": ("rcm_blob", "rcmcmd.txt"),
@@ -50,6 +53,15 @@ def blob(entries):
     return header + b"".join(payload for _, payload in entries)
 
 
+def kernel_dtb(dtb_name):
+    """A DTB whose root compatible is the one NVIDIA's DTB of that name has:
+    tegra234-p3701-0000-p3737-0000.dtb -> nvidia,p3737-0000+p3701-0000, nvidia,p3701-0000,
+    nvidia,tegra234 (the module after the carrier, as the kernel's tegra234 DTs list them)."""
+    m = re.search(r"tegra234-(p\d{4}-\d{4})-(p\d{4}-\d{4})", dtb_name)
+    module, carrier = m.group(1), m.group(2)
+    return make_dtb([f"nvidia,{carrier}+{module}", f"nvidia,{module}", "nvidia,tegra234"])
+
+
 def write_bundle(release, bootloader_dir, kernel, dtb_name, rand):
     """The bundle directory and its command file; returns the directory (or None)."""
     if release not in BUNDLE:
@@ -66,7 +78,7 @@ def write_bundle(release, bootloader_dir, kernel, dtb_name, rand):
     initrd = rand(4096)
     boot = android_boot_image(kernel, initrd, "console=ttyTCU0,115200 flashing")
     entries = [(UEFI_ENTRY, b"UEFI" + rand(8188) + dtb_name.encode()),
-               (KERNEL_ENTRY, boot), (KERNEL_DTB_ENTRY, b"\xd0\x0d\xfe\xed" + rand(2044)),
+               (KERNEL_ENTRY, boot), (KERNEL_DTB_ENTRY, kernel_dtb(dtb_name)),
                (7, rand(1000))]
     with open(os.path.join(where, "blob.bin"), "wb") as out:
         out.write(blob(entries))
