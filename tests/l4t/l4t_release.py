@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Per-release names and contents of the generated L4T tree. Sources: /work/notes/l4t-facts.md
+"""Per-release names and contents of the generated L4T tree. Sources: docs/l4t-facts.md
 (sections a, b, e, f, g) — L4T-35.3.1 = Seeed-Studio/Linux_for_Tegra r35.3.1, L4T-36.2 =
 johnnynunez/Linux_for_Tegra 9a5768c; R36.3/R36.4 changes from OE4T/meta-tegra. Values not
 confirmed by a primary source say so here and in tests/l4t/README.md."""

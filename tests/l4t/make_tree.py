@@ -4,7 +4,7 @@
 `l4t_initrd_flash.sh --no-flash --external-device nvme0n1p1 -c <nvme layout> -p "-c <qspi layout>"
 ... jetson-agx-orin-devkit internal` leaves, for R35.3.1, R36.3 or R36.4, with small random
 payloads. Every shape is NVIDIA's; the sources are in tests/l4t/README.md and
-/work/notes/l4t-facts.md. Exit 77 (skip) when ../shared/fixtures is absent.
+docs/l4t-facts.md. Exit 77 (skip) when ../shared/fixtures is absent.
 """
 import argparse
 import hashlib
