@@ -61,6 +61,10 @@ int l4t_bundle_blob(const struct l4t_tree *t, char *out, size_t size);
 /* Refuses a bundle whose blob's kernel DTB is for another module than `board` ("3701");
  * says so and accepts when the blob carries no readable DTB. */
 int l4t_check_bundle_board(const struct l4t_tree *t, const char *board);
+/* Copies the type and unique GUIDs of NVIDIA's primary GPT file (gpt_primary_9_0.bin) onto
+ * device d's partitions of the same name, after checking that both place them alike. */
+int l4t_apply_gpt_guids(struct layout *l, const struct layout_device *d, const char *path,
+			unsigned *applied);
 /* The command-line entry: mkflashpkg l4t ... */
 int l4t_main(int argc, char **argv);
 

@@ -150,8 +150,8 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 	const struct layout_device *disk = disk_device(l);
 	for (size_t i = 0; i < l->nparts; i++) {
 		struct layout_part *p = &l->parts[i];
-		if (!p->filename[0])
-			continue;
+		if (!p->filename[0] || p->kind != PKG_PART_DATA)
+			continue; /* the flasher writes GPTs itself, with NVIDIA's GUIDs (below) */
 		if (nfiles + 2 >= LAYOUT_MAX_PARTS)
 			return err_set("too many files");
 		int on_disk = disk && i >= disk->first && i < disk->first + disk->count;
@@ -179,6 +179,20 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 		p->file_size = (uint64_t)st.st_size;
 		files[nfiles++] = (struct layout_set){ r->slot[i].part, r->slot[i].image };
 	}
+	static const char *const gpt_parts[] = { "master_boot_record", "primary_gpt",
+						 "secondary_gpt" };
+	for (size_t i = 0; disk && i < disk->count; i++) {
+		const struct layout_part *p = &l->parts[disk->first + i];
+		char gpt[L4T_PATH_MAX];
+		unsigned applied;
+		if (p->kind != PKG_PART_PRIMARY_GPT || !p->filename[0])
+			continue;
+		snprintf(gpt, sizeof(gpt), "%s/%s", external, p->filename);
+		if (l4t_apply_gpt_guids(l, disk, gpt, &applied) != 0)
+			return -1;
+		printf("disk GPT         NVIDIA's partition GUIDs (type, unique) for %u partitions, "
+		       "from %s\n", applied, p->filename);
+	}
 	char stride[24], pkg[L4T_PATH_MAX];
 	snprintf(stride, sizeof(stride), "%u", l4t_bct_stride(&t->rel));
 	struct layout_set replicate = { "BCT", stride };
@@ -190,6 +204,7 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 		.layout = l, .from_flash_idx = 1, .file_dir = internal, .files = files,
 		.nfiles = nfiles, .chunk_size = PKG_DEFAULT_CHUNK_SIZE,
 		.system_version = o->system_version, .jobs = o->jobs,
+		.no_file = gpt_parts, .n_no_file = 3,
 	};
 	int has_bct = 0;
 	for (size_t i = 0; i < l->nparts; i++)

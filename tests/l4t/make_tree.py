@@ -15,6 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import l4t_layout as L  # noqa: E402
+import l4t_gpt  # noqa: E402
 import l4t_rcm  # noqa: E402
 import l4t_rootfs as R  # noqa: E402
 import l4t_release as REL  # noqa: E402
@@ -63,16 +64,18 @@ class Tree:
         os.chmod(path, mode)
         return path
 
-    def partition_files(self, parts, where, file_name):
+    def partition_files(self, parts, where, file_name, given=None):
         """Writes a payload for every partition that names a file into each of `where`
-        (relative dirs); returns {part name: (file, size, sha1)} for the index."""
+        (relative dirs), the bytes in `given` by partition name where it has them; returns
+        {part name: (file, size, sha1)} for the index."""
         done, out = {}, {}
         for p in parts:
             name = file_name(p)
             if not name or p.name in ("APP", "APP_b"):
                 continue
             if name not in done:
-                data = REL.payload(p, name, self.rand, REL.RELEASES[self.release]["bsp"])
+                data = (given or {}).get(p.name) or REL.payload(
+                    p, name, self.rand, REL.RELEASES[self.release]["bsp"])
                 for d in where:
                     self.write(os.path.join(d, name), data)
                 done[name] = (name, len(data), hashlib.sha1(data).hexdigest())
@@ -108,8 +111,9 @@ def build(args):
     rel_internal = os.path.relpath(internal, args.out)
     rel_external = os.path.relpath(external, args.out)
     qfiles = t.partition_files(qspi, [rel_internal, "bootloader"], REL.qspi_file_name)
+    gpts = l4t_gpt.gpt_files(nvme, L.NVME_SECTORS[args.release], args.seed)
     nfiles = t.partition_files(nvme, [rel_external, "bootloader/signed", "bootloader"],
-                               REL.nvme_file_name)
+                               REL.nvme_file_name, gpts)
     qidx = L.index_lines(qtype, qinst, qspi, lambda p: qfiles.get(p.name))
     nidx = L.index_lines(ntype, ninst, nvme, lambda p: nfiles.get(p.name))
     t.write(os.path.join(rel_internal, "flash.idx"), qidx)
