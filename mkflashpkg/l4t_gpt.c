@@ -18,6 +18,7 @@
 #include "error.h"
 #include "io.h"
 #include "le.h"
+#include "pkg.h"
 
 #define GPT_FILE_MAX (1u << 20)
 #define GPT_NAME_UNITS 36
@@ -46,9 +47,44 @@ static int entry_name(const uint8_t *e, char *out, size_t size)
 	return n ? 0 : -1;
 }
 
+/*
+ * The flasher numbers GPT entries in the package's order; NVIDIA numbers them by the layout's
+ * id= (APP is 1, APP_b 2 in the A/B NVMe layouts, so the rootfs is nvme0n1p1 whatever its
+ * place on the disk, and extlinux.conf says root=/dev/nvme0n1p1). So the disk's data
+ * partitions go into NVIDIA's entry order; the GPT's own partitions first, as they were.
+ */
+static int order_like_nvidia(struct layout *l, const struct layout_device *d,
+			     const uint32_t *number, const char *path)
+{
+	static struct layout_part sorted[LAYOUT_MAX_PARTS];
+	size_t n = 0;
+	for (size_t j = 0; j < d->count; j++) {
+		const struct layout_part *p = &l->parts[d->first + j];
+		if (p->kind != PKG_PART_DATA)
+			sorted[n++] = *p;
+		else if (number[j] == 0)
+			return err_set("%s has no entry for %s: the flasher could not number the "
+				       "partitions as NVIDIA does", path, p->name);
+	}
+	for (uint32_t want = 1; n < d->count; want++) {
+		size_t k = d->count;
+		for (size_t j = 0; j < d->count && k == d->count; j++)
+			if (number[j] == want && l->parts[d->first + j].kind == PKG_PART_DATA)
+				k = j;
+		if (k == d->count)
+			return err_set("%s has no entry %" PRIu32 " among the index's partitions: the "
+				       "flasher numbers GPT entries 1..N without gaps", path, want);
+		sorted[n++] = l->parts[d->first + k];
+	}
+	memcpy(&l->parts[d->first], sorted, d->count * sizeof(*sorted));
+	return 0;
+}
+
 int l4t_apply_gpt_guids(struct layout *l, const struct layout_device *d, const char *path,
 			unsigned *applied)
 {
+	static uint32_t number[LAYOUT_MAX_PARTS];
+	memset(number, 0, sizeof(number));
 	size_t len;
 	uint8_t *f = (uint8_t *)read_small_file(path, GPT_FILE_MAX, &len);
 	*applied = 0;
@@ -96,8 +132,10 @@ int l4t_apply_gpt_guids(struct layout *l, const struct layout_device *d, const c
 		uint64_t first = le64_load(e + 32), last = le64_load(e + 40);
 		struct layout_part *p = NULL;
 		for (size_t j = 0; j < d->count && !p; j++)
-			if (strcmp(l->parts[d->first + j].name, name) == 0)
+			if (strcmp(l->parts[d->first + j].name, name) == 0) {
 				p = &l->parts[d->first + j];
+				number[j] = i + 1;
+			}
 		if (!p)
 			continue; /* a partition NVIDIA's GPT has and the index does not: not ours */
 		if (last < first || first > UINT64_MAX / sector ||
@@ -113,5 +151,5 @@ int l4t_apply_gpt_guids(struct layout *l, const struct layout_device *d, const c
 		(*applied)++;
 	}
 	free(f);
-	return rc;
+	return rc == 0 ? order_like_nvidia(l, d, number, path) : rc;
 }

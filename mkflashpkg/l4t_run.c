@@ -148,6 +148,20 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 	snprintf(edir, sizeof(edir), "%s", t->external_idx);
 	const char *internal = dirname(idir), *external = dirname(edir);
 	const struct layout_device *disk = disk_device(l);
+	/* first: it puts the disk's partitions in NVIDIA's GPT order, and files[] points into
+	 * the layout's names */
+	for (size_t i = 0; disk && i < disk->count; i++) {
+		const struct layout_part *p = &l->parts[disk->first + i];
+		char gpt[L4T_PATH_MAX];
+		unsigned applied;
+		if (p->kind != PKG_PART_PRIMARY_GPT || !p->filename[0])
+			continue;
+		snprintf(gpt, sizeof(gpt), "%s/%s", external, p->filename);
+		if (l4t_apply_gpt_guids(l, disk, gpt, &applied) != 0)
+			return -1;
+		printf("disk GPT         NVIDIA's partition GUIDs (type, unique) for %u partitions, "
+		       "from %s\n", applied, p->filename);
+	}
 	for (size_t i = 0; i < l->nparts; i++) {
 		struct layout_part *p = &l->parts[i];
 		if (!p->filename[0] || p->kind != PKG_PART_DATA)
@@ -181,18 +195,6 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 	}
 	static const char *const gpt_parts[] = { "master_boot_record", "primary_gpt",
 						 "secondary_gpt" };
-	for (size_t i = 0; disk && i < disk->count; i++) {
-		const struct layout_part *p = &l->parts[disk->first + i];
-		char gpt[L4T_PATH_MAX];
-		unsigned applied;
-		if (p->kind != PKG_PART_PRIMARY_GPT || !p->filename[0])
-			continue;
-		snprintf(gpt, sizeof(gpt), "%s/%s", external, p->filename);
-		if (l4t_apply_gpt_guids(l, disk, gpt, &applied) != 0)
-			return -1;
-		printf("disk GPT         NVIDIA's partition GUIDs (type, unique) for %u partitions, "
-		       "from %s\n", applied, p->filename);
-	}
 	char stride[24], pkg[L4T_PATH_MAX];
 	snprintf(stride, sizeof(stride), "%u", l4t_bct_stride(&t->rel));
 	struct layout_set replicate = { "BCT", stride };

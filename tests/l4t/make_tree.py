@@ -135,6 +135,11 @@ def build(args):
     modules = REL.module_files(args.release, args.modules_from, t.rand)
     entries = R.base_entries(REL.nv_tegra_release(rel), kernel, kver) + R.module_entries(modules, kver)
     R.write_rootfs_dir(os.path.join(args.out, "rootfs"), [e for e in entries if e.kind != "chr"])
+    # flash.sh appends the spec it signed for to the rootfs's nv_boot_control.conf
+    # (Linux_for_Tegra R35.3.1 flash.sh near l.3351): BOARDID-FAB-BOARDSKU-BOARDREV-1-CHIPREV-BOARD-
+    t.write("rootfs/etc/nv_boot_control.conf",
+            "TNSPEC 3701-500-0000-M.0-1-1-jetson-agx-orin-devkit-\n"
+            "COMPATIBLE_SPEC 3701-000-0000--1--jetson-agx-orin-devkit-\n")
     work = os.path.join(args.out, ".work")
     os.makedirs(work)
     for suffix in [""] + (["_b"] if args.ab else []):
