@@ -10,7 +10,8 @@
  * images, so the file system is made here, with the board's mkfs defaults: NVIDIA pins no
  * feature; R35's base is Ubuntu 20.04, whose e2fsprogs 1.45.5 mke2fs.conf makes ext4 with
  * the features below. The host's own mke2fs.conf is not used: e2fsprogs 1.47 upstream adds
- * orphan_file and metadata_csum_seed, which the R35 kernel (5.10) cannot mount read-write.
+ * orphan_file and metadata_csum_seed; orphan_file came with Linux 5.15 (R35 runs 5.10), and
+ * the board's e2fsck 1.45.5 refuses to check a file system with a feature it does not know.
  *
  * The journal note: mke2fs zeroes the journal, and in a sparse image those zeros are holes.
  * A package does not store holes, and a board keeps what the partition held there unless the

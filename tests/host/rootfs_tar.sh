@@ -122,6 +122,15 @@ if e2fsck -fn user/fakeroot.img >fsck.log 2>&1; then ok e2fsck_passes_fakeroot; 
 python3 "$check" src system.img user/fakeroot.img fakeroot || true
 [ -z "$(ls user/work)" ] && ok fakeroot_work_directory_removed || not_ok fakeroot_work_directory_removed "$(ls user/work)"
 
+# --fakeroot: root that cannot chown or mknod (a container's) takes the same way
+if TMPDIR=$tmp/work "$mk" rootfs-from-tar --fakeroot system.img "$size" forced.img >forced.log 2>&1 &&
+	grep -q 'extracted under fakeroot' forced.log && e2fsck -fn forced.img >/dev/null 2>&1; then
+	ok forced_fakeroot_as_root
+else
+	not_ok forced_fakeroot_as_root "$(cat forced.log)"
+fi
+python3 "$check" src system.img forced.img forced_fakeroot || true
+
 # ---- a UUID derived from the tar ---------------------------------------------------------
 uuid_of() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p'; }
 seed_of() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Directory Hash Seed: *//p'; }
