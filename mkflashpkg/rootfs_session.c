@@ -224,6 +224,7 @@ static int make_fs(const struct rootfs_session *s, const char *tree, const struc
 	}
 	argv[n++] = "-d";
 	argv[n++] = tree;
+	argv[n++] = "--"; /* an image named "-x.img" is not an option */
 	argv[n++] = s->img_path;
 	argv[n++] = blocks;
 	argv[n] = NULL;
@@ -252,7 +253,7 @@ static int fix_root(const struct rootfs_session *s, const struct stat *root)
 			(int64_t)root->st_mtime, (int64_t)root->st_mtime);
 	if (fclose(f) != 0)
 		return err_set("%s: %s", cmds, strerror(errno));
-	const char *const argv[] = { "debugfs", "-w", "-f", cmds, s->img_path, NULL };
+	const char *const argv[] = { "debugfs", "-w", "-f", cmds, "--", s->img_path, NULL };
 	int status;
 	if (run_logged(s, "debugfs", argv, NULL, NULL, &status) != 0)
 		return -1;

@@ -200,6 +200,12 @@ expect_fail refuses_hard_link_out_of_the_tree 'bsdtar failed' conv linkescape.ta
 head -c 300000 system.img >truncated.tar
 expect_fail refuses_truncated_tar 'bsdtar failed \(exit status 1\).*runcated' conv truncated.tar "$size" out.img
 no_leftovers truncated
+if conv -- system.img "$size" -dash.img && e2fsck -fn ./-dash.img >/dev/null 2>&1; then
+	ok an_image_named_like_an_option
+else
+	not_ok an_image_named_like_an_option
+fi
+rm -f ./-dash.img
 expect_fail refuses_unwritable_output 'no-such-dir/out.img: No such file or directory' \
 	conv system.img "$size" no-such-dir/out.img
 finish
