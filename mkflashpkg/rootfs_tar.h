@@ -40,7 +40,7 @@ struct rootfs_tar_opts {
 	/*
 	 * NULL: mke2fs picks a random UUID and directory hash seed, as NVIDIA's mkfs.ext4 on the
 	 * board does. Else both are derived from SHA-256 over this text and the tar's bytes, and
-	 * the file system's own times from the tar's newest mtime: one tar and one text give the
+	 * the file system's own times from the tar's "./" mtime: one tar and one text give the
 	 * same UUID (give the partition's name, so APP and APP_b differ). Inode change times
 	 * still differ from run to run (the host's clock at extraction), so images are alike,
 	 * not identical. See the journal note in rootfs_tar.c before writing such an image over
@@ -54,11 +54,12 @@ struct rootfs_tar_opts {
 
 /*
  * Makes the ext4 image: the tar's files with their numeric owners, modes (set-user-ID,
- * set-group-ID, sticky), symbolic and hard links, device nodes, FIFOs, modification times and
- * extended attributes (security.capability, user.*), the root directory's owner, mode and
- * times from the tar's "./". The image is sparse: only blocks in use are written. Returns 0,
- * or -1 with err_set() naming what failed (not a tar, the tool and its own message, the sizes
- * when the files do not fit); the image file is gone then and the work directory always is.
+ * set-group-ID, sticky), symbolic and hard links, device nodes, FIFOs, modification and
+ * access times, extended attributes (security.capability, user.*), the root directory's owner,
+ * mode and times from the tar's "./". The image is sparse: only blocks in use are written.
+ * Returns 0, or -1 with err_set() naming what failed (not a tar, the tool and its own message,
+ * the sizes when the files do not fit); the image file is gone then and the work directory
+ * always is.
  */
 int rootfs_tar_to_ext4(const struct rootfs_tar_opts *o);
 
