@@ -18,7 +18,6 @@
 #include "error.h"
 #include "pkg.h"
 #include "rootfs_tar.h"
-#include "spawn.h"
 
 #define MAX_FILES LAYOUT_MAX_PARTS
 

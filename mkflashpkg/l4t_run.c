@@ -15,7 +15,7 @@
 #include "error.h"
 #include "pkg.h"
 #include "rootfs_tar.h"
-#include "spawn.h"
+#include "tool_run.h"
 
 /* The devices the flasher will open, from the layout and the disk's name. */
 static unsigned devices_used(const struct layout *l, const char *disk, unsigned link_use)
@@ -48,7 +48,7 @@ struct rootfs_slot {
 	const char *part;          /* "APP", "APP_b" */
 	uint64_t part_size;
 	char source[L4T_PATH_MAX]; /* the file NVIDIA left, or --rootfs */
-	enum rootfs_kind kind;
+	int kind;                  /* enum rootfs_kind */
 	char image[L4T_PATH_MAX];  /* what the package gets */
 };
 
@@ -92,10 +92,15 @@ static int plan_rootfs(const struct l4t_opts *o, const struct l4t_tree *t, const
 			 snprintf(s->source, sizeof(s->source), "%s/%s", images, file) >=
 				 (int)sizeof(s->source))
 			return err_set("flash.cfg: rootfs file \"%s\" is not a plain file name", file);
-		if (rootfs_detect(s->source, &s->kind) != 0)
+		if ((s->kind = rootfs_kind(s->source)) < 0)
 			return -1;
+		if (s->kind != ROOTFS_KIND_TAR && s->kind != ROOTFS_KIND_SPARSE &&
+		    s->kind != ROOTFS_KIND_EXT4)
+			return err_set("%s: %s, expected NVIDIA's rootfs tar, an Android sparse image "
+				       "or an ext4 image (a compressed tar must be unpacked first)",
+				       s->source, rootfs_kind_name(s->kind));
 		printf("rootfs %-9s %s: %s%s\n", s->part, s->source, rootfs_kind_name(s->kind),
-		       s->kind == ROOTFS_TAR ? " (NVIDIA's kernel-flash tar): made into ext4 here, "
+		       s->kind == ROOTFS_KIND_TAR ? " (NVIDIA's kernel-flash tar): made into ext4 here, "
 					       "owners, modes and xattrs kept"
 					     : ", written as it is");
 	}
@@ -109,7 +114,7 @@ static int make_rootfs(const struct l4t_opts *o, struct rootfs_plan *r)
 {
 	for (size_t i = 0; i < r->count; i++) {
 		struct rootfs_slot *s = &r->slot[i];
-		if (s->kind != ROOTFS_TAR) {
+		if (s->kind != ROOTFS_KIND_TAR) {
 			snprintf(s->image, sizeof(s->image), "%s", s->source);
 			continue;
 		}
@@ -122,7 +127,12 @@ static int make_rootfs(const struct l4t_opts *o, struct rootfs_plan *r)
 		snprintf(s->image, sizeof(s->image), "%s/%s.ext4", o->out_dir, s->part);
 		printf("making %s (%" PRIu64 " bytes, the %s partition) from %s\n", s->image,
 		       s->part_size, s->part, s->source);
-		if (rootfs_tar_to_ext4(s->source, s->part_size, s->image, o->out_dir, stdout) != 0)
+		/* a random UUID, as NVIDIA's mkfs.ext4 on the board makes: stale journal blocks a
+		 * package's holes leave on the disk fail its checksums (rootfs_tar.h) */
+		struct rootfs_tar_opts t = { .tar_path = s->source, .fs_bytes = s->part_size,
+					     .img_path = s->image, .tmp_dir = o->out_dir,
+					     .log = stdout };
+		if (rootfs_tar_to_ext4(&t) != 0)
 			return -1;
 	}
 	return 0;
@@ -132,7 +142,7 @@ static void remove_made_rootfs(const struct rootfs_plan *r)
 {
 	/* in the package now, and each as large as its partition */
 	for (size_t i = 0; i < r->count; i++)
-		if (r->slot[i].kind == ROOTFS_TAR && r->slot[i].image[0])
+		if (r->slot[i].kind == ROOTFS_KIND_TAR && r->slot[i].image[0])
 			unlink(r->slot[i].image);
 }
 
@@ -269,7 +279,11 @@ static int make_initrd(const struct l4t_opts *o, const struct l4t_tree *t, unsig
 	}
 	argv[n] = NULL;
 	printf("making %s (flasher %s, %zu modules)\n", initrd, o->flasher, nmodules);
-	return spawn_run(argv) ? err_prefix("making the initrd") : 0;
+	fflush(NULL); /* our lines before the tool's */
+	int rc = tool_run(argv, NULL, STDOUT_FILENO);
+	if (rc > 0)
+		return err_set("making the initrd: %s exited with status %d", o->mkinitrd, rc);
+	return rc ? err_prefix("making the initrd") : 0;
 }
 
 static void print_next(const struct l4t_opts *o, const struct l4t_tree *t)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "cmd_rootfs.h"
 #include "chunker.h"
 #include "identify.h"
 #include "le.h"
@@ -18,6 +19,7 @@
 #include "keys.h"
 #include "l4t.h"
 #include "layout.h"
+#include "rootfs_tar.h"
 #include "sign.h"
 #include "variants.h"
 #include "version.h"
@@ -56,6 +58,11 @@ static void usage(FILE *out)
 		"      initrd with the kernel's modules, RCM bundle (mkflashpkg l4t --help)\n"
 		"  eeprom -o FILE --part-number \"699-13701-0005-500 M.0\" [--serial TEXT]\n"
 		"      write a 256-byte module EEPROM image (for test boards and the QEMU board)\n"
+		"  rootfs-from-tar [--uuid-seed TEXT] [--tmp-dir DIR] [--fakeroot] [-q] TAR SIZE OUT\n"
+		"      turn NVIDIA's rootfs tar (tools/kernel_flash/images/*/system.img) into an\n"
+		"      ext4 image of SIZE bytes, sparse, with the tar's owners, modes, links,\n"
+		"      devices and xattrs (bsdtar and mke2fs; under fakeroot when not root);\n"
+		"      --uuid-seed: UUID derived from TEXT and the tar instead of random\n"
 		"\n"
 		"Keys are PEM files as openssl writes them (\"EC PRIVATE KEY\", \"PUBLIC KEY\").\n"
 		"The default chunk size is %u bytes.\n",
@@ -405,6 +412,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the second half of rootfs-from-tar, run again under fakeroot (rootfs_tar.h) */
+	if (strcmp(argv[1], ROOTFS_TAR_SESSION_CMD) == 0)
+		return rootfs_tar_session_main(argc - 1, argv + 1);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
@@ -430,6 +440,8 @@ int main(int argc, char **argv)
 		return cmd_eeprom(argc, argv);
 	if (strcmp(cmd, "l4t") == 0)
 		return l4t_main(argc, argv);
+	if (strcmp(cmd, "rootfs-from-tar") == 0)
+		return cmd_rootfs_from_tar(argc, argv);
 	fprintf(stderr, "mkflashpkg: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -27,6 +27,10 @@ packages=(
 	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
 	# CPU seconds of every process
 	bmap-tools time
+	# mkflashpkg rootfs-from-tar (NVIDIA's rootfs tar to ext4): bsdtar extracts, fakeroot when
+	# not root, mke2fs and debugfs (e2fsprogs, above) make the image; tests/host/rootfs_tar.sh
+	# sets xattrs and capabilities on its source tree
+	libarchive-tools fakeroot attr libcap2-bin
 	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support;
 	# https_source.sh, fleet.sh, make demo-update and tests/e2e/update_https.sh: the same over
 	# HTTPS (its TLS module)

@@ -89,10 +89,16 @@ static int t234_boot(struct usb_transport *t, const struct rcm_tegra_bundle *b,
 	if (rcm_tegra_read_mb1_version(t, version, &error) != 0)
 		return -1;
 	rcm_log_step(o, "MB1: version %s, last_boot_error %u", version, error);
+	/* NVIDIA's tegrarcm_v2 (R35.3.1 bootloader/tegrarcm_v2, mainT23x: the 68-byte read at
+	 * 0x804af5f, " last_boot_error: %u" printed at 0x804afd9) goes on to the next stage
+	 * (UpdateRcmState at 0x804b010) without comparing the value with anything: a non-zero
+	 * one is told, always (a log or not), and the boot goes on */
 	if (error != 0)
-		return err_set("%s: MB1 (version %s) reports last_boot_error %u (0x%08x), expected "
-			       "0: the bootrom stage did not boot cleanly; the board's UART log "
-			       "says why", t->path, version, error, error);
+		fprintf(o->log ? o->log : stderr,
+			"rcm: warning: MB1 (version %s) reports last_boot_error %u (0x%08x), not 0; "
+			"NVIDIA's tegrarcm_v2 prints it and carries on, and so does hostload (the "
+			"board's UART log says what it means)\n",
+			version, error, error);
 	return rcm_t234_send_stage(t, b, o, RCM_TEGRA_STAGE_MB1);
 }
 

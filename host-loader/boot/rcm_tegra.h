@@ -182,7 +182,8 @@ int rcm_tegra_send_mb1_stage(struct usb_transport *t, const struct rcm_tegra_bun
  * The whole boot: checks t's vendor:product is a b->chip device, reads the chip id into id
  * (text, RCM_TEGRA_ID_TEXT bytes), sends the bootrom stage, waits o->mb1_settle_ms, reopens
  * the transport at the same port if it can (MB1 may re-enumerate; either is fine), on T234
- * reads MB1's version and fails on a non-zero last_boot_error, sends the MB1 stage.
+ * reads MB1's version and last_boot_error (a non-zero one is printed to o->log, or stderr,
+ * and the boot goes on, as NVIDIA's tegrarcm_v2 does), sends the MB1 stage.
  * 0 or -1 with err_msg().
  */
 int rcm_tegra_boot(struct usb_transport *t, const struct rcm_tegra_bundle *b,

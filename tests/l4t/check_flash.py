@@ -126,12 +126,12 @@ with tempfile.TemporaryDirectory() as tmp:
         listing = {}
         current = None
         for line in out.splitlines():
-            cmd = re.match(r"debugfs:  ls -p (\S+)", line)
-            if cmd:
-                current = cmd.group(1).rstrip("/")
+            if line.startswith("debugfs:"):
+                cmd = re.match(r"debugfs:\s+ls -p (\S+)", line)
+                current = cmd.group(1).rstrip("/") if cmd else None
                 continue
             f = line.split("/")
-            if current is not None and len(f) >= 7 and f[5] not in (".", ".."):
+            if current is not None and len(f) >= 7 and f[1].isdigit() and f[5] not in (".", ".."):
                 listing[f"{current}/{f[5]}"] = (int(f[2], 8), int(f[3]), int(f[4]), f[6])
         wrong = []
         for m in members:
