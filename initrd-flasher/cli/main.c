@@ -18,6 +18,7 @@
 #include "run/flash.h"
 #include "keys.h"
 #include "link/link_transport.h"
+#include "board/discover.h"
 #include "board/inventory.h"
 #include "board/modules.h"
 #include "board/pid1.h"
@@ -220,6 +221,13 @@ static enum pid1_end run_configured(struct flasher_config *cfg, enum pid1_setup 
 	f->log = stdout;
 	if (rc == 0)
 		config_find_board(cfg, root);
+	if (rc == 0 && !f->eeprom) {
+		char places[512];
+		discover_eeprom_places(places, sizeof(places));
+		rc = err_set("no module EEPROM to identify the board by: the config names none and "
+			     "none is at %s (its driver is not built into the kernel, no module line "
+			     "of the config loads it, or the board has none)", places);
+	}
 	if (rc == 0 && cfg->sources != 1)
 		rc = err_set("%s must name either a package or a link", CONFIG_PATH);
 	if (rc == 0)
