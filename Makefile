@@ -34,6 +34,8 @@ LIBS := -lblkid -lmtd -lbearssl -lz
 
 STAMPS := $(BUILD)/stamps
 KERNEL := $(BUILD)/kernel/Image
+# the same kernel with the flasher's drivers as modules, and its module tree beside it
+KERNEL_MODULAR := $(BUILD)/kernel-modular/Image
 INITRD := $(BUILD)/selfflash.cpio.gz
 
 # ---- sources ---------------------------------------------------------------------------
@@ -314,6 +316,15 @@ $(STAMPS)/sysroot-host: FORCE
 	@env -u MAKEFLAGS -u MFLAGS HOST_CC=$(HOST_CC) scripts/build-libs.sh host $(BUILD)
 $(KERNEL): $(STAMPS)/kernel
 	@test -f $@
+# The QEMU board's kernel with the flasher's drivers (QSPI, disk, EEPROM, link) as modules
+# (qemu/kernel-modular.config) and its module tree with modules.dep: a Jetson's kernel has its
+# QSPI driver as modules, and tests/e2e/modular_kernel.sh flashes the board through them.
+$(STAMPS)/kernel-modular: FORCE
+	@env -u MAKEFLAGS -u MFLAGS qemu/build-kernel-modular.sh $(BUILD)
+$(KERNEL_MODULAR): $(STAMPS)/kernel-modular
+	@test -f $@
+.PHONY: kernel-modular
+kernel-modular: $(KERNEL_MODULAR)
 
 # Flags are an input too: objects rebuild when the compile line changes.
 $(STAMPS)/flags: FORCE
@@ -325,7 +336,7 @@ $(STAMPS)/flags: FORCE
 .PHONY: check unit e2e lint fuzz
 fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
-check: all $(CLANG_OBJS) $(FUZZ_BINS) $(RELAY)
+check: all $(CLANG_OBJS) $(FUZZ_BINS) $(RELAY) $(KERNEL_MODULAR)
 	@tests/run.sh $(BUILD)
 
 # every source compiled by clang too (its warnings differ from gcc's); make check includes it
@@ -414,6 +425,9 @@ help:
 	@echo '                  the QEMU smoke boot, the demo system booting from QSPI + NVMe,'
 	@echo '                  updates on the running board (power cuts, from https://)'
 	@echo 'make unit         unit tests only'
+	@echo 'make kernel-modular'
+	@echo '                  the QEMU board'"'"'s kernel with the flasher'"'"'s drivers as modules, and'
+	@echo '                  its module tree (build/kernel-modular; make check needs it)'
 	@echo 'make lint         cppcheck'
 	@echo 'make clang        compile every source with clang too (make check includes it)'
 	@echo 'make demo         build, boot the QEMU board in RCM mode, flash it over the link with'

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "link_msg.h"
 
 #define QSPI_SIZE (64ull << 20)
 #define MAX_ARGS 48
@@ -145,4 +146,25 @@ void qemu_board_kill(pid_t pid)
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
+}
+
+int qemu_board_console_failure(const struct qemu_board *b, char *line, size_t size)
+{
+	static const char marker[] = "flasher: FAILED: ";
+	FILE *f = b->console ? fopen(b->console, "rb") : NULL;
+	if (!f)
+		return 0;
+	/* the board's output is outside input: a bounded line, printed through the filter */
+	char text[1024];
+	int found = 0;
+	while (fgets(text, sizeof(text), f)) {
+		if (strncmp(text, marker, sizeof(marker) - 1) != 0)
+			continue;
+		const char *why = text + sizeof(marker) - 1;
+		size_t len = strcspn(why, "\r\n");
+		link_msg_printable((const uint8_t *)why, len, line, size);
+		found = 1;
+	}
+	fclose(f);
+	return found;
 }

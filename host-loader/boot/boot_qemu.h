@@ -32,6 +32,13 @@ int qemu_board_start(const struct qemu_board *b, pid_t *pid);
  */
 int qemu_board_wait(pid_t pid, unsigned timeout_ms, int *status);
 
+/*
+ * The board's own words when it stopped before the link was up (a module missing from the
+ * initrd, no EEPROM): the last "flasher: FAILED: " line of b->console, made printable, into
+ * line (size > 0). 1 when there is one; 0 when there is none or no console file.
+ */
+int qemu_board_console_failure(const struct qemu_board *b, char *line, size_t size);
+
 /* Stops QEMU (SIGTERM, then SIGKILL) and reaps it. */
 void qemu_board_kill(pid_t pid);
 

@@ -317,8 +317,13 @@ static int cmd_rcm(int argc, char **argv)
 		if (!exited)
 			report_note(&rep, NULL, "the board did not restart after its result: stopped");
 	} else if (exited) {
-		report_note(&rep, NULL, "the board stopped (QEMU exit status %d) before it reported a "
-					"result; see %s", status, b.console);
+		char why[512];
+		if (qemu_board_console_failure(&b, why, sizeof(why)))
+			report_note(&rep, NULL, "the board stopped before the link was up: %s (console "
+						"in %s)", why, b.console);
+		else
+			report_note(&rep, NULL, "the board stopped (QEMU exit status %d) before it "
+						"reported a result; see %s", status, b.console);
 	} else {
 		report_note(&rep, NULL, "no result within %u s; see %s", timeout_s, b.console);
 	}

@@ -40,6 +40,15 @@ const char *discover_eeprom(const char *root, char *path, size_t size)
 	return first_readable(eeprom_places, root, path, size);
 }
 
+void discover_eeprom_places(char *text, size_t size)
+{
+	size_t at = 0;
+	if (size)
+		text[0] = '\0';
+	for (const char *const *p = eeprom_places; *p && at < size; p++)
+		at += (size_t)snprintf(text + at, size - at, "%s%s", at ? " or " : "", *p);
+}
+
 const char *discover_chip_sku_file(const char *root, char *path, size_t size)
 {
 	return first_readable(chip_sku_places, root, path, size);

@@ -17,6 +17,10 @@
  */
 const char *discover_eeprom(const char *root, char *path, size_t size);
 
+/* The places discover_eeprom() looks, for a message: "A or B" into text (size bytes, cut
+ * short if it must be). */
+void discover_eeprom_places(char *text, size_t size);
+
 /*
  * The file that holds the chip SKU as text, as discover_eeprom() finds and returns places. The
  * QEMU board has one; a Jetson has none here: its configuration names chip-sku or

@@ -18,6 +18,7 @@
 #include "run/flash.h"
 #include "keys.h"
 #include "link/link_transport.h"
+#include "board/discover.h"
 #include "board/inventory.h"
 #include "board/modules.h"
 #include "board/pid1.h"
@@ -177,29 +178,57 @@ static void print_version(void)
 
 #define CONFIG_PATH "/etc/selfflash/flasher.conf"
 
+/* What PID 1 found in the initrd: nothing to flash, a config whose modules are loaded, or a
+ * config that failed (parsing it or loading a module; err_msg() says which). */
+enum pid1_setup {
+	PID1_NO_CONFIG,
+	PID1_CONFIGURED,
+	PID1_SETUP_FAILED,
+};
+
 /*
- * PID 1 with a configuration in the initrd: run the data path. Returns the way to end: reboot
- * into what was flashed on success, as configured on failure, power off without a config.
+ * PID 1: reads the config and loads the kernel modules it names, before anything looks for a
+ * device (the inventory, the EEPROM, the targets, the link): on a Jetson the QSPI, EEPROM,
+ * disk and USB device drivers may all be modules.
  */
-static enum pid1_end run_configured(const char *root)
+static enum pid1_setup setup_configured(struct flasher_config *cfg)
 {
-	static struct flasher_config cfg;
 	size_t len;
 	char *text = read_small_file(CONFIG_PATH, 65536, &len);
-	if (!text) {
+	if (!text)
+		return PID1_NO_CONFIG;
+	int rc = config_parse(text, len, cfg);
+	free(text);
+	if (rc == 0)
+		rc = modules_load(cfg->modules, cfg->nmodules, stdout);
+	return rc == 0 ? PID1_CONFIGURED : PID1_SETUP_FAILED;
+}
+
+/*
+ * PID 1 after the inventory: run the data path of the config setup_configured() read. Returns
+ * the way to end: reboot into what was flashed on success, as configured on failure, power
+ * off without a config.
+ */
+static enum pid1_end run_configured(struct flasher_config *cfg, enum pid1_setup setup,
+				    const char *root)
+{
+	if (setup == PID1_NO_CONFIG) {
 		printf("flasher: no %s: nothing to flash\n", CONFIG_PATH);
 		return PID1_POWER_OFF;
 	}
-	int rc = config_parse(text, len, &cfg);
-	free(text);
-	/* modules first: the UDC and gadget drivers must be there before the link */
-	if (rc == 0)
-		rc = modules_load(cfg.modules, cfg.nmodules, stdout);
-	struct flash_config *f = &cfg.flash;
+	int rc = setup == PID1_CONFIGURED ? 0 : -1;
+	struct flash_config *f = &cfg->flash;
 	f->log = stdout;
 	if (rc == 0)
-		config_find_board(&cfg, root);
-	if (rc == 0 && cfg.sources != 1)
+		config_find_board(cfg, root);
+	if (rc == 0 && !f->eeprom) {
+		char places[512];
+		discover_eeprom_places(places, sizeof(places));
+		rc = err_set("no module EEPROM to identify the board by: the config names none and "
+			     "none is at %s (its driver is not built into the kernel, no module line "
+			     "of the config loads it, or the board has none)", places);
+	}
+	if (rc == 0 && cfg->sources != 1)
 		rc = err_set("%s must name either a package or a link", CONFIG_PATH);
 	if (rc == 0)
 		rc = flash_run(f);
@@ -208,10 +237,14 @@ static enum pid1_end run_configured(const char *root)
 		return PID1_REBOOT;
 	}
 	printf("flasher: FAILED: %s\n", err_msg());
-	printf("flasher: the board will not reboot into a half-written slot\n");
-	return cfg.on_failure == ON_FAILURE_HALT       ? PID1_HALT
-	       : cfg.on_failure == ON_FAILURE_POWEROFF ? PID1_POWER_OFF
-						       : PID1_WAIT;
+	if (setup == PID1_SETUP_FAILED)
+		printf("flasher: nothing was written: the config or its modules failed before any "
+		       "device was opened\n");
+	else
+		printf("flasher: the board will not reboot into a half-written slot\n");
+	return cfg->on_failure == ON_FAILURE_HALT       ? PID1_HALT
+	       : cfg->on_failure == ON_FAILURE_POWEROFF ? PID1_POWER_OFF
+							: PID1_WAIT;
 }
 
 int main(int argc, char **argv)
@@ -261,9 +294,11 @@ int main(int argc, char **argv)
 	if (is_pid1)
 		(void)pid1_mount_early();
 	print_version();
+	static struct flasher_config cfg; /* large; the strings the run uses point into it */
+	enum pid1_setup setup = is_pid1 ? setup_configured(&cfg) : PID1_NO_CONFIG;
 	inventory_print(stdout, root);
 	fflush(stdout);
 	if (is_pid1)
-		pid1_end(run_configured(root));
+		pid1_end(run_configured(&cfg, setup, root));
 	return 0;
 }

@@ -91,6 +91,8 @@ int link_connect_host(struct link_client *lc, uint64_t deadline)
 		pthread_mutex_lock(&lc->tx_lock);
 		int rc = ops->open(&lc->transport);
 		pthread_mutex_unlock(&lc->tx_lock);
+		if (rc > 0)
+			return 1; /* the transport cannot work here; err_msg() says why */
 		if (rc == 0) {
 			rc = connect_say_hello(lc);
 			if (rc >= 0)

@@ -38,7 +38,8 @@ void link_keepalive_stop(struct link_client *lc);
 /* link_connect.c */
 
 /* Opens the transport and says HELLO until the host welcomes this board, until deadline (ms,
- * timing_now_ms()): 0 connected, 1 refused for good or the client closed, -1 out of time;
+ * timing_now_ms()): 0 connected, 1 refused for good, the transport cannot work here (its
+ * open said so) or the client closed, -1 out of time;
  * err_msg() says why (for -1: the last attempt's failure). */
 int link_connect_host(struct link_client *lc, uint64_t deadline);
 

@@ -22,8 +22,9 @@ struct link_transport;
 struct link_transport_ops {
 	/*
 	 * Connects (again), or, for a device that stays open, checks that a host is at the other
-	 * end. A previous connection is closed first. 0, or -1 with err_msg() set; the client
-	 * retries until its deadline.
+	 * end. A previous connection is closed first. 0; or -1 with err_msg() set, and the client
+	 * retries until its deadline; or 1 with err_msg() set when waiting cannot help (the
+	 * transport's driver is not in the kernel), and the client gives up at once.
 	 */
 	int (*open)(struct link_transport *t);
 	/* Waits up to timeout_ms for bytes: how many were read, 0 none yet, -1 the link is gone

@@ -11,10 +11,19 @@
 #include "error.h"
 #include "link_io.h"
 
-/* /dev/vportNpM of the virtio-serial port called `name`. */
+/*
+ * /dev/vportNpM of the virtio-serial port called `name`: 0; -1 while there is none (QEMU
+ * names a port a moment after the driver finds it); 1 when the driver itself is missing, which
+ * waiting does not mend (its class exists from the moment it is built in or loaded).
+ */
 static int tty_find_virtio_port(const char *name, char *path, size_t size)
 {
 	DIR *d = opendir("/sys/class/virtio-ports");
+	if (!d && errno == ENOENT) {
+		err_set("no virtio-serial driver (/sys/class/virtio-ports is missing): virtio_console "
+			"is neither built into the kernel nor loaded by a module line of the config");
+		return 1;
+	}
 	if (!d)
 		return err_set("no virtio ports (/sys/class/virtio-ports: %s)", strerror(errno));
 	struct dirent *e;
@@ -66,8 +75,9 @@ static int tty_open_virtio(struct link_transport *t)
 	if (t->rfd >= 0)
 		return tty_check_host(t);
 	char path[300];
-	if (tty_find_virtio_port(t->arg, path, sizeof(path)) != 0)
-		return -1;
+	int found = tty_find_virtio_port(t->arg, path, sizeof(path));
+	if (found != 0)
+		return found;
 	return tty_open_path(t, path);
 }
 

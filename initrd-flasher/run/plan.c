@@ -104,7 +104,7 @@ int plan_open_targets(const struct pkg_manifest *m, const struct flash_target_sp
 			return err_set("package writes %s:%" PRIu32 " but no device was given for it",
 				       tg.type, tg.instance);
 		if (target_open_spec(&targets[t], spec, tg.size) != 0)
-			return -1;
+			return err_prefix("%s:%" PRIu32, tg.type, tg.instance);
 		opened[t] = 1;
 		struct target *dev = &targets[t];
 		if (target_kind_check_device(&tg, dev) != 0)

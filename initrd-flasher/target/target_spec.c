@@ -1,12 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* Target specs ("mtd:/dev/mtd0@67108864", "block:/dev/nvme0n1"): one row per kind of spec. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "target.h"
+#include "timing.h"
+
+/*
+ * How long a device node a target names may take to appear. A driver the flasher has just
+ * loaded may make its device later (a deferred probe, a PCIe link still training); NVIDIA's
+ * flashing initrd waits as long for its external disk (L4T R35.3.1,
+ * tools/kernel_flash/initrd_flash/nv_enable_remote.sh, wait_for_external_device: 10 tries a
+ * second apart).
+ */
+#define DEVICE_WAIT_MS 10000
+#define DEVICE_POLL_MS 100
 
 /* A spec being opened: the whole text (for messages), what follows its prefix, and the form
  * the row expects (what an error says was expected). */
@@ -25,13 +38,34 @@ static int spec_path(const struct spec_text *s, size_t n, char *path, size_t siz
 	return 0;
 }
 
+/*
+ * Waits up to DEVICE_WAIT_MS for a device node under /dev/ to exist; 0, or -1 naming the
+ * device that never came and why that happens. Other paths (files, in tests) and other errors
+ * are left to the open, which names them.
+ */
+static int wait_for_device(const struct spec_text *s, const char *path)
+{
+	if (strncmp(path, "/dev/", 5) != 0)
+		return 0;
+	uint64_t deadline = timing_now_ms() + DEVICE_WAIT_MS;
+	while (access(path, F_OK) != 0 && errno == ENOENT) {
+		if (timing_now_ms() >= deadline)
+			return err_set("target '%s': %s did not appear within %d s: no driver made "
+				       "it (not built into the kernel, no module line of the config "
+				       "loads it, or it found no device)",
+				       s->spec, path, DEVICE_WAIT_MS / 1000);
+		timing_sleep_ms(DEVICE_POLL_MS);
+	}
+	return 0;
+}
+
 static int open_mtd(struct target *t, const struct spec_text *s, uint64_t size)
 {
 	char path[256];
 	const char *at = strchr(s->arg, '@');
 	if (spec_path(s, at ? (size_t)(at - s->arg) : strlen(s->arg), path, sizeof(path)) != 0)
 		return -1;
-	if (target_open_mtd(t, path) != 0)
+	if (wait_for_device(s, path) != 0 || target_open_mtd(t, path) != 0)
 		return -1;
 	if (!at)
 		return 0;
@@ -51,6 +85,8 @@ static int open_mtd(struct target *t, const struct spec_text *s, uint64_t size)
 static int open_block(struct target *t, const struct spec_text *s, uint64_t size)
 {
 	(void)size;
+	if (wait_for_device(s, s->arg) != 0)
+		return -1;
 	return target_open_block(t, s->arg);
 }
 

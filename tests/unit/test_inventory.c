@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "board/discover.h"
 #include "board/inventory.h"
 #include "check.h"
 
@@ -157,6 +158,17 @@ static void test_eeprom_found_on_jetson_path_before_qemu_path(void)
 		     "inventory: eeprom present at /sys/bus/i2c/devices/0-0050/eeprom\n");
 }
 
+/* what the flasher's message lists when no EEPROM is found: every place, Jetson's first */
+static void test_eeprom_places_listed_for_the_message(void)
+{
+	char text[512];
+	discover_eeprom_places(text, sizeof(text));
+	CHECK_STR_EQ(text, "/sys/bus/i2c/devices/0-0050/eeprom or "
+			   "/sys/firmware/qemu_fw_cfg/by_name/opt/selfflash/eeprom/raw");
+	discover_eeprom_places(text, 20); /* cut short, still terminated */
+	CHECK(strlen(text) == 19);
+}
+
 int main(void)
 {
 	RUN(test_empty_board_reports_no_eeprom);
@@ -166,6 +178,7 @@ int main(void)
 	RUN(test_block_size_that_would_overflow_is_not_printed);
 	RUN(test_virtio_ports_with_and_without_names);
 	RUN(test_eeprom_found_on_jetson_path_before_qemu_path);
+	RUN(test_eeprom_places_listed_for_the_message);
 	new_root(); /* removes the last tree; leaves one empty dir */
 	rmdir(root);
 	return CHECK_EXIT();

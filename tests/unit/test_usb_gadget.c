@@ -1050,8 +1050,9 @@ static void test_module_errors_name_the_module(void)
 	CHECK(modules_load(NULL, 0, NULL) == 0);
 	const char *missing[] = { "/nonexistent/udc-tegra.ko", "/nonexistent/other.ko" };
 	CHECK(modules_load(missing, 2, NULL) == -1);
-	CHECK(error_has("module /nonexistent/udc-tegra.ko"));
-	CHECK(error_has("No such file or directory"));
+	/* the file the config names, the module's name first: what to add to the initrd */
+	CHECK(error_has("module udc-tegra.ko: not in the initrd (/nonexistent/udc-tegra.ko: "
+			"No such file or directory)"));
 	/* a file that is no module: the kernel refuses it (or this process may not load any) */
 	char bogus[] = "/tmp/sf-module-XXXXXX";
 	int fd = mkstemp(bogus);
@@ -1063,7 +1064,7 @@ static void test_module_errors_name_the_module(void)
 	unlink(bogus);
 	CHECK(rc == -1);
 	CHECK(error_has(bogus));
-	CHECK(error_has("finit_module: "));
+	CHECK(error_has("the kernel refused it: "));
 }
 
 /* ---- config ---------------------------------------------------------------------------------------- */
