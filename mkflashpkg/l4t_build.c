@@ -213,8 +213,7 @@ int l4t_write_modules(const struct l4t_opts *o, const struct l4t_tree *t, unsign
 		if (use & L4T_USE_QSPI)
 			fprintf(conf, "target spi %s\n", l4t_profile_qspi_target(o->profile));
 		fprintf(conf, "target %s block:/dev/%s\n", disk_type, disk);
-		/* the host may retry a failed flash over the same link */
-		fprintf(conf, "on-failure wait\n");
+		fprintf(conf, "on-failure %s\n", l4t_profile_on_failure(o->profile));
 	}
 	if (conf && fclose(conf) != 0 && rc == 0)
 		rc = err_set("%s: write failed", conf_path);

@@ -20,6 +20,7 @@ struct l4t_module_profile {
 	unsigned branch; /* L4T branch it is the default for; 0: chosen by name only */
 	const char *link;        /* the flasher's link setting on this platform */
 	const char *qspi_target; /* the QSPI as the flasher opens it */
+	const char *on_failure;  /* a Jetson waits for the host to retry; QEMU powers off */
 	const struct need *needs;
 	size_t count;
 };
@@ -70,8 +71,16 @@ static const struct need t234_r36[] = {
 	{ "USB gadget FunctionFS", L4T_USE_USB_LINK, { "usb_f_fs" }, 0 },
 };
 
-/* The QEMU board (qemu/kernel-modular.config): pflash through physmap, NVMe, virtio-serial. */
+/*
+ * The QEMU board with qemu/kernel-modular.config. physmap asks for its chip probe by name
+ * (drivers/mtd/chips/chipreg.c, request_module("cfi_probe")) and the probe finds the command
+ * set by symbol (gen_probe.c, __symbol_get("cfi_cmdset_0001"); QEMU's pflash_cfi01 is an Intel
+ * command-set chip): neither is in physmap's modules.dep line and the initrd has no modprobe,
+ * so both are needs of their own, before physmap, whose probe runs as it loads. The module
+ * EEPROM and chip SKU come through fw_cfg: the first thing the flasher reads.
+ */
 static const struct need qemu_virt[] = {
+	{ "module EEPROM (fw_cfg)", L4T_USE_EEPROM, { "qemu_fw_cfg" }, 0 },
 	{ "CFI chip probe", L4T_USE_QSPI, { "cfi_probe" }, 0 },
 	{ "CFI Intel command set", L4T_USE_QSPI, { "cfi_cmdset_0001" }, 0 },
 	{ "QSPI stand-in (pflash, physmap)", L4T_USE_QSPI, { "physmap" }, 0 },
@@ -79,13 +88,14 @@ static const struct need qemu_virt[] = {
 	{ "virtio-serial link", L4T_USE_VIRTIO_LINK, { "virtio_console" }, 0 },
 };
 
-#define PROFILE(n, b, link, qspi, t) { n, b, link, qspi, t, sizeof(t) / sizeof(t[0]) }
+#define PROFILE(n, b, link, qspi, fail, t) { n, b, link, qspi, fail, t, sizeof(t) / sizeof(t[0]) }
 /* A Jetson's QSPI is one MTD device of the whole flash (qspi_mtd or spi-nor); the QEMU board's
  * pflash unit 1 is mapped after unit 0's 64 MiB (qemu/run-rcm.sh). */
 static const struct l4t_module_profile profiles[] = {
-	PROFILE("t234-r35", 35, "usb-gadget:", "mtd:/dev/mtd0", t234_r35),
-	PROFILE("t234-r36", 36, "usb-gadget:", "mtd:/dev/mtd0", t234_r36),
-	PROFILE("qemu-virt", 0, "virtio:selfflash.link", "mtd:/dev/mtd0@67108864", qemu_virt),
+	PROFILE("t234-r35", 35, "usb-gadget:", "mtd:/dev/mtd0", "wait", t234_r35),
+	PROFILE("t234-r36", 36, "usb-gadget:", "mtd:/dev/mtd0", "wait", t234_r36),
+	PROFILE("qemu-virt", 0, "virtio:selfflash.link", "mtd:/dev/mtd0@67108864", "poweroff",
+		qemu_virt),
 };
 
 const char *l4t_profile_link(const struct l4t_module_profile *p)
@@ -96,6 +106,11 @@ const char *l4t_profile_link(const struct l4t_module_profile *p)
 const char *l4t_profile_qspi_target(const struct l4t_module_profile *p)
 {
 	return p->qspi_target;
+}
+
+const char *l4t_profile_on_failure(const struct l4t_module_profile *p)
+{
+	return p->on_failure;
 }
 
 unsigned l4t_profile_link_use(const struct l4t_module_profile *p)

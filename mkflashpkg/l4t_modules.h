@@ -32,6 +32,7 @@ const char *l4t_profile_name(const struct l4t_module_profile *p);
 /* The flasher's `link` and QSPI `target` settings on this platform. */
 const char *l4t_profile_link(const struct l4t_module_profile *p);
 const char *l4t_profile_qspi_target(const struct l4t_module_profile *p);
+const char *l4t_profile_on_failure(const struct l4t_module_profile *p);
 /* L4T_USE_USB_LINK or L4T_USE_VIRTIO_LINK, after the link */
 unsigned l4t_profile_link_use(const struct l4t_module_profile *p);
 /* "t234-r35, t234-r36, qemu-virt" */

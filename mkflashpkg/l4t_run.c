@@ -288,6 +288,12 @@ static int make_initrd(const struct l4t_opts *o, const struct l4t_tree *t, unsig
 
 static void print_next(const struct l4t_opts *o, const struct l4t_tree *t)
 {
+	if (l4t_profile_link_use(o->profile) == L4T_USE_VIRTIO_LINK) {
+		printf("\nDone. The QEMU board: hostload rcm --qemu --kernel %s/Image \\\n"
+		       "    --initrd %s/initrd.cpio.gz [--qspi FILE --disk FILE] %s/package.sfpkg\n",
+		       o->out_dir, o->out_dir, o->out_dir);
+		return;
+	}
 	printf("\nDone. Put the board in recovery mode, then on any Linux host:\n");
 	if (t->bundle_dir[0])
 		printf("  hostload rcm --usb --bundle %s/rcm-bundle --kernel %s/Image \\\n"

@@ -365,7 +365,9 @@ int l4t_tree_report(FILE *out, const struct l4t_tree *t, const char *board, int 
 			     "which installs the kernel's modules into rootfs/)\n",
 			t->kernel_version[0] ? t->kernel_version : "KVER");
 	missing += !t->kernel[0] + !t->module_dir[0];
-	if (t->bundle_dir[0])
+	if (!need_bundle && !t->bundle_dir[0])
+		fprintf(out, "  RCM bundle     none (not needed: the board is booted otherwise)\n");
+	else if (t->bundle_dir[0])
 		fprintf(out, "  RCM bundle     %s (%s)\n", rel(t, t->bundle_dir),
 			t->bundle_cmd[0] ? rel(t, t->bundle_cmd) : "NVIDIA's default names");
 	else if (f && !f->bundle_dir)

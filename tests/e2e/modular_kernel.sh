@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The flasher on a kernel whose drivers are modules (make kernel-modular), as on a Jetson: the
-# initrd carries the .ko files of qemu/flasher-modules.txt and their dependencies, the config
-# names them (`module` lines) and the flasher loads them before it looks for any device. The
-# QEMU board is flashed over the link in RCM mode with that kernel and boots what was written.
-# Then the ways it goes wrong: a module the config names but the initrd lacks stops the flasher
-# before it opens a device, naming the module; a module nobody listed leaves its device absent,
-# and the flasher names the device (the QSPI when physmap's chip probe is missing, though
-# physmap itself loads; the disk; the link).
+# The flasher on a kernel whose drivers are modules (make kernel-modular), as on a Jetson, with
+# everything made by `mkflashpkg l4t` from a Linux_for_Tegra tree that holds that kernel, its
+# module tree (modules.dep) and the demo system (tests/l4t/demo_tree.py): the initrd carries
+# the .ko files the qemu-virt profile needs with their dependencies, the config names them in
+# load order, and the flasher loads them before it looks for any device. The QEMU board is
+# flashed over the link in RCM mode with that kernel, initrd and package, and boots what was
+# written. Then the ways it goes wrong: a module taken out of the tree is named by mkflashpkg
+# (its file, its modules.dep line); a module the config names but the initrd lacks stops the
+# flasher before it opens a device, naming the module; a module nobody listed leaves its
+# device absent, and the flasher names the device.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -18,58 +20,90 @@ for f in "$modular/Image" "$build/rootfs/esp.img" "$build/bin/hostload" "$build/
 	"$build/bin/mkflashpkg" "$build/board/init" "$build/keys/demo.key"; do
 	if [ ! -e "$f" ]; then
 		skip modular_kernel "$f missing (make kernel-modular all rootfs)"
-		finish
+		
+# 4. a module taken out of the tree: mkflashpkg l4t names it and makes nothing
+make_tree "$tmp/no-physmap"
+rm "$tmp/no-physmap/rootfs/lib/modules/$kver/kernel/drivers/mtd/maps/physmap.ko"
+expect_fail tree_without_module_file_named 'module physmap: .*physmap.ko is missing' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+sed -i '/physmap.ko:/d' "$tmp/no-physmap/rootfs/lib/modules/$kver/modules.dep"
+expect_fail tree_without_module_line_named 'needs module physmap for the QSPI stand-in' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+[ ! -e "$tmp/no-physmap-out/package.sfpkg" ] && ok tree_without_module_writes_no_package ||
+	not_ok tree_without_module_writes_no_package
+finish
 		exit 0
 	fi
 done
+command -v sgdisk >/dev/null || { skip modular_kernel "sgdisk missing (make deps)"; finish; exit 0; }
 kvers=("$modular"/modules/lib/modules/*)
 if [ "${#kvers[@]}" != 1 ] || [ ! -f "${kvers[0]}/modules.dep" ]; then
 	not_ok modular_kernel_has_one_module_tree "${kvers[*]}"
-	finish
+	
+# 4. a module taken out of the tree: mkflashpkg l4t names it and makes nothing
+make_tree "$tmp/no-physmap"
+rm "$tmp/no-physmap/rootfs/lib/modules/$kver/kernel/drivers/mtd/maps/physmap.ko"
+expect_fail tree_without_module_file_named 'module physmap: .*physmap.ko is missing' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+sed -i '/physmap.ko:/d' "$tmp/no-physmap/rootfs/lib/modules/$kver/modules.dep"
+expect_fail tree_without_module_line_named 'needs module physmap for the QSPI stand-in' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+[ ! -e "$tmp/no-physmap-out/package.sfpkg" ] && ok tree_without_module_writes_no_package ||
+	not_ok tree_without_module_writes_no_package
+finish
 	exit 1
 fi
 kver=$(basename "${kvers[0]}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The roots the flasher needs on this board, in load order (comments and blank lines dropped).
-roots=()
-while read -r m _; do roots+=("$m"); done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' qemu/flasher-modules.txt)
+# the tree, and what mkflashpkg l4t makes of it
+make_tree() { # DIR
+	python3 tests/l4t/demo_tree.py --out "$1" --layout rootfs/layout/demo.xml --files "$build/rootfs" \
+		--kernel "$modular/Image" --modules "${kvers[0]}" --mkflashpkg "$build/bin/mkflashpkg"
+}
+make_tree "$tmp/Linux_for_Tegra"
+l4t=$tmp/l4t
+if "$build/bin/mkflashpkg" l4t "$tmp/Linux_for_Tegra" -o "$l4t" --key "$build/keys/demo.key" \
+	--profile qemu-virt >"$tmp/l4t.log" 2>&1; then
+	ok mkflashpkg_l4t_makes_kernel_initrd_package
+else
+	not_ok mkflashpkg_l4t_makes_kernel_initrd_package "$(tail -n 5 "$tmp/l4t.log")"
+	
+# 4. a module taken out of the tree: mkflashpkg l4t names it and makes nothing
+make_tree "$tmp/no-physmap"
+rm "$tmp/no-physmap/rootfs/lib/modules/$kver/kernel/drivers/mtd/maps/physmap.ko"
+expect_fail tree_without_module_file_named 'module physmap: .*physmap.ko is missing' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+sed -i '/physmap.ko:/d' "$tmp/no-physmap/rootfs/lib/modules/$kver/modules.dep"
+expect_fail tree_without_module_line_named 'needs module physmap for the QSPI stand-in' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+[ ! -e "$tmp/no-physmap-out/package.sfpkg" ] && ok tree_without_module_writes_no_package ||
+	not_ok tree_without_module_writes_no_package
+finish
+	exit 1
+fi
+grep '^  ' "$tmp/l4t.log" | sed 's/^/# /'
+order=$(sed -n 's|^module /lib/modules/\(.*\)\.ko$|\1|p' "$l4t/flasher.conf" | paste -sd' ')
 
-# make_flasher_initrd DIR LEAVE_OUT ROOT... : DIR/flasher.cpio.gz and DIR/flasher.conf for the
-# QEMU board flashed over the link, carrying each root and what it depends on, resolved with
-# kmod's modprobe from the kernel's modules.dep (the initrd has no modprobe: the config names
-# each file in load order). LEAVE_OUT (a module name, or "") stays out of the initrd though the
-# config still names it. Prints the module names in load order.
-make_flasher_initrd() {
-	local dir=$1 leave_out=$2 root line path name args=() order=()
-	shift 2
+# initrd_without DIR FILE_LEFT_OUT LINE_LEFT_OUT: l4t's initrd again with one module's file
+# left out of it (the config still naming it), or its config line and file both left out
+initrd_without() {
+	local dir=$1 file=$2 line=$3 args=() m
 	mkdir -p "$dir"
-	{
-		echo "# the QEMU board in RCM mode, its drivers loaded from the initrd"
-		for root in "$@"; do
-			while read -r line; do
-				case "$line" in "insmod "*) ;; *) continue ;; esac
-				path=${line#insmod }
-				path=${path%% *}
-				name=$(basename "$path" .ko)
-				[[ " ${order[*]} " != *" $name "* ]] || continue
-				order+=("$name")
-				echo "module /lib/modules/$name.ko"
-				[ "$name" = "$leave_out" ] || args+=(--module "$path")
-			done < <(modprobe -d "$modular/modules" -S "$kver" --show-depends "$root")
-		done
-		cat <<'CONF'
-link virtio:selfflash.link
-pubkey /etc/selfflash/pubkey.pem
-target spi mtd:/dev/mtd0@67108864
-target nvme block:/dev/nvme0n1
-on-failure poweroff
-CONF
-	} >"$dir/flasher.conf"
+	grep -v "^module /lib/modules/$line\.ko\$" "$l4t/flasher.conf" >"$dir/flasher.conf"
+	while read -r _ m; do
+		m=${m##*/}
+		[ "${m%.ko}" = "$file" ] || [ "${m%.ko}" = "$line" ] || args+=(--module "$l4t/modules/$m")
+	done < <(grep '^module ' "$l4t/flasher.conf")
 	SOURCE_DATE_EPOCH=0 "$build/bin/mkinitrd" -o "$dir/flasher.cpio.gz" --init "$build/board/init" \
-		--config "$dir/flasher.conf" --pubkey "$build/keys/demo.pub" "${args[@]}" >&2
-	echo "${order[*]}"
+		--config "$dir/flasher.conf" --pubkey "$build/keys/demo.pub" "${args[@]}" >/dev/null
 }
 
 # fresh_board DIR: an erased QSPI and an empty disk, as from the factory
@@ -82,20 +116,19 @@ fresh_board() {
 # flash DIR: hostload boots the board with the modular kernel and DIR's initrd and serves it
 # the package; hostload's output in DIR/hostload.out, the console in DIR/console.log
 flash() {
-	"$build/bin/hostload" rcm --qemu --kernel "$modular/Image" --initrd "$1/flasher.cpio.gz" \
+	"$build/bin/hostload" rcm --qemu --kernel "$l4t/Image" --initrd "$1/flasher.cpio.gz" \
 		--qspi "$1/qspi.img" --disk "$1/nvme.img" --eeprom "$tmp/agx.eeprom" --chip-sku D0 \
 		--console "$1/console.log" --log "$1/board.log" --timeout 120 \
-		"$tmp/demo.sfpkg" >"$1/hostload.out" 2>&1
+		"$l4t/package.sfpkg" >"$1/hostload.out" 2>&1
 }
 
-"$build/bin/mkflashpkg" build -q -o "$tmp/demo.sfpkg" --layout rootfs/layout/demo.xml \
-	--dir "$build/rootfs" --key "$build/keys/demo.key" --replicate BCT=16384
 "$build/bin/mkflashpkg" eeprom -o "$tmp/agx.eeprom" --part-number "699-13701-0005-500 M.0" \
 	--serial 1424321012345 >/dev/null
 
 # 1. every module loaded, then the devices seen, the flash, and a normal boot of what it wrote
 good=$tmp/good
-order=$(make_flasher_initrd "$good" "" "${roots[@]}")
+mkdir -p "$good"
+cp "$l4t/initrd.cpio.gz" "$good/flasher.cpio.gz"
 echo "# modules in load order: $order"
 fresh_board "$good"
 start=$(date +%s.%N)
@@ -154,7 +187,7 @@ nothing_written() {
 
 # 2. the config names nvme.ko, the initrd lacks it: stopped before any device, naming it
 case_dir=$tmp/missing-file
-make_flasher_initrd "$case_dir" nvme "${roots[@]}" >/dev/null
+initrd_without "$case_dir" nvme ""
 fresh_board "$case_dir"
 if flash "$case_dir"; then not_ok missing_module_file_fails "the flash succeeded"; else ok missing_module_file_fails; fi
 expect_line missing_module_file_named_by_hostload "$case_dir/hostload.out" \
@@ -163,19 +196,31 @@ expect_line missing_module_file_nothing_written_said "$case_dir/console.log" '^f
 nothing_written missing_module_file_writes_nothing "$case_dir"
 
 # 3. a module nobody listed: its device never appears, and the flasher names the device
-# unlisted NAME ROOT_LEFT_OUT REGEX: the roots without ROOT_LEFT_OUT; hostload must say REGEX
+# unlisted NAME MODULE REGEX: the initrd without MODULE (file and config line); hostload must say REGEX
 unlisted() {
-	local name=$1 left=$2 regex=$3 dir=$tmp/$1 r kept=()
-	for r in "${roots[@]}"; do [ "$r" = "$left" ] || kept+=("$r"); done
-	make_flasher_initrd "$dir" "" "${kept[@]}" >/dev/null
+	local name=$1 left=$2 regex=$3 dir=$tmp/$1
+	initrd_without "$dir" "" "$left"
 	fresh_board "$dir"
 	if flash "$dir"; then not_ok "${name}_fails" "the flash succeeded"; else ok "${name}_fails"; fi
 	expect_line "${name}_names_the_device" "$dir/hostload.out" "$regex"
 	nothing_written "${name}_writes_nothing" "$dir"
 }
-unlisted unlisted_nvme nvme "nvme:0: target 'block:/dev/nvme0n1': /dev/nvme0n1 did not appear within 10 s"
+unlisted unlisted_nvme nvme "external:0: target 'block:/dev/nvme0n1': /dev/nvme0n1 did not appear within 10 s"
 # physmap loads, but its probe asks for cfi_probe by name (request_module), which no modprobe
 # answers: no /dev/mtd0
 unlisted unlisted_cfi_probe cfi_probe "spi:0: target 'mtd:/dev/mtd0@67108864': /dev/mtd0 did not appear within 10 s"
 unlisted unlisted_virtio_console virtio_console 'no virtio-serial driver \(/sys/class/virtio-ports is missing\): virtio_console'
+
+# 4. a module taken out of the tree: mkflashpkg l4t names it and makes nothing
+make_tree "$tmp/no-physmap"
+rm "$tmp/no-physmap/rootfs/lib/modules/$kver/kernel/drivers/mtd/maps/physmap.ko"
+expect_fail tree_without_module_file_named 'module physmap: .*physmap.ko is missing' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+sed -i '/physmap.ko:/d' "$tmp/no-physmap/rootfs/lib/modules/$kver/modules.dep"
+expect_fail tree_without_module_line_named 'needs module physmap for the QSPI stand-in' \
+	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
+	--profile qemu-virt
+[ ! -e "$tmp/no-physmap-out/package.sfpkg" ] && ok tree_without_module_writes_no_package ||
+	not_ok tree_without_module_writes_no_package
 finish
