@@ -23,8 +23,8 @@ static int module_name(const char *path, size_t len, char *name)
 		start--;
 	if (len - start < 4 || memcmp(path + len - 3, ".ko", 3) != 0)
 		return -1;
-	size_t n = len - start - 3;
-	if (n == 0 || n >= KMODS_NAME_MAX)
+	size_t n = len - start - 3; /* at least 1: len - start >= 4 */
+	if (n >= KMODS_NAME_MAX)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		name[i] = path[start + i] == '-' ? '_' : path[start + i];
@@ -35,7 +35,7 @@ static int module_name(const char *path, size_t len, char *name)
 static void normalise(const char *in, char *out)
 {
 	size_t i = 0;
-	for (; in[i] && i < KMODS_NAME_MAX - 1; i++)
+	for (; i < KMODS_NAME_MAX - 1 && in[i]; i++)
 		out[i] = in[i] == '-' ? '_' : in[i];
 	out[i] = '\0';
 }

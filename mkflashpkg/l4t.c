@@ -98,7 +98,6 @@ int l4t_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct l4t_opts o;
-	static char flasher[L4T_PATH_MAX], mkinitrd[L4T_PATH_MAX];
 	memset(&o, 0, sizeof(o));
 	o.board = "jetson-agx-orin-devkit";
 	int opt, no_bundle = 0;
@@ -161,10 +160,14 @@ int l4t_main(int argc, char **argv)
 	}
 	o.tree_dir = argv[optind];
 	o.no_bundle = no_bundle;
-	if (!o.flasher)
+	if (!o.flasher) {
+		static char flasher[L4T_PATH_MAX];
 		o.flasher = beside_self("../board/init", flasher, sizeof(flasher));
-	if (!o.mkinitrd)
+	}
+	if (!o.mkinitrd) {
+		static char mkinitrd[L4T_PATH_MAX];
 		o.mkinitrd = beside_self("mkinitrd", mkinitrd, sizeof(mkinitrd));
+	}
 	if (l4t_run(&o) != 0) {
 		fprintf(stderr, "mkflashpkg l4t: %s\n", err_msg());
 		return 1;

@@ -52,8 +52,6 @@ int l4t_copy_file(const char *from, const char *to);
 void l4t_disk_of(const char *dev, char *out, size_t size);
 /* Copies the RCM bundle's command file and every file it names into dir; checks each. */
 int l4t_copy_bundle(const struct l4t_tree *t, const char *dir);
-/* 1 when dir holds the files of a T234 rcmboot under NVIDIA's default names */
-int l4t_bundle_defaults_present(const char *dir);
 /* The root compatible strings of the kernel DTB (entry 46) in an RCM blob.bin. */
 int l4t_bundle_compatible(const char *blob_path, char *out, size_t out_size);
 /* The blob the bundle sends (its command file's `--download blob FILE`, else blob.bin). */

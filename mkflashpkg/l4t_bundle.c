@@ -25,33 +25,6 @@
 /* RcmDxe.h (edk2-nvidia) IMAGE_TYPE_KERNEL_DTB: the kernel's DTB in an RCM blob */
 #define BLOB_TYPE_KERNEL_DTB 46u
 
-/*
- * The files tegraflash's rcmboot sends on a T234 when no command file was kept (an R35 or
- * R36.2 live run leaves blob.bin with these names: Linux_for_Tegra R35.3.1
- * bootloader/tegraflash_impl_t234.py rcmboot), in tegrarcm_v2's two sessions.
- */
-static const char *const t234_defaults[][2] = {
-	{ "bct_br", "br_bct_BR.bct" },
-	{ "mb1", "mb1_t234_prod_aligned_sigheader.bin.encrypt" },
-	{ "psc_bl1", "psc_bl1_t234_prod_aligned_sigheader.bin.encrypt" },
-	{ "bct_mb1", "mb1_bct_MB1_sigheader.bct.encrypt" },
-	{ "bct_mem", "mem_rcm_sigheader.bct.encrypt" },
-	{ "blob", "blob.bin" },
-};
-#define T234_DEFAULTS (sizeof(t234_defaults) / sizeof(t234_defaults[0]))
-
-int l4t_bundle_defaults_present(const char *dir)
-{
-	for (size_t i = 0; i < T234_DEFAULTS; i++) {
-		char path[4200];
-		struct stat st;
-		snprintf(path, sizeof(path), "%s/%s", dir, t234_defaults[i][1]);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			return 0;
-	}
-	return 1;
-}
-
 /* Writes the two tegrarcm_v2 lines NVIDIA's rcmbootcmd.txt holds, for the default names. */
 static int copy_defaults(const char *from_dir, const char *dir)
 {
@@ -62,7 +35,9 @@ static int copy_defaults(const char *from_dir, const char *dir)
 		return err_set("%s: %s", to, strerror(errno));
 	fprintf(cmd, "./tegrarcm_v2 --new_session --chip 0x23 0 --uid");
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < T234_DEFAULTS; i++) {
+	size_t count;
+	const char *const(*t234_defaults)[2] = l4t_rcm_default_names(&count);
+	for (size_t i = 0; rc == 0 && i < count; i++) {
 		if (i == 4)
 			fprintf(cmd, "\n./tegrarcm_v2 --chip 0x23 0 --pollbl");
 		fprintf(cmd, " --download %s %s", t234_defaults[i][0], t234_defaults[i][1]);
@@ -161,11 +136,11 @@ int l4t_copy_bundle(const struct l4t_tree *t, const char *dir)
 int l4t_bundle_blob(const struct l4t_tree *t, char *out, size_t size)
 {
 	const char *name = "blob.bin";
-	char found[256] = "";
 	size_t len;
 	char *text = t->bundle_cmd[0] ? read_small_file(t->bundle_cmd, 1u << 16, &len) : NULL;
 	const char *p = text ? strstr(text, "--download blob ") : NULL;
 	if (p) {
+		static char found[256]; /* name points into it after the block */
 		p += strlen("--download blob ");
 		snprintf(found, sizeof(found), "%.*s", (int)strcspn(p, " \t\r\n"), p);
 		name = strncmp(found, "./", 2) == 0 ? found + 2 : found;

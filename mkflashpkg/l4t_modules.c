@@ -149,9 +149,9 @@ static int add_named(const struct kmods *k, const char *what, const char *name, 
 {
 	const struct kmod *m = kmods_find(k, name);
 	size_t before = *count;
-	if (kmods_add(k, name, order, count) != 0)
-		return -1;
-	if (m && m->builtin) {
+	if (!m || kmods_add(k, name, order, count) != 0)
+		return m ? -1 : kmods_add(k, name, order, count); /* names what is missing */
+	if (m->builtin) {
 		fprintf(report, "  %-30s %s: built into the kernel\n", what, m->name);
 		return 0;
 	}

@@ -12,7 +12,6 @@
 
 #include "error.h"
 #include "io.h"
-#include "l4t.h"
 
 /*
  * Where each release puts things. Sources (read at the release named):
@@ -81,6 +80,39 @@ static int is_dir(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The files tegraflash's rcmboot sends on a T234 when no command file was kept (an R35 or
+ * R36.2 live run leaves blob.bin with these names: Linux_for_Tegra R35.3.1
+ * bootloader/tegraflash_impl_t234.py rcmboot), in tegrarcm_v2's two sessions.
+ */
+static const char *const t234_defaults[][2] = {
+	{ "bct_br", "br_bct_BR.bct" },
+	{ "mb1", "mb1_t234_prod_aligned_sigheader.bin.encrypt" },
+	{ "psc_bl1", "psc_bl1_t234_prod_aligned_sigheader.bin.encrypt" },
+	{ "bct_mb1", "mb1_bct_MB1_sigheader.bct.encrypt" },
+	{ "bct_mem", "mem_rcm_sigheader.bct.encrypt" },
+	{ "blob", "blob.bin" },
+};
+#define T234_DEFAULTS (sizeof(t234_defaults) / sizeof(t234_defaults[0]))
+
+const char *const (*l4t_rcm_default_names(size_t *count))[2]
+{
+	*count = T234_DEFAULTS;
+	return t234_defaults;
+}
+
+int l4t_bundle_defaults_present(const char *dir)
+{
+	for (size_t i = 0; i < T234_DEFAULTS; i++) {
+		char path[4200];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, t234_defaults[i][1]);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			return 0;
+	}
+	return 1;
 }
 
 unsigned l4t_bct_stride(const struct l4t_release *r)

@@ -43,6 +43,11 @@ int l4t_tree_scan(const char *dir, struct l4t_tree *t);
  * partition in this release (bytes). */
 unsigned l4t_bct_stride(const struct l4t_release *r);
 
+/* 1 when dir holds the files of a T234 rcmboot under NVIDIA's default names */
+int l4t_bundle_defaults_present(const char *dir);
+/* NVIDIA's default names of a T234 rcmboot's files, {kind, file} in send order */
+const char *const (*l4t_rcm_default_names(size_t *count))[2];
+
 /* Points t at an RCM bundle directory made elsewhere (its command file found in it). */
 int l4t_tree_set_bundle(struct l4t_tree *t, const char *dir);
 

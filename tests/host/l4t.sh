@@ -114,6 +114,21 @@ expect_fail r35_without_bundle_names_the_rcmboot 'flash.sh --rcm-boot jetson-agx
 	"$mk" l4t r35 -o r35-out --key k.key
 [ ! -e r35-out ] && ok r35_without_bundle_writes_nothing || not_ok r35_without_bundle_writes_nothing
 
+# ... and with the files a live rcmboot leaves (NVIDIA's default names, no command file)
+python3 "$gen" --release r36.4 --out live >/dev/null
+mkdir rcmboot
+cp live/bootloader/rcmboot_blob/* rcmboot/
+rm rcmboot/rcmbootcmd.txt
+if "$mk" l4t r35 -o r35-live --key k.key --bundle rcmboot >r35-live.log 2>&1 &&
+	grep -q "^./tegrarcm_v2 --chip 0x23 0 --pollbl --download bct_mem mem_rcm_sigheader.bct.encrypt --download blob blob.bin$" \
+		r35-live/rcm-bundle/rcmbootcmd.txt &&
+	"$hl" rcm --usb --bundle r35-live/rcm-bundle --kernel r35-live/Image --initrd r35-live/initrd.cpio.gz \
+		--dry-run >r35-live.rcm 2>&1; then
+	ok r35_with_a_live_rcmboots_files
+else
+	not_ok r35_with_a_live_rcmboots_files "$(tail -n 3 r35-live.log r35-live.rcm 2>/dev/null)"
+fi
+
 # a missing index: named with NVIDIA's command, for that release's layout paths
 python3 "$gen" --release r36.4 --out noidx --omit tools/kernel_flash/images/external/flash.idx >/dev/null
 expect_fail missing_index_names_nvidias_command \

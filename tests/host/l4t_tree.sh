@@ -81,7 +81,7 @@ check_release() { # RELEASE [generator options]
 
 	if "$mk" layout --flash-idx "$int/flash.idx" >"$tmp/$r.int" 2>&1 &&
 		"$mk" layout --flash-idx "$ext/flash.idx" >"$tmp/$r.ext" 2>&1 &&
-		grep -q '^spi:0 .*secondary_gpt' "$tmp/$r.int" && grep -q '^nvme:0 .* APP ' "$tmp/$r.ext"; then
+		grep -q '^spi:0 .*secondary_gpt' "$tmp/$r.int" && grep -q '^external:0 .* APP ' "$tmp/$r.ext"; then
 		ok "${r}_mkflashpkg_parses_both_indexes"
 	else
 		not_ok "${r}_mkflashpkg_parses_both_indexes" "$(tail -n 2 "$tmp/$r.int" "$tmp/$r.ext")"

@@ -1116,11 +1116,15 @@ static void test_config_bad_usb_values(void)
 		CHECK(error_has(strchr(bad[i], ' ') + 1)); /* the value as found */
 		CHECK(error_has("16-bit hex id such as 0x1d6b"));
 	}
-	char text[4096] = "";
-	for (int i = 0; i < 17; i++)
+	static char text[8192];
+	text[0] = '\0';
+	for (int i = 0; i < CONFIG_MODULES_MAX + 1; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "module /m%d.ko\n", i);
 	CHECK(parse(text) == -1);
-	CHECK(error_has("config line 17: more than 16 modules"));
+	char want[64];
+	snprintf(want, sizeof(want), "config line %d: more than %d modules", CONFIG_MODULES_MAX + 1,
+		 CONFIG_MODULES_MAX);
+	CHECK(error_has(want));
 	snprintf(text, sizeof(text), "usb-serial %0127d\n", 7);
 	CHECK(parse(text) == -1);
 	CHECK(error_has("usb-serial is 127 characters"));
