@@ -30,13 +30,16 @@ packages=(
 	# mkflashpkg rootfs-from-tar (NVIDIA's rootfs tar to ext4): bsdtar extracts, fakeroot when
 	# not root, mke2fs and debugfs (e2fsprogs, above) make the image; tests/host/rootfs_tar.sh
 	# sets xattrs and capabilities on its source tree
-	libarchive-tools fakeroot attr libcap2-bin
+	libarchive-tools fakeroot libcap2-bin
 	# tests/host/http_source.sh: packages over HTTP from a real web server with Range support;
 	# https_source.sh, fleet.sh, make demo-update and tests/e2e/update_https.sh: the same over
 	# HTTPS (its TLS module)
 	lighttpd lighttpd-mod-openssl
 	# mkflashpkg l4t tests: fdtget reads the test DTBs independently of selfflash's reader
 	device-tree-compiler
+	# tests/l4t: sgdisk writes the GPT files of the Linux_for_Tegra test trees, and reads the
+	# flashed disk's GPT back
+	gdisk
 )
 
 have_arm64=0
