@@ -231,7 +231,10 @@ FUZZ_http_SRCS := tests/fuzz/fuzz_http.c initrd-flasher/net/http_parse.c initrd-
 	common/error.c
 # the DTB reader that checks an RCM bundle's board (mkflashpkg l4t)
 FUZZ_dtb_SRCS := tests/fuzz/fuzz_dtb.c mkflashpkg/fdt_compat.c common/error.c
-FUZZERS := manifest layout frame eeprom gpt blob sparse http dtb
+# the reader of NVIDIA's disk GPT file (mkflashpkg l4t)
+FUZZ_l4t_gpt_SRCS := tests/fuzz/fuzz_l4t_gpt.c mkflashpkg/l4t_gpt.c common/error.c common/io.c \
+	$(CRC32_SRCS)
+FUZZERS := manifest layout frame eeprom gpt blob sparse http dtb l4t_gpt
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

@@ -158,6 +158,13 @@ int l4t_main(int argc, char **argv)
 				"mkflashpkg l4t --help)\n");
 		return 2;
 	}
+	/* --board goes into the commands printed for the user to paste */
+	if (strspn(o.board, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") !=
+	    strlen(o.board)) {
+		fprintf(stderr, "mkflashpkg l4t: --board %s: expected NVIDIA's board configuration "
+				"name, e.g. jetson-agx-orin-devkit\n", o.board);
+		return 2;
+	}
 	o.tree_dir = argv[optind];
 	o.no_bundle = no_bundle;
 	if (!o.flasher) {

@@ -63,6 +63,10 @@ int l4t_check_bundle_board(const struct l4t_tree *t, const char *board);
  * device d's partitions of the same name, after checking that both place them alike. */
 int l4t_apply_gpt_guids(struct layout *l, const struct layout_device *d, const char *path,
 			unsigned *applied);
+/* The same for the file's bytes f[0..len) (changed in place: the header's CRC field);
+ * path names it in messages. */
+int l4t_apply_gpt_bytes(struct layout *l, const struct layout_device *d, uint8_t *f, size_t len,
+			const char *path, unsigned *applied);
 /* The command-line entry: mkflashpkg l4t ... */
 int l4t_main(int argc, char **argv);
 

@@ -83,13 +83,22 @@ static int order_like_nvidia(struct layout *l, const struct layout_device *d,
 int l4t_apply_gpt_guids(struct layout *l, const struct layout_device *d, const char *path,
 			unsigned *applied)
 {
-	static uint32_t number[LAYOUT_MAX_PARTS];
-	memset(number, 0, sizeof(number));
 	size_t len;
 	uint8_t *f = (uint8_t *)read_small_file(path, GPT_FILE_MAX, &len);
 	*applied = 0;
 	if (!f)
 		return -1;
+	int rc = l4t_apply_gpt_bytes(l, d, f, len, path, applied);
+	free(f);
+	return rc;
+}
+
+int l4t_apply_gpt_bytes(struct layout *l, const struct layout_device *d, uint8_t *f, size_t len,
+			const char *path, unsigned *applied)
+{
+	static uint32_t number[LAYOUT_MAX_PARTS];
+	memset(number, 0, sizeof(number));
+	*applied = 0;
 	const uint64_t sector = d->sector_size;
 	int rc = 0;
 	uint32_t hsize = len >= 92 ? le32_load(f + 12) : 0;
@@ -150,6 +159,5 @@ int l4t_apply_gpt_guids(struct layout *l, const struct layout_device *d, const c
 		guid_text(e + 16, p->unique_guid);
 		(*applied)++;
 	}
-	free(f);
 	return rc == 0 ? order_like_nvidia(l, d, number, path) : rc;
 }

@@ -338,6 +338,12 @@ int l4t_run(struct l4t_opts *o)
 	else if (!disk[0])
 		rc = err_set("the board's disk is not known: flash.cfg names no external_device; "
 			     "give --external (e.g. nvme0n1)");
+	/* it becomes a line of the flasher's settings and a /dev path: a device name only */
+	else if (strspn(disk, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(disk) ||
+		 strlen(disk) > 32)
+		rc = err_set("%s \"%s\" is not a block device name such as nvme0n1, mmcblk0 or sda",
+			     o->external ? "--external" : "flash.cfg's external_device",
+			     o->external ? o->external : t.external_device);
 	const char *origin = "--board-id";
 	if (rc == 0 && o->board_id) {
 		if (strlen(o->board_id) != 9 || o->board_id[4] != '-' ||

@@ -234,7 +234,10 @@ int l4t_kernel_version(const char *image, char *out, size_t size)
 				continue;
 			const char *v = buf + i + sizeof(banner) - 1;
 			size_t vlen = strcspn(v, " ");
-			if (vlen == 0 || vlen >= size || v + vlen >= buf + have)
+			/* it names a directory under rootfs/lib/modules: a release string only */
+			if (vlen == 0 || vlen >= size || v + vlen >= buf + have ||
+			    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				      ".+_-") < vlen)
 				continue;
 			memcpy(out, v, vlen);
 			out[vlen] = '\0';

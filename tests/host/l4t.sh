@@ -156,6 +156,20 @@ open('otherbundle/bootloader/rcmboot_blob/blob.bin', 'wb').write(make_blob([(46,
 expect_fail bundle_for_another_module_refused 'p3767-0005.*images are for module 3701' \
 	"$mk" l4t otherbundle -o other-out --key k.key
 
+# names that become settings lines or pasted commands are checked
+expect_fail hostile_external_refused 'is not a block device name' \
+	"$mk" l4t live -o hx --key k.key --external "$(printf 'nvme0n1\nlink tcp:1')"
+expect_fail hostile_board_refused "expected NVIDIA's board configuration name" \
+	"$mk" l4t live -o hx --key k.key --board 'x;rm -rf ~'
+
+# NVIDIA's GPT file and the index disagree about a partition: refused, naming both
+python3 "$gen" --release r36.4 --out gptdiff >/dev/null
+idx=gptdiff/tools/kernel_flash/images/external/flash.idx
+awk -F', ' 'BEGIN { OFS = ", " } $2 ~ /:UDA$/ { $4 = $4 - 512 } { print }' "$idx" >"$idx.new"
+mv "$idx.new" "$idx"
+expect_fail gpt_file_disagreeing_with_index_refused 'puts UDA at LBA .* the two disagree' \
+	"$mk" l4t gptdiff -o gptdiff-out --key k.key
+
 # --check reports and writes nothing
 python3 "$gen" --release r36.4 --out checkonly >/dev/null
 expect_exit check_only_reports 0 'Everything is there' "$mk" l4t checkonly --check
