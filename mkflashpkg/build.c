@@ -609,3 +609,21 @@ int pkg_build(const struct build_opts *o)
 	free(b.chunks);
 	return rc;
 }
+
+int build_parse_jobs(const char *text, unsigned *jobs)
+{
+	uint64_t v;
+	if (layout_parse_u64(text, &v) != 0 || v < 1 || v > CHUNKER_MAX_JOBS)
+		return err_set("--jobs '%s': expected 1..%d", text, CHUNKER_MAX_JOBS);
+	*jobs = (unsigned)v;
+	return 0;
+}
+
+int build_parse_system_version(const char *text, uint64_t *version)
+{
+	uint64_t v;
+	if (layout_parse_u64(text, &v) != 0 || v == 0)
+		return err_set("--system-version '%s': expected a number 1..2^64-1", text);
+	*version = v;
+	return 0;
+}

@@ -35,6 +35,11 @@ struct build_opts {
 /* Builds the package; 0, or -1 with err_msg() set and no output file left behind. */
 int pkg_build(const struct build_opts *o);
 
+/* The options build and l4t share: --jobs N (1..CHUNKER_MAX_JOBS), --system-version N
+ * (1..2^64-1). 0, or -1 with err_msg() naming the option and the value. */
+int build_parse_jobs(const char *text, unsigned *jobs);
+int build_parse_system_version(const char *text, uint64_t *version);
+
 /* Parses a GUID "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" into GPT byte order; 0 or -1. */
 int guid_parse(const char *text, uint8_t out[16]);
 

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "build.h"
-#include "chunker.h"
 #include "error.h"
 #include "pkg.h"
 #include "rootfs_tar.h"
@@ -102,7 +101,6 @@ int l4t_main(int argc, char **argv)
 	o.board = "jetson-agx-orin-devkit";
 	int opt, no_bundle = 0;
 	while ((opt = getopt_long(argc, argv, "o:j:h", options, NULL)) != -1) {
-		uint64_t v;
 		int rc = 0;
 		switch (opt) {
 		case 'o': o.out_dir = optarg; break;
@@ -130,14 +128,10 @@ int l4t_main(int argc, char **argv)
 				o.extra_modules[o.n_extra_modules++] = optarg;
 			break;
 		case 'V':
-			if (layout_parse_u64(optarg, &v) != 0 || v == 0)
-				rc = err_set("--system-version '%s': expected 1..2^64-1", optarg);
-			o.system_version = v;
+			rc = build_parse_system_version(optarg, &o.system_version);
 			break;
 		case 'j':
-			if (layout_parse_u64(optarg, &v) != 0 || v < 1 || v > CHUNKER_MAX_JOBS)
-				rc = err_set("--jobs '%s': expected 1..%d", optarg, CHUNKER_MAX_JOBS);
-			o.jobs = (unsigned)v;
+			rc = build_parse_jobs(optarg, &o.jobs);
 			break;
 		case 'h':
 			usage(stdout);

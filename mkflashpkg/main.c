@@ -226,17 +226,10 @@ static int cmd_build(int argc, char **argv)
 				o.chunk_size = (uint32_t)v;
 			break;
 		case 'j':
-			if (layout_parse_u64(optarg, &v) != 0 || v < 1 || v > CHUNKER_MAX_JOBS)
-				rc = err_set("--jobs '%s': expected 1..%d", optarg, CHUNKER_MAX_JOBS);
-			else
-				o.jobs = (unsigned)v;
+			rc = build_parse_jobs(optarg, &o.jobs);
 			break;
 		case 'V':
-			if (layout_parse_u64(optarg, &v) != 0 || v == 0)
-				rc = err_set("--system-version '%s': expected a number 1..2^64-1",
-					     optarg);
-			else
-				o.system_version = v;
+			rc = build_parse_system_version(optarg, &o.system_version);
 			break;
 		case 'h':
 			usage(stdout);

@@ -20,20 +20,7 @@ for f in "$modular/Image" "$build/rootfs/esp.img" "$build/bin/hostload" "$build/
 	"$build/bin/mkflashpkg" "$build/board/init" "$build/keys/demo.key"; do
 	if [ ! -e "$f" ]; then
 		skip modular_kernel "$f missing (make kernel-modular all rootfs)"
-		
-# 4. a module taken out of the tree: mkflashpkg l4t names it and makes nothing
-make_tree "$tmp/no-physmap"
-rm "$tmp/no-physmap/rootfs/lib/modules/$kver/kernel/drivers/mtd/maps/physmap.ko"
-expect_fail tree_without_module_file_named 'module physmap: .*physmap.ko is missing' \
-	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
-	--profile qemu-virt
-sed -i '/physmap.ko:/d' "$tmp/no-physmap/rootfs/lib/modules/$kver/modules.dep"
-expect_fail tree_without_module_line_named 'needs module physmap for the QSPI stand-in' \
-	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
-	--profile qemu-virt
-[ ! -e "$tmp/no-physmap-out/package.sfpkg" ] && ok tree_without_module_writes_no_package ||
-	not_ok tree_without_module_writes_no_package
-finish
+		finish
 		exit 0
 	fi
 done
@@ -41,20 +28,7 @@ command -v sgdisk >/dev/null || { skip modular_kernel "sgdisk missing (make deps
 kvers=("$modular"/modules/lib/modules/*)
 if [ "${#kvers[@]}" != 1 ] || [ ! -f "${kvers[0]}/modules.dep" ]; then
 	not_ok modular_kernel_has_one_module_tree "${kvers[*]}"
-	
-# 4. a module taken out of the tree: mkflashpkg l4t names it and makes nothing
-make_tree "$tmp/no-physmap"
-rm "$tmp/no-physmap/rootfs/lib/modules/$kver/kernel/drivers/mtd/maps/physmap.ko"
-expect_fail tree_without_module_file_named 'module physmap: .*physmap.ko is missing' \
-	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
-	--profile qemu-virt
-sed -i '/physmap.ko:/d' "$tmp/no-physmap/rootfs/lib/modules/$kver/modules.dep"
-expect_fail tree_without_module_line_named 'needs module physmap for the QSPI stand-in' \
-	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
-	--profile qemu-virt
-[ ! -e "$tmp/no-physmap-out/package.sfpkg" ] && ok tree_without_module_writes_no_package ||
-	not_ok tree_without_module_writes_no_package
-finish
+	finish
 	exit 1
 fi
 kver=$(basename "${kvers[0]}")
@@ -73,20 +47,7 @@ if "$build/bin/mkflashpkg" l4t "$tmp/Linux_for_Tegra" -o "$l4t" --key "$build/ke
 	ok mkflashpkg_l4t_makes_kernel_initrd_package
 else
 	not_ok mkflashpkg_l4t_makes_kernel_initrd_package "$(tail -n 5 "$tmp/l4t.log")"
-	
-# 4. a module taken out of the tree: mkflashpkg l4t names it and makes nothing
-make_tree "$tmp/no-physmap"
-rm "$tmp/no-physmap/rootfs/lib/modules/$kver/kernel/drivers/mtd/maps/physmap.ko"
-expect_fail tree_without_module_file_named 'module physmap: .*physmap.ko is missing' \
-	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
-	--profile qemu-virt
-sed -i '/physmap.ko:/d' "$tmp/no-physmap/rootfs/lib/modules/$kver/modules.dep"
-expect_fail tree_without_module_line_named 'needs module physmap for the QSPI stand-in' \
-	"$build/bin/mkflashpkg" l4t "$tmp/no-physmap" -o "$tmp/no-physmap-out" --key "$build/keys/demo.key" \
-	--profile qemu-virt
-[ ! -e "$tmp/no-physmap-out/package.sfpkg" ] && ok tree_without_module_writes_no_package ||
-	not_ok tree_without_module_writes_no_package
-finish
+	finish
 	exit 1
 fi
 grep '^  ' "$tmp/l4t.log" | sed 's/^/# /'
