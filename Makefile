@@ -137,16 +137,14 @@ TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c co
 	common/timing.c
 # the tegra slot backend against a model of the T234 firmware; every variable write and removal
 # goes through a counter, so the power can be cut after any of them
-TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c \
-	initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/slot_backend.c initrd-flasher/slot/bootslot.c \
-	common/error.c initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c \
-	initrd-flasher/slot/esp_file.c common/io.c
-TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove
+SLOT_SRCS := $(wildcard initrd-flasher/slot/*.c)
+TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c tests/unit/t234_harness.c $(SLOT_SRCS) \
+	common/error.c common/io.c
+TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove \
+	-Wl,--wrap=tegra_scratch_write
 # the systemd-boot slot backend against a model of systemd-boot 252; its file operations are
 # wrapped so a power cut can come after any of them
-TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c \
-	initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c initrd-flasher/slot/esp_file.c \
-	initrd-flasher/slot/slot_backend.c initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/bootslot.c \
+TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c $(SLOT_SRCS) \
 	common/error.c common/io.c
 TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
 # what an update writes: slot names, twins, the selection, the write guard (with the write

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -25,17 +26,20 @@ static void update_usage(FILE *out)
 		"usage: selfflash update SOURCE [--config FILE] [--dry-run] [--allow-downgrade]\n"
 		"                        [--no-delta] [--link-timeout S] [--root-partition NAME]\n"
 		"                        [--ca FILE] [--report URL]\n"
-		"       selfflash mark-good [--config FILE] [--root-partition NAME]\n"
+		"       selfflash mark-good [--config FILE] [--root-partition NAME] [--restore-other]\n"
 		"       selfflash status [--config FILE] [--root-partition NAME] [--efivars DIR]\n"
+		"       selfflash doctor [--config FILE] [--root-partition NAME]\n"
 		"\n"
 		"update writes the slot that is not running and arms it for a trial boot:\n"
 		"the package is verified (signature, board, version) before anything is written;\n"
 		"the other slot is marked unbootable first, every byte is read back, and arming is\n"
 		"the last write, so a power cut at any moment leaves the running slot booting.\n"
 		"Chunks the running slot already holds are copied on the board, not fetched.\n"
-		"mark-good confirms the running slot once the new system is healthy; without it\n"
-		"the board goes back to the other slot by itself after its tries. status tells\n"
-		"both slots' state and how the last update ended.\n"
+		"mark-good confirms the running slot; run it on every healthy boot (a T234 takes\n"
+		"a try on every boot and gives them back only then): without it the board goes\n"
+		"back to the other slot by itself after its tries. status tells both slots'\n"
+		"state and how the last update ended. doctor checks everything that would make\n"
+		"an update fail without a word and names the fix (exit status 1 on a problem).\n"
 		"\n"
 		"  SOURCE               a package file, or a link: tcp:HOST:PORT, unix:PATH,\n"
 		"                       virtio:PORTNAME, dev:PATH (hostload serve on the host),\n"
@@ -52,11 +56,13 @@ static void update_usage(FILE *out)
 		"  --report URL         POST the result as JSON to URL (default: report in the\n"
 		"                       config); a report that cannot be sent changes nothing\n"
 		"  --root-partition N   the running root's partition name (default: found from /)\n"
-		"  --efivars DIR        status: also the T234 boot-chain variables there\n");
+		"  --efivars DIR        status: also the T234 boot-chain variables there\n"
+		"  --restore-other      mark-good: also make the other slot bootable again when\n"
+		"                       the firmware gave up on it (only if its system is sound)\n");
 }
 
 enum { OPT_CONFIG = 256, OPT_DRY_RUN, OPT_DOWNGRADE, OPT_NO_DELTA, OPT_TIMEOUT, OPT_ROOT,
-       OPT_EFIVARS, OPT_CA, OPT_REPORT };
+       OPT_EFIVARS, OPT_CA, OPT_REPORT, OPT_RESTORE_OTHER };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -68,13 +74,14 @@ static const struct option options[] = {
 	{ "efivars", required_argument, NULL, OPT_EFIVARS },
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "restore-other", no_argument, NULL, OPT_RESTORE_OTHER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
 	const char *config, *root, *efivars, *source, *ca, *report;
-	int dry_run, downgrade, no_delta;
+	int dry_run, downgrade, no_delta, restore_other;
 	unsigned timeout;
 	int config_given;
 };
@@ -111,6 +118,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *allowed, in
 		case OPT_EFIVARS: o->efivars = optarg; break;
 		case OPT_CA: o->ca = optarg; break;
 		case OPT_REPORT: o->report = optarg; break;
+		case OPT_RESTORE_OTHER: o->restore_other = 1; break;
 		case OPT_TIMEOUT: {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -200,13 +208,30 @@ int cmd_update(int argc, char **argv)
 int cmd_mark_good(int argc, char **argv)
 {
 	struct cli o;
-	int rc = parse(argc, argv, "mark-good", "config root-partition", 0, &o);
+	int rc = parse(argc, argv, "mark-good", "config root-partition restore-other", 0, &o);
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	static struct flasher_config cfg;
-	if (load(&o, &cfg) != 0 || update_mark_good(&cfg.flash) != 0)
+	if (load(&o, &cfg) != 0)
 		return failed("mark-good");
-	return 0;
+	cfg.flash.restore_other = o.restore_other;
+	return update_mark_good(&cfg.flash) == 0 ? 0 : failed("mark-good");
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	struct cli o;
+	int rc = parse(argc, argv, "doctor", "config root-partition efivars", 0, &o);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	static struct flasher_config cfg;
+	if (load(&o, &cfg) != 0)
+		return failed("doctor");
+	int problems = 0;
+	if (update_doctor(&cfg.flash, stdout, time(NULL), &problems) != 0)
+		return failed("doctor");
+	printf("selfflash doctor: %d problem%s\n", problems, problems == 1 ? "" : "s");
+	return problems ? 1 : 0;
 }
 
 int cmd_status(int argc, char **argv)

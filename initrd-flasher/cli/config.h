@@ -38,6 +38,11 @@
  *   esp /boot/efi                   systemd-boot: where the ESP is mounted
  *   boot-tries 3                    trial boots before falling back (1..9; tegra: 1..3)
  *   rootfs APP                      slot A's rootfs partition (slot B's: APP_b)
+ *   mem-device /dev/mem             tegra: how the rootfs tries register is reached
+ *   sysfs /sys                      tegra: where bios_version and the ESRT are read
+ *   firmware-release 35.4.1         tegra: the boot firmware's L4T release, when its
+ *                                   bios_version does not say it (a firmware built
+ *                                   elsewhere)
  *   root-partition NAME             the running root's partition (default: found from /)
  *   update-qspi yes | no            also write the inactive chain's QSPI firmware through
  *                                   MTD (default no: unverified from a running Jetson)

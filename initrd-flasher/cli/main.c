@@ -29,7 +29,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: init [--root DIR] [--version] [--help]\n"
 		"       init flash ...    (init flash --help)\n"
-		"       init update | mark-good | status ...   (init update --help)\n"
+		"       init update | mark-good | status | doctor ...   (init update --help)\n"
 		"\n"
 		"The selfflash flasher. Started by the kernel as /init (PID 1) it mounts proc, sysfs\n"
 		"and devtmpfs, prints the board inventory and powers the board off. Started as any\n"
@@ -267,6 +267,8 @@ int main(int argc, char **argv)
 		return cmd_update(argc - 1, argv + 1);
 	if (!is_pid1 && argc > 1 && strcmp(argv[1], "mark-good") == 0)
 		return cmd_mark_good(argc - 1, argv + 1);
+	if (!is_pid1 && argc > 1 && strcmp(argv[1], "doctor") == 0)
+		return cmd_doctor(argc - 1, argv + 1);
 
 	/* the kernel passes unknown boot parameters to init; PID 1 must not choke on them */
 	while (!is_pid1 && (opt = getopt_long(argc, argv, "", options, NULL)) != -1) {

@@ -39,6 +39,12 @@ struct flash_config {
 	int update_qspi;            /* an update also writes the inactive chain's QSPI firmware */
 	const char *root_partition; /* the running root's partition name; NULL: from "/" */
 	int allow_downgrade;        /* accept a package older than the installed system */
+	/* tegra: the memory device of the rootfs tries register (NULL: /dev/mem), the sysfs root
+	 * (NULL: /sys), the boot firmware's release when the board's word is wrong or missing */
+	const char *mem_device;
+	const char *sysfs;
+	const char *firmware_release;
+	int restore_other;          /* mark-good: make the other slot bootable again */
 	FILE *log;
 };
 

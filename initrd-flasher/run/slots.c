@@ -20,6 +20,9 @@ int run_slots_backend(const struct flash_config *c, const struct slot_backend_op
 		      struct slot_env *env)
 {
 	*env = (struct slot_env){ .esp = c->esp, .efivars = c->efivars,
+				  .mem_device = c->mem_device, .sysfs = c->sysfs,
+				  .firmware_release = c->firmware_release,
+				  .restore_other = c->restore_other,
 				  .tries = c->boot_tries ? c->boot_tries : RUN_SLOTS_DEFAULT_TRIES,
 				  .log = c->log };
 	*backend = NULL;

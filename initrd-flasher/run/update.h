@@ -10,6 +10,8 @@
 #ifndef SELFFLASH_UPDATE_H
 #define SELFFLASH_UPDATE_H
 
+#include <time.h>
+
 #include "flash.h"
 
 /* Runs an update with c (c->package or c->link is the source; c->plan_only: a dry run).
@@ -21,5 +23,10 @@ int update_mark_good(const struct flash_config *c);
 
 /* Both slots' state and the last update's outcome, in words, to out. 0 or -1. */
 int update_status(const struct flash_config *c, FILE *out);
+
+/* `doctor`: every check in words to out, one line each ("ok", "note" or "PROBLEM ... fix:"),
+ * with the clock read as `now`; *problems counts the PROBLEM lines. 0, or -1 when the
+ * checks themselves could not run. Writes nothing. */
+int update_doctor(const struct flash_config *c, FILE *out, time_t now, int *problems);
 
 #endif

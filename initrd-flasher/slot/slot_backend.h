@@ -58,6 +58,17 @@ struct slot_view {
 struct slot_env {
 	const char *esp;     /* systemd-boot: the directory where the ESP is mounted */
 	const char *efivars; /* tegra: the efivarfs directory */
+	/* tegra: the memory device the rootfs tries register is reached through (NULL:
+	 * /dev/mem), the sysfs root bios_version and the ESRT are read from (NULL: /sys), and
+	 * the firmware release when the board's own word is missing or wrong ("35.4.1"; NULL:
+	 * read it) */
+	const char *mem_device;
+	const char *sysfs;
+	const char *firmware_release;
+	/* tegra: the release (the ESRT's form, 0x230401 = 35.4.1) of boot firmware the update
+	 * stages with the slot (a capsule), which then boots it; 0 when it stages none */
+	uint32_t staged_firmware_version;
+	int restore_other;   /* mark_good: the other slot made bootable again (asked for) */
 	int tries;           /* boots on trial before falling back (1..3 on tegra; default 3) */
 	FILE *log;           /* a line per change made; never NULL */
 };
@@ -104,6 +115,11 @@ struct slot_backend_ops {
 	/* The firmware's own boot state in words to out, a line per fact, for `status`; NULL
 	 * where read's view says all there is (systemd-boot). Writes nothing. */
 	int (*describe)(const struct slot_env *e, FILE *out);
+	/* `doctor`: every fact that would make an update fail without a word, checked, one
+	 * line each to out ("ok: ..." or "PROBLEM: ... fix: ..."); *problems counts the
+	 * latter. NULL where the backend has none. Writes nothing. 0, or -1 when the state
+	 * cannot be read at all. */
+	int (*doctor)(const struct slot_env *e, FILE *out, int *problems);
 };
 
 /* The backend called name, or NULL (err_msg() lists the names there are). */

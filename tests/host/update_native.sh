@@ -256,19 +256,61 @@ var RootfsRedundancyLevel 1
 var RootfsRetryCountMax 3
 var RootfsStatusSlotA 0
 var RootfsStatusSlotB 0
+# the rootfs tries register lives in /dev/mem at 0x0C3903A8: a sparse file stands for it
+truncate -s $((0x0C391000)) mem.img
+mkdir -p sys/class/dmi/id
+echo 36.4.3-gcid-38968081 >sys/class/dmi/id/bios_version
 sed -e 's/^slot-backend .*/slot-backend tegra/' -e '/^esp /d' board.conf >tegra.conf
-echo "efivars $tmp/efivars" >>tegra.conf
+printf 'efivars %s\nmem-device %s\nsysfs %s\n' "$tmp/efivars" "$tmp/mem.img" "$tmp/sys" >>tegra.conf
+sr_rf() { od -An -tx4 -j $((0x0C3903A8)) -N 4 mem.img | tr -d ' '; }
+# the firmware set the register up at this boot: magic 0xFACE, chain B, three tries each
+printf '\316\372\361\000' | dd of=mem.img bs=1 seek=$((0x0C3903A8)) conv=notrunc status=none
+# r35.3.1's launcher loops on a rollback: refused before anything is written, naming the fix
+echo 3.1-32827747 >sys/class/dmi/id/bios_version
+before=$(sha256sum nvme.img; ls efivars)
+if ! "$fl" update --config tegra.conf --root-partition APP_b v4.sfpkg >r35.log 2>&1 &&
+	grep -q 'r35.3.1 (from bios_version "3.1-32827747").*r35.4.1 or later' r35.log &&
+	[ "$(sha256sum nvme.img; ls efivars)" = "$before" ]; then
+	echo "ok tegra_r35_3_1_refused_before_writing"
+else
+	echo "not ok tegra_r35_3_1_refused_before_writing ($(tail -n 2 r35.log))"
+fi
+echo 36.4.3-gcid-38968081 >sys/class/dmi/id/bios_version
 u32() { python3 -c 'import struct, sys; print(struct.unpack("<I", open(sys.argv[1], "rb").read()[4:8])[0])' \
 	"efivars/$1-781e084c-a330-417c-b678-38e696380cb9"; }
 if "$fl" update --config tegra.conf --root-partition APP_b v4.sfpkg >tegra.log 2>&1 &&
 	[ "$(u32 BootChainFwNext)" = 0 ] && [ "$(u32 RootfsStatusSlotA)" = 0 ] &&
 	region app4.img "$a_off" 12000000 &&
 	"$fl" status --config tegra.conf --root-partition APP_b >tegra-status.log 2>&1 &&
-	grep -q 'other slot A: on trial' tegra-status.log; then
+	grep -q 'other slot A: on trial' tegra-status.log && [ "$(sr_rf)" = 00000000 ]; then
 	echo "ok tegra_update_requests_chain_a"
 else
 	echo "not ok tegra_update_requests_chain_a ($(tail -n 3 tegra.log tegra-status.log))"
 fi
+# the board boots chain A on trial: the firmware took a try and left BootChainFwStatus 0
+var BootChainFwCurrent 0
+var BootChainFwStatus 0
+rm -f efivars/BootChainFwNext-*
+printf '\316\372\040\000' | dd of=mem.img bs=1 seek=$((0x0C3903A8)) conv=notrunc status=none
+doctor1=0
+"$fl" doctor --config tegra.conf --root-partition APP >doctor1.log 2>&1 || doctor1=$?
+if [ "$doctor1" = 1 ] && grep -q '^PROBLEM  rootfs tries: this boot is not confirmed: slot A has 2 tries left' doctor1.log &&
+	grep -q '^PROBLEM  boot chain: BootChainFwStatus 0 (success) left over' doctor1.log &&
+	grep -q '^ok       firmware: r36.4.3 from bios_version' doctor1.log; then
+	echo "ok tegra_doctor_names_unconfirmed_boot_and_stale_status"
+else
+	echo "not ok tegra_doctor_names_unconfirmed_boot_and_stale_status (exit $doctor1: $(cat doctor1.log))"
+fi
+if "$fl" mark-good --config tegra.conf --root-partition APP >mark.log 2>&1 &&
+	[ "$(sr_rf)" = 00000000 ] && [ ! -e efivars/BootChainFwStatus-781e084c-a330-417c-b678-38e696380cb9 ] &&
+	grep -q "slot A's tries restored" mark.log &&
+	"$fl" doctor --config tegra.conf --root-partition APP >doctor2.log 2>&1 &&
+	grep -q '^selfflash doctor: 0 problems$' doctor2.log; then
+	echo "ok tegra_mark_good_restores_tries_and_doctor_is_content"
+else
+	echo "not ok tegra_mark_good_restores_tries_and_doctor_is_content ($(cat mark.log doctor2.log))"
+fi
+var BootChainFwCurrent 1
 # the root says slot A, the firmware says chain B runs: a mix, refused before anything
 before=$(sha256sum nvme.img)
 if ! "$fl" update --config tegra.conf --root-partition APP v4.sfpkg >mix.log 2>&1 &&

@@ -2,12 +2,17 @@
 /* A model of the T234 firmware's boot-chain and rootfs A/B logic (see t234_model.h). */
 #include "t234_model.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "slot/bootslot.h"
+#include "slot/tegra_release.h"
+#include "slot/tegra_scratch.h"
 #include "le.h"
 #include "pkg.h"
 
@@ -98,19 +103,105 @@ static int boot_next_exists(const struct t234_model *m)
 	return access(path, F_OK) == 0;
 }
 
-int model_init(struct t234_model *m, const char *dir, uint32_t redundancy, uint32_t retry_max,
-	       FILE *log)
+/* SR_RF, in the memory file at its physical address, as the firmware reads and writes it */
+uint32_t model_sr_rf(const struct t234_model *m)
+{
+	uint8_t b[4] = {0, 0, 0, 0};
+	int fd = open(m->mem, O_RDONLY);
+	if (fd >= 0) {
+		if (pread(fd, b, 4, TEGRA_SR_RF_ADDRESS) != 4)
+			memset(b, 0, 4);
+		close(fd);
+	}
+	return le32_load(b);
+}
+
+static void sr_rf_set(const struct t234_model *m, uint32_t v)
+{
+	uint8_t b[4];
+	le32_store(b, v);
+	int fd = open(m->mem, O_WRONLY);
+	if (fd < 0 || pwrite(fd, b, 4, TEGRA_SR_RF_ADDRESS) != 4)
+		fprintf(stderr, "model: writing SR_RF in %s: %s\n", m->mem, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* What the board's sysfs says of the release: NVIDIA's R35.3.1 build string (uefi_jetson.bin);
+ * for r35.4.1 a build from the edk2-nvidia tag, whose "202210.3-..." names no release, so the
+ * ESRT's Version32 (flash.sh NV4 format) tells it; for r36.4.3 NVIDIA's R36 form. */
+static void sysfs_init(const struct t234_model *m)
+{
+	static const char *const bios[] = {"3.1-32827747", "202210.3-8444db34",
+					   "36.4.3-gcid-38968081"};
+	static const char *const version[] = {"0x230301", "0x230401", "0x240403"};
+	char path[600];
+	const char *const parts[] = {"class", "class/dmi", "class/dmi/id", "firmware",
+				     "firmware/efi", "firmware/efi/esrt",
+				     "firmware/efi/esrt/entries",
+				     "firmware/efi/esrt/entries/entry0"};
+	mkdir(m->sysfs, 0755);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->sysfs, parts[i]);
+		mkdir(path, 0755);
+	}
+	snprintf(path, sizeof(path), "%s/class/dmi/id/bios_version", m->sysfs);
+	write_file(path, bios[m->release]);
+	snprintf(path, sizeof(path), "%s/firmware/efi/esrt/entries/entry0/fw_class", m->sysfs);
+	write_file(path, TEGRA_T234_FMP_GUID "\n");
+	snprintf(path, sizeof(path), "%s/firmware/efi/esrt/entries/entry0/fw_version", m->sysfs);
+	char v[32];
+	snprintf(v, sizeof(v), "%lu\n", strtoul(version[m->release], NULL, 16));
+	write_file(path, v);
+}
+
+/* The UEFI image's device-tree defaults, put into a store that lacks them. */
+static void apply_defaults(const struct t234_model *m)
+{
+	uint32_t v;
+	if (!var_get(m, "RootfsRedundancyLevel", &v))
+		var_set(m, "RootfsRedundancyLevel", BOOTSLOT_ATTR_NV_BS_RT, m->dtb_redundancy);
+	if (!var_get(m, "RootfsRetryCountMax", &v))
+		var_set(m, "RootfsRetryCountMax", BOOTSLOT_ATTR_NV_BS_RT, m->dtb_retry_max);
+}
+
+int model_init(struct t234_model *m, const char *root, enum model_release release,
+	       uint32_t redundancy, uint32_t retry_max, FILE *log)
 {
 	memset(m, 0, sizeof(*m));
-	if (strlen(dir) >= sizeof(m->dir) || retry_max < 1 || retry_max > 3)
+	if (strlen(root) + 16 >= sizeof(m->dir) || retry_max < 1 || retry_max > 3)
 		return -1;
-	strcpy(m->dir, dir);
+	snprintf(m->dir, sizeof(m->dir), "%s/efivars", root);
+	snprintf(m->mem, sizeof(m->mem), "%s/mem", root);
+	snprintf(m->sysfs, sizeof(m->sysfs), "%s/sys", root);
+	mkdir(m->dir, 0755);
+	int fd = open(m->mem, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)TEGRA_SR_RF_ADDRESS + 4096) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	m->release = release;
+	sysfs_init(m);
+	m->dtb_redundancy = redundancy;
+	m->dtb_retry_max = retry_max;
 	m->content[0] = m->content[1] = CONTENT_GOOD;
 	var_set(m, "RootfsStatusSlotA", BOOTSLOT_ATTR_NV_BS_RT, 0);
 	var_set(m, "RootfsStatusSlotB", BOOTSLOT_ATTR_NV_BS_RT, 0);
-	var_set(m, "RootfsRedundancyLevel", BOOTSLOT_ATTR_NV_BS_RT, redundancy);
-	var_set(m, "RootfsRetryCountMax", BOOTSLOT_ATTR_NV_BS_RT, retry_max);
+	apply_defaults(m);
 	m->os.efivars = m->dir;
+	m->os.mem_device = m->mem;
+	m->os.sysfs = m->sysfs;
 	m->os.tries = (int)retry_max;
 	m->os.log = log;
 	model_power_off(m);
@@ -119,13 +210,46 @@ int model_init(struct t234_model *m, const char *dir, uint32_t redundancy, uint3
 
 void model_power_off(struct t234_model *m)
 {
-	m->sr_rf = 0;
+	sr_rf_set(m, 0);
 	var_del(m, "BootChainFwCurrent"); /* BS|RT, not NV: gone with the power */
+}
+
+static void dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char file[600];
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		unlink(file);
+	}
+	closedir(d);
+}
+
+void model_first_flash(struct t234_model *m, const char *session, int store_erased)
+{
+	dir_empty(session); /* the in-memory store of recovery mode: starts empty */
+	const struct slot_env rcm = {.efivars = session, .mem_device = m->mem, .sysfs = m->sysfs,
+				     .tries = m->os.tries, .log = m->os.log};
+	if (slot_backend_tegra.check_first(&rcm, PKG_SLOT_A) == 0)
+		(void)slot_backend_tegra.select_first(&rcm, PKG_SLOT_A);
+	dir_empty(session); /* dropped at the reset */
+	if (store_erased) {
+		dir_empty(m->dir);
+		m->previous_present = m->reset_count_present = 0;
+	}
+	m->br_bct_chain = 0;
+	model_power_off(m);
 }
 
 int model_tries_left(const struct t234_model *m, int i)
 {
-	return (m->sr_rf & 0xffffu) == SR_RF_MAGIC ? (int)sr_tries(m->sr_rf, i) : -1;
+	const uint32_t sr = model_sr_rf(m);
+	return (sr & 0xffffu) == SR_RF_MAGIC ? (int)sr_tries(sr, i) : -1;
 }
 
 /* BootChainFinishUpdate: 1 when it resets to restore the previous chain. */
@@ -190,7 +314,7 @@ static enum launch launcher_validate_rootfs(struct t234_model *m, uint32_t chain
 	(void)var_get(m, "RootfsStatusSlotB", &st[1]);
 	(void)var_get(m, "RootfsRedundancyLevel", &redundancy);
 	(void)var_get(m, "RootfsRetryCountMax", &retry_max);
-	uint32_t sr = m->sr_rf;
+	uint32_t sr = model_sr_rf(m);
 	if ((sr & 0xffffu) != SR_RF_MAGIC) { /* InitializeRootfsStatusReg: first boot */
 		sr = SR_RF_MAGIC | (chain << SR_RF_SLOT_SHIFT);
 		for (int i = 0; i < 2; i++)
@@ -199,7 +323,7 @@ static enum launch launcher_validate_rootfs(struct t234_model *m, uint32_t chain
 	int current = (int)chain;
 	if ((redundancy == 0 && st[0] == UNBOOTABLE) ||
 	    (redundancy == 1 && st[0] == UNBOOTABLE && st[1] == UNBOOTABLE)) {
-		m->sr_rf = 0; /* IsValidRootfs() false */
+		sr_rf_set(m, 0); /* IsValidRootfs() false */
 		return LAUNCH_RECOVERY;
 	}
 	int recovery = 0, switch_to_other = 0;
@@ -224,11 +348,13 @@ static enum launch launcher_validate_rootfs(struct t234_model *m, uint32_t chain
 		}
 	}
 	sr = (sr & ~(3u << SR_RF_SLOT_SHIFT)) | ((uint32_t)current << SR_RF_SLOT_SHIFT);
-	m->sr_rf = sr;
+	sr_rf_set(m, sr);
 	if (switch_to_other) {
 		var_set(m, "BootChainFwNext", BOOTSLOT_ATTR_NV_BS_RT, (uint32_t)current);
-		m->sr_rf = 0;
-		var_del(m, "BootChainFwStatus");
+		sr_rf_set(m, 0);
+		/* from r35.4.1 only (L4TRootfsValidation.c:889-890 @r35.4.1, :914-915 @r36.4.3) */
+		if (m->release != MODEL_R35_3_1)
+			var_del(m, "BootChainFwStatus");
 		return LAUNCH_RESET;
 	}
 	if (recovery)
@@ -240,13 +366,15 @@ static enum launch launcher_validate_rootfs(struct t234_model *m, uint32_t chain
 int model_boot(struct t234_model *m)
 {
 	m->confirm_failed = 0;
-	for (m->resets = 0; m->resets < 32; m->resets++) {
+	m->confirms = 0;
+	for (m->resets = 0; m->resets < MODEL_MAX_RESETS; m->resets++) {
 		const uint32_t chain = m->br_bct_chain;
 		if (m->content[chain] == CONTENT_FIRMWARE_BROKEN) {
 			m->br_bct_chain = 1 - chain; /* the BootROM/MB1 fall back to the other chain */
 			continue;
 		}
 		var_set(m, "BootChainFwCurrent", 0x6, chain); /* BS|RT: volatile */
+		apply_defaults(m);
 		if (bootchain_execute_update(m, chain))
 			continue;
 		int slot = 0;
@@ -257,15 +385,11 @@ int model_boot(struct t234_model *m)
 			return MODEL_RECOVERY;
 		const uint8_t pkg_slot = slot == 0 ? PKG_SLOT_A : PKG_SLOT_B;
 		if (m->content[slot] == CONTENT_GOOD) {
-			if (slot_backend_tegra.mark_good(&m->os, pkg_slot) == 0) {
-				uint32_t retry_max = 0;
-				(void)var_get(m, "RootfsRetryCountMax", &retry_max);
-				m->sr_rf = sr_set_tries(m->sr_rf, slot, retry_max);
-			} else {
+			m->confirms++;
+			if (slot_backend_tegra.mark_good(&m->os, pkg_slot) != 0)
 				m->confirm_failed = 1;
-			}
 		}
 		return pkg_slot;
 	}
-	return -1;
+	return MODEL_RESET_LOOP;
 }
