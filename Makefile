@@ -142,6 +142,10 @@ TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c tes
 	common/error.c common/io.c
 TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove \
 	-Wl,--wrap=tegra_scratch_write
+# the same model release by release: reboots, rollbacks, first flashes, random sequences
+TEST_t234_release_SRCS := tests/unit/test_t234_release.c tests/unit/t234_model.c \
+	tests/unit/t234_harness.c $(SLOT_SRCS) common/error.c common/io.c
+TEST_t234_release_LIBS := $(TEST_slot_tegra_LIBS)
 # the systemd-boot slot backend against a model of systemd-boot 252; its file operations are
 # wrapped so a power cut can come after any of them
 TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c $(SLOT_SRCS) \
@@ -163,7 +167,7 @@ TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/tls.c initrd-flasher
 	$(TLS_ANCHORS_SRCS) common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan http tls_anchors kmods
+	slot_sdboot update_plan http tls_anchors kmods t234_release
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
