@@ -278,6 +278,12 @@ static int run_selfflash(char *const args[])
 	return WEXITSTATUS(status);
 }
 
+/*
+ * The boot-time step: `selfflash mark-good` on every healthy boot, not only after an update.
+ * On a T234 the firmware takes a try on every boot and gives the tries back only when the
+ * running system confirms (tegra backend); on systemd-boot a confirmed entry makes it a no-op
+ * that writes nothing, so the ESP is made writable only while the slot is on trial.
+ */
 static void confirm_slot(char slot)
 {
 	if (access(BROKEN_FILE, F_OK) == 0) {
@@ -285,15 +291,14 @@ static void confirm_slot(char slot)
 		       "confirmed (no mark-good); the boot loader's tries run out\n", slot);
 		return;
 	}
-	if (!slot_on_trial(slot)) {
-		printf("selfflash-demo: mark-good: slot %c confirmed (it was already)\n", slot);
-		return;
-	}
+	const int trial = slot_on_trial(slot);
 	char *args[] = { "mark-good", NULL };
-	int rc = esp_writable(1) == 0 ? run_selfflash(args) : -1;
-	esp_writable(0);
+	int rc = !trial || esp_writable(1) == 0 ? run_selfflash(args) : -1;
+	if (trial)
+		esp_writable(0);
 	if (rc == 0)
-		printf("selfflash-demo: mark-good: slot %c confirmed\n", slot);
+		printf("selfflash-demo: mark-good: slot %c confirmed%s\n", slot,
+		       trial ? "" : " (it was already)");
 	else
 		printf("selfflash-demo: mark-good: FAILED (exit status %d); slot %c is not "
 		       "confirmed\n", rc, slot);

@@ -52,6 +52,20 @@ static int check_version(const struct run *r, const struct update_job *u)
 		       pkg, now->version, pkg ? "" : " (the package has none)");
 }
 
+/* An update from a slot still on trial would overwrite the only slot the board can fall back to,
+ * leaving it two unproven systems (and, on a T234, the recovery kernel after their tries). */
+static int check_running_confirmed(const struct update_job *u)
+{
+	const uint8_t running = u->slots.running;
+	if (u->slots.view[running - 1].health != SLOT_TRIAL)
+		return 0;
+	return err_set("the running slot %s is on trial, not confirmed: an update would overwrite "
+		       "slot %s, the one the board falls back to; run `selfflash mark-good` once "
+		       "this system is healthy, then update",
+		       pkg_slot_name(running), pkg_slot_name(running == PKG_SLOT_A ? PKG_SLOT_B
+										   : PKG_SLOT_A));
+}
+
 /* The disks opened, their GPT checked, partitions placed; MTD only when it may be written. */
 static int open_devices(struct run *r)
 {
@@ -112,7 +126,7 @@ static int guard_devices(struct run *r, const struct update_job *u)
 static int plan_writes(struct run *r, struct update_job *u)
 {
 	const struct flash_config *c = r->c;
-	if (check_version(r, u) != 0 || open_devices(r) != 0 ||
+	if (check_running_confirmed(u) != 0 || check_version(r, u) != 0 || open_devices(r) != 0 ||
 	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened,
 			  u->slots.running, run_slots_rootfs_a(c), c->update_qspi, &u->sel) != 0)
 		return -1;

@@ -159,8 +159,18 @@ if sel status APP >status1.log 2>&1 && grep -q 'other slot B: on trial, 3 tries 
 else
 	echo "not ok status_shows_armed_trial ($(cat status1.log))"
 fi
-# the board reboots into B (systemd-boot renames the entry on the try), B confirms itself
+# the board reboots into B (systemd-boot renames the entry on the try)
 mv esp/loader/entries/selfflash-slot-b+3.conf esp/loader/entries/selfflash-slot-b+2-1.conf
+# an update from B while it is on trial would overwrite A, the slot the board falls back to
+before=$(sha256sum nvme.img; ls esp/loader/entries)
+if ! sel update APP_b v2.sfpkg >trial.log 2>&1 &&
+	grep -q 'running slot B is on trial, not confirmed.*selfflash mark-good' trial.log &&
+	[ "$(sha256sum nvme.img; ls esp/loader/entries)" = "$before" ]; then
+	echo "ok update_from_trial_slot_refused"
+else
+	echo "not ok update_from_trial_slot_refused ($(tail -n 2 trial.log))"
+fi
+# B confirms itself
 if sel mark-good APP_b >good.log 2>&1 && [ -f esp/loader/entries/selfflash-slot-b.conf ] &&
 	sel status APP_b >status2.log 2>&1 && grep -q 'running slot B (APP_b): good, system version 2' status2.log; then
 	echo "ok mark_good_confirms_b"
