@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * edk2 variable store reader. Layouts from tianocore/edk2 at edk2-stable202211:
- * MdePkg/Include/Pi/PiFirmwareVolume.h:98-150 (EFI_FIRMWARE_VOLUME_HEADER),
- * MdeModulePkg/Include/Guid/VariableFormat.h:36-192 (VARIABLE_STORE_HEADER, VARIABLE_HEADER,
+ * MdePkg/Include/Pi/PiFirmwareVolume.h:99-150 (EFI_FIRMWARE_VOLUME_HEADER),
+ * MdeModulePkg/Include/Guid/VariableFormat.h:37-192 (VARIABLE_STORE_HEADER, VARIABLE_HEADER,
  * AUTHENTICATED_VARIABLE_HEADER, HEADER_ALIGNMENT 4, VARIABLE_DATA 0x55AA, the states), the GUIDs
  * in MdeModulePkg/MdeModulePkg.dec:188,220,224 and MdePkg/MdePkg.dec:324, and how the store is
  * walked in MdeModulePkg/Universal/Variable/RuntimeDxe/VariableParsing.c:24-36 (a header is
