@@ -165,9 +165,11 @@ TEST_tls_anchors_SRCS := tests/unit/test_tls_anchors.c $(TLS_ANCHORS_SRCS)
 # the TLS client against openssl s_server (tests/host/tls_client.sh)
 TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/tls.c initrd-flasher/net/net_tcp.c \
 	$(TLS_ANCHORS_SRCS) common/timing.c
+# the edk2 variable store reader the first flash reports a stale store with
+TEST_efi_varstore_SRCS := tests/unit/test_efi_varstore.c initrd-flasher/board/efi_varstore.c common/error.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan http tls_anchors kmods t234_release
+	slot_sdboot update_plan http tls_anchors kmods t234_release efi_varstore
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
@@ -236,7 +238,11 @@ FUZZ_dtb_SRCS := tests/fuzz/fuzz_dtb.c mkflashpkg/fdt_compat.c common/error.c
 # the reader of NVIDIA's disk GPT file (mkflashpkg l4t)
 FUZZ_l4t_gpt_SRCS := tests/fuzz/fuzz_l4t_gpt.c mkflashpkg/l4t_gpt.c common/error.c common/io.c \
 	$(CRC32_SRCS)
-FUZZERS := manifest layout frame eeprom gpt blob sparse http dtb l4t_gpt
+# the edk2 variable store reader (a stale uefi_variables partition, read before a first flash
+# erases it)
+FUZZ_efi_varstore_SRCS := tests/fuzz/fuzz_efi_varstore.c initrd-flasher/board/efi_varstore.c \
+	common/error.c
+FUZZERS := manifest layout frame eeprom gpt blob sparse http dtb l4t_gpt efi_varstore
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

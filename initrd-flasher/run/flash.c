@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A first flash as a table of steps (run.h): identify -> link and package -> verify -> plan ->
- * GPT -> write and read back -> boot slot; run.c ends it and reports. Nothing is written
- * before verify and plan passed; the boot slot is set only after every read-back check
+ * blank -> GPT -> write and read back -> boot slot; run.c ends it and reports. Nothing is
+ * written before verify and plan passed; the boot slot is set only after every read-back check
  * passed.
  */
 #include "flash.h"
@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "flash_blank.h"
 #include "write/gpt_write.h"
 #include "plan.h"
 #include "run.h"
@@ -27,6 +28,7 @@ static int flash_plan(struct run *r)
 			      r->parts, c->log) != 0)
 		return -1;
 	plan_print(c->log, m, r->parts, r->variant);
+	flash_blank_print(c->log, m, r->parts, (uint32_t)r->variant);
 	fflush(c->log);
 	/* a boot slot that could not be set must stop the flash before it writes anything */
 	const struct slot_backend_ops *backend;
@@ -35,6 +37,16 @@ static int flash_plan(struct run *r)
 	    (backend && backend->check_first(&env, PKG_SLOT_A) != 0))
 		return -1;
 	return 0;
+}
+
+/* The QSPI's imageless partitions erased as NVIDIA's flash leaves them (flash_blank.h): before
+ * the GPT, which then writes its copy into secondary_gpt_backup (never blanked) and its blocks
+ * at the device's end, so that nothing erases them after they were written. */
+static int flash_blank(struct run *r)
+{
+	return flash_blank_partitions(&r->pkg.manifest, r->parts, (uint32_t)r->variant, r->targets,
+				      r->buf_a, r->buf_b, RUN_WORK_BUF_SIZE,
+				      &r->by_kind[TARGET_KIND_NOR], r->c->log);
 }
 
 /* The partition tables first: images are written where they will be found. */
@@ -84,6 +96,7 @@ static const struct run_step flash_steps[] = {
 	{ "verify", LINK_PHASE_VERIFY, run_step_verify },
 	{ "plan", LINK_PHASE_PLAN, flash_plan },
 	/* --plan stops here: the steps below write */
+	{ "blank", RUN_NO_PHASE, flash_blank },
 	{ "gpt", LINK_PHASE_GPT, flash_gpt },
 	{ "write and read-back", RUN_NO_PHASE, flash_write },
 	{ "boot slot", LINK_PHASE_BOOTSLOT, flash_boot_slot },

@@ -167,6 +167,21 @@ static int write_nor_bytes(struct target *dev, const struct pkg_partition *part,
 	return 0;
 }
 
+const struct pkg_partition *gpt_qspi_backup(const struct pkg_manifest *m, uint16_t t,
+					    const struct pkg_partition *parts)
+{
+	const struct pkg_partition *backup = NULL;
+	int has_gpt = 0;
+	for (uint32_t i = 0; i < m->partition_count; i++) {
+		if (parts[i].target != t)
+			continue;
+		has_gpt |= parts[i].kind == PKG_PART_SECONDARY_GPT;
+		if (strcmp(parts[i].name, "secondary_gpt_backup") == 0)
+			backup = &parts[i];
+	}
+	return has_gpt ? backup : NULL;
+}
+
 static int write_qspi_gpt(const struct pkg_manifest *m, uint16_t t,
 			  const struct pkg_partition *parts, uint32_t variant, struct target *dev,
 			  uint8_t *buf_a, uint8_t *buf_b, size_t buf_size, struct write_stats *st,
@@ -198,10 +213,7 @@ static int write_qspi_gpt(const struct pkg_manifest *m, uint16_t t,
 	if (write_nor_bytes(dev, &at_end, blob, (uint32_t)size, buf_a, buf_b, buf_size, st) != 0)
 		return -1;
 	/* and the same bytes at the start of secondary_gpt_backup, as NVIDIA's flash does */
-	const struct pkg_partition *backup = NULL;
-	for (uint32_t i = 0; i < m->partition_count; i++)
-		if (parts[i].target == t && strcmp(parts[i].name, "secondary_gpt_backup") == 0)
-			backup = &parts[i];
+	const struct pkg_partition *backup = gpt_qspi_backup(m, t, parts);
 	if (backup) {
 		if (backup->size < size)
 			return err_set("partition %s: %" PRIu64 " bytes cannot hold the %zu-byte GPT",

@@ -44,6 +44,14 @@ int gpt_qspi_parts(const struct pkg_target *tg, uint16_t t, const struct pkg_par
 		   uint32_t nparts, struct gpt_part *out, uint32_t *count);
 
 /*
+ * The partition of NOR target t that gpt_write_target() writes the copy of the QSPI GPT into
+ * (`secondary_gpt_backup`, as NVIDIA's flash does) when t's layout has secondary_gpt; NULL
+ * when it writes none. parts: every partition as placed.
+ */
+const struct pkg_partition *gpt_qspi_backup(const struct pkg_manifest *m, uint16_t t,
+					    const struct pkg_partition *parts);
+
+/*
  * dev's partition table as libblkid reads it: *pr (free it with blkid_free_probe whatever the
  * result; it may be NULL) and *pl, its partition list. 0; 1 when the device holds no
  * partition table (the caller says what that means); -1 with err_msg() when libblkid cannot

@@ -64,6 +64,16 @@ extern const struct target_kind target_kinds[TARGET_KIND_COUNT];
 int write_nor_image(struct target *t, const struct image_job *job, struct write_stats *st);
 int write_block_image(struct target *t, const struct image_job *job, struct write_stats *st);
 
+/*
+ * Leaves the bytes of part on NOR target t erased (0xFF), the NOR writer's way: each erase block
+ * it touches is read; one whose bytes of part are all 0xFF already is left alone (counted
+ * skipped), any other is erased (counted), the bytes of a neighbour sharing the block written
+ * back, and the block read back and compared. cur and want: buf_size bytes each, at least an
+ * erase block. Counts go into st. 0, or -1 naming the partition.
+ */
+int write_nor_blank(struct target *t, const struct pkg_partition *part, uint8_t *cur,
+		    uint8_t *want, size_t buf_size, struct write_stats *st);
+
 /* The row of a manifest's target kind, or NULL when no row serves it. */
 const struct target_kind *target_kind_find(uint8_t pkg_kind);
 

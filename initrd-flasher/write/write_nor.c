@@ -4,11 +4,14 @@
  * the image wants; equal -> skip; different -> erase (unless already blank), write, read back,
  * compare. Bytes of a block outside the image keep their contents. A header-first partition
  * has its first page kept erased until every other block of the image is written and checked.
+ * A partition that a flash leaves without an image can be blanked the same way, block by block:
+ * only blocks holding data are erased, and each is read back.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "error.h"
+#include "le.h"
 #include "target_kind.h"
 
 #define HEADER_PAGE 4096
@@ -139,5 +142,53 @@ int write_nor_image(struct target *t, const struct image_job *job, struct write_
 	}
 	if (n.header_pending && write_header(&n, cur) != 0)
 		return -1;
+	return 0;
+}
+
+int write_nor_blank(struct target *t, const struct pkg_partition *part, uint8_t *cur,
+		    uint8_t *want, size_t buf_size, struct write_stats *st)
+{
+	if (part->size == 0)
+		return 0;
+	if (!t->ops->erase || t->erase_size == 0 || buf_size < t->erase_size)
+		return err_set("partition %s: %s is not NOR flash with erase blocks that fit the "
+			       "buffers", part->name, t->name);
+	uint64_t end;
+	if (u64_add(part->offset, part->size, &end) != 0 || end > t->size)
+		return err_set("partition %s: %" PRIu64 " bytes at %" PRIu64 " end past the %" PRIu64
+			       "-byte %s", part->name, part->size, part->offset, t->size, t->name);
+	const uint32_t es = t->erase_size;
+	for (uint64_t eb = part->offset / es; eb <= (end - 1) / es; eb++) {
+		uint64_t base = eb * es;
+		uint64_t lo = base > part->offset ? base : part->offset;
+		uint64_t hi = base + es < end ? base + es : end;
+		if (t->ops->read(t, base, cur, es) != 0)
+			return err_prefix("partition %s", part->name);
+		st->blocks_compared++;
+		if (all_ff(cur + (lo - base), (size_t)(hi - lo))) {
+			st->blocks_skipped++;
+			continue;
+		}
+		/* a block shared with a neighbour keeps the neighbour's bytes */
+		memcpy(want, cur, es);
+		memset(want + (lo - base), 0xff, (size_t)(hi - lo));
+		if (t->ops->erase(t, base, es) != 0)
+			return err_prefix("partition %s", part->name);
+		st->blocks_erased++;
+		if (!all_ff(want, es)) {
+			if (t->ops->write(t, base, want, es) != 0)
+				return err_prefix("partition %s", part->name);
+			st->blocks_written++;
+			st->bytes_written += es;
+		}
+		if (t->ops->read(t, base, cur, es) != 0)
+			return err_prefix("partition %s", part->name);
+		st->bytes_read_back += es;
+		for (uint32_t i = 0; i < es; i++)
+			if (cur[i] != want[i])
+				return err_set("partition %s: read-back after erase at device offset %"
+					       PRIu64 " (want 0x%02x, read 0x%02x)",
+					       part->name, base + i, want[i], cur[i]);
+	}
 	return 0;
 }

@@ -3,7 +3,8 @@
  * The flasher's writers against file targets with real NOR rules: a first flash gives the
  * expected bytes, a second one erases and writes nothing, a changed partition costs only its
  * differing blocks, a header-first partition never looks valid half-written, a target that
- * flips a bit is caught by read-back, and a corrupt chunk is never written.
+ * flips a bit is caught by read-back, a corrupt chunk is never written, and a partition left
+ * without an image is blanked erasing only the blocks that hold data.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -645,6 +646,56 @@ static void test_uncached_read_back_of_unaligned_ranges(void)
 	}
 }
 
+/* A partition a first flash leaves without an image is blanked: only the blocks that hold
+ * data are erased, a neighbour sharing a block keeps its bytes, and a second pass erases
+ * nothing; a bit that does not come back erased is caught. */
+static void test_blank_erases_only_blocks_with_data(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/blank.img", dir);
+	static uint8_t dev[4 * ERASE], got[4 * ERASE];
+	memset(dev, 0xff, sizeof(dev));
+	memset(dev, 0x11, ERASE / 2);                 /* neighbour in block 0 */
+	memset(dev + ERASE / 2 + 100, 0x22, 10);      /* stale data in the partition, block 0 */
+	memset(dev + 2 * ERASE + 5, 0x33, 1);         /* and in block 2; block 1 already blank */
+	memset(dev + 3 * ERASE + ERASE / 2, 0x44, 8); /* neighbour after the end, block 3 */
+	CHECK(save(path, dev, sizeof(dev)) == 0);
+	struct pkg_partition part = { .name = "uefi_variables", .offset = ERASE / 2,
+				      .size = 3 * ERASE };
+	struct target t;
+	CHECK(target_open_nor_file(&t, path, ERASE, UINT64_MAX) == 0);
+	struct write_stats st = { 0 };
+	int rc = write_nor_blank(&t, &part, buf_a, buf_b, sizeof(buf_a), &st);
+	target_close(&t);
+	CHECK(rc == 0);
+	CHECK(st.blocks_compared == 4 && st.blocks_erased == 2 && st.blocks_skipped == 2);
+	CHECK(st.blocks_written == 1); /* block 0 gave its neighbour's bytes back */
+	CHECK(load(path, got, sizeof(got), 0) == 0);
+	memset(dev + ERASE / 2, 0xff, 3 * ERASE);
+	CHECK(memcmp(got, dev, sizeof(dev)) == 0);
+
+	CHECK(target_open_nor_file(&t, path, ERASE, UINT64_MAX) == 0);
+	memset(&st, 0, sizeof(st));
+	rc = write_nor_blank(&t, &part, buf_a, buf_b, sizeof(buf_a), &st);
+	target_close(&t);
+	CHECK(rc == 0 && st.blocks_erased == 0 && st.blocks_skipped == 4);
+
+	/* a partition past the device's end is refused before anything is erased */
+	CHECK(target_open_nor_file(&t, path, ERASE, UINT64_MAX) == 0);
+	struct pkg_partition past = { .name = "past", .offset = 3 * ERASE, .size = 2 * ERASE };
+	rc = write_nor_blank(&t, &past, buf_a, buf_b, sizeof(buf_a), &st);
+	target_close(&t);
+	CHECK(rc == -1 && strstr(err_msg(), "past") != NULL);
+
+	/* a device that flips a bit of what it is given back is caught by the read-back */
+	memset(dev + ERASE / 2 + 100, 0x22, 10);
+	CHECK(save(path, dev, sizeof(dev)) == 0);
+	CHECK(target_open_nor_file(&t, path, ERASE, 7) == 0);
+	rc = write_nor_blank(&t, &part, buf_a, buf_b, sizeof(buf_a), &st);
+	target_close(&t);
+	CHECK(rc == -1 && strstr(err_msg(), "read-back after erase at device offset 7") != NULL);
+}
+
 int main(void)
 {
 	setup();
@@ -660,6 +711,7 @@ int main(void)
 	RUN(test_concurrent_read_back_catches_a_bad_disk);
 	RUN(test_read_back_believes_the_medium_not_the_page_cache);
 	RUN(test_uncached_read_back_of_unaligned_ranges);
+	RUN(test_blank_erases_only_blocks_with_data);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
