@@ -310,6 +310,98 @@ static void no_sequence_ends_in_a_reset_loop_or_recovery(void)
 			}
 }
 
+/* ---- doctor and the deliberate recovery of a slot ------------------------------------------ */
+
+/* doctor's report on the model's board into buf; the number of problems, -1 on an error */
+static int doctor(struct t234_model *m, char *buf, size_t size)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int problems = 0;
+	if (!out || ops->doctor(&m->os, out, &problems) != 0)
+		problems = -1;
+	if (out)
+		fclose(out);
+	snprintf(buf, size, "%s", text ? text : "");
+	free(text);
+	return problems;
+}
+
+static void doctor_names_each_problem_with_its_fix(void)
+{
+	struct t234_model m;
+	char report[8192];
+	CHECK(board_on_a(&m, MODEL_R36_4_3, 1) == 0);
+	CHECK(doctor(&m, report, sizeof(report)) == 0);
+	CHECK(strstr(report, "ok       firmware: r36.4.3 from bios_version"));
+	CHECK(strstr(report, "ok       rootfs tries: restored"));
+	var_put(&m, "BootNext", EFI_GLOBAL_GUID, 3, 2);
+	CHECK(doctor(&m, report, sizeof(report)) == 1);
+	CHECK(strstr(report, "PROBLEM  BootNext: UEFI BootNext is Boot0003") &&
+	      strstr(report, "efibootmgr --delete-bootnext"));
+	char path[600];
+	snprintf(path, sizeof(path), "%s/BootNext-%s", m.dir, EFI_GLOBAL_GUID);
+	unlink(path);
+	/* an update to B that never confirmed: rolled back, B unbootable, no fallback left */
+	CHECK(harness_update(&m, PKG_SLOT_B, 2, CONTENT_NEVER_CONFIRMS) == 0);
+	while (model_boot(&m) == PKG_SLOT_B)
+		;
+	CHECK(doctor(&m, report, sizeof(report)) == 1);
+	CHECK(strstr(report, "PROBLEM  slot B: unbootable (RootfsStatusSlotB 0xff): no fallback") &&
+	      strstr(report, "--restore-other"));
+	/* a boot not confirmed: the tries left, named */
+	m.content[0] = CONTENT_NEVER_CONFIRMS;
+	CHECK(model_boot(&m) == PKG_SLOT_A);
+	CHECK(doctor(&m, report, sizeof(report)) == 2);
+	CHECK(strstr(report, "PROBLEM  rootfs tries: this boot is not confirmed: slot A has 2 "
+			     "tries left"));
+	/* firmware whose rollback loops, rootfs A/B not built in, the register out of reach */
+	CHECK(board_on_a(&m, MODEL_R35_3_1, 0) == 0);
+	m.os.mem_device = "/nonexistent/mem";
+	CHECK(doctor(&m, report, sizeof(report)) == 3);
+	CHECK(strstr(report, "PROBLEM  firmware: the boot firmware is r35.3.1") &&
+	      strstr(report, "PROBLEM  rootfs A/B: RootfsRedundancyLevel is 0") &&
+	      strstr(report, "PROBLEM  rootfs tries: /nonexistent/mem"));
+}
+
+/* A slot the firmware gave up on comes back only when asked, and never a half-written one;
+ * a running slot marked unbootable is set normal by mark_good (it runs, so it boots). */
+static void unbootable_slot_recovered_only_when_asked(void)
+{
+	struct t234_model m;
+	CHECK(board_on_a(&m, MODEL_R35_4_1, 1) == 0);
+	CHECK(harness_update(&m, PKG_SLOT_B, 2, CONTENT_NEVER_CONFIRMS) == 0);
+	while (model_boot(&m) == PKG_SLOT_B)
+		;
+	CHECK(var_exists(&m, "RootfsStatusSlotB"));
+	struct slot_view v[2];
+	uint8_t running;
+	CHECK(ops->mark_good(&m.os, PKG_SLOT_A) == 0); /* not asked: B stays unbootable */
+	CHECK(ops->read(&m.os, v, &running) == 0 && v[1].health == SLOT_BAD);
+	m.content[1] = CONTENT_GOOD; /* say the user knows B's system is sound after all */
+	m.os.restore_other = 1;
+	CHECK(ops->mark_good(&m.os, PKG_SLOT_A) == 0);
+	m.os.restore_other = 0;
+	/* B has its tries again: A's system breaking now falls back to B, not to recovery */
+	m.content[0] = CONTENT_NEVER_CONFIRMS;
+	int slot, boots = 0;
+	while ((slot = model_boot(&m)) == PKG_SLOT_A && boots < 10)
+		boots++;
+	CHECK(slot == PKG_SLOT_B);
+	/* a half-written slot is refused */
+	CHECK(board_on_a(&m, MODEL_R35_4_1, 1) == 0);
+	CHECK(ops->check(&m.os, PKG_SLOT_B) == 0 && ops->disarm(&m.os, PKG_SLOT_B) == 0);
+	m.os.restore_other = 1;
+	CHECK(ops->mark_good(&m.os, PKG_SLOT_A) == -1 && strstr(err_msg(), "half-written"));
+	m.os.restore_other = 0;
+	/* the running slot marked 0xFF by a stale store: mark_good sets it normal */
+	var_put(&m, "RootfsStatusSlotA", BOOTCHAIN_GUID, 0xff, 4);
+	CHECK(ops->mark_good(&m.os, PKG_SLOT_A) == 0);
+	for (int i = 0; i < 5; i++)
+		CHECK(model_boot(&m) == PKG_SLOT_A);
+}
+
 int main(void)
 {
 	harness_setup();
@@ -321,6 +413,8 @@ int main(void)
 	RUN(first_flash_over_stale_variables);
 	RUN(first_flash_writes_no_variable);
 	RUN(no_sequence_ends_in_a_reset_loop_or_recovery);
+	RUN(doctor_names_each_problem_with_its_fix);
+	RUN(unbootable_slot_recovered_only_when_asked);
 	harness_teardown();
 	return CHECK_EXIT();
 }
