@@ -135,10 +135,13 @@ TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c 
 # the progress report on a fake clock: rate window, ETA, the line's text, JSON and plain events
 TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c common/error.c \
 	common/timing.c
+# the tegra backend's capsule staging (slot_tegra.c calls it), with what it checks and decodes
+TEGRA_CAPSULE_SRCS := initrd-flasher/slot/tegra_capsule.c initrd-flasher/slot/capsule_status.c \
+	common/capsule.c
 # the tegra slot backend against a model of the T234 firmware; every variable write and removal
 # goes through a counter, so the power can be cut after any of them
 TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c \
-	initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/slot_backend.c initrd-flasher/slot/bootslot.c \
+	initrd-flasher/slot/slot_tegra.c $(TEGRA_CAPSULE_SRCS) initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/slot_backend.c initrd-flasher/slot/bootslot.c \
 	common/error.c initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c \
 	initrd-flasher/slot/esp_file.c common/io.c
 TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove
@@ -146,7 +149,7 @@ TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_re
 # wrapped so a power cut can come after any of them
 TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c \
 	initrd-flasher/slot/slot_sdboot.c initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c initrd-flasher/slot/esp_file.c \
-	initrd-flasher/slot/slot_backend.c initrd-flasher/slot/slot_tegra.c initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/bootslot.c \
+	initrd-flasher/slot/slot_backend.c initrd-flasher/slot/slot_tegra.c $(TEGRA_CAPSULE_SRCS) initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/bootslot.c \
 	common/error.c common/io.c
 TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
 # what an update writes: slot names, twins, the selection, the write guard (with the write

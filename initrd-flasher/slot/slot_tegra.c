@@ -21,6 +21,7 @@
 #include "error.h"
 #include "le.h"
 #include "pkg.h"
+#include "tegra_capsule.h"
 #include "tegra_vars.h"
 
 /* selfflash's vendor GUID for its own variables (random, fixed once) */
@@ -261,6 +262,13 @@ static int tegra_arm(const struct slot_env *e, uint8_t target, const struct slot
 		return err_set("slot %c was not disarmed before it was written (%s has no "
 			       "\"being written\" record): not arming it", 'A' + t, record_var[t]);
 	const struct slot_record armed = {RECORD_ARMED, 1, b->version};
+	if (b->capsule) /* UEFI applies it and switches the chain itself (tegra_capsule.h) */
+		return tegra_capsule_clear_switch(e) != 0 ||
+				       tegra_vars_write_u32(e->efivars, rootfs_var[t], ROOTFS_NORMAL) ||
+				       record_write(e->efivars, t, &armed) != 0 ||
+				       tegra_capsule_request(e) != 0
+			       ? -1
+			       : 0;
 	if (chain_request(e, &s, t, &armed, "slot: removed the stale %s\n") < 0)
 		return -1;
 	fprintf(e->log, "slot: slot %c armed with version %llu, boot chain %c requested "
@@ -369,7 +377,7 @@ static int tegra_describe(const struct slot_env *e, FILE *out)
 	if (tegra_vars_read(e->efivars, &s) != 0)
 		return -1;
 	tegra_vars_describe(&s, "", out);
-	return 0;
+	return tegra_capsule_describe(e, out);
 }
 
 const struct slot_backend_ops slot_backend_tegra = {
@@ -377,7 +385,7 @@ const struct slot_backend_ops slot_backend_tegra = {
 	.read = tegra_read,
 	.check = tegra_check,
 	.disarm = tegra_disarm,
-	.install = NULL,
+	.install = tegra_capsule_install,
 	.arm = tegra_arm,
 	.mark_good = tegra_mark_good,
 	.check_first = tegra_check_first,
