@@ -138,6 +138,19 @@ TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c co
 # the tegra backend's capsule staging (slot_tegra.c calls it), with what it checks and decodes
 TEGRA_CAPSULE_SRCS := initrd-flasher/slot/tegra_capsule.c initrd-flasher/slot/capsule_status.c \
 	common/capsule.c
+# capsules read as hostile bytes, and every ESRT status in words
+TEST_capsule_SRCS := tests/unit/test_capsule.c tests/unit/capsule_fixture.c common/capsule.c \
+	initrd-flasher/slot/capsule_status.c common/error.c
+# the capsule staged on an ESP directory, power cut after every step, and applied by a model of
+# edk2-nvidia's capsule-on-disk (tests/unit/t234_model_capsule.c)
+TEST_tegra_capsule_SRCS := tests/unit/test_tegra_capsule.c tests/unit/t234_model_capsule.c \
+	tests/unit/capsule_fixture.c initrd-flasher/slot/slot_tegra.c $(TEGRA_CAPSULE_SRCS) \
+	initrd-flasher/slot/tegra_vars.c initrd-flasher/slot/slot_backend.c \
+	initrd-flasher/slot/bootslot.c initrd-flasher/slot/slot_sdboot.c \
+	initrd-flasher/slot/sdboot_scan.c initrd-flasher/slot/bls_entry.c \
+	initrd-flasher/slot/esp_file.c common/error.c common/io.c
+TEST_tegra_capsule_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove \
+	-Wl,--wrap=renameat
 # the tegra slot backend against a model of the T234 firmware; every variable write and removal
 # goes through a counter, so the power can be cut after any of them
 TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c \
@@ -168,7 +181,7 @@ TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/tls.c initrd-flasher
 	$(TLS_ANCHORS_SRCS) common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan http tls_anchors kmods
+	slot_sdboot update_plan http tls_anchors kmods capsule tegra_capsule
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
