@@ -85,9 +85,10 @@ static void put_var(const char *name, const char *guid, uint32_t attrs, uint32_t
 	le32_store(b, attrs);
 	le32_store(b + 4, value);
 	FILE *f = fopen(p, "wb");
-	CHECK(f && fwrite(b, 1, 8, f) == 8);
-	if (f)
-		fclose(f);
+	CHECK(f != NULL);
+	size_t n = fwrite(b, 1, 8, f);
+	fclose(f);
+	CHECK(n == 8);
 }
 
 static int has_var(const char *name, const char *guid)
@@ -133,10 +134,8 @@ static void write_file(const char *rel, const char *text)
 	snprintf(p, sizeof(p), "%s/%s", esp, rel);
 	FILE *f = fopen(p, "w");
 	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	fputs(text, f);
+	fclose(f);
 }
 
 /* A running board on chain A with rootfs A/B, what earlier runs left: a stale capsule, a
@@ -251,10 +250,8 @@ static void refuses_a_capsule_for_another_board(void)
 	snprintf(p, sizeof(p), "%s/TegraPlatformCompatSpec-%s", efivars, BOOTCHAIN_GUID);
 	FILE *f = fopen(p, "wb");
 	CHECK(f != NULL);
-	if (f) {
-		fwrite("\x07\0\0\0" "3767-000-0000--1-1-p3768-0000-p3767-0000-", 1, 4 + 42, f);
-		fclose(f);
-	}
+	fwrite("\x07\0\0\0" "3767-000-0000--1-1-p3768-0000-p3767-0000-", 1, 4 + 42, f);
+	fclose(f);
 	CHECK(update_b() != 0 && strstr(err_msg(), "another board"));
 	CHECK(os_indications() == 0x1 && !file_exists("EFI/UpdateCapsule/TEGRA_BL.Cap"));
 	CHECK(!has_var("BootChainFwNext", BOOTCHAIN_GUID));
