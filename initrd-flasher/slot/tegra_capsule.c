@@ -250,7 +250,7 @@ static void describe_esrt(const char *esrt, FILE *out)
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL && n < MAX_LISTED)
 		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(names[0]))
-			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
+			memcpy(names[n++], de->d_name, strlen(de->d_name) + 1); /* fits: checked */
 	closedir(d);
 	qsort(names, (size_t)n, sizeof(names[0]), by_name);
 	for (int i = 0; i < n; i++) {
