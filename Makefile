@@ -135,17 +135,34 @@ TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c 
 # the progress report on a fake clock: rate window, ETA, the line's text, JSON and plain events
 TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c common/error.c \
 	common/timing.c
+# every slot backend (the tests of one link them all: the table names both)
+SLOT_SRCS := $(wildcard initrd-flasher/slot/*.c) common/capsule.c
+# capsules read as hostile bytes, and every ESRT status in words
+TEST_capsule_SRCS := tests/unit/test_capsule.c tests/unit/capsule_fixture.c common/capsule.c \
+	initrd-flasher/slot/capsule_status.c common/error.c
+# the capsule staged on an ESP directory, power cut after every step, and applied by a model of
+# edk2-nvidia's capsule-on-disk (tests/unit/t234_model_capsule.c)
+TEST_tegra_capsule_SRCS := tests/unit/test_tegra_capsule.c tests/unit/t234_model_capsule.c \
+	tests/unit/capsule_fixture.c $(SLOT_SRCS) common/error.c common/io.c
+TEST_tegra_capsule_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove \
+	-Wl,--wrap=renameat,--wrap=tegra_scratch_write
 # the tegra slot backend against a model of the T234 firmware; every variable write and removal
 # goes through a counter, so the power can be cut after any of them
-SLOT_SRCS := $(wildcard initrd-flasher/slot/*.c)
-TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c tests/unit/t234_harness.c $(SLOT_SRCS) \
+TEST_slot_tegra_SRCS := tests/unit/test_slot_tegra.c tests/unit/t234_model.c tests/unit/t234_harness.c \
+	tests/unit/t234_model_capsule.c $(SLOT_SRCS) \
 	common/error.c common/io.c
 TEST_slot_tegra_LIBS := -Wl,--wrap=bootslot_var_write -Wl,--wrap=bootslot_var_remove \
 	-Wl,--wrap=tegra_scratch_write
 # the same model release by release: reboots, rollbacks, first flashes, random sequences
 TEST_t234_release_SRCS := tests/unit/test_t234_release.c tests/unit/t234_model.c \
-	tests/unit/t234_harness.c $(SLOT_SRCS) common/error.c common/io.c
+	tests/unit/t234_harness.c tests/unit/t234_model_capsule.c $(SLOT_SRCS) common/error.c \
+	common/io.c
 TEST_t234_release_LIBS := $(TEST_slot_tegra_LIBS)
+# an update carrying its boot firmware as a capsule, lived through on the same model
+TEST_t234_capsule_SRCS := tests/unit/test_t234_capsule.c tests/unit/t234_model.c \
+	tests/unit/t234_harness.c tests/unit/t234_model_capsule.c tests/unit/capsule_fixture.c \
+	$(SLOT_SRCS) common/error.c common/io.c
+TEST_t234_capsule_LIBS := $(TEST_slot_tegra_LIBS)
 # the systemd-boot slot backend against a model of systemd-boot 252; its file operations are
 # wrapped so a power cut can come after any of them
 TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c $(SLOT_SRCS) \
@@ -169,7 +186,7 @@ TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/tls.c initrd-flasher
 TEST_efi_varstore_SRCS := tests/unit/test_efi_varstore.c initrd-flasher/board/efi_varstore.c common/error.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan http tls_anchors kmods t234_release efi_varstore
+	slot_sdboot update_plan http tls_anchors kmods t234_release t234_capsule efi_varstore capsule tegra_capsule
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \

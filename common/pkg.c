@@ -268,6 +268,35 @@ static int check_targets(const struct pkg_manifest *m)
 	return 0;
 }
 
+/* A file for the firmware (PKG_PART_FILE): on a disk, of no slot, at offset 0, its size the
+ * file's; it has no blocks on the target. */
+static int check_file_partition(const struct pkg_partition *a, const struct pkg_target *t)
+{
+	if (t->kind != PKG_TARGET_DISK)
+		return err_set("file %s: on %s, which is no disk (a file is staged on a disk's ESP)",
+			       a->name, t->type);
+	if (a->slot != PKG_SLOT_NONE || a->offset != 0 || a->flags != 0)
+		return err_set("file %s: slot %u, offset %" PRIu64 ", flags 0x%" PRIx32
+			       " (a file has none of them)", a->name, a->slot, a->offset, a->flags);
+	if (a->size == 0 || a->size > PKG_MAX_FILE_SIZE)
+		return err_set("file %s: %" PRIu64 " bytes (expected 1..%llu)", a->name, a->size,
+			       (unsigned long long)PKG_MAX_FILE_SIZE);
+	return 0;
+}
+
+/* Names are unique per target, files included. */
+static int check_name_unique(const struct pkg_manifest *m, uint32_t i,
+			     const struct pkg_partition *a)
+{
+	for (uint32_t j = 0; j < i; j++) {
+		struct pkg_partition b;
+		pkg_manifest_partition(m, j, &b);
+		if (b.target == a->target && strcmp(a->name, b.name) == 0)
+			return err_set("partition %s: name used twice", a->name);
+	}
+	return 0;
+}
+
 static int check_partitions(const struct pkg_manifest *m)
 {
 	const uint8_t *base = m->buf + table_offset(m, 2);
@@ -284,11 +313,16 @@ static int check_partitions(const struct pkg_manifest *m)
 				       a.target, m->target_count);
 		if (a.slot > PKG_SLOT_B)
 			return err_set("partition %s: unknown slot %u", a.name, a.slot);
-		if (a.kind > PKG_PART_SECONDARY_GPT)
+		if (a.kind > PKG_PART_FILE)
 			return err_set("partition %s: unknown kind %u", a.name, a.kind);
 		if (a.flags & ~PKG_PART_KNOWN_FLAGS)
 			return err_set("partition %s: unknown flags 0x%" PRIx32, a.name, a.flags);
 		pkg_manifest_target(m, a.target, &t);
+		if (a.kind == PKG_PART_FILE) {
+			if (check_file_partition(&a, &t) != 0 || check_name_unique(m, i, &a) != 0)
+				return -1;
+			continue;
+		}
 		uint64_t end;
 		if (u64_add(a.offset, a.size, &end) != 0)
 			return err_set("partition %s: offset %" PRIu64 " + size %" PRIu64
@@ -304,6 +338,8 @@ static int check_partitions(const struct pkg_manifest *m)
 				continue;
 			if (strcmp(a.name, b.name) == 0)
 				return err_set("partition %s: name used twice on %s", a.name, t.type);
+			if (b.kind == PKG_PART_FILE)
+				continue; /* no blocks on the target: overlaps nothing */
 			/* b's end cannot overflow: it was checked on its own turn */
 			if (a.size && b.size && a.offset < b.offset + b.size && b.offset < end)
 				return err_set("partition %s [%" PRIu64 ", %" PRIu64
@@ -554,7 +590,8 @@ const char *pkg_slot_name(uint8_t slot)
 
 const char *pkg_part_kind_name(uint8_t kind)
 {
-	static const char *const names[] = { "data", "pmbr", "primary_gpt", "secondary_gpt" };
+	static const char *const names[] = { "data", "pmbr", "primary_gpt", "secondary_gpt",
+						     "file" };
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 

@@ -112,7 +112,15 @@ enum pkg_part_kind {
 	PKG_PART_PMBR = 1,
 	PKG_PART_PRIMARY_GPT = 2,
 	PKG_PART_SECONDARY_GPT = 3,
+	/* a file for the firmware, not blocks of its target: staged on the ESP of that disk by an
+	 * update (a UEFI capsule, <ESP>/EFI/UpdateCapsule/). Slot none, offset 0, no flags, size
+	 * = the file's length (1..PKG_MAX_FILE_SIZE); it takes no room on the target, so the
+	 * in-target and overlap checks leave it out, and no GPT or writer ever sees it. */
+	PKG_PART_FILE = 4,
 };
+
+/* the largest file a PKG_PART_FILE partition carries (a board holds it in memory) */
+#define PKG_MAX_FILE_SIZE (256ULL << 20)
 
 /* partition flags */
 #define PKG_PART_FILL_TO_END 0x1u /* grows to what the real device leaves */

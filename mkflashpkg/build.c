@@ -6,6 +6,7 @@
  * order, then header + manifest + data, signed.
  */
 #include "build.h"
+#include "build_capsule.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -507,6 +509,60 @@ static int write_package(struct builder *b, const struct pkg_manifest_src *src,
 	return rc;
 }
 
+/* The disk holding the ESP (a partition named esp), else the first disk; -1 when none. */
+static int esp_disk(const struct layout *l, const struct pkg_target *targets)
+{
+	int first = -1;
+	for (size_t d = 0; d < l->ndev; d++) {
+		if (targets[d].kind != PKG_TARGET_DISK)
+			continue;
+		if (first < 0)
+			first = (int)d;
+		for (size_t j = 0; j < l->dev[d].count; j++)
+			if (strcasecmp(l->parts[l->dev[d].first + j].name, "esp") == 0)
+				return (int)d;
+	}
+	return first;
+}
+
+/* o->capsule as a file partition (pkg.h PKG_PART_FILE) of every variant on the ESP's disk. */
+static int add_capsule(struct builder *b, const struct layout *l, const struct pkg_target *targets,
+		       const struct pkg_variant *variants, uint32_t nvariants,
+		       struct pkg_partition *parts, uint32_t *pi, struct pkg_image *images,
+		       uint32_t *nimages)
+{
+	const struct build_opts *o = b->o;
+	uint64_t size;
+	if (build_capsule_check(o->capsule, variants, nvariants, &size, o->quiet ? NULL : stdout))
+		return -1;
+	int disk = esp_disk(l, targets);
+	if (disk < 0)
+		return err_set("--capsule: the layout has no disk to stage it on (its ESP)");
+	if (*pi == PKG_MAX_PARTITIONS || *nimages == PKG_MAX_IMAGES)
+		return err_set("--capsule: the package has no room for one more partition");
+	struct pkg_partition *p = &parts[*pi];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", BUILD_CAPSULE_NAME);
+	snprintf(p->type, sizeof(p->type), "capsule");
+	p->target = (uint16_t)disk;
+	p->kind = PKG_PART_FILE;
+	p->size = size;
+	/* a capsule is no layout partition: no flash.idx entry to compare it with */
+	struct build_opts plain = *o;
+	plain.from_flash_idx = 0;
+	struct layout_part lp = { .size = size, .size_known = 1, .kind = PKG_PART_FILE };
+	snprintf(lp.name, sizeof(lp.name), "%s", BUILD_CAPSULE_NAME);
+	b->o = &plain;
+	uint64_t all = nvariants == 64 ? UINT64_MAX : ((uint64_t)1 << nvariants) - 1;
+	int rc = add_image(b, &lp, *pi, 0, o->capsule, all, &images[*nimages]);
+	b->o = o;
+	if (rc != 0)
+		return -1;
+	(*pi)++;
+	(*nimages)++;
+	return 0;
+}
+
 int pkg_build(const struct build_opts *o)
 {
 	const struct layout *l = o->layout;
@@ -575,6 +631,8 @@ int pkg_build(const struct build_opts *o)
 							  &nimages);
 		}
 	}
+	if (rc == 0 && o->capsule)
+		rc = add_capsule(&b, l, targets, variants, nvariants, parts, &pi, images, &nimages);
 	/* every --replicate and --zero-holes must name a partition: a typo must not pass */
 	for (size_t i = 0; rc == 0 && i < o->nreplicate + o->n_zero_holes; i++) {
 		const char *name = i < o->nreplicate ? o->replicate[i].key

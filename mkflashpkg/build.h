@@ -29,6 +29,8 @@ struct build_opts {
 	uint32_t chunk_size;
 	uint64_t system_version;   /* the manifest's system version (anti-rollback), 0: none */
 	unsigned jobs;             /* chunk workers; 0: one per online CPU; 1: no threads */
+	const char *capsule;       /* the boot firmware's UEFI capsule, staged by an update on
+				    * the ESP (a PKG_PART_FILE partition on the ESP's disk); NULL */
 	int quiet;
 };
 

@@ -56,6 +56,10 @@ static void usage(FILE *out)
 		"      --flasher FILE      the flasher binary (default: ../board/init from here)\n"
 		"      --mkinitrd FILE     mkinitrd (default: next to this program)\n"
 		"      --system-version N  as for build\n"
+		"      --capsule FILE      the boot firmware's UEFI capsule (NVIDIA's\n"
+		"                          generate_capsule/l4t_generate_soc_capsule.sh output) for\n"
+		"                          updates of a running board; default: TREE/TEGRA_BL.Cap\n"
+		"                          when it is there\n"
 		"  -j, --jobs N            as for build\n"
 		"      --check             report what is there and what is missing; write nothing\n",
 		l4t_profile_list());
@@ -91,6 +95,7 @@ int l4t_main(int argc, char **argv)
 		{ "flasher", required_argument, NULL, 'F' },
 		{ "mkinitrd", required_argument, NULL, 'M' },
 		{ "system-version", required_argument, NULL, 'V' },
+		{ "capsule", required_argument, NULL, 'C' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
@@ -115,6 +120,7 @@ int l4t_main(int argc, char **argv)
 		case 'N': no_bundle = 1; break;
 		case 'F': o.flasher = optarg; break;
 		case 'M': o.mkinitrd = optarg; break;
+		case 'C': o.capsule = optarg; break;
 		case 'c': o.check_only = 1; break;
 		case 'p':
 			if (!(o.profile = l4t_profile_find(optarg)))

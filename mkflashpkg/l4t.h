@@ -29,6 +29,8 @@ struct l4t_opts {
 	size_t n_extra_modules;
 	const char *flasher, *mkinitrd;
 	uint64_t system_version;
+	const char *capsule;       /* the boot firmware's UEFI capsule; NULL: TREE/TEGRA_BL.Cap when
+				    * it is there, else none */
 	unsigned jobs;
 	int check_only;            /* report, write nothing */
 };

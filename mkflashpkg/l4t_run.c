@@ -234,6 +234,13 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 		b.variants = &variant;
 		b.nvariants = 1;
 	}
+	/* l4t_generate_soc_capsule.sh writes where -o says (generate_capsule/, R35.3.1); NVIDIA's
+	 * update guide names the file TEGRA_BL.Cap, so one at the tree's top is taken */
+	static char capsule[L4T_PATH_MAX];
+	snprintf(capsule, sizeof(capsule), "%s/TEGRA_BL.Cap", o->tree_dir);
+	b.capsule = o->capsule ? o->capsule : access(capsule, R_OK) == 0 ? capsule : NULL;
+	if (b.capsule)
+		printf("capsule for updates of a running board: %s\n", b.capsule);
 	printf("building %s\n", pkg);
 	return pkg_build(&b);
 }

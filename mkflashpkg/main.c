@@ -40,7 +40,7 @@ static void usage(FILE *out)
 		"  build -o PKG (--layout FILE.xml | --flash-idx FILE) (--key FILE.key | --unsigned)\n"
 		"        [--set KEY=VALUE]... [--file KEY=PATH]... [--no-file NAME]... [--dir DIR]\n"
 		"        [--variants TABLE] [--zero-holes PART]... [--replicate PART=STRIDE]...\n"
-		"        [--chunk-size BYTES] [-j|--jobs N] [--system-version N]\n"
+		"        [--chunk-size BYTES] [-j|--jobs N] [--system-version N] [--capsule FILE]\n"
 		"      build a package; KEY in --file is a layout placeholder (MB1FILE) or a\n"
 		"      partition name; literal file names are looked up in DIR (default: the\n"
 		"      layout's directory); --no-file leaves a partition empty; a file may be a\n"
@@ -48,7 +48,10 @@ static void usage(FILE *out)
 		"      read, hashed and compressed by N threads (default: one per online CPU,\n"
 		"      %u here; 1: no threads), the package is the same for every N;\n"
 		"      --system-version N (1..2^64-1) is what the package installs: a board\n"
-		"      refuses to update to a lower one unless told to (anti-rollback)\n"
+		"      refuses to update to a lower one unless told to (anti-rollback);\n"
+		"      --capsule FILE carries the boot firmware's UEFI capsule (NVIDIA's\n"
+		"      TEGRA_BL.Cap), checked to be for the package's boards, which an update\n"
+		"      stages on the board's ESP for UEFI to apply at the next boot\n"
 		"  show [--chunks] PKG\n"
 		"      print the manifest\n"
 		"  verify (--pubkey FILE.pub | --allow-unsigned) PKG\n"
@@ -170,6 +173,7 @@ static int cmd_build(int argc, char **argv)
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "system-version", required_argument, NULL, 'V' },
+		{ "capsule", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -191,6 +195,7 @@ static int cmd_build(int argc, char **argv)
 		case 'i': idx = optarg; break;
 		case 'k': o.key_path = optarg; break;
 		case 'u': o.allow_unsigned = 1; break;
+		case 'C': o.capsule = optarg; break;
 		case 'd': o.file_dir = optarg; break;
 		case 'v': table = optarg; break;
 		case 'q': o.quiet = 1; break;

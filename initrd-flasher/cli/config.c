@@ -55,6 +55,7 @@ static const struct text_setting {
 	{ "efivars", offsetof(struct flash_config, efivars), 0 },
 	{ "slot-backend", offsetof(struct flash_config, slot_backend), 0 },
 	{ "esp", offsetof(struct flash_config, esp), 0 },
+	{ "esrt", offsetof(struct flash_config, esrt), 0 },
 	{ "rootfs", offsetof(struct flash_config, rootfs_name), 0 },
 	{ "root-partition", offsetof(struct flash_config, root_partition), 0 },
 	{ "mem-device", offsetof(struct flash_config, mem_device), 0 },

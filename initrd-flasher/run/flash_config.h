@@ -33,7 +33,10 @@ struct flash_config {
 	struct usb_gadget_opts usb;
 	/* updates of a running board (update.h) */
 	const char *slot_backend;   /* "systemd-boot" or "tegra" (slot_backend.h) */
-	const char *esp;            /* systemd-boot: where the ESP is mounted */
+	const char *esp;            /* where the ESP is mounted (systemd-boot's entries; tegra's
+				     * capsule, EFI/UpdateCapsule) */
+	const char *esrt;           /* tegra: the ESRT in sysfs; NULL: /sys/firmware/efi/esrt
+				     * when efivars is /sys/firmware/efi/efivars */
 	int boot_tries;             /* trial boots before falling back; 0: 3 */
 	const char *rootfs_name;    /* slot A's rootfs partition; NULL: "APP" (NVIDIA's name) */
 	int update_qspi;            /* an update also writes the inactive chain's QSPI firmware */

@@ -19,7 +19,7 @@ int plan_place(const struct pkg_manifest *m, uint16_t target, uint64_t real_size
 	/* partitions at the end first: fill-to-end ones grow up to them */
 	for (uint32_t i = 0; i < m->partition_count; i++) {
 		struct pkg_partition *p = &parts[i];
-		if (p->target != target || !(p->flags & PKG_PART_AT_END))
+		if (p->target != target || !(p->flags & PKG_PART_AT_END) || p->kind == PKG_PART_FILE)
 			continue;
 		if (p->size > real_size)
 			return err_set("partition %s: %" PRIu64 " bytes at the end of a %" PRIu64
@@ -32,7 +32,8 @@ int plan_place(const struct pkg_manifest *m, uint16_t target, uint64_t real_size
 			continue;
 		uint64_t end = real_size;
 		for (uint32_t j = 0; j < m->partition_count; j++)
-			if (j != i && parts[j].target == target && parts[j].offset >= p->offset &&
+			if (j != i && parts[j].target == target && parts[j].kind != PKG_PART_FILE &&
+			    parts[j].offset >= p->offset &&
 			    parts[j].size && parts[j].offset < end)
 				end = parts[j].offset;
 		end -= end % t.sector_size;
@@ -43,14 +44,14 @@ int plan_place(const struct pkg_manifest *m, uint16_t target, uint64_t real_size
 	}
 	for (uint32_t i = 0; i < m->partition_count; i++) {
 		const struct pkg_partition *p = &parts[i];
-		if (p->target != target)
-			continue;
+		if (p->target != target || p->kind == PKG_PART_FILE)
+			continue; /* a file has no blocks on the device (pkg.h) */
 		if (p->offset > real_size || p->size > real_size - p->offset)
 			return err_set("partition %s: ends at %" PRIu64 ", the device has %" PRIu64 " bytes",
 				       p->name, p->offset + p->size, real_size);
 		for (uint32_t j = 0; j < i; j++) {
 			const struct pkg_partition *q = &parts[j];
-			if (q->target == target && p->size && q->size && p->offset < q->offset + q->size &&
+			if (q->target == target && q->kind != PKG_PART_FILE && p->size && q->size && p->offset < q->offset + q->size &&
 			    q->offset < p->offset + p->size)
 				return err_set("partition %s overlaps %s on a %" PRIu64 "-byte device",
 					       p->name, q->name, real_size);

@@ -68,7 +68,8 @@ uint64_t progress_total(const struct pkg_manifest *m, uint32_t variant,
 		struct pkg_image im;
 		pkg_manifest_image(m, i, &im);
 		if (!pkg_image_in_variant(&im, variant) ||
-		    (only_parts && !only_parts[im.partition]))
+		    (only_parts && !only_parts[im.partition]) ||
+		    parts[im.partition].kind == PKG_PART_FILE)
 			continue;
 		uint64_t data = 0;
 		for (uint32_t k = 0; k < im.chunk_count; k++) {

@@ -19,7 +19,10 @@ const char *run_slots_rootfs_a(const struct flash_config *c)
 int run_slots_backend(const struct flash_config *c, const struct slot_backend_ops **backend,
 		      struct slot_env *env)
 {
-	*env = (struct slot_env){ .esp = c->esp, .efivars = c->efivars,
+	const char *esrt = c->esrt;
+	if (!esrt && c->efivars && strcmp(c->efivars, "/sys/firmware/efi/efivars") == 0)
+		esrt = "/sys/firmware/efi/esrt"; /* the kernel's, beside its efivarfs */
+	*env = (struct slot_env){ .esp = c->esp, .efivars = c->efivars, .esrt = esrt,
 				  .mem_device = c->mem_device, .sysfs = c->sysfs,
 				  .firmware_release = c->firmware_release,
 				  .restore_other = c->restore_other,

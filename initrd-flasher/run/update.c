@@ -18,6 +18,7 @@
 #include "slot/slot_backend.h"
 #include "slots.h"
 #include "timing.h"
+#include "update_capsule.h"
 #include "update_check.h"
 #include "update_plan.h"
 #include "write/write.h"
@@ -26,6 +27,9 @@
 struct update_job {
 	struct run_slots slots; /* the backend, both slots, the one running */
 	struct update_selection sel;
+	int capsule_part;  /* the package's firmware capsule (a file partition), or -1 */
+	uint8_t *capsule;  /* read and checked before disarm; staged by the backend's install */
+	size_t capsule_len;
 };
 
 /* A package older than what runs is refused unless asked for (anti-rollback). */
@@ -85,7 +89,13 @@ static int open_devices(struct run *r)
 			continue; /* update_select says so if the update needed it */
 		struct target *dev = &r->targets[t];
 		if (target_open_spec(dev, spec, tg.size) != 0)
-			return -1;
+			return kind && kind->boot_firmware
+				       ? err_prefix("update-qspi writes the inactive chain's firmware "
+						    "through MTD, which needs boot firmware that "
+						    "exposes the QSPI to Linux (a running T234 with "
+						    "NVIDIA's stock firmware has no /dev/mtd*: update "
+						    "its firmware with a capsule, mkflashpkg --capsule)")
+				       : -1;
 		r->opened[t] = 1;
 		if (target_kind_check_device(&tg, dev) != 0) /* also: kind is not NULL */
 			return -1;
@@ -131,7 +141,7 @@ static int plan_writes(struct run *r, struct update_job *u)
 			  u->slots.running, run_slots_rootfs_a(c), c->update_qspi, &u->sel) != 0)
 		return -1;
 	const char *slot = pkg_slot_name(u->sel.target);
-	if (u->slots.backend->install && (u->sel.kernel < 0 || !u->sel.write[u->sel.kernel]))
+	if (u->slots.backend->install_needs_kernel && (u->sel.kernel < 0 || !u->sel.write[u->sel.kernel]))
 		return err_set("the package has no kernel partition for slot %s (layout type "
 			       "kernel, e.g. %s_kernel) that this update writes: %s needs one to "
 			       "boot the slot", slot, slot, u->slots.backend->name);
@@ -148,7 +158,18 @@ static int update_plan(struct run *r)
 	struct update_job *u = r->job;
 	int planned = plan_writes(r, u);
 	r->slot = u->sel.target; /* the report names the slot even when the plan failed */
-	if (planned != 0 || u->slots.backend->check(&u->slots.env, u->sel.target) != 0)
+	if (planned != 0 || update_capsule_find(r, u->slots.backend->name, &u->capsule_part) != 0)
+		return -1;
+	if (u->capsule_part >= 0 && r->c->update_qspi)
+		return err_set("the package carries a capsule and update-qspi is on: both would "
+			       "write the inactive chain's firmware; turn update-qspi off");
+	/* read while nothing is written yet: a bad capsule stops the update here; its release
+	 * tells the backend which firmware would roll a failed slot back */
+	if (u->capsule_part >= 0 &&
+	    update_capsule_read(r, (uint32_t)u->capsule_part, &u->capsule, &u->capsule_len,
+				&u->slots.env.staged_firmware_version) != 0)
+		return -1;
+	if (u->slots.backend->check(&u->slots.env, u->sel.target) != 0)
 		return -1;
 	fflush(r->c->log);
 	return 0;
@@ -161,7 +182,8 @@ static int update_arm(struct run *r)
 	const struct pkg_manifest *m = &r->pkg.manifest;
 	const struct pkg_partition *root = &r->parts[u->sel.rootfs];
 	struct slot_boot b = { .cmdline = "", .root_partition = root->name,
-			       .version = m->system_version };
+			       .version = m->system_version, .capsule = u->capsule,
+			       .capsule_len = u->capsule_len };
 	uint8_t *image = NULL;
 	struct bootimg_info bi;
 	if (u->sel.kernel >= 0) {
@@ -181,6 +203,8 @@ static int update_arm(struct run *r)
 	if (rc == 0)
 		rc = u->slots.backend->arm(&u->slots.env, u->sel.target, &b);
 	free(image);
+	free(u->capsule);
+	u->capsule = NULL;
 	return rc;
 }
 

@@ -58,6 +58,8 @@ struct slot_view {
 struct slot_env {
 	const char *esp;     /* systemd-boot: the directory where the ESP is mounted */
 	const char *efivars; /* tegra: the efivarfs directory */
+	const char *esrt;    /* tegra: the ESRT in sysfs (/sys/firmware/efi/esrt); NULL: none, or
+			      * below sysfs for the firmware release */
 	/* tegra: the memory device the rootfs tries register is reached through (NULL:
 	 * /dev/mem), the sysfs root bios_version and the ESRT are read from (NULL: /sys), and
 	 * the firmware release when the board's own word is missing or wrong ("35.4.1"; NULL:
@@ -82,10 +84,19 @@ struct slot_boot {
 	const char *cmdline;        /* the boot image's command line ("" when empty) */
 	const char *root_partition; /* the target slot's rootfs partition name (GPT), e.g. APP_b */
 	uint64_t version;           /* the package's system version */
+	/* tegra: a UEFI capsule for the target chain's firmware (the package's file partition,
+	 * every chunk's SHA-256 checked, capsule_parse'd), staged by install on the ESP
+	 * (e->esp) and requested by arm; the firmware applies it at the next boot and switches
+	 * the chain itself (docs/t234-firmware-facts.md section 3.1). NULL: none. */
+	const uint8_t *capsule;
+	size_t capsule_len;
 };
 
 struct slot_backend_ops {
 	const char *name;
+	/* 1: install places the kernel and ramdisk (systemd-boot), so an update needs the target
+	 * slot's kernel partition; 0: the slot's own partitions boot it (tegra). */
+	int install_needs_kernel;
 	/*
 	 * Both slots' state (v[0] slot A, v[1] slot B) and, where the backend can tell, which
 	 * slot runs now (PKG_SLOT_A/PKG_SLOT_B, or 0 when it cannot: systemd-boot leaves that to
@@ -99,7 +110,9 @@ struct slot_backend_ops {
 	int (*disarm)(const struct slot_env *e, uint8_t target);
 	/* The files that boot the target slot placed where the boot loader finds them (the ESP:
 	 * new file, fsync, rename), after every image was read back; NULL where the slot's own
-	 * partitions already hold them (tegra). Changes nothing that belongs to the other slot. */
+	 * partitions already hold them. Changes nothing that belongs to the other slot. tegra: the
+	 * capsule (b->capsule) staged on the ESP, after the firmware's capsule request was taken
+	 * back and stale capsules removed; nothing without one. */
 	int (*install)(const struct slot_env *e, uint8_t target, const struct slot_boot *b);
 	/* The last write: the target slot boots next, on trial, with e->tries tries; records
 	 * b->version for anti-rollback. */

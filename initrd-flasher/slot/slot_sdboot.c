@@ -300,6 +300,7 @@ static int sdboot_select_first(const struct slot_env *e, uint8_t slot)
 
 const struct slot_backend_ops slot_backend_systemd_boot = {
 	.name = "systemd-boot",
+	.install_needs_kernel = 1,
 	.read = sdboot_read,
 	.check = sdboot_check,
 	.disarm = sdboot_disarm,

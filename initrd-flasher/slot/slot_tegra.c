@@ -23,6 +23,7 @@
 #include "error.h"
 #include "le.h"
 #include "pkg.h"
+#include "tegra_capsule.h"
 #include "tegra_vars.h"
 
 int tegra_read_state(const char *dir, struct tegra_state *s, int *running)
@@ -159,7 +160,10 @@ static int tegra_disarm(const struct slot_env *e, uint8_t target)
  *  3. SR_RF cleared: L4TLauncher gives a slot its tries only when it sets SR_RF up
  *     (InitializeRootfsStatusReg), and a slot that was unbootable then has none: without the
  *     clear, a slot rolled back once would be given up on at its first boot, untried;
- *  4. BootChainFwNext = the slot's chain (the rootfs slot follows the chain), the last write.
+ *  4. BootChainFwNext = the slot's chain (the rootfs slot follows the chain), the last write;
+ *     with a capsule staged (install), OsIndications bit 0x4 instead: UEFI writes the
+ *     capsule to the other chain and switches to it itself, and cancels a capsule while
+ *     BootChainFwNext or BootChainFwStatus exists (tegra_capsule.h), so 1 removes both.
  * A power cut before 4 leaves the running chain booting; the register is lost with the power
  * anyway and set up again from the variables.
  */
@@ -176,16 +180,31 @@ static int tegra_arm(const struct slot_env *e, uint8_t target, const struct slot
 		return err_set("slot %c was not disarmed before it was written (%s has no "
 			       "\"being written\" record): not arming it", 'A' + t,
 			       tegra_record_var[t]);
-	int removed = bootslot_var_remove(e->efivars, "BootChainFwStatus", BOOTCHAIN_GUID);
-	if (removed < 0)
-		return -1;
-	if (removed)
-		fprintf(e->log, "slot: removed the stale BootChainFwStatus\n");
+	if (b->capsule) {
+		if (tegra_capsule_clear_switch(e) != 0)
+			return -1;
+	} else {
+		int removed = bootslot_var_remove(e->efivars, "BootChainFwStatus", BOOTCHAIN_GUID);
+		if (removed < 0)
+			return -1;
+		if (removed)
+			fprintf(e->log, "slot: removed the stale BootChainFwStatus\n");
+	}
 	const struct slot_record armed = {RECORD_ARMED, 1, b->version};
 	if (tegra_vars_write_u32(e->efivars, tegra_rootfs_var[t], TEGRA_ROOTFS_NORMAL) != 0 ||
 	    tegra_record_write(e->efivars, t, &armed) != 0 ||
-	    tegra_scratch_write(e->mem_device, TEGRA_SR_RF_ADDRESS, 0) != 0 ||
-	    tegra_vars_write_u32(e->efivars, "BootChainFwNext", (uint32_t)t) != 0)
+	    tegra_scratch_write(e->mem_device, TEGRA_SR_RF_ADDRESS, 0) != 0)
+		return -1;
+	if (b->capsule) { /* UEFI applies it and switches the chain itself (tegra_capsule.h) */
+		if (tegra_capsule_request(e) != 0)
+			return -1;
+		fprintf(e->log, "slot: slot %c armed with version %llu, its boot firmware staged "
+				"as a capsule: UEFI writes it to chain %c at the next boot and "
+				"switches to it (rootfs tries register cleared)\n",
+			'A' + t, (unsigned long long)b->version, 'A' + t);
+		return 0;
+	}
+	if (tegra_vars_write_u32(e->efivars, "BootChainFwNext", (uint32_t)t) != 0)
 		return -1;
 	fprintf(e->log, "slot: slot %c armed with version %llu, boot chain %c requested "
 			"(BootChainFwNext); the firmware gives it RootfsRetryCountMax tries "
@@ -199,7 +218,7 @@ const struct slot_backend_ops slot_backend_tegra = {
 	.read = tegra_read,
 	.check = tegra_check,
 	.disarm = tegra_disarm,
-	.install = NULL,
+	.install = tegra_capsule_install,
 	.arm = tegra_arm,
 	.mark_good = tegra_mark_good,
 	.doctor = tegra_doctor,

@@ -86,7 +86,7 @@ int tegra_check_release(const struct slot_env *e)
 {
 	struct tegra_release r;
 	char problem[600];
-	if (tegra_release_read(e->sysfs, e->firmware_release, &r) != 0)
+	if (tegra_release_read(e->sysfs, e->esrt, e->firmware_release, &r) != 0)
 		return -1;
 	if (tegra_release_problem(e, &r, problem, sizeof(problem)))
 		return err_set("%s", problem);

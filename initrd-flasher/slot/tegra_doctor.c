@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "tegra_backend.h"
+#include "tegra_capsule.h"
 #include "tegra_record.h"
 #include "tegra_release.h"
 #include "tegra_scratch.h"
@@ -39,13 +40,13 @@ int tegra_describe(const struct slot_env *e, FILE *out)
 		return -1;
 	tegra_vars_describe(&s, "", out);
 	struct tegra_release r;
-	if (tegra_release_read(e->sysfs, e->firmware_release, &r) == 0) {
+	if (tegra_release_read(e->sysfs, e->esrt, e->firmware_release, &r) == 0) {
 		char name[32];
 		fprintf(out, "boot firmware: %s%s%s\n", tegra_release_name(&r, name, sizeof(name)),
 			r.known ? " from " : "", r.known ? r.source : "");
 	}
 	describe_register(e, out);
-	return 0;
+	return tegra_capsule_describe(e, out);
 }
 
 /* One doctor line: ok, a note (not a problem), or a problem with its fix. */
@@ -151,7 +152,7 @@ int tegra_doctor(const struct slot_env *e, FILE *out, int *problems)
 	if (tegra_read_state(e->efivars, &s, &running) != 0)
 		return -1;
 	struct tegra_release r;
-	if (tegra_release_read(e->sysfs, e->firmware_release, &r) != 0)
+	if (tegra_release_read(e->sysfs, e->esrt, e->firmware_release, &r) != 0)
 		return -1;
 	char name[32];
 	if (tegra_release_problem(e, &r, text, sizeof(text)))

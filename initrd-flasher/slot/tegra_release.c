@@ -90,10 +90,10 @@ static int read_line(const char *path, char *out, size_t size)
 }
 
 /* The T234 entry's fw_version among the ESRT entries. */
-static void read_esrt(const char *sysfs, struct tegra_release *r)
+static void read_esrt(const char *esrt, struct tegra_release *r)
 {
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/firmware/efi/esrt/entries", sysfs);
+	snprintf(dir, sizeof(dir), "%s/entries", esrt);
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
@@ -119,7 +119,8 @@ static void read_esrt(const char *sysfs, struct tegra_release *r)
 	closedir(d);
 }
 
-int tegra_release_read(const char *sysfs, const char *given, struct tegra_release *r)
+int tegra_release_read(const char *sysfs, const char *esrt, const char *given,
+		       struct tegra_release *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (!sysfs)
@@ -127,7 +128,12 @@ int tegra_release_read(const char *sysfs, const char *given, struct tegra_releas
 	char path[512];
 	snprintf(path, sizeof(path), "%s/class/dmi/id/bios_version", sysfs);
 	const int have_bios = read_line(path, r->bios_version, sizeof(r->bios_version)) == 0;
-	read_esrt(sysfs, r);
+	if (esrt) {
+		read_esrt(esrt, r);
+	} else {
+		snprintf(path, sizeof(path), "%s/firmware/efi/esrt", sysfs);
+		read_esrt(path, r);
+	}
 	if (given) {
 		const char *p = given[0] == 'r' ? given + 1 : given;
 		if (digits(&p, &r->major) != 0 || *p++ != '.' || digits(&p, &r->minor) != 0 ||

@@ -37,10 +37,11 @@ struct tegra_release {
 /* "35.4.1" from a bios_version string; 0, or -1 when it has no form this code knows. */
 int tegra_release_parse_bios(const char *text, unsigned *major, unsigned *minor, unsigned *patch);
 
-/* Reads bios_version and the ESRT below sysfs (NULL: "/sys"), or takes `given` ("35.4.1",
- * from the config) when not NULL. Never fails for a missing file: r->known says. -1 only for
- * a `given` that is not MAJOR.MINOR.PATCH. */
-int tegra_release_read(const char *sysfs, const char *given, struct tegra_release *r);
+/* Reads bios_version below sysfs (NULL: "/sys") and the ESRT at esrt (NULL: below sysfs), or
+ * takes `given` ("35.4.1", from the config) when not NULL. Never fails for a missing file:
+ * r->known says. -1 only for a `given` that is not MAJOR.MINOR.PATCH. */
+int tegra_release_read(const char *sysfs, const char *esrt, const char *given,
+		       struct tegra_release *r);
 
 /* "r35.4.1" or "unknown" */
 const char *tegra_release_name(const struct tegra_release *r, char *buf, unsigned size);

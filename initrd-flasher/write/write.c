@@ -28,11 +28,13 @@ static const struct target_kind *kind_of(const struct write_plan *w, const struc
 	return target_kind_of_partition(w->m, &w->parts[im->partition]);
 }
 
-/* An image this plan writes: of its variant, and of a chosen partition where it chooses. */
+/* An image this plan writes: of its variant, of a chosen partition where it chooses, and
+ * blocks of a device (a file partition is staged by the slot backend, slot_backend.h). */
 static int image_wanted(const struct write_plan *w, const struct pkg_image *im)
 {
 	return pkg_image_in_variant(im, w->variant) &&
-	       (!w->only_parts || w->only_parts[im->partition]);
+	       (!w->only_parts || w->only_parts[im->partition]) &&
+	       w->parts[im->partition].kind != PKG_PART_FILE; /* staged as a file, never written */
 }
 
 static void enter_phase(const struct write_plan *w, enum write_phase phase, const char *partition)

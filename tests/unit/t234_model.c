@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A model of the T234 firmware's boot-chain and rootfs A/B logic (see t234_model.h). */
 #include "t234_model.h"
+#include "t234_model_capsule.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -139,7 +140,7 @@ static void write_file(const char *path, const char *text)
 /* What the board's sysfs says of the release: NVIDIA's R35.3.1 build string (uefi_jetson.bin);
  * for r35.4.1 a build from the edk2-nvidia tag, whose "202210.3-..." names no release, so the
  * ESRT's Version32 (flash.sh NV4 format) tells it; for r36.4.3 NVIDIA's R36 form. */
-static void sysfs_init(const struct t234_model *m)
+static void sysfs_init(const struct t234_model *m, enum model_release release)
 {
 	static const char *const bios[] = {"3.1-32827747", "202210.3-8444db34",
 					   "36.4.3-gcid-38968081"};
@@ -155,12 +156,12 @@ static void sysfs_init(const struct t234_model *m)
 		mkdir(path, 0755);
 	}
 	snprintf(path, sizeof(path), "%s/class/dmi/id/bios_version", m->sysfs);
-	write_file(path, bios[m->release]);
+	write_file(path, bios[release]);
 	snprintf(path, sizeof(path), "%s/firmware/efi/esrt/entries/entry0/fw_class", m->sysfs);
 	write_file(path, TEGRA_T234_FMP_GUID "\n");
 	snprintf(path, sizeof(path), "%s/firmware/efi/esrt/entries/entry0/fw_version", m->sysfs);
 	char v[32];
-	snprintf(v, sizeof(v), "%lu\n", strtoul(version[m->release], NULL, 16));
+	snprintf(v, sizeof(v), "%lu\n", strtoul(version[release], NULL, 16));
 	write_file(path, v);
 }
 
@@ -192,7 +193,8 @@ int model_init(struct t234_model *m, const char *root, enum model_release releas
 	}
 	close(fd);
 	m->release = release;
-	sysfs_init(m);
+	m->chain_release[0] = m->chain_release[1] = release;
+	sysfs_init(m, release);
 	m->dtb_redundancy = redundancy;
 	m->dtb_retry_max = retry_max;
 	m->content[0] = m->content[1] = CONTENT_GOOD;
@@ -353,7 +355,7 @@ static enum launch launcher_validate_rootfs(struct t234_model *m, uint32_t chain
 		var_set(m, "BootChainFwNext", BOOTSLOT_ATTR_NV_BS_RT, (uint32_t)current);
 		sr_rf_set(m, 0);
 		/* from r35.4.1 only (L4TRootfsValidation.c:889-890 @r35.4.1, :914-915 @r36.4.3) */
-		if (m->release != MODEL_R35_3_1)
+		if (m->chain_release[chain] != MODEL_R35_3_1)
 			var_del(m, "BootChainFwStatus");
 		return LAUNCH_RESET;
 	}
@@ -377,6 +379,16 @@ int model_boot(struct t234_model *m)
 		apply_defaults(m);
 		if (bootchain_execute_update(m, chain))
 			continue;
+		/* BDS: capsule on disk (PlatformBm.c), after BootChainDxe, before the launcher */
+		if (m->capsule) {
+			const int applied = m->capsule->applied;
+			const int reset = model_capsule_on_disk(m, chain, m->capsule);
+			if (m->capsule->applied != applied)
+				m->chain_release[1 - chain] = m->capsule_release;
+			if (reset)
+				continue;
+		}
+		sysfs_init(m, m->chain_release[chain]); /* what the running firmware reports */
 		int slot = 0;
 		const enum launch l = launcher_validate_rootfs(m, chain, &slot);
 		if (l == LAUNCH_RESET)

@@ -33,6 +33,8 @@
 
 #include "slot/slot_backend.h"
 
+struct model_capsule;
+
 /* What a slot holds. */
 enum model_content {
 	CONTENT_GOOD,             /* boots, its system runs mark_good */
@@ -59,6 +61,9 @@ struct t234_model {
 	char mem[256];              /* the memory file SR_RF lives in (/dev/mem) */
 	char sysfs[256];            /* bios_version and the ESRT */
 	enum model_release release;
+	enum model_release chain_release[2]; /* each chain's firmware (a capsule changes one) */
+	struct model_capsule *capsule;       /* capsule on disk (t234_model_capsule.h); NULL: no ESP */
+	enum model_release capsule_release;  /* the firmware a capsule applied puts on its chain */
 	uint32_t dtb_redundancy;    /* the UEFI image's defaults */
 	uint32_t dtb_retry_max;
 	uint32_t br_bct_chain;      /* the chain the BR-BCT boots: 0 A, 1 B */

@@ -340,6 +340,42 @@ static void test_manifest_rejects_hostile_records(void)
 	}
 }
 
+/* A file for the firmware (PKG_PART_FILE, a capsule): on a disk, no slot, offset 0, no blocks
+ * of its own, so it overlaps nothing; anything else about it is refused. */
+static void test_manifest_file_partition(void)
+{
+	struct sample s;
+	struct pkg_manifest m;
+	uint64_t size;
+	sample_init(&s);
+	s.parts[2] = (struct pkg_partition){ .name = "TEGRA_BL.Cap", .type = "capsule", .target = 1,
+					     .kind = PKG_PART_FILE, .size = 201 << 20 };
+	CHECK(roundtrip(&s, &m, &size) == 0);
+	struct pkg_partition p;
+	pkg_manifest_partition(&m, 2, &p);
+	CHECK(p.kind == PKG_PART_FILE && p.offset == 0);
+	CHECK_STR_EQ(pkg_part_kind_name(p.kind), "file");
+	static const char *const errors[] = { "a file has none", "which is no disk",
+					      "expected 1..", "used twice", "unknown kind" };
+	for (int i = 0; i < 5; i++) {
+		sample_init(&s);
+		s.parts[2] = (struct pkg_partition){ .name = "TEGRA_BL.Cap", .target = 1,
+						     .kind = PKG_PART_FILE, .size = 201 << 20 };
+		switch (i) {
+		case 0: s.parts[2].offset = 4096; break;
+		case 1: s.parts[2].target = 0; s.images[2].partition = 0; break;
+		case 2: s.parts[2].size = PKG_MAX_FILE_SIZE + 1; break;
+		case 3: strcpy(s.parts[3].name, "TEGRA_BL.Cap"); break;
+		case 4: s.parts[2].kind = PKG_PART_FILE + 1; break;
+		}
+		int rc = roundtrip(&s, &m, &size);
+		if (rc != -1 || !strstr(err_msg(), errors[i])) {
+			fprintf(stderr, "  file case %d: rc %d, error \"%s\"\n", i, rc, err_msg());
+			CHECK(0);
+		}
+	}
+}
+
 static void test_manifest_rejects_bad_sizes_and_counts(void)
 {
 	struct sample s;
@@ -524,6 +560,7 @@ int main(void)
 	RUN(test_public_key_pem_must_be_p256_point_on_curve);
 	RUN(test_manifest_roundtrip);
 	RUN(test_manifest_rejects_hostile_records);
+	RUN(test_manifest_file_partition);
 	RUN(test_manifest_rejects_bad_sizes_and_counts);
 	RUN(test_header_roundtrip_and_hostile_fields);
 	RUN(test_chunk_unpack_checks_size_and_hash);

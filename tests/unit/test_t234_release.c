@@ -154,7 +154,7 @@ static void release_forms_parsed(void)
 	struct t234_model m;
 	CHECK(board_on_a(&m, MODEL_R35_4_1, 1) == 0);
 	struct tegra_release r;
-	CHECK(tegra_release_read(m.sysfs, NULL, &r) == 0 && r.known && r.major == 35 &&
+	CHECK(tegra_release_read(m.sysfs, NULL, NULL, &r) == 0 && r.known && r.major == 35 &&
 	      r.minor == 4 && r.patch == 1 && strstr(r.source, "ESRT fw_version 0x230401"));
 }
 
