@@ -33,4 +33,10 @@ int tegra_select_first(const struct slot_env *e, uint8_t slot);
 int tegra_describe(const struct slot_env *e, FILE *out);
 int tegra_doctor(const struct slot_env *e, FILE *out, int *problems);
 
+/* One doctor line: "ok", "note" (not a problem) or "PROBLEM" (counted in *problems), then
+ * what and the text (a problem's text ends with its fix). */
+enum tegra_verdict { TEGRA_DOCTOR_OK, TEGRA_DOCTOR_NOTE, TEGRA_DOCTOR_PROBLEM };
+void tegra_doctor_say(FILE *out, int *problems, enum tegra_verdict v, const char *what,
+		      const char *text);
+
 #endif

@@ -24,7 +24,7 @@
 #define MAX_LISTED 32
 
 /* OsIndications (EFI global GUID, u64) in *value; *present 0 when missing. */
-static int os_indications_read(const char *efivars, uint64_t *value, int *present)
+int tegra_os_indications_read(const char *efivars, uint64_t *value, int *present)
 {
 	uint8_t v[8];
 	size_t len;
@@ -50,7 +50,7 @@ static int os_indications_write(const char *efivars, uint64_t value)
 
 /* A TnSpec variable of the board (efivarfs: u32 attributes, then ASCII) into spec; "" when
  * missing. */
-static void board_spec(const char *efivars, const char *name, char *spec, size_t size)
+void tegra_board_spec(const char *efivars, const char *name, char *spec, size_t size)
 {
 	char path[512];
 	size_t len;
@@ -74,8 +74,8 @@ static int check_board(const struct slot_env *e, const struct slot_boot *b)
 		return err_prefix("the package's capsule");
 	char compat[CAPSULE_BUP_TNSPEC_LEN + 1], full[CAPSULE_BUP_TNSPEC_LEN + 1];
 	char seen[CAPSULE_BUP_TNSPEC_LEN + 1];
-	board_spec(e->efivars, "TegraPlatformCompatSpec", compat, sizeof(compat));
-	board_spec(e->efivars, "TegraPlatformSpec", full, sizeof(full));
+	tegra_board_spec(e->efivars, "TegraPlatformCompatSpec", compat, sizeof(compat));
+	tegra_board_spec(e->efivars, "TegraPlatformSpec", full, sizeof(full));
 	if (!ci.has_bup || (!compat[0] && !full[0])) {
 		fprintf(e->log, "slot: capsule not checked against the board (%s)\n",
 			!ci.has_bup ? ci.no_bup : "no TegraPlatformCompatSpec/TegraPlatformSpec");
@@ -163,7 +163,7 @@ int tegra_capsule_install(const struct slot_env *e, uint8_t target, const struct
 		return -1;
 	uint64_t ind;
 	int present;
-	if (os_indications_read(e->efivars, &ind, &present) != 0)
+	if (tegra_os_indications_read(e->efivars, &ind, &present) != 0)
 		return -1;
 	if (present && (ind & TEGRA_CAPSULE_OS_INDICATION)) {
 		if (os_indications_write(e->efivars, ind & ~(uint64_t)TEGRA_CAPSULE_OS_INDICATION))
@@ -209,7 +209,7 @@ int tegra_capsule_request(const struct slot_env *e)
 {
 	uint64_t ind;
 	int present;
-	if (os_indications_read(e->efivars, &ind, &present) != 0 ||
+	if (tegra_os_indications_read(e->efivars, &ind, &present) != 0 ||
 	    os_indications_write(e->efivars, ind | TEGRA_CAPSULE_OS_INDICATION) != 0)
 		return -1;
 	fprintf(e->log, "slot: capsule update requested (OsIndications 0x%" PRIx64 "): UEFI "
@@ -285,7 +285,7 @@ static void describe_waiting(const struct slot_env *e, FILE *out)
 		return;
 	uint64_t ind = 0;
 	int present = 0;
-	int asked = os_indications_read(e->efivars, &ind, &present) == 0 &&
+	int asked = tegra_os_indications_read(e->efivars, &ind, &present) == 0 &&
 		    (ind & TEGRA_CAPSULE_OS_INDICATION);
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {

@@ -18,6 +18,7 @@
 #ifndef SELFFLASH_TEGRA_CAPSULE_H
 #define SELFFLASH_TEGRA_CAPSULE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -49,5 +50,16 @@ int tegra_capsule_request(const struct slot_env *e);
 /* For `status`: each ESRT entry's last capsule result in words (e->esrt), and a capsule still
  * waiting on the ESP with or without the request. Writes nothing. */
 int tegra_capsule_describe(const struct slot_env *e, FILE *out);
+
+/* `doctor`: a capsule waiting on the ESP checked (a capsule, for this board, requested), and
+ * the ESRT's last result; a line each, *problems counted. Writes nothing. */
+void tegra_capsule_doctor(const struct slot_env *e, FILE *out, int *problems);
+
+/* OsIndications (EFI global GUID, u64) in *value; *present 0 when missing. 0 or -1. */
+int tegra_os_indications_read(const char *efivars, uint64_t *value, int *present);
+
+/* A TnSpec variable of the board (TegraPlatformCompatSpec, TegraPlatformSpec) into spec; ""
+ * when missing. */
+void tegra_board_spec(const char *efivars, const char *name, char *spec, size_t size);
 
 #endif

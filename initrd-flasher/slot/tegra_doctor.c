@@ -49,14 +49,17 @@ int tegra_describe(const struct slot_env *e, FILE *out)
 	return tegra_capsule_describe(e, out);
 }
 
-/* One doctor line: ok, a note (not a problem), or a problem with its fix. */
-enum verdict { OK, NOTE, PROBLEM };
+#define OK TEGRA_DOCTOR_OK
+#define NOTE TEGRA_DOCTOR_NOTE
+#define PROBLEM TEGRA_DOCTOR_PROBLEM
+#define say tegra_doctor_say
 
-static void say(FILE *out, int *problems, enum verdict v, const char *what, const char *text)
+void tegra_doctor_say(FILE *out, int *problems, enum tegra_verdict v, const char *what,
+		      const char *text)
 {
 	static const char *const word[] = {"ok", "note", "PROBLEM"};
 	fprintf(out, "%-8s %s: %s\n", word[v], what, text);
-	if (v == PROBLEM)
+	if (v == TEGRA_DOCTOR_PROBLEM)
 		(*problems)++;
 }
 
@@ -177,5 +180,6 @@ int tegra_doctor(const struct slot_env *e, FILE *out, int *problems)
 	check_register(e, out, problems, running);
 	check_slots(e, &s, out, problems, running);
 	check_chain(&s, out, problems, running);
+	tegra_capsule_doctor(e, out, problems);
 	return 0;
 }

@@ -155,12 +155,61 @@ static void power_cut_after_every_capsule_update_write(void)
 	CHECK(cuts >= 8);
 }
 
+/* doctor's report on the model's board; the number of problems */
+static int doctor(struct t234_model *m, char **text)
+{
+	size_t len = 0;
+	FILE *out = open_memstream(text, &len);
+	int problems = 0;
+	if (!out || ops->doctor(&m->os, out, &problems) != 0)
+		problems = -1;
+	if (out)
+		fclose(out);
+	return problems;
+}
+
+/* doctor on capsules: one requested is a note; one left without the request (an update cut
+ * before its last write) is a problem with its fix; a cancelled one is told in words */
+static void doctor_tells_capsules(void)
+{
+	struct t234_model m;
+	char *text = NULL;
+	char esrt[400];
+	CHECK(board(&m, MODEL_R36_4_3) == 0);
+	snprintf(esrt, sizeof(esrt), "%s/esrt", harness_root);
+	bds.esrt = esrt;
+	m.os.esrt = esrt;
+	CHECK(update_with_capsule(&m, CONTENT_GOOD, MODEL_R36_4_3, 0x240403) == 0);
+	CHECK(doctor(&m, &text) == 0);
+	CHECK(text && strstr(text, "note     capsule: ") && strstr(text, "is requested"));
+	free(text);
+	/* the request taken back: as if the power went before arm's last write */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/OsIndications-%s", m.dir, EFI_GLOBAL_GUID);
+	unlink(path);
+	CHECK(doctor(&m, &text) == 1);
+	CHECK(text && strstr(text, "waits without OsIndications bit 0x4") &&
+	      strstr(text, "run the update again"));
+	free(text);
+	/* requested again, then cancelled by a stale status at boot */
+	CHECK(board(&m, MODEL_R36_4_3) == 0);
+	bds.esrt = esrt;
+	m.os.esrt = esrt;
+	CHECK(update_with_capsule(&m, CONTENT_GOOD, MODEL_R36_4_3, 0x240403) == 0);
+	var_put(&m, "BootChainFwStatus", BOOTCHAIN_GUID, 2, 4);
+	CHECK(model_boot(&m) == PKG_SLOT_A);
+	CHECK(doctor(&m, &text) == 1);
+	CHECK(text && strstr(text, "PROBLEM  capsule: the last capsule failed (ESRT 6163"));
+	free(text);
+}
+
 int main(void)
 {
 	harness_setup();
 	RUN(capsule_switches_chain_and_rootfs_together);
 	RUN(r35_3_1_board_updated_with_r35_4_1_firmware);
 	RUN(power_cut_after_every_capsule_update_write);
+	RUN(doctor_tells_capsules);
 	harness_teardown();
 	return CHECK_EXIT();
 }
