@@ -45,15 +45,15 @@ int tegra_redundancy_problem(const struct tegra_state *s, char *out, size_t size
 
 static void release_text(const struct tegra_release *r, char *out, size_t size)
 {
-	char name[32];
-	if (r->known)
+	if (r->known) {
+		char name[32];
 		snprintf(out, size, "%s (from %s)", tegra_release_name(r, name, sizeof(name)),
 			 r->source);
-	else
+	} else {
 		snprintf(out, size, "unknown (bios_version \"%s\"%s)", r->bios_version,
 			 r->esrt_present ? ", ESRT fw_version not a release" : ", no ESRT entry");
+	}
 }
-
 
 int tegra_release_problem(const struct slot_env *e, const struct tegra_release *r, char *out,
 			   size_t size)

@@ -157,10 +157,10 @@ int tegra_doctor(const struct slot_env *e, FILE *out, int *problems)
 	struct tegra_release r;
 	if (tegra_release_read(e->sysfs, e->esrt, e->firmware_release, &r) != 0)
 		return -1;
-	char name[32];
-	if (tegra_release_problem(e, &r, text, sizeof(text)))
+	if (tegra_release_problem(e, &r, text, sizeof(text))) {
 		say(out, problems, PROBLEM, "firmware", text);
-	else {
+	} else {
+		char name[32];
 		snprintf(text, sizeof(text), "%s from %s: a failed slot is rolled back and the "
 					     "rollback ends", tegra_release_name(&r, name, sizeof(name)),
 			 r.source);
