@@ -45,7 +45,9 @@ int tegra_describe(const struct slot_env *e, FILE *out)
 		fprintf(out, "boot firmware: %s%s%s\n", tegra_release_name(&r, name, sizeof(name)),
 			r.known ? " from " : "", r.known ? r.source : "");
 	}
-	describe_register(e, out);
+	/* only where NVIDIA's firmware runs: elsewhere that physical address is not the register */
+	if (s.current.present)
+		describe_register(e, out);
 	return tegra_capsule_describe(e, out);
 }
 
