@@ -16,14 +16,12 @@
 #include <string.h>
 
 #include "bootslot.h"
-#include "tegra_backend.h"
-#include "tegra_record.h"
-#include "tegra_release.h"
-#include "tegra_scratch.h"
 #include "error.h"
-#include "le.h"
 #include "pkg.h"
+#include "tegra_backend.h"
 #include "tegra_capsule.h"
+#include "tegra_record.h"
+#include "tegra_scratch.h"
 #include "tegra_vars.h"
 
 int tegra_read_state(const char *dir, struct tegra_state *s, int *running)
@@ -48,7 +46,7 @@ static void view_from(struct slot_view *v, const struct slot_record *r,
 		      const struct tegra_state *s, int i, int running)
 {
 	memset(v, 0, sizeof(*v));
-	v->tries_left = -1; /* the live count is in SR_RF, which the OS cannot read */
+	v->tries_left = -1; /* from SR_RF, where it can be read (tegra_read) */
 	v->tries_done = -1;
 	v->has_version = r->has_version;
 	v->version = r->version;
@@ -97,6 +95,16 @@ static int tegra_read(const struct slot_env *e, struct slot_view v[2], uint8_t *
 		if (tegra_record_read(e->efivars, i, &r) != 0)
 			return -1;
 		view_from(&v[i], &r, &s, i, run);
+	}
+	/* a slot on trial: the tries SR_RF holds for it, or, with the register clear, the
+	 * RootfsRetryCountMax the launcher gives it at the next boot; unknown when unreadable */
+	uint32_t raw;
+	if (tegra_scratch_read(e->mem_device, TEGRA_SR_RF_ADDRESS, &raw) == 0) {
+		struct tegra_sr_rf sr;
+		tegra_sr_rf_decode(raw, &sr);
+		for (int i = 0; i < 2; i++)
+			if (v[i].health == SLOT_TRIAL && (sr.magic_ok || s.retry_max.present))
+				v[i].tries_left = sr.magic_ok ? sr.tries[i] : (int)s.retry_max.value;
 	}
 	*running = run == 0 ? PKG_SLOT_A : PKG_SLOT_B;
 	return 0;

@@ -52,7 +52,8 @@ static void update_a_to_b_confirms_and_stays(void)
 	CHECK(board_on_a(&m, release, 1) == 0);
 	CHECK(update(&m, PKG_SLOT_B, 7, CONTENT_GOOD) == 0);
 	CHECK(view(&m, v, &running) == 0);
-	CHECK(running == PKG_SLOT_A && v[1].health == SLOT_TRIAL && v[1].tries_left == -1);
+	/* the register cleared by arm: B gets RootfsRetryCountMax tries at its first boot */
+	CHECK(running == PKG_SLOT_A && v[1].health == SLOT_TRIAL && v[1].tries_left == 3);
 	CHECK(model_boot(&m) == PKG_SLOT_B);
 	CHECK(!m.confirm_failed);
 	CHECK(view(&m, v, &running) == 0);
@@ -129,7 +130,7 @@ static void unconfirmed_b_rolls_back_after_its_tries(void)
 	for (int i = 0; i < 3; i++) {
 		CHECK(model_boot(&m) == PKG_SLOT_B);
 		CHECK(view(&m, v, &running) == 0);
-		CHECK(running == PKG_SLOT_B && v[1].health == SLOT_TRIAL);
+		CHECK(running == PKG_SLOT_B && v[1].health == SLOT_TRIAL && v[1].tries_left == 2 - i);
 	}
 	CHECK(model_boot(&m) == PKG_SLOT_A);
 	CHECK(view(&m, v, &running) == 0);
