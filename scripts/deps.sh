@@ -24,6 +24,8 @@ packages=(
 	attr xxd
 	# bootctl: tests/host/slot_sdboot_bootctl.sh checks the ESP the systemd-boot backend writes
 	systemd-boot
+	# systemd-analyze verify: tests/host/mark_good_unit.sh checks the mark-good unit
+	systemd
 	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
 	# CPU seconds of every process
 	bmap-tools time

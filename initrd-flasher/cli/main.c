@@ -74,7 +74,9 @@ static void flash_usage(FILE *out)
 		"                      board first; a re-flash fetches and writes only what differs)\n"
 		"  --sequential        write the QSPI, then the disk (default: both at once, the QSPI\n"
 		"                      from memory, when its images fit in 64 MiB)\n"
-		"  --efivars DIR       select boot chain A there when all is verified (efivarfs)\n");
+		"  --efivars DIR       a T234's efivarfs (tegra): the flash writes no variable\n"
+		"                      there (recovery mode keeps them in memory only), the boot\n"
+		"                      BCT selects chain A; it says what the firmware starts with\n");
 }
 
 static int cmd_flash(int argc, char **argv)

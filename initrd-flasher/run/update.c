@@ -169,6 +169,8 @@ static int update_plan(struct run *r)
 	    update_capsule_read(r, (uint32_t)u->capsule_part, &u->capsule, &u->capsule_len,
 				&u->slots.env.staged_firmware_version) != 0)
 		return -1;
+	u->slots.env.staged_capsule = u->capsule;
+	u->slots.env.staged_capsule_len = u->capsule_len;
 	if (u->slots.backend->check(&u->slots.env, u->sel.target) != 0)
 		return -1;
 	fflush(r->c->log);

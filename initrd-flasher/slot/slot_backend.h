@@ -70,6 +70,8 @@ struct slot_env {
 	/* tegra: the release (the ESRT's form, 0x230401 = 35.4.1) of boot firmware the update
 	 * stages with the slot (a capsule), which then boots it; 0 when it stages none */
 	uint32_t staged_firmware_version;
+	const uint8_t *staged_capsule; /* tegra: that capsule, checked against the board by check */
+	size_t staged_capsule_len;
 	int restore_other;   /* mark_good: the other slot made bootable again (asked for) */
 	int tries;           /* boots on trial before falling back (1..3 on tegra; default 3) */
 	FILE *log;           /* a line per change made; never NULL */

@@ -126,6 +126,10 @@ static int tegra_check(const struct slot_env *e, uint8_t target)
 	if (t == running)
 		return err_set("slot %c is the running one (BootChainFwCurrent %u): an update "
 			       "writes only the other slot", 'A' + t, s.current.value);
+	/* a capsule for another board: refused now, not at the next boot (6151) */
+	if (e->staged_capsule &&
+	    tegra_capsule_check_board(e, e->staged_capsule, e->staged_capsule_len) != 0)
+		return -1;
 	/* arm clears the tries register: refused now if it cannot, not after the writes */
 	uint32_t sr_rf;
 	if (tegra_scratch_read(e->mem_device, TEGRA_SR_RF_ADDRESS, &sr_rf) != 0)

@@ -67,10 +67,10 @@ void tegra_board_spec(const char *efivars, const char *name, char *spec, size_t 
 
 /* The capsule refused when its BUP names none of the board's specs, as TegraFmp would at the
  * next boot (LAS 6151); logged as not checked when either side cannot tell. */
-static int check_board(const struct slot_env *e, const struct slot_boot *b)
+int tegra_capsule_check_board(const struct slot_env *e, const uint8_t *capsule, size_t len)
 {
 	struct capsule_info ci;
-	if (capsule_parse(b->capsule, b->capsule_len, &ci) != 0)
+	if (capsule_parse(capsule, len, &ci) != 0)
 		return err_prefix("the package's capsule");
 	char compat[CAPSULE_BUP_TNSPEC_LEN + 1], full[CAPSULE_BUP_TNSPEC_LEN + 1];
 	char seen[CAPSULE_BUP_TNSPEC_LEN + 1];
@@ -159,7 +159,7 @@ int tegra_capsule_install(const struct slot_env *e, uint8_t target, const struct
 	if (!e->esp)
 		return err_set("the package carries a capsule, staged on the ESP: set `esp DIR` in "
 			       "the config to where the boot disk's ESP is mounted");
-	if (check_board(e, b) != 0)
+	if (tegra_capsule_check_board(e, b->capsule, b->capsule_len) != 0)
 		return -1;
 	uint64_t ind;
 	int present;

@@ -55,6 +55,12 @@ int tegra_capsule_describe(const struct slot_env *e, FILE *out);
  * the ESRT's last result; a line each, *problems counted. Writes nothing. */
 void tegra_capsule_doctor(const struct slot_env *e, FILE *out, int *problems);
 
+/* The capsule refused (-1, naming both specs) when its update package names none of the
+ * board's TnSpecs (TegraPlatformCompatSpec, TegraPlatformSpec), as TegraFmp would at boot
+ * (6151); a line to e->log when either side cannot tell. check runs it before anything is
+ * written, install again on the bytes it stages. */
+int tegra_capsule_check_board(const struct slot_env *e, const uint8_t *capsule, size_t len);
+
 /* OsIndications (EFI global GUID, u64) in *value; *present 0 when missing. 0 or -1. */
 int tegra_os_indications_read(const char *efivars, uint64_t *value, int *present);
 

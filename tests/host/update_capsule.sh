@@ -140,6 +140,20 @@ if "$fl" status --config tegra.conf --root-partition APP >status.log 2>&1 &&
 else
 	not_ok status_tells_cancelled_capsule "$(cat status.log)"
 fi
+# a board whose own TnSpec is another module's: refused at the plan, before anything is written
+# (UEFI would refuse the capsule at the next boot with 6151, after the rootfs slot was written)
+printf '\007\000\000\0003767-300-0000-K.0-1-0-jetson-orin-nano-devkit-' \
+	>"efivars/TegraPlatformCompatSpec-$G"
+before=$(sha256sum nvme.img; ls efivars esp/EFI/UpdateCapsule)
+if ! "$fl" update --config tegra.conf --root-partition APP v2.sfpkg >spec.log 2>&1 &&
+	grep -q "capsule is for another board.*3767-300-0000" spec.log &&
+	! grep -q 'write (slot being updated)' <(sed -n '/FAILED/,$p' spec.log) &&
+	[ "$(sha256sum nvme.img; ls efivars esp/EFI/UpdateCapsule)" = "$before" ]; then
+	ok capsule_for_another_board_refused_before_writing
+else
+	not_ok capsule_for_another_board_refused_before_writing "$(tail -n 3 spec.log)"
+fi
+rm "efivars/TegraPlatformCompatSpec-$G"
 # the same package on a board with the systemd-boot backend: refused before anything is written
 mkdir -p sdesp/loader/entries
 for s in a b; do
