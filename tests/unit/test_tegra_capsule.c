@@ -207,6 +207,18 @@ static int update_b(void)
 	return t->install(&e, PKG_SLOT_B, &b) != 0 || t->arm(&e, PKG_SLOT_B, &b) != 0 ? -1 : 0;
 }
 
+/* `status`'s tegra lines for the board into out (terminated); 0 or -1 */
+static int describe(char *out, size_t size)
+{
+	memset(out, 0, size);
+	FILE *f = fmemopen(out, size - 1, "w");
+	struct slot_env e = env();
+	int rc = f && slot_backend_tegra.describe(&e, f) == 0 ? 0 : -1;
+	if (f)
+		fclose(f);
+	return rc;
+}
+
 static void stages_where_edk2_reads_it_and_requests_last(void)
 {
 	board_fresh();
@@ -233,12 +245,8 @@ static void stages_where_edk2_reads_it_and_requests_last(void)
 	CHECK(os_indications() == 0x1);
 	CHECK(model_capsule_on_disk(&m, 1, &c) == 0); /* nothing asked any more */
 	/* status reads the result back from the ESRT */
-	char out[4096] = "";
-	FILE *f = fmemopen(out, sizeof(out), "w");
-	struct slot_env e = env();
-	CHECK(f && slot_backend_tegra.describe(&e, f) == 0);
-	if (f)
-		fclose(f);
+	char out[4096];
+	CHECK(describe(out, sizeof(out)) == 0);
 	CHECK(strstr(out, "capsule: ESRT entry0") && strstr(out, "success"));
 }
 
@@ -255,12 +263,8 @@ static void firmware_cancels_when_a_switch_variable_is_left(void)
 	CHECK(model_capsule_on_disk(&m, 0, &c) == 1);
 	CHECK(c.las == 6163 && c.applied == 0 && m.br_bct_chain == 0);
 	CHECK(var_u32("BootChainFwStatus") == 3);
-	char out[4096] = "";
-	FILE *f = fmemopen(out, sizeof(out), "w");
-	struct slot_env e = env();
-	CHECK(f && slot_backend_tegra.describe(&e, f) == 0);
-	if (f)
-		fclose(f);
+	char out[4096];
+	CHECK(describe(out, sizeof(out)) == 0);
 	CHECK(strstr(out, "6163") && strstr(out, "BOOT_CHAIN_UPDATE_CANCELED"));
 }
 
