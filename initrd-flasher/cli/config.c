@@ -61,6 +61,7 @@ static const struct text_setting {
 	{ "mem-device", offsetof(struct flash_config, mem_device), 0 },
 	{ "sysfs", offsetof(struct flash_config, sysfs), 0 },
 	{ "firmware-release", offsetof(struct flash_config, firmware_release), 0 },
+	{ "system-version-file", offsetof(struct flash_config, system_version_file), 0 },
 	{ "usb-serial", offsetof(struct flash_config, usb.serial), USB_GADGET_STRING_MAX },
 	{ "usb-manufacturer", offsetof(struct flash_config, usb.manufacturer),
 	  USB_GADGET_STRING_MAX },

@@ -44,6 +44,9 @@
  *                                   bios_version does not say it (a firmware built
  *                                   elsewhere)
  *   root-partition NAME             the running root's partition (default: found from /)
+ *   system-version-file PATH        mark-good: where the running system's image says its
+ *                                   version, recorded for anti-rollback where no update
+ *                                   did (default /etc/selfflash/system-version)
  *   update-qspi yes | no            also write the inactive chain's QSPI firmware through
  *                                   MTD (default no: unverified from a running Jetson)
  */

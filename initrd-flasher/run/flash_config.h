@@ -48,6 +48,8 @@ struct flash_config {
 	const char *sysfs;
 	const char *firmware_release;
 	int restore_other;          /* mark-good: make the other slot bootable again */
+	const char *system_version_file; /* mark-good: the running system's own version (NULL:
+					  * /etc/selfflash/system-version) */
 	FILE *log;
 };
 

@@ -26,6 +26,7 @@ int run_slots_backend(const struct flash_config *c, const struct slot_backend_op
 				  .mem_device = c->mem_device, .sysfs = c->sysfs,
 				  .firmware_release = c->firmware_release,
 				  .restore_other = c->restore_other,
+				  .system_version_file = c->system_version_file,
 				  .tries = c->boot_tries ? c->boot_tries : RUN_SLOTS_DEFAULT_TRIES,
 				  .log = c->log };
 	*backend = NULL;
@@ -44,7 +45,8 @@ int run_slots_read(const struct flash_config *c, struct run_slots *s)
 	if (run_slots_backend(c, &s->backend, &s->env) != 0)
 		return -1;
 	uint8_t firmware = 0;
-	if (s->backend->read(&s->env, s->view, &firmware) != 0)
+	if (s->backend->read(&s->env, s->view, &firmware) != 0 ||
+	    s->backend->read_floor(&s->env, &s->floor_known, &s->floor) != 0)
 		return -1;
 	if (c->root_partition)
 		snprintf(s->root, sizeof(s->root), "%s", c->root_partition);

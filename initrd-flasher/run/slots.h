@@ -21,6 +21,8 @@ struct run_slots {
 	struct slot_view view[2]; /* [0] slot A, [1] slot B */
 	uint8_t running;          /* PKG_SLOT_A or PKG_SLOT_B */
 	char root[64];            /* the running root's partition name */
+	int floor_known;          /* anti-rollback's floor (the backend's read_floor) */
+	uint64_t floor;
 };
 
 /* Slot A's rootfs partition name: the config's rootfs, else NVIDIA's "APP" (slot B's is

@@ -32,30 +32,6 @@ struct update_job {
 	size_t capsule_len;
 };
 
-/* A package older than what runs is refused unless asked for (anti-rollback). */
-static int check_version(const struct run *r, const struct update_job *u)
-{
-	const struct flash_config *c = r->c;
-	const struct slot_view *now = &u->slots.view[u->slots.running - 1];
-	uint64_t pkg = r->pkg.manifest.system_version;
-	if (!now->has_version) {
-		fprintf(c->log, "update: system version: package %" PRIu64 ", installed not "
-				"recorded (not compared)\n", pkg);
-		return 0;
-	}
-	fprintf(c->log, "update: system version: package %" PRIu64 ", installed %" PRIu64 "\n",
-		pkg, now->version);
-	if (pkg >= now->version)
-		return 0;
-	if (c->allow_downgrade) {
-		fprintf(c->log, "update: downgrade allowed (--allow-downgrade)\n");
-		return 0;
-	}
-	return err_set("the package's system version %" PRIu64 " is older than the installed %"
-		       PRIu64 "%s; refused (anti-rollback): --allow-downgrade to install it anyway",
-		       pkg, now->version, pkg ? "" : " (the package has none)");
-}
-
 /* An update from a slot still on trial would overwrite the only slot the board can fall back to,
  * leaving it two unproven systems (and, on a T234, the recovery kernel after their tries). */
 static int check_running_confirmed(const struct update_job *u)
@@ -136,7 +112,11 @@ static int guard_devices(struct run *r, const struct update_job *u)
 static int plan_writes(struct run *r, struct update_job *u)
 {
 	const struct flash_config *c = r->c;
-	if (check_running_confirmed(u) != 0 || check_version(r, u) != 0 || open_devices(r) != 0 ||
+	const struct slot_view *now = &u->slots.view[u->slots.running - 1];
+	if (check_running_confirmed(u) != 0 ||
+	    update_check_version(now, u->slots.floor_known, u->slots.floor,
+				 r->pkg.manifest.system_version, c->allow_downgrade, c->log) != 0 ||
+	    open_devices(r) != 0 ||
 	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened,
 			  u->slots.running, run_slots_rootfs_a(c), c->update_qspi, &u->sel) != 0)
 		return -1;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* An update's checks against the board: its GPT, and the new slot's boot image. */
+/* An update's checks against the board: anti-rollback, its GPT, the new slot's boot image. */
 #include "update_check.h"
 
 #include <blkid/blkid.h>
@@ -9,6 +9,46 @@
 
 #include "error.h"
 #include "write/gpt_write.h"
+
+int update_check_version(const struct slot_view *running, int floor_known, uint64_t floor,
+			 uint64_t pkg, int allow_downgrade, FILE *log)
+{
+	char floor_text[64] = "not recorded";
+	if (floor_known)
+		snprintf(floor_text, sizeof(floor_text), "%" PRIu64, floor);
+	if (!running->has_version) {
+		fprintf(log, "update: system version: package %" PRIu64 ", installed not recorded, "
+			     "floor %s\n", pkg, floor_text);
+		if (allow_downgrade) {
+			fprintf(log, "update: the installed version is unknown; installing anyway "
+				     "(--allow-downgrade)\n");
+			return 0;
+		}
+		return err_set("the running system's version is not recorded, so the package's "
+			       "%" PRIu64 " cannot be compared with it; refused (anti-rollback). "
+			       "Run `selfflash mark-good` with the system's version in "
+			       "/etc/selfflash/system-version (system-version-file) to record it, or "
+			       "--allow-downgrade to install the package anyway", pkg);
+	}
+	fprintf(log, "update: system version: package %" PRIu64 ", installed %" PRIu64 ", floor "
+		     "%s\n", pkg, running->version, floor_text);
+	const int below_floor = floor_known && pkg < floor;
+	if (pkg >= running->version && !below_floor)
+		return 0;
+	if (allow_downgrade) {
+		fprintf(log, "update: downgrade allowed (--allow-downgrade)%s\n",
+			below_floor ? "; the floor stays where it is" : "");
+		return 0;
+	}
+	const char *none = pkg ? "" : " (the package has none)";
+	if (pkg < running->version)
+		return err_set("the package's system version %" PRIu64 " is older than the "
+			       "installed %" PRIu64 "%s; refused (anti-rollback): --allow-downgrade "
+			       "to install it anyway", pkg, running->version, none);
+	return err_set("the package's system version %" PRIu64 " is below the board's "
+		       "anti-rollback floor %" PRIu64 " (the newest version ever confirmed on it)%s; "
+		       "refused: --allow-downgrade to install it anyway", pkg, floor, none);
+}
 
 /* A kernel partition's boot image is read whole into memory: kernels are tens of MiB. */
 #define BOOTIMG_READ_MAX (256u << 20)

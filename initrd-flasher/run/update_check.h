@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An update's checks against the board itself: the disk's partition table must be the one the
+ * An update's checks against the board itself: the package's version against what the board
+ * ran (anti-rollback), the disk's partition table must be the one the
  * package places (an update never rewrites a GPT: a layout change needs a flash in recovery
  * mode), and the new slot's boot image, read from the disk after its read-back passed.
  */
@@ -8,10 +9,22 @@
 #define SELFFLASH_UPDATE_CHECK_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bootimg.h"
 #include "pkg.h"
+#include "slot/slot_backend.h"
 #include "target/target.h"
+
+/*
+ * Anti-rollback, failing closed: the package's system version `pkg` must be at least the
+ * running slot's recorded version and the board's floor (the largest version ever confirmed,
+ * slot_backend.h read_floor). A running slot whose version was never recorded is refused too:
+ * an unknown version cannot be compared. allow_downgrade lets either pass, said in the log
+ * (the floor stays: it never goes down). 0, or -1 saying what was compared and what to do.
+ */
+int update_check_version(const struct slot_view *running, int floor_known, uint64_t floor,
+			 uint64_t pkg, int allow_downgrade, FILE *log);
 
 /*
  * Every partition the package places on disk target t is in the disk's GPT (read with

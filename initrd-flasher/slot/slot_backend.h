@@ -73,6 +73,9 @@ struct slot_env {
 	const uint8_t *staged_capsule; /* tegra: that capsule, checked against the board by check */
 	size_t staged_capsule_len;
 	int restore_other;   /* mark_good: the other slot made bootable again (asked for) */
+	/* mark_good: the file the running system's image says its own version in (NULL:
+	 * /etc/selfflash/system-version, slot_version.h), recorded where no update did */
+	const char *system_version_file;
 	int tries;           /* boots on trial before falling back (1..3 on tegra; default 3) */
 	FILE *log;           /* a line per change made; never NULL */
 };
@@ -119,8 +122,14 @@ struct slot_backend_ops {
 	/* The last write: the target slot boots next, on trial, with e->tries tries; records
 	 * b->version for anti-rollback. */
 	int (*arm)(const struct slot_env *e, uint8_t target, const struct slot_boot *b);
-	/* The running slot confirmed: its trial ends, it is the slot that boots from now on. */
+	/* The running slot confirmed: its trial ends, it is the slot that boots from now on.
+	 * Anti-rollback: the slot's version recorded where nothing recorded it yet (a first
+	 * flash's slot: from e->system_version_file), and the floor raised to it. */
 	int (*mark_good)(const struct slot_env *e, uint8_t running);
+	/* Anti-rollback's floor: the largest system version ever confirmed on this board (both
+	 * slots; mark_good raises it, nothing lowers it). *known 0 when none was recorded yet.
+	 * Writes nothing. 0 or -1. */
+	int (*read_floor)(const struct slot_env *e, int *known, uint64_t *floor);
 	/* First flash, before anything is written: refuses what would make select_first fail
 	 * (tegra: a UEFI BootNext, a variable the firmware left malformed). Writes nothing. */
 	int (*check_first)(const struct slot_env *e, uint8_t slot);

@@ -33,6 +33,7 @@
 #include "esp_file.h"
 #include "sdboot_scan.h"
 #include "slot_backend.h"
+#include "slot_version.h"
 
 static int sdboot_read(const struct slot_env *e, struct slot_view v[2], uint8_t *running)
 {
@@ -271,7 +272,18 @@ static int sdboot_mark_good(const struct slot_env *e, uint8_t running)
 				c, counted, good);
 	}
 	close(dir);
+	/* the floor covers both slots: a confirmed version is one the board never goes below */
+	if (rc == 0 && s.entry[i].has_system_version)
+		rc = slot_floor_raise_esp(e, s.entry[i].system_version);
+	else if (rc == 0)
+		fprintf(e->log, "systemd-boot: slot %c's entry records no system version: updates "
+				"from it are refused unless --allow-downgrade\n", c);
 	return rc;
+}
+
+static int sdboot_read_floor(const struct slot_env *e, int *known, uint64_t *floor)
+{
+	return slot_floor_read_esp(e, known, floor);
 }
 
 /*
@@ -307,6 +319,7 @@ const struct slot_backend_ops slot_backend_systemd_boot = {
 	.install = sdboot_install,
 	.arm = sdboot_arm,
 	.mark_good = sdboot_mark_good,
+	.read_floor = sdboot_read_floor,
 	.check_first = sdboot_check_first,
 	.select_first = sdboot_select_first,
 	.describe = NULL,

@@ -233,6 +233,7 @@ const struct slot_backend_ops slot_backend_tegra = {
 	.install = tegra_capsule_install,
 	.arm = tegra_arm,
 	.mark_good = tegra_mark_good,
+	.read_floor = tegra_read_floor,
 	.doctor = tegra_doctor,
 	.check_first = tegra_check_first,
 	.select_first = tegra_select_first,

@@ -28,6 +28,7 @@ int tegra_release_problem(const struct slot_env *e, const struct tegra_release *
 			  size_t size);
 
 int tegra_mark_good(const struct slot_env *e, uint8_t running);
+int tegra_read_floor(const struct slot_env *e, int *known, uint64_t *floor);
 int tegra_check_first(const struct slot_env *e, uint8_t slot);
 int tegra_select_first(const struct slot_env *e, uint8_t slot);
 int tegra_describe(const struct slot_env *e, FILE *out);

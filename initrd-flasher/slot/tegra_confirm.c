@@ -17,6 +17,7 @@
 #include "bootslot.h"
 #include "error.h"
 #include "pkg.h"
+#include "slot_version.h"
 #include "tegra_backend.h"
 #include "tegra_record.h"
 #include "tegra_release.h"
@@ -117,6 +118,54 @@ static int other_unbootable(const struct slot_env *e, const struct tegra_state *
 	return 0;
 }
 
+/*
+ * A slot no update armed (a first flash's) has no version in its record: the first flash runs
+ * in recovery mode, where the firmware keeps EFI variables in memory only (tegra_check_first),
+ * so it cannot record one, and writing a file into the rootfs it just read back would change
+ * the bytes it proved. The running system says its own version instead, in a file of its
+ * image (e->system_version_file; rootfs/build.sh writes /etc/selfflash/system-version), and
+ * the first mark_good records it: the image is the signed one the flash wrote. Without the
+ * file the slot stays unrecorded, and anti-rollback refuses updates from it until it is
+ * recorded or --allow-downgrade is given (update_check.h). *found 1 when it was recorded.
+ */
+static int own_version(const struct slot_env *e, int r, struct slot_record *own, int *found)
+{
+	uint64_t v;
+	if (slot_version_read_own(e, found, &v) != 0)
+		return err_prefix("slot %c's system version not recorded", 'A' + r);
+	const char *file = e->system_version_file ? e->system_version_file
+						  : SLOT_SYSTEM_VERSION_FILE;
+	if (!*found) {
+		fprintf(e->log, "slot: slot %c's system version is not recorded (no update armed "
+				"it) and %s is missing: updates from it are refused unless "
+				"--allow-downgrade; write the system's version there\n",
+			'A' + r, file);
+		return 0;
+	}
+	own->has_version = 1;
+	own->version = v;
+	fprintf(e->log, "slot: slot %c's system version %llu recorded (from %s)\n", 'A' + r,
+		(unsigned long long)v, file);
+	return 0;
+}
+
+/* The floor covers both slots: a confirmed version is one the board must never go below. */
+static int raise_floor(const struct slot_env *e, uint64_t v)
+{
+	int raised;
+	if (tegra_floor_raise(e->efivars, v, &raised) != 0)
+		return -1;
+	if (raised)
+		fprintf(e->log, "slot: anti-rollback floor raised to %llu (%s): packages older "
+				"than it are refused\n", (unsigned long long)v, tegra_floor_var);
+	return 0;
+}
+
+int tegra_read_floor(const struct slot_env *e, int *known, uint64_t *floor)
+{
+	return tegra_floor_read(e->efivars, known, floor);
+}
+
 int tegra_mark_good(const struct slot_env *e, uint8_t running)
 {
 	int r = 0;
@@ -150,12 +199,17 @@ int tegra_mark_good(const struct slot_env *e, uint8_t running)
 			s.status.present ? "; last switch: " : "",
 			s.status.present ? tegra_vars_status_text(s.status.value) : "");
 	}
-	if (own.state != RECORD_CONFIRMED) {
+	int version_found = 0;
+	if (!own.has_version && own_version(e, r, &own, &version_found) != 0)
+		return -1;
+	if (own.state != RECORD_CONFIRMED || version_found) {
 		own.state = RECORD_CONFIRMED;
 		if (tegra_record_write(e->efivars, r, &own) != 0)
 			return -1;
 		fprintf(e->log, "slot: slot %c confirmed\n", 'A' + r);
 	}
+	if (own.has_version && raise_floor(e, own.version) != 0)
+		return -1;
 	/* a switch still in progress belongs to the firmware; any other outcome is stale */
 	if (s.status.present && s.status.value != TEGRA_BOOTCHAIN_IN_PROGRESS) {
 		if (bootslot_var_remove(e->efivars, "BootChainFwStatus", BOOTCHAIN_GUID) < 0)
@@ -199,6 +253,8 @@ int tegra_select_first(const struct slot_env *e, uint8_t slot)
 	fprintf(e->log, "flasher: at its first boot the firmware starts from the QSPI variable "
 			"store: with a blank store, chain A, both rootfs slots normal, "
 			"RootfsRetryCountMax and RootfsRedundancyLevel from the UEFI image's "
-			"defaults\n");
+			"defaults; the system's version is recorded for anti-rollback at its first "
+			"`selfflash mark-good` (from %s)\n",
+		e->system_version_file ? e->system_version_file : SLOT_SYSTEM_VERSION_FILE);
 	return 0;
 }

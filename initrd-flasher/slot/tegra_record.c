@@ -15,6 +15,7 @@
 
 const char *const tegra_rootfs_var[2] = {"RootfsStatusSlotA", "RootfsStatusSlotB"};
 const char *const tegra_record_var[2] = {"SelfflashSlotA", "SelfflashSlotB"};
+const char *const tegra_floor_var = "SelfflashFloor";
 
 int tegra_record_read(const char *dir, int i, struct slot_record *r)
 {
@@ -48,4 +49,37 @@ int tegra_record_write(const char *dir, int i, const struct slot_record *r)
 	le64_store(v + 8, r->has_version ? r->version : 0);
 	return bootslot_var_write(dir, tegra_record_var[i], SLOT_RECORD_GUID,
 				  BOOTSLOT_ATTR_NV_BS_RT, v, sizeof(v));
+}
+
+int tegra_floor_read(const char *dir, int *known, uint64_t *floor)
+{
+	uint8_t v[8];
+	size_t len;
+	if (bootslot_var_read(dir, tegra_floor_var, SLOT_RECORD_GUID, v, sizeof(v), &len, known))
+		return -1;
+	if (!*known)
+		return 0;
+	if (len != sizeof(v))
+		return err_set("EFI variable %s has a %zu-byte value, expected 8", tegra_floor_var,
+			       len);
+	*floor = le64_load(v);
+	return 0;
+}
+
+int tegra_floor_raise(const char *dir, uint64_t version, int *raised)
+{
+	int known;
+	uint64_t floor = 0;
+	*raised = 0;
+	if (tegra_floor_read(dir, &known, &floor) != 0)
+		return -1;
+	if (known && floor >= version)
+		return 0;
+	uint8_t v[8];
+	le64_store(v, version);
+	if (bootslot_var_write(dir, tegra_floor_var, SLOT_RECORD_GUID, BOOTSLOT_ATTR_NV_BS_RT, v,
+			       sizeof(v)) != 0)
+		return -1;
+	*raised = 1;
+	return 0;
 }

@@ -37,8 +37,19 @@ struct slot_record {
 extern const char *const tegra_rootfs_var[2];
 extern const char *const tegra_record_var[2];
 
+/* "SelfflashFloor": anti-rollback's floor, the largest system version ever confirmed on the
+ * board (u64, little-endian; same GUID and attributes). A variable of its own, not a field of
+ * a slot's record: a slot's record is rewritten whole at disarm, and the floor must outlive
+ * every slot's. */
+extern const char *const tegra_floor_var;
+
 /* Slot i's record from the efivarfs at dir (none: state RECORD_NONE). 0 or -1. */
 int tegra_record_read(const char *dir, int i, struct slot_record *r);
 int tegra_record_write(const char *dir, int i, const struct slot_record *r);
+
+/* The floor (*known 0 when never recorded). 0 or -1. */
+int tegra_floor_read(const char *dir, int *known, uint64_t *floor);
+/* The floor raised to v; never lowered; *raised 1 when it was written. 0 or -1. */
+int tegra_floor_raise(const char *dir, uint64_t v, int *raised);
 
 #endif
