@@ -18,8 +18,9 @@
  * NV variables (edk2-nvidia BootChainDxe.c mBCVariables, L4TRootfsValidation.c mRFAbVariable) */
 #define BOOTSLOT_ATTR_NV_BS_RT 0x7u
 
-/* The largest variable value the primitives below handle. */
-#define BOOTSLOT_VAR_MAX 64
+/* The largest variable value the primitives below handle: systemd-boot's entry IDs are file
+ * names, up to 255 UTF-16 characters and a NUL. */
+#define BOOTSLOT_VAR_MAX 512
 
 /*
  * The primitives every change to the variable store goes through (efivarfs in a board, a plain

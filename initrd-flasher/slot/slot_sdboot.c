@@ -16,6 +16,11 @@
  * config_entry_bump_counters renames +L-D to +(L-1)-(D+1) before each boot
  * (docs/AUTOMATIC_BOOT_ASSESSMENT.md).
  *
+ * Besides these, systemd-boot picks from its variables LoaderEntryDefault and
+ * LoaderEntryOneShot and from unified kernel images in /EFI/Linux: check refuses the first
+ * and the last, arm clears the one-shot, and check requires LoaderEntrySelected to name the
+ * running slot's entry (sdboot_loader.c says why).
+ *
  * Every change is a new file, fsync, rename, fsync of the directory, so a power cut leaves
  * either the old or the new file; the entry is written last (arm).
  */
@@ -31,6 +36,7 @@
 #include "bls_entry.h"
 #include "error.h"
 #include "esp_file.h"
+#include "sdboot_loader.h"
 #include "sdboot_scan.h"
 #include "slot_backend.h"
 #include "slot_version.h"
@@ -77,6 +83,9 @@ static int sdboot_check(const struct slot_env *e, uint8_t target)
 			     ? -1
 			     : 0;
 	}
+	/* what else systemd-boot picks from: its variables, /EFI/Linux (sdboot_loader.c) */
+	if (rc == 0)
+		rc = sdboot_loader_check(e, esp, i);
 	close(esp);
 	return rc;
 }
@@ -218,6 +227,10 @@ static int sdboot_arm(const struct slot_env *e, uint8_t target, const struct slo
 		rc = bls_entry_format(text, sizeof(text), i, b, s.max_generation + 1, &len);
 	if (rc == 0 && bls_name_format(name, sizeof(name), i, e->tries) < 0)
 		rc = err_set("slot-tries %d: entry name too long", e->tries);
+	/* a one-shot request would boot another entry before this one's trial: the entry,
+	 * written next, stays the last write */
+	if (rc == 0)
+		rc = sdboot_oneshot_clear(e);
 	if (rc == 0) {
 		char tmp[80];
 		snprintf(tmp, sizeof(tmp), "%s.tmp", name);

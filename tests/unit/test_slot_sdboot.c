@@ -22,8 +22,12 @@
 #include "sdboot_model.h"
 #include "slot/slot_backend.h"
 
+/* slot_version.h's SLOT_FLOOR_FILE, spelled out: the test states the ESP contract itself */
+#define SLOT_FLOOR_FILE_FOR_TEST "selfflash/version-floor"
+
 static const struct slot_backend_ops *sd = &slot_backend_systemd_boot;
 static char esp[256];
+static char vars[300]; /* the efivarfs systemd-boot's variables are read from */
 static FILE *logf_;
 static struct slot_env env;
 
@@ -233,7 +237,7 @@ static void esp_fresh(void)
 	char cmd[600];
 	static int n;
 	if (esp[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", esp);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s-vars'", esp, esp);
 		if (system(cmd) != 0)
 			exit(2);
 	}
@@ -251,6 +255,39 @@ static void esp_fresh(void)
 	env.esp = esp;
 	env.tries = 3;
 	env.log = logf_;
+	snprintf(vars, sizeof(vars), "%s-vars", esp);
+	if (mkdir(vars, 0755) != 0) {
+		perror(vars);
+		exit(2);
+	}
+	env.efivars = vars;
+}
+
+#define LOADER_GUID "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+/* A Boot Loader Interface variable as systemd-boot sets it: attributes, UTF-16LE, NUL. */
+static void loader_var_put(const char *name, const char *text)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%s-%s", vars, name, LOADER_GUID);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	fwrite("\x06\0\0\0", 1, 4, f);
+	for (size_t i = 0; i <= strlen(text); i++) {
+		fputc(text[i], f);
+		fputc(0, f);
+	}
+	fclose(f);
+}
+
+static int loader_var_exists(const char *name)
+{
+	char path[600];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s-%s", vars, name, LOADER_GUID);
+	return stat(path, &st) == 0;
 }
 
 /* The first flash's ESP as rootfs/build.sh makes it (the ESP contract): A G=2, B G=1. */
@@ -274,6 +311,8 @@ static void esp_first_flash(void)
 	    "version    1\nlinux      /selfflash/slot-b/Image\n"
 	    "initrd     /selfflash/slot-b/initrd\n"
 	    "options    root=PARTLABEL=APP_b console=ttyAMA0\n# selfflash system-version 7\n");
+	/* systemd-boot booted slot A's entry: the board runs A */
+	loader_var_put("LoaderEntrySelected", "selfflash-slot-a.conf");
 }
 
 static const struct slot_boot boot_b2 = {
@@ -702,6 +741,120 @@ static void entry_names(void)
 	CHECK(strstr(err_msg(), "selfflash-slot-a.conf.new") != NULL);
 }
 
+/* Every file of the ESP and of the variables, for "a refusal wrote nothing". */
+static char *esp_and_vars_state(void)
+{
+	char cmd[900];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && find . '%s' -type f | sort | xargs sha256sum", esp,
+		 vars);
+	FILE *p = popen(cmd, "r");
+	char *buf = calloc(1, 1 << 16);
+	if (p) {
+		fread(buf, 1, (1 << 16) - 1, p);
+		pclose(p);
+	}
+	return buf;
+}
+
+/* check refuses with `want` in its message and writes nothing. */
+static void refused_by_check(const char *want)
+{
+	char *before = esp_and_vars_state();
+	CHECK(sd->check(&env, PKG_SLOT_B) < 0);
+	if (!strstr(err_msg(), want)) {
+		fprintf(stderr, "  message: %s (expected '%s')\n", err_msg(), want);
+		CHECK(0);
+	}
+	char *after = esp_and_vars_state();
+	CHECK_STR_EQ(after, before);
+	free(before);
+	free(after);
+}
+
+/* The root partition says slot A runs, systemd-boot says it booted B: a mix, refused. */
+static void loader_booted_the_target_slot_refused(void)
+{
+	esp_first_flash();
+	loader_var_put("LoaderEntrySelected", "selfflash-slot-b.conf");
+	refused_by_check("booted slot b's entry");
+	/* v252 keeps the boot counter in the ID: still slot B */
+	loader_var_put("LoaderEntrySelected", "selfflash-slot-b+2-1.conf");
+	refused_by_check("booted slot b's entry");
+	loader_var_put("LoaderEntrySelected", "debian-6.1.conf");
+	refused_by_check("not a slot's");
+	char path[600];
+	snprintf(path, sizeof(path), "%s/LoaderEntrySelected-%s", vars, LOADER_GUID);
+	CHECK(unlink(path) == 0);
+	refused_by_check("no LoaderEntrySelected");
+	/* the counted ID of slot A's trial entry names slot A */
+	loader_var_put("LoaderEntrySelected", "selfflash-slot-a+3.conf");
+	CHECK(sd->check(&env, PKG_SLOT_B) == 0);
+}
+
+/* `bootctl set-default` pins an entry over the tries: the new slot would never boot on trial
+ * (pinned A) or its bad entry would boot for ever (pinned B); refused, with the fix. */
+static void loader_entry_default_refused(void)
+{
+	esp_first_flash();
+	loader_var_put("LoaderEntryDefault", "selfflash-slot-a.conf");
+	refused_by_check("bootctl set-default \"\"");
+	loader_var_put("LoaderEntryDefault", "");
+	CHECK(sd->check(&env, PKG_SLOT_B) == 0);
+}
+
+/* `bootctl set-oneshot` would boot another entry before the trial: arm clears it. */
+static void loader_entry_oneshot_cleared_at_arm(void)
+{
+	esp_first_flash();
+	loader_var_put("LoaderEntryOneShot", "selfflash-slot-a.conf");
+	CHECK(sd->check(&env, PKG_SLOT_B) == 0 && sd->disarm(&env, PKG_SLOT_B) == 0 &&
+	      sd->install(&env, PKG_SLOT_B, &boot_b2) == 0);
+	CHECK(loader_var_exists("LoaderEntryOneShot")); /* only the last step, arm, clears it */
+	CHECK(sd->arm(&env, PKG_SLOT_B, &boot_b2) == 0);
+	CHECK(!loader_var_exists("LoaderEntryOneShot"));
+	CHECK_STR_EQ(boots('b', "kernel B2", "initrd B2", NULL), "");
+}
+
+/* A unified kernel image in /EFI/Linux is in systemd-boot's menu and may be its default. */
+static void uki_in_efi_linux_refused(void)
+{
+	esp_first_flash();
+	char path[600];
+	snprintf(path, sizeof(path), "%s/EFI/Linux", esp);
+	CHECK(mkdir(path, 0755) == 0);
+	put("EFI/Linux/.hidden.efi", "skipped by systemd-boot");
+	put("EFI/Linux/readme.txt", "not an image");
+	CHECK(sd->check(&env, PKG_SLOT_B) == 0);
+	put("EFI/Linux/debian-6.1.EFI", "MZ stand-in for a unified kernel image");
+	refused_by_check("EFI/Linux/debian-6.1.EFI: a unified kernel image");
+}
+
+/* The floor: the newest version ever confirmed, on the ESP; it never goes down. */
+static void mark_good_raises_the_floor_never_lowers_it(void)
+{
+	int known = 9;
+	uint64_t floor = 0;
+	esp_first_flash();
+	CHECK(sd->read_floor(&env, &known, &floor) == 0 && !known);
+	CHECK(sd->mark_good(&env, PKG_SLOT_A) == 0); /* the first flash's slot: version 7 */
+	CHECK(sd->read_floor(&env, &known, &floor) == 0 && known && floor == 7);
+	CHECK(update_to_b(&boot_b2) == 0 && sd->mark_good(&env, PKG_SLOT_B) == 0);
+	CHECK(sd->read_floor(&env, &known, &floor) == 0 && known && floor == 8);
+	CHECK(same_file(SLOT_FLOOR_FILE_FOR_TEST, "8\n"));
+	/* a downgrade to 5 (allowed by hand) confirmed: the floor stays at 8 */
+	struct slot_boot old = boot_b2;
+	old.version = 5;
+	loader_var_put("LoaderEntrySelected", "selfflash-slot-b.conf");
+	CHECK(sd->check(&env, PKG_SLOT_A) == 0 && sd->disarm(&env, PKG_SLOT_A) == 0);
+	old.root_partition = "APP";
+	CHECK(sd->install(&env, PKG_SLOT_A, &old) == 0 && sd->arm(&env, PKG_SLOT_A, &old) == 0);
+	CHECK(sd->mark_good(&env, PKG_SLOT_A) == 0);
+	CHECK(sd->read_floor(&env, &known, &floor) == 0 && known && floor == 8);
+	put(SLOT_FLOOR_FILE_FOR_TEST, "8 or so\n");
+	CHECK(sd->read_floor(&env, &known, &floor) < 0);
+	CHECK(strstr(err_msg(), "not a decimal digit") != NULL);
+}
+
 /* For tests/host/slot_sdboot_bootctl.sh: leaves an ESP after an update (and confirmation). */
 static int leave_esp(const char *dir, int confirm)
 {
@@ -709,11 +862,14 @@ static int leave_esp(const char *dir, int confirm)
 	env.esp = esp;
 	env.tries = 3;
 	env.log = stderr;
-	char cmd[600];
+	char cmd[900];
+	snprintf(vars, sizeof(vars), "%s-vars", dir);
+	env.efivars = vars;
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/loader/entries' '%s/selfflash/slot-a' "
-		 "'%s/selfflash/slot-b'", dir, dir, dir);
+		 "'%s/selfflash/slot-b' '%s'", dir, dir, dir, vars);
 	if (system(cmd) != 0)
 		return 2;
+	loader_var_put("LoaderEntrySelected", "selfflash-slot-a.conf");
 	put("loader/loader.conf", "timeout 0\neditor no\n");
 	put("selfflash/slot-a/Image", "kernel A1");
 	put("selfflash/slot-b/Image", "kernel B1");
@@ -752,9 +908,14 @@ int main(int argc, char **argv)
 	RUN(hostile_missing_esp_or_entries);
 	RUN(hostile_cmdline_with_newline);
 	RUN(arm_refuses_a_slot_still_armed_or_not_installed);
+	RUN(loader_booted_the_target_slot_refused);
+	RUN(loader_entry_default_refused);
+	RUN(loader_entry_oneshot_cleared_at_arm);
+	RUN(uki_in_efi_linux_refused);
+	RUN(mark_good_raises_the_floor_never_lowers_it);
 	if (esp[0]) {
 		char cmd[600];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", esp);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s-vars'", esp, esp);
 		if (system(cmd) != 0)
 			return 2;
 	}

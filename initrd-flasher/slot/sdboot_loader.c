@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * systemd-boot's variables and /EFI/Linux, checked before an update (sdboot_loader.h).
+ *
+ * What systemd's docs/BOOT_LOADER_INTERFACE.md says of them (v252), and what follows:
+ *   LoaderEntrySelected  set by the boot loader to the identifier of the entry it booted (in
+ *                        v252 the entry file's name in lower case, boot counter included:
+ *                        the name before config_entry_bump_counters renamed it). Ours
+ *                        name the slot; anything else means the running system was not booted
+ *                        from a slot's entry, and an update would be judged on a root
+ *                        partition the boot loader does not agree with: refused.
+ *   LoaderEntryDefault   "the default boot loader entry to use", set by `bootctl
+ *                        set-default` or the menu's 'd' key, persistent; it wins over
+ *                        loader.conf and the sort order (config_default_entry_select), so
+ *                        the trial entry would never boot, or an entry with no tries left
+ *                        would boot for ever. It is the administrator's standing choice, as
+ *                        a loader.conf `default` line is (bls_loader_conf_check refuses
+ *                        that too): refused with the fix, never undone behind their back.
+ *   LoaderEntryOneShot   "the default boot loader entry to use for a single following boot";
+ *                        the boot loader deletes it as it reads it. It asks for one boot,
+ *                        before the update armed its slot; the update's trial boot is that
+ *                        next boot, so arm clears it (logged), as systemd-boot itself would
+ *                        at that boot. Cleared, not refused: waiting for a reboot to spend
+ *                        it would only delay the update.
+ * Type #2 entries: systemd-boot loads every *.efi of /EFI/Linux that is a unified kernel
+ * image (config_load_type2_entries, boot.c) and sorts it with the Type #1 entries by
+ * sort-key, then version: one may sort before both slots and boot by default, and its tries
+ * are not ours. Refused, with the file named, as a foreign loader/entries file is.
+ */
+#include "sdboot_loader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "bls_entry.h"
+#include "bootslot.h"
+#include "error.h"
+
+static const char *efivars_dir(const struct slot_env *e)
+{
+	return e->efivars ? e->efivars : SDBOOT_EFIVARS_DEFAULT;
+}
+
+/* A UTF-16LE, NUL-terminated variable as ASCII (anything else as '?', which no entry of ours
+ * holds). *present 0 when it is missing. 0, or -1 naming a malformed value. */
+static int loader_var(const struct slot_env *e, const char *name, char *out, size_t cap,
+		      int *present)
+{
+	uint8_t v[BOOTSLOT_VAR_MAX];
+	size_t len, n = 0;
+	out[0] = '\0';
+	if (bootslot_var_read(efivars_dir(e), name, LOADER_GUID, v, sizeof(v), &len, present) != 0)
+		return -1;
+	if (!*present)
+		return 0;
+	if (len % 2)
+		return err_set("EFI variable %s: %zu bytes, expected a UTF-16 string", name, len);
+	for (size_t i = 0; i + 1 < len && n + 1 < cap; i += 2) {
+		unsigned c = v[i] | (unsigned)v[i + 1] << 8;
+		if (c == 0)
+			break;
+		out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int check_selected(const struct slot_env *e, int target)
+{
+	char id[BOOTSLOT_VAR_MAX / 2 + 1];
+	int present;
+	struct bls_name n;
+	if (loader_var(e, "LoaderEntrySelected", id, sizeof(id), &present) != 0)
+		return -1;
+	if (!present)
+		return err_set("%s has no LoaderEntrySelected: systemd-boot did not boot this "
+			       "system, or that is not its efivarfs; the running slot cannot be "
+			       "checked with the boot loader (set efivars in the config to the "
+			       "efivarfs directory)", efivars_dir(e));
+	int ours = bls_name_parse(id, &n);
+	if (ours < 0)
+		return -1;
+	if (!ours)
+		return err_set("systemd-boot booted loader entry \"%s\" (LoaderEntrySelected), not "
+			       "a slot's: the root partition's slot is not what the boot loader "
+			       "chose; boot a slot's entry (selfflash-slot-a or -b), then update", id);
+	if (n.slot == target)
+		return err_set("systemd-boot booted slot %c's entry \"%s\" (LoaderEntrySelected), "
+			       "but the root partition is slot %c's: the board runs a mix; not "
+			       "updating slot %c until they agree",
+			       'a' + n.slot, id, 'a' + (1 - target), 'a' + target);
+	return 0;
+}
+
+static int check_default_and_oneshot(const struct slot_env *e)
+{
+	char id[BOOTSLOT_VAR_MAX / 2 + 1];
+	int present;
+	if (loader_var(e, "LoaderEntryDefault", id, sizeof(id), &present) != 0)
+		return -1;
+	if (present && id[0])
+		return err_set("LoaderEntryDefault is \"%s\" (`bootctl set-default`, or the boot "
+			       "menu's 'd' key): systemd-boot boots that entry whatever its tries "
+			       "say, so the updated slot would not boot on trial or not fall back; "
+			       "remove it with `bootctl set-default \"\"`, then update", id);
+	if (loader_var(e, "LoaderEntryOneShot", id, sizeof(id), &present) != 0)
+		return -1;
+	if (present)
+		fprintf(e->log, "systemd-boot: LoaderEntryOneShot is \"%s\" (`bootctl "
+				"set-oneshot`): cleared when the slot is armed, so its trial is "
+				"the next boot\n", id);
+	return 0;
+}
+
+/* Unified kernel images (Type #2 entries) in /EFI/Linux. */
+static int check_uki(int esp)
+{
+	int fd = openat(esp, "EFI/Linux", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0
+							   : err_set("EFI/Linux: %s", strerror(errno));
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_set("EFI/Linux: %s", strerror(errno));
+	}
+	int rc = 0;
+	struct dirent *de;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 4 || strcasecmp(de->d_name + len - 4, ".efi") != 0)
+			continue;
+		rc = err_set("EFI/Linux/%s: a unified kernel image (a Type #2 entry): "
+			     "systemd-boot lists it with the slots' entries and may boot it by "
+			     "default, so trial boot and fallback are not assured; remove it or "
+			     "move it out of EFI/Linux", de->d_name);
+	}
+	closedir(d);
+	return rc;
+}
+
+int sdboot_loader_check(const struct slot_env *e, int esp, int target)
+{
+	if (check_uki(esp) != 0 || check_default_and_oneshot(e) != 0)
+		return -1;
+	return check_selected(e, target);
+}
+
+int sdboot_oneshot_clear(const struct slot_env *e)
+{
+	int removed = bootslot_var_remove(efivars_dir(e), "LoaderEntryOneShot", LOADER_GUID);
+	if (removed < 0)
+		return err_prefix("LoaderEntryOneShot would boot another entry before the "
+				  "updated slot's trial");
+	if (removed)
+		fprintf(e->log, "systemd-boot: removed LoaderEntryOneShot, so the next boot is "
+				"the updated slot's trial\n");
+	return 0;
+}
