@@ -131,10 +131,15 @@ static int other_unbootable(const struct slot_env *e, const struct tegra_state *
 static int own_version(const struct slot_env *e, int r, struct slot_record *own, int *found)
 {
 	uint64_t v;
-	if (slot_version_read_own(e, found, &v) != 0)
-		return err_prefix("slot %c's system version not recorded", 'A' + r);
 	const char *file = e->system_version_file ? e->system_version_file
 						  : SLOT_SYSTEM_VERSION_FILE;
+	/* a bad file must not fail the confirmation: the board would fall back for it */
+	if (slot_version_read_own(e, found, &v) != 0) {
+		fprintf(e->log, "slot: slot %c's system version not recorded: %s\n", 'A' + r,
+			err_msg());
+		*found = 0;
+		return 0;
+	}
 	if (!*found) {
 		fprintf(e->log, "slot: slot %c's system version is not recorded (no update armed "
 				"it) and %s is missing: updates from it are refused unless "

@@ -206,6 +206,10 @@ int model_init(struct t234_model *m, const char *root, enum model_release releas
 	m->os.sysfs = m->sysfs;
 	m->os.tries = (int)retry_max;
 	m->os.log = log;
+	for (int i = 0; i < 2; i++)
+		snprintf(m->version_file[i], sizeof(m->version_file[i]), "%s/system-version-%c",
+			 root, 'a' + i);
+	m->os.system_version_file = m->version_file[0];
 	model_power_off(m);
 	return 0;
 }
@@ -398,6 +402,7 @@ int model_boot(struct t234_model *m)
 		const uint8_t pkg_slot = slot == 0 ? PKG_SLOT_A : PKG_SLOT_B;
 		if (m->content[slot] == CONTENT_GOOD) {
 			m->confirms++;
+			m->os.system_version_file = m->version_file[pkg_slot == PKG_SLOT_B];
 			if (slot_backend_tegra.mark_good(&m->os, pkg_slot) != 0)
 				m->confirm_failed = 1;
 		}

@@ -76,6 +76,10 @@ struct t234_model {
 	int confirm_failed;         /* the system's mark_good failed in the last model_boot */
 	int confirms;               /* mark_good run by the system in the last model_boot */
 	struct slot_env os;         /* what the system's mark_good is given */
+	/* each slot's system's own word on its version (slot_version.h): root/system-version-a,
+	 * -b; the one of the slot that came up is the os's system_version_file; missing until a
+	 * test writes it */
+	char version_file[2][300];
 };
 
 /*

@@ -332,6 +332,40 @@ static void mark_good_clears_the_tries_register(void)
 	CHECK(model_sr_rf(&m) == 0);
 }
 
+/* A factory-flashed slot has no record (recovery mode keeps no variable): its system's own
+ * version is recorded at its first confirmation, and the floor, the newest version ever
+ * confirmed, covers both slots and never goes down. */
+static void first_confirm_records_version_and_floor(void)
+{
+	struct t234_model m;
+	struct slot_view v[2];
+	uint8_t running;
+	int known = 9;
+	uint64_t floor = 0;
+	CHECK(board_on_a(&m, release, 1) == 0); /* its system has no version file yet */
+	CHECK(view(&m, v, &running) == 0 && !v[0].has_version);
+	CHECK(ops->read_floor(&m.os, &known, &floor) == 0 && !known);
+	FILE *f = fopen(m.version_file[0], "w");
+	CHECK(f && fputs("5 is not a version\n", f) >= 0 && fclose(f) == 0);
+	CHECK(model_boot(&m) == PKG_SLOT_A && !m.confirm_failed); /* a bad file fails nothing */
+	CHECK(view(&m, v, &running) == 0 && !v[0].has_version);
+	f = fopen(m.version_file[0], "w");
+	CHECK(f && fputs("5\n", f) >= 0 && fclose(f) == 0);
+	CHECK(model_boot(&m) == PKG_SLOT_A && !m.confirm_failed);
+	CHECK(view(&m, v, &running) == 0 && v[0].has_version && v[0].version == 5);
+	CHECK(ops->read_floor(&m.os, &known, &floor) == 0 && known && floor == 5);
+	/* a downgrade to 3 (allowed by hand) boots and confirms: the floor stays at 5 */
+	CHECK(update(&m, PKG_SLOT_B, 3, CONTENT_GOOD) == 0);
+	CHECK(model_boot(&m) == PKG_SLOT_B && !m.confirm_failed);
+	CHECK(view(&m, v, &running) == 0 && v[1].version == 3 && v[0].version == 5);
+	CHECK(ops->read_floor(&m.os, &known, &floor) == 0 && known && floor == 5);
+	/* an update armed with 9 moves it once it is confirmed, not before */
+	CHECK(update(&m, PKG_SLOT_A, 9, CONTENT_GOOD) == 0);
+	CHECK(ops->read_floor(&m.os, &known, &floor) == 0 && floor == 5);
+	CHECK(model_boot(&m) == PKG_SLOT_A && !m.confirm_failed);
+	CHECK(ops->read_floor(&m.os, &known, &floor) == 0 && floor == 9);
+}
+
 int main(void)
 {
 	harness_setup();
@@ -353,6 +387,7 @@ int main(void)
 		RUN(power_cut_after_every_mark_good_write);
 		RUN(power_cut_then_rearm_without_power_cycle);
 		RUN(mark_good_clears_the_tries_register);
+		RUN(first_confirm_records_version_and_floor);
 	}
 	harness_teardown();
 	return CHECK_EXIT();
