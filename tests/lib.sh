@@ -132,3 +132,12 @@ ab_board_layout() {
 </partition_layout>
 XML
 }
+
+# sdboot_vars DIR [ENTRY_ID]: an efivarfs-like DIR where systemd-boot says it booted ENTRY_ID
+# (default slot A's entry): LoaderEntrySelected, UTF-16LE with its NUL, as the boot loader
+# sets it (the systemd-boot slot backend refuses an update without it)
+sdboot_vars() {
+	mkdir -p "$1"
+	python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<I", 6) + (sys.argv[1] + "\0").encode("utf-16-le"))' \
+		"${2:-selfflash-slot-a.conf}" >"$1/LoaderEntrySelected-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+}

@@ -226,7 +226,9 @@ target spi nor-file:$tmp/$w.qspi:65536
 target nvme block:$tmp/$w.nvme
 slot-backend systemd-boot
 esp $tmp/$w-esp
+efivars $tmp/$w-vars
 CONF
+	sdboot_vars "$w-vars"
 done
 upfig() { sed -n 's/.*done: \([0-9]* bytes fetched, [0-9]* copied .*already in place\).*/\1/p' "$1"; }
 "$fl" update --config ufile.conf --root-partition APP v2.sfpkg >ufile.log 2>&1 || { tail ufile.log; exit 1; }

@@ -155,8 +155,10 @@ target spi nor-file:$tmp/$1.qspi:65536
 target nvme block:$tmp/$1.nvme
 slot-backend systemd-boot
 esp $tmp/$1-esp
+efivars $tmp/$1-vars
 ca $tmp/ca.pem
 CONF
+	sdboot_vars "$1-vars"
 }
 update() { # BOARD SOURCE [ARGS...]
 	local b=$1

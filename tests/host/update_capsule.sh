@@ -94,6 +94,9 @@ var RootfsStatusSlotA 0
 var RootfsStatusSlotB 0
 var BootChainFwStatus 0
 var OsIndications 0x1 "$E" Q
+# slot A confirmed with system version 1 (anti-rollback knows what runs)
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<IIIQ", 7, 3, 1, 1))' \
+	>efivars/SelfflashSlotA-2a812345-13c3-4ab0-98cd-49fab6d8302e
 printf 'stale' >esp/EFI/UpdateCapsule/old.cap
 # the rootfs tries register (/dev/mem at 0x0C3903A8) as a sparse file; the firmware's release
 truncate -s $((0x0C391000)) mem.img
@@ -158,7 +161,7 @@ rm "efivars/TegraPlatformCompatSpec-$G"
 mkdir -p sdesp/loader/entries
 for s in a b; do
 	r=$([ "$s" = a ] && echo APP || echo APP_b)
-	printf 'title      slot %s\nsort-key   selfflash\nversion    1\nlinux      /selfflash/slot-%s/Image\noptions    root=PARTLABEL=%s\n' \
+	printf 'title      slot %s\nsort-key   selfflash\nversion    1\nlinux      /selfflash/slot-%s/Image\noptions    root=PARTLABEL=%s\n# selfflash system-version 1\n' \
 		"$s" "$s" "$r" >sdesp/loader/entries/selfflash-slot-$s.conf
 done
 sed -e 's/^slot-backend .*/slot-backend systemd-boot/' -e "s|^esp .*|esp $tmp/sdesp|" tegra.conf >sdboot.conf

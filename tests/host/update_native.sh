@@ -77,7 +77,9 @@ target nvme block:$tmp/nvme.img
 slot-backend systemd-boot
 esp $tmp/esp
 boot-tries 3
+efivars $tmp/sdvars
 CONF
+sdboot_vars sdvars # systemd-boot booted slot A's entry
 sel() { "$fl" "$1" --config board.conf --root-partition "$2" "${@:3}"; }
 state() { sha256sum nvme.img qspi.img | cut -d' ' -f1 | tr '\n' ' '; find esp -type f | sort | xargs sha256sum | sha256sum | cut -c1-16; }
 bytes_at() { dd if=nvme.img iflag=skip_bytes,count_bytes skip="$1" count="$2" status=none; } # OFFSET LEN
@@ -161,6 +163,7 @@ else
 fi
 # the board reboots into B (systemd-boot renames the entry on the try)
 mv esp/loader/entries/selfflash-slot-b+3.conf esp/loader/entries/selfflash-slot-b+2-1.conf
+sdboot_vars sdvars selfflash-slot-b+3.conf
 # an update from B while it is on trial would overwrite A, the slot the board falls back to
 before=$(sha256sum nvme.img; ls esp/loader/entries)
 if ! sel update APP_b v2.sfpkg >trial.log 2>&1 &&
@@ -266,11 +269,14 @@ var RootfsRedundancyLevel 1
 var RootfsRetryCountMax 3
 var RootfsStatusSlotA 0
 var RootfsStatusSlotB 0
+# slot B confirmed with system version 3 (the record an update and mark-good leave)
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<IIIQ", 7, 3, 1, 3))' \
+	>efivars/SelfflashSlotB-2a812345-13c3-4ab0-98cd-49fab6d8302e
 # the rootfs tries register lives in /dev/mem at 0x0C3903A8: a sparse file stands for it
 truncate -s $((0x0C391000)) mem.img
 mkdir -p sys/class/dmi/id
 echo 36.4.3-gcid-38968081 >sys/class/dmi/id/bios_version
-sed -e 's/^slot-backend .*/slot-backend tegra/' -e '/^esp /d' board.conf >tegra.conf
+sed -e 's/^slot-backend .*/slot-backend tegra/' -e '/^esp /d' -e '/^efivars /d' board.conf >tegra.conf
 printf 'efivars %s\nmem-device %s\nsysfs %s\n' "$tmp/efivars" "$tmp/mem.img" "$tmp/sys" >>tegra.conf
 sr_rf() { od -An -tx4 -j $((0x0C3903A8)) -N 4 mem.img | tr -d ' '; }
 # the firmware set the register up at this boot: magic 0xFACE, chain B, three tries each
