@@ -59,14 +59,14 @@ int slot_version_read_own(const struct slot_env *e, int *known, uint64_t *v)
 
 int slot_floor_read_esp(const struct slot_env *e, int *known, uint64_t *floor)
 {
-	char text[VERSION_TEXT_MAX];
-	size_t len;
 	int esp;
 	*known = 0;
 	if (sdboot_esp_open(e, ".", &esp) < 0)
 		return -1;
 	int rc = 0;
 	if (faccessat(esp, SLOT_FLOOR_FILE, F_OK, 0) == 0) {
+		char text[VERSION_TEXT_MAX];
+		size_t len;
 		rc = esp_file_read_small(esp, SLOT_FLOOR_FILE, SLOT_FLOOR_FILE, text, sizeof(text),
 					 &len);
 		/* empty: a rename cut short by the power (FAT writes a renamed file's size only
