@@ -43,6 +43,14 @@ int update_status(const struct flash_config *c, FILE *out)
 	fprintf(out, "selfflash: backend %s\n", s.backend->name);
 	fprintf(out, "selfflash: running slot %s (%s): %s\n", rn, s.root, a);
 	fprintf(out, "selfflash: other slot %s: %s\n", on, b);
+	if (s.floor_known)
+		fprintf(out, "selfflash: anti-rollback floor: system version %" PRIu64 " (packages "
+			     "older than it are refused)\n", s.floor);
+	else
+		fprintf(out, "selfflash: anti-rollback floor: none recorded yet (`selfflash "
+			     "mark-good` records it)%s\n",
+			now->has_version ? "" : "; the running system's version is not recorded "
+						"either, so updates are refused unless --allow-downgrade");
 	/* the last update's outcome, as far as the two slots tell it */
 	if (now->health == SLOT_TRIAL)
 		fprintf(out, "selfflash: last update: slot %s is on trial; it stays only if "

@@ -75,7 +75,8 @@ refused tegra_unrecorded_version "version is not recorded.*--allow-downgrade" tg
 echo 3 >system-version
 if tg mark-good >mark1.log 2>&1 && grep -q "slot A's system version 3 recorded" mark1.log &&
 	grep -q 'anti-rollback floor raised to 3' mark1.log &&
-	tg status >status1.log 2>&1 && grep -q 'running slot A (APP): good, system version 3' status1.log; then
+	tg status >status1.log 2>&1 && grep -q 'running slot A (APP): good, system version 3' status1.log &&
+	grep -q 'anti-rollback floor: system version 3' status1.log; then
 	ok tegra_first_mark_good_records_the_version
 else
 	not_ok tegra_first_mark_good_records_the_version "$(cat mark1.log status1.log)"
