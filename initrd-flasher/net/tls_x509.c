@@ -125,7 +125,7 @@ int tls_x509_name_error(const struct tls_x509 *x, const char *peer, const char *
 		return err_set("%s: the server's certificate is not for %s: it names no DNS name in "
 			       "its subjectAltName (a CN is not used, RFC 6125)", peer, host);
 	char first[TLS_SAN_SHOWN], more[64] = "";
-	printable(x->san[0].status == 1 ? x->first_name : "(a name too long to show)", first,
+	printable(x->san[0].status == 1 ? x->first_name : "(a name too long or not text)", first,
 		  sizeof(first));
 	if (names > 1)
 		snprintf(more, sizeof(more), " and %zu more DNS names%s", names - 1,
