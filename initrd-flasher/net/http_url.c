@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "tls.h"
 
 int http_url_is(const char *text)
 {
@@ -119,6 +120,9 @@ int http_url_parse(const char *text, struct http_url *u)
 	if (a[alen] == '#')
 		return err_set("URL has a fragment ('#...'): not accepted in a package URL");
 	if (set_authority(u, a, alen) != 0)
+		return -1;
+	/* an https host must be a DNS name (tls.h): refused here, before any connection */
+	if (u->https && tls_host_check(u->host) != 0)
 		return -1;
 	const char *p = a + alen;
 	if (*p == '?') { /* a query with no path: the root's */

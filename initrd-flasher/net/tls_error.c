@@ -48,12 +48,17 @@ const char *tls_error_name(int err)
 	return "unknown";
 }
 
+/* What tls.c offers, for the server's admin when there is nothing in common. */
+#define TLS_OFFER                                                                          \
+	"this client offers TLS 1.2 ECDHE (ECDSA or RSA) with AES-GCM or ChaCha20-Poly1305 "   \
+	"only, no 3DES, CBC or static-RSA suite"
+
 /* The alerts a server sends when it will not talk to this client, with the likely cause. */
 static const char *alert_words(int alert)
 {
 	switch (alert) {
 	case 40:
-		return "handshake_failure: no cipher suite or curve in common";
+		return "handshake_failure: no cipher suite or curve in common; " TLS_OFFER;
 	case 70:
 		return "protocol_version: the server may only speak TLS 1.3";
 	case 71:
@@ -80,6 +85,10 @@ int tls_error_set(const char *peer, const char *host, int err)
 		/* the first bytes back were no TLS record header: a plain server's answer */
 		return err_set("%s: the server does not speak TLS (http:// instead of https://?)",
 			       peer);
+	case BR_ERR_BAD_CIPHER_SUITE:
+		/* the server chose a suite it was not offered */
+		return err_set("%s: the server chose a cipher suite this client did not offer (%s)",
+			       peer, TLS_OFFER);
 	case BR_ERR_NO_RANDOM:
 		return err_set("%s: TLS: no randomness to seed the key exchange", peer);
 	default:

@@ -123,7 +123,7 @@ refused not_found '404 Not Found' "$base/missing.sfpkg"
 dead=$(free_port)
 refused refused_port 'connection refused' "http://127.0.0.1:$dead/v1.sfpkg"
 refused unresolvable 'does not resolve' "http://selfflash-no-such-host.invalid/v1.sfpkg"
-refused https_without_ca "needs trust anchors: set 'ca FILE'" "https://127.0.0.1:$port/v1.sfpkg"
+refused https_without_ca "needs trust anchors: set 'ca FILE'" "https://localhost:$port/v1.sfpkg"
 refused bad_url 'user or password' "http://user:pw@127.0.0.1:$port/v1.sfpkg"
 pyport=$(free_port)
 (cd www && exec python3 -m http.server --bind 127.0.0.1 "$pyport" >/dev/null 2>&1) &

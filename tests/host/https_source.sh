@@ -6,7 +6,9 @@
 # byte-identical results to the file; a wrong CA bundle, an expired certificate, a certificate
 # for another name, https:// to a plain-HTTP port and an https -> http redirect each fail with
 # their words and write nothing (disk, QSPI and ESP hashed before and after); an http -> https
-# redirect by the server is followed.
+# redirect by the server is followed. Names follow RFC 6125: a certificate naming localhost in
+# its CN only is refused, and so is an https URL whose host is an IP address, before any
+# connection, even against a server whose certificate spells that address as a DNS name.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -45,9 +47,20 @@ server_cert() {
 server_cert good localhost
 server_cert wrong-name elsewhere.example
 server_cert expired localhost faketime '2001-01-01 00:00:00'
+# other_cert NAME CN [EXT]: as server_cert, with the extension line EXT (none if empty)
+other_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+		-subj "/CN=$2" -out "$1.csr" 2>/dev/null
+	printf 'basicConstraints=CA:FALSE\n%s\n' "${3:-}" >"$1.ext"
+	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+		-extfile "$1.ext" -out "$1.pem" 2>/dev/null
+}
+other_cert cn-only localhost
+other_cert ip-as-dns 127.0.0.1 subjectAltName=DNS:127.0.0.1
 
 # ---- one lighttpd: a plain port and three TLS ports, one per certificate ----------------
 plain=$(free_port) tls=$(free_port) tls_expired=$(free_port) tls_wrong_name=$(free_port)
+tls_cn_only=$(free_port) tls_ip=$(free_port)
 mkdir www
 tls_socket() { # PORT CERT [MORE CONFIG]
 	# shellcheck disable=SC2016 # lighttpd's own $SERVER, not the shell's
@@ -67,10 +80,12 @@ CONF
 	tls_socket "$tls" good "  url.redirect = ( \"^/to-http/(.*)\$\" => \"http://localhost:$plain/\$1\" )"
 	tls_socket "$tls_expired" expired
 	tls_socket "$tls_wrong_name" wrong-name
+	tls_socket "$tls_cn_only" cn-only
+	tls_socket "$tls_ip" ip-as-dns
 } >web.conf
 lighttpd -D -f web.conf 2>>web.err &
 pids+=($!)
-for p in "$plain" "$tls" "$tls_expired" "$tls_wrong_name"; do
+for p in "$plain" "$tls" "$tls_expired" "$tls_wrong_name" "$tls_cn_only" "$tls_ip"; do
 	await_port "$p" || { not_ok lighttpd_started "$(cat web.err)"; exit 1; }
 done
 https=https://localhost:$tls
@@ -198,6 +213,16 @@ refused expired_certificate "localhost:$tls_expired: the server's certificate ha
 	"https://localhost:$tls_expired/v2.sfpkg"
 refused certificate_for_another_name "localhost:$tls_wrong_name: the server's certificate is not for localhost" \
 	"https://localhost:$tls_wrong_name/v2.sfpkg"
+refused certificate_with_cn_only \
+	"localhost:$tls_cn_only: the server's certificate is not for localhost: it names no DNS name in its subjectAltName" \
+	"https://localhost:$tls_cn_only/v2.sfpkg"
+# an IP address: refused by name, whatever the certificate says (this one names it as a DNS
+# name, which the client took before), and before connecting (a dead port says the same)
+refused https_ip_address_host "https host 127.0.0.1 is an IP address: refused" \
+	"https://127.0.0.1:$tls_ip/v2.sfpkg"
+refused https_ip_address_host_before_connecting "https host 127.0.0.1 is an IP address: refused" \
+	"https://127.0.0.1:$(free_port)/v2.sfpkg"
+refused https_ipv6_address_host "https host ::1 is an IP address: refused" "https://[::1]:$tls_ip/v2.sfpkg"
 refused https_to_plain_http_port "localhost:$plain: the server does not speak TLS" \
 	"https://localhost:$plain/v2.sfpkg"
 refused https_redirected_to_http "redirected from https to http: refused (a downgrade)" \

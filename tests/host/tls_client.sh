@@ -6,12 +6,19 @@
 # build/tests/tls_probe connecting with net_connect_tcp + tls_wrap. The good case echoes a line
 # (s_server -rev), four connections at once too; the others fail with their words; a plain TCP
 # server "does not speak TLS"; a server that never answers times out within the timeout.
+# Names follow RFC 6125: only subjectAltName DNS names count (a CN alone, or a CN that is right
+# beside a SAN that is not, is refused), an IP address as host is refused whatever the
+# certificate says, wildcards stand for one whole left-most label. Cipher suites: the
+# ClientHello offers exactly the six TLS 1.2 ECDHE AEAD suites (no 3DES: this OpenSSL has none
+# to serve, so a stand-in server records what is offered); a server with only static-RSA or
+# only CBC suites is refused with words naming what the client offers; ECDHE-RSA with
+# AES128-GCM, ECDHE-ECDSA with ChaCha20 and with AES256-GCM (SHA-384) are accepted.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
 BUILD=${BUILD:-build}
-probe=$(pwd)/$BUILD/tests/tls_probe
+probe=${PROBE:-$(pwd)/$BUILD/tests/tls_probe}
 if [ ! -x "$probe" ]; then
 	not_ok tls_probe_built "$probe is missing (make $BUILD/tests/tls_probe)"
 	exit 1
@@ -40,19 +47,37 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.
 	-subj /CN=selfflash-test-ca -days 30 -out ca.pem 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -subj /CN=another-ca -days 30 \
 	-out other-ca.pem 2>/dev/null
-# server_cert NAME CN SAN CA [PREFIX...]: NAME.pem and NAME.key, signed by CA (PREFIX: faketime)
+# server_cert NAME CN SAN CA [PREFIX...]: NAME.pem and NAME.key, signed by CA (PREFIX: faketime);
+# SAN "" for none; KEY=rsa for an RSA key (EC P-256 otherwise)
 server_cert() {
 	local name=$1 cn=$2 san=$3 ca=$4
 	shift 4
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" \
-		-subj "/CN=$cn" -out "$name.csr" 2>/dev/null
-	printf 'subjectAltName=%s\n' "$san" >"$name.ext"
+	if [ "${KEY:-ec}" = rsa ]; then
+		openssl req -newkey rsa:2048 -nodes -keyout "$name.key" -subj "/CN=$cn" \
+			-out "$name.csr" 2>/dev/null
+	else
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" \
+			-subj "/CN=$cn" -out "$name.csr" 2>/dev/null
+	fi
+	printf 'basicConstraints=CA:FALSE\n' >"$name.ext"
+	[ -z "$san" ] || printf 'subjectAltName=%s\n' "$san" >>"$name.ext"
 	"$@" openssl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial \
 		-days 30 -extfile "$name.ext" -out "$name.pem" 2>/dev/null
 }
 server_cert good localhost DNS:localhost ca
 server_cert wrong-name elsewhere.example DNS:elsewhere.example ca
 server_cert by-other-ca localhost DNS:localhost other-ca
+# RFC 6125 names
+server_cert cn-only localhost "" ca
+server_cert cn-right-san-wrong localhost DNS:elsewhere.example ca
+server_cert many-names elsewhere.example DNS:a.example,DNS:b.example,DNS:c.example,DNS:localhost ca
+server_cert ip-in-cn 127.0.0.1 "" ca
+server_cert ip-as-dns 127.0.0.1 DNS:127.0.0.1 ca
+server_cert ip-san 127.0.0.1 IP:127.0.0.1 ca
+server_cert wildcard wild DNS:*.selfflash.test ca
+server_cert wildcard-tld wild DNS:*.test ca
+server_cert wildcard-partial wild DNS:up*.selfflash.test ca
+KEY=rsa server_cert rsa localhost DNS:localhost ca
 have_faketime=0
 if command -v faketime >/dev/null && faketime '2001-01-01 00:00:00' true 2>/dev/null; then
 	have_faketime=1
@@ -61,13 +86,16 @@ if command -v faketime >/dev/null && faketime '2001-01-01 00:00:00' true 2>/dev/
 	server_cert not-yet localhost DNS:localhost ca faketime "$(date -d '+2 years' '+%Y-%m-%d')"
 fi
 
-# serve NAME: s_server with NAME's certificate on a new port (in $port), reversing each line
+# serve NAME [S_SERVER ARGS...]: s_server with NAME's certificate on a new port (in $port),
+# reversing each line
 serve() {
+	local name=$1
+	shift
 	port=$(free_port)
-	openssl s_server -accept "127.0.0.1:$port" -cert "$1.pem" -key "$1.key" -rev -quiet \
-		</dev/null >"s_server-$1.log" 2>&1 &
+	openssl s_server -accept "127.0.0.1:$port" -cert "$name.pem" -key "$name.key" -rev -quiet \
+		"$@" </dev/null >"s_server-$name.log" 2>&1 &
 	pids+=($!)
-	await_port "$port" || echo "s_server for $1 did not start: $(cat "s_server-$1.log")" >&2
+	await_port "$port" || echo "s_server for $name did not start: $(cat "s_server-$name.log")" >&2
 }
 
 serve good
@@ -145,5 +173,96 @@ fi
 printf 'nothing here\n' >empty.pem
 expect_fail tls_bundle_without_certificates "empty.pem: no certificate in it" \
 	"$probe" localhost "$port" empty.pem 1000 hello
+
+# ---- names (RFC 6125) ------------------------------------------------------------------
+serve cn-only
+expect_fail tls_cn_without_san_refused \
+	"localhost:$port: the server's certificate is not for localhost: it names no DNS name in its subjectAltName \(a CN is not used" \
+	"$probe" localhost "$port" ca.pem 5000 hello
+serve cn-right-san-wrong
+expect_fail tls_right_cn_wrong_san_refused \
+	"localhost:$port: the server's certificate is not for localhost: it is for elsewhere.example$" \
+	"$probe" localhost "$port" ca.pem 5000 hello
+serve many-names
+expect_exit tls_fourth_san_name_matches 0 '^olleh$' "$probe" localhost "$port" ca.pem 5000 hello
+# an IP address as host: refused by name before the handshake, whatever the certificate holds
+# (a CN or a DNS name spelling it was accepted before; an IP SAN is refused too: one rule)
+for cert in ip-in-cn ip-as-dns ip-san; do
+	serve "$cert"
+	expect_fail "tls_ip_host_refused_$cert" \
+		"127.0.0.1:$port: https host 127.0.0.1 is an IP address: refused, a server's certificate is checked against DNS names only" \
+		"$probe" 127.0.0.1 "$port" ca.pem 5000 hello
+done
+# wildcards: one whole left-most label, not over a top-level domain, never partial
+serve wildcard
+expect_exit tls_wildcard_one_label 0 '^olleh$' "$probe" -c 127.0.0.1 updates.selfflash.test "$port" ca.pem 5000 hello
+expect_exit tls_wildcard_any_case 0 '^olleh$' "$probe" -c 127.0.0.1 A.SelfFlash.TEST "$port" ca.pem 5000 hello
+expect_fail tls_wildcard_not_two_labels "is not for a.b.selfflash.test: it is for \*.selfflash.test" \
+	"$probe" -c 127.0.0.1 a.b.selfflash.test "$port" ca.pem 5000 hello
+expect_fail tls_wildcard_not_the_bare_domain "is not for selfflash.test: it is for \*.selfflash.test" \
+	"$probe" -c 127.0.0.1 selfflash.test "$port" ca.pem 5000 hello
+serve wildcard-tld
+expect_fail tls_wildcard_over_tld_refused "is not for selfflash.test: it is for \*.test" \
+	"$probe" -c 127.0.0.1 selfflash.test "$port" ca.pem 5000 hello
+serve wildcard-partial
+expect_fail tls_partial_wildcard_refused "is not for updates.selfflash.test: it is for up\*.selfflash.test" \
+	"$probe" -c 127.0.0.1 updates.selfflash.test "$port" ca.pem 5000 hello
+
+# ---- cipher suites ---------------------------------------------------------------------
+# what the ClientHello offers, recorded by a stand-in server that then refuses (alert 40)
+port=$(free_port)
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+while True:                           # the port check connects and closes first
+    c, _ = s.accept()
+    data = b""
+    while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
+        more = c.recv(65536)
+        if not more: break
+        data += more
+    if data: break
+hello = data[5:]                      # one handshake record: ClientHello
+assert data[0] == 22 and hello[0] == 1, data[:8]
+p = 4 + 2 + 32                        # handshake header, client_version, random
+p += 1 + hello[p]                     # session id
+n = int.from_bytes(hello[p:p + 2], "big")
+suites = [hello[i:i + 2].hex() for i in range(p + 2, p + 2 + n, 2)]
+open(sys.argv[2], "w").write("version %s\n%s\n" % (hello[4:6].hex(), " ".join(suites)))
+c.sendall(bytes([21, 3, 3, 0, 2, 2, 40]))   # fatal handshake_failure
+c.close()
+' "$port" offered.txt &
+pids+=($!)
+await_port "$port"
+expect_fail tls_no_suite_in_common_named \
+	"localhost:$port: the server refused the TLS handshake: alert 40 \(handshake_failure: no cipher suite or curve in common; this client offers TLS 1.2 ECDHE \(ECDSA or RSA\) with AES-GCM or ChaCha20-Poly1305 only" \
+	"$probe" localhost "$port" ca.pem 5000 hello
+# IANA codes: ECDHE-ECDSA/RSA with CHACHA20-POLY1305 (cca9 cca8), AES-128-GCM (c02b c02f),
+# AES-256-GCM (c02c c030); no 3DES (000a c008 c012 ...), CBC or static RSA (002f 009c ...)
+want="version 0303
+cca9 cca8 c02b c02f c02c c030"
+if [ "$(cat offered.txt 2>/dev/null)" = "$want" ]; then
+	ok tls_offers_only_ecdhe_aead_suites
+else
+	not_ok tls_offers_only_ecdhe_aead_suites "offered: $(cat offered.txt 2>/dev/null)"
+fi
+# real servers that have no suite in common with it: static RSA only (even with GCM), and
+# ECDHE with CBC only
+serve rsa -tls1_2 -cipher AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA
+expect_fail tls_static_rsa_server_refused \
+	"localhost:$port: the server refused the TLS handshake: alert 40 \(handshake_failure: no cipher suite or curve in common; this client offers TLS 1.2 ECDHE" \
+	"$probe" localhost "$port" ca.pem 5000 hello
+serve rsa -tls1_2 -cipher ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA384
+expect_fail tls_cbc_only_server_refused \
+	"localhost:$port: the server refused the TLS handshake: alert 40 \(handshake_failure: .*no 3DES, CBC or static-RSA suite" \
+	"$probe" localhost "$port" ca.pem 5000 hello
+# and servers of one modern suite each are accepted
+serve rsa -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+expect_exit tls_ecdhe_rsa_aes128_gcm_accepted 0 '^olleh$' "$probe" localhost "$port" ca.pem 5000 hello
+serve good -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
+expect_exit tls_ecdhe_ecdsa_chacha20_accepted 0 '^olleh$' "$probe" localhost "$port" ca.pem 5000 hello
+serve good -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384
+expect_exit tls_ecdhe_ecdsa_aes256_gcm_sha384_accepted 0 '^olleh$' "$probe" localhost "$port" ca.pem 5000 hello
 
 finish

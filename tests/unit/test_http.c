@@ -29,13 +29,19 @@ static void test_url_parse(void)
 	CHECK_STR_EQ(u.host, "example.com");
 	CHECK_STR_EQ(u.port, "80");
 	CHECK_STR_EQ(u.path, "/a/b.sfpkg?x=1");
-	CHECK(http_url_parse("HTTPS://[fe80::1]:8443", &u) == 0 && u.https && u.ipv6);
+	CHECK(http_url_parse("HTTP://[fe80::1]:8443", &u) == 0 && !u.https && u.ipv6);
 	CHECK_STR_EQ(u.host, "fe80::1");
 	CHECK_STR_EQ(u.port, "8443");
 	CHECK_STR_EQ(u.path, "/");
 	char text[400];
 	http_url_format(&u, text, sizeof(text));
-	CHECK_STR_EQ(text, "https://[fe80::1]:8443/");
+	CHECK_STR_EQ(text, "http://[fe80::1]:8443/");
+	/* https needs a DNS name: an address is refused before any connection (RFC 6125) */
+	CHECK(http_url_parse("HTTPS://[fe80::1]:8443", &u) == -1);
+	CHECK(strstr(err_msg(), "https host fe80::1 is an IP address: refused") != NULL);
+	CHECK(http_url_parse("https://10.0.2.2:8443/v2.sfpkg", &u) == -1);
+	CHECK(strstr(err_msg(), "https host 10.0.2.2 is an IP address: refused") != NULL);
+	CHECK(http_url_parse("https://updates.selfflash.test:8443/v2.sfpkg", &u) == 0 && u.https);
 	CHECK(http_url_parse("http://h?q", &u) == 0);
 	CHECK_STR_EQ(u.path, "/?q");
 }

@@ -3,8 +3,10 @@
  * The TLS client against a real server, for tests/host/tls_client.sh: connects with
  * net_connect_tcp, wraps with tls_wrap, sends LINE and a newline, prints the first line
  * that comes back. With -n N, N threads do the same at once (each its own connection, one
- * shared set of anchors). Prints "tls_probe: MESSAGE" and exits 1 on the first failure.
- * Usage: tls_probe [-n N] HOST PORT BUNDLE TIMEOUT_MS LINE
+ * shared set of anchors). With -c ADDRESS, connects to ADDRESS and names HOST in TLS only
+ * (as curl --resolve: names no resolver knows, for wildcard cases). Prints
+ * "tls_probe: MESSAGE" and exits 1 on the first failure.
+ * Usage: tls_probe [-n N] [-c ADDRESS] HOST PORT BUNDLE TIMEOUT_MS LINE
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@
 #include "net/tls.h"
 
 struct probe {
-	const char *host, *port, *line;
+	const char *host, *address, *port, *line;
 	unsigned timeout_ms;
 	const struct tls_anchors *anchors;
 	char answer[256];
@@ -52,7 +54,7 @@ static void *probe_run(void *arg)
 	struct net_stream s;
 	char out[300];
 	snprintf(out, sizeof(out), "%s\n", p->line);
-	int rc = net_connect_tcp(&s, p->host, p->port, p->timeout_ms);
+	int rc = net_connect_tcp(&s, p->address, p->port, p->timeout_ms);
 	if (rc == 0)
 		rc = tls_wrap(&s, p->anchors, p->host);
 	if (rc == 0)
@@ -69,13 +71,18 @@ static void *probe_run(void *arg)
 int main(int argc, char **argv)
 {
 	int threads = 1;
-	if (argc > 2 && strcmp(argv[1], "-n") == 0) {
-		threads = atoi(argv[2]);
+	const char *address = NULL;
+	while (argc > 2 && (strcmp(argv[1], "-n") == 0 || strcmp(argv[1], "-c") == 0)) {
+		if (argv[1][1] == 'n')
+			threads = atoi(argv[2]);
+		else
+			address = argv[2];
 		argc -= 2;
 		argv += 2;
 	}
 	if (argc != 6 || threads < 1 || threads > 64) {
-		fprintf(stderr, "usage: tls_probe [-n N] HOST PORT BUNDLE TIMEOUT_MS LINE\n");
+		fprintf(stderr, "usage: tls_probe [-n N] [-c ADDRESS] HOST PORT BUNDLE TIMEOUT_MS "
+				"LINE\n");
 		return 2;
 	}
 	struct tls_anchors *anchors;
@@ -88,7 +95,8 @@ int main(int argc, char **argv)
 	if (!probes || !tids)
 		return 2;
 	for (int i = 0; i < threads; i++) {
-		probes[i] = (struct probe){ .host = argv[1], .port = argv[2], .line = argv[5],
+		probes[i] = (struct probe){ .host = argv[1], .address = address ? address : argv[1],
+					    .port = argv[2], .line = argv[5],
 					    .timeout_ms = (unsigned)atoi(argv[4]), .anchors = anchors };
 		if (pthread_create(&tids[i], NULL, probe_run, &probes[i]) != 0)
 			return 2;
