@@ -231,7 +231,9 @@ static int update_disarm(struct run *r)
 static int update_write(struct run *r)
 {
 	struct update_job *u = r->job;
-	return run_write_images(r, u->sel.write, u->sel.alt);
+	/* the slot held another system (its journal, its superblocks): it is armed only when it
+	 * is the signed image byte for byte, holes and the partitions' tails included */
+	return run_write_images(r, u->sel.write, u->sel.alt, 1);
 }
 
 static void update_summarize(struct run *r, char *out, size_t size)
