@@ -106,7 +106,7 @@ fleet_template() {
 		>template.log 2>&1 || { echo "fleet: the first flash failed: $(tail -n 3 template.log)" >&2; return 1; }
 	read -r fleet_a_off fleet_a_size < <(part_at template.nvme APP)
 	read -r fleet_b_off fleet_b_size < <(part_at template.nvme APP_b)
-	read -r fleet_kb_off _ < <(part_at template.nvme B_kernel)
+	read -r fleet_kb_off fleet_kb_size < <(part_at template.nvme B_kernel)
 	rm -rf template-esp
 	mkdir -p template-esp/loader/entries
 	printf 'timeout 0\neditor no\n' >template-esp/loader/loader.conf
@@ -121,7 +121,9 @@ fleet_template() {
 
 # fleet_board NAME SERIAL STATE: a board from the template, in a starting state:
 #   has-1    system 1 in both slots, as flashed (an update fetches what system 2 changed)
-#   wiped    slot B zeroed, as if never written (what slot A holds is copied, not fetched)
+#   foreign  slot B (APP_b and B_kernel) holding other bytes (0x5a), as a slot holds another
+#            system's: every byte of it must become system 2's, zeros included (what slot A
+#            holds is copied, not fetched)
 #   has-2    system 2 already in slot B (an update fetches only the manifest)
 #   damaged  system 2 in slot B, then 4 KiB rewritten at three random chunks of it, two of
 #            them also in the running slot A (a root file system mounted read-write)
@@ -133,9 +135,11 @@ fleet_board() {
 	"$mk" eeprom -o "$name.eeprom" --part-number "699-13701-0005-500 M.0" --serial "$serial" >/dev/null
 	case $state in
 	has-1) ;;
-	wiped)
-		dd if=/dev/zero of="$name.nvme" bs=1M seek=$((fleet_b_off >> 20)) count=$((fleet_b_size >> 20)) \
-			conv=notrunc status=none
+	foreign)
+		head -c "$fleet_b_size" /dev/zero | tr '\0' '\132' |
+			dd of="$name.nvme" bs=1M seek="$fleet_b_off" oflag=seek_bytes conv=notrunc status=none
+		head -c "$fleet_kb_size" /dev/zero | tr '\0' '\132' |
+			dd of="$name.nvme" bs=1M seek="$fleet_kb_off" oflag=seek_bytes conv=notrunc status=none
 		;;
 	has-2 | damaged)
 		dd if=app2.img of="$name.nvme" bs=1M seek="$fleet_b_off" oflag=seek_bytes conv=notrunc status=none
@@ -204,14 +208,19 @@ fleet_update() {
 # fleet_fetched NAME: the bytes the flasher says it fetched
 fleet_fetched() { sed -n 's/.*done: \([0-9]*\) bytes fetched.*/\1/p' "$1.log"; }
 
-# fleet_holds_system2 NAME: slot B holds system 2 (image and kernel), slot A and the QSPI are
-# as before, the ESP has system 2's kernel and slot B's trial entry
+# fleet_whole NAME FILE OFFSET SIZE: NAME's disk holds FILE at OFFSET, then zeros to SIZE
+fleet_whole() {
+	cmp -s <(dd if="$1.nvme" bs=1M skip="$3" count="$4" iflag=skip_bytes,count_bytes status=none) \
+		<(cat "$2" && head -c $(($4 - $(stat -c %s "$2"))) /dev/zero)
+}
+
+# fleet_holds_system2 NAME: slot B's partitions are system 2's image and kernel padded with
+# zeros to their ends, byte for byte; slot A and the QSPI are as before, the ESP has system
+# 2's kernel and slot B's trial entry
 fleet_holds_system2() {
 	local name=$1
-	cmp -s -n "$fleet_image_bytes" app2.img <(dd if="$name.nvme" bs=1M skip="$fleet_b_off" \
-		count="$fleet_image_bytes" iflag=skip_bytes,count_bytes status=none) &&
-		cmp -s boot2.img <(dd if="$name.nvme" bs=1M skip="$fleet_kb_off" count="$(stat -c %s boot2.img)" \
-			iflag=skip_bytes,count_bytes status=none) &&
+	fleet_whole "$name" app2.img "$fleet_b_off" "$fleet_b_size" &&
+		fleet_whole "$name" boot2.img "$fleet_kb_off" "$fleet_kb_size" &&
 		[ "$(dd if="$name.nvme" bs=1M skip="$fleet_a_off" count="$fleet_a_size" iflag=skip_bytes,count_bytes \
 			status=none | sha256sum)" = "$(cat "$name.slot-a")" ] &&
 		cmp -s template.qspi "$name.qspi" &&

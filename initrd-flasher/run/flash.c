@@ -63,7 +63,8 @@ static int flash_gpt(struct run *r)
 
 static int flash_write(struct run *r)
 {
-	return run_write_images(r, NULL, NULL);
+	/* a first flash zeros the holes of the images that ask for it (PKG_IMAGE_ZERO_HOLES) */
+	return run_write_images(r, NULL, NULL, 0);
 }
 
 /* Last, and only when every read-back passed: the board boots what was written. */

@@ -61,7 +61,8 @@ void progress_set_total(struct flash_progress *p, uint64_t total)
 }
 
 uint64_t progress_total(const struct pkg_manifest *m, uint32_t variant,
-			const struct pkg_partition *parts, const uint8_t *only_parts)
+			const struct pkg_partition *parts, const uint8_t *only_parts,
+			int whole_partitions)
 {
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < m->image_count; i++) {
@@ -77,10 +78,13 @@ uint64_t progress_total(const struct pkg_manifest *m, uint32_t variant,
 			pkg_manifest_chunk(m, im.first_chunk + k, &c);
 			data += c.raw_size;
 		}
-		if (im.flags & PKG_IMAGE_ZERO_HOLES)
-			data = im.size;
-		/* NOR compares every block of the image; disks write only the data */
+		/* NOR compares every block of the image; disks write the data and zero the holes
+		 * where they are to be zeros (chunks lie inside the image: up to zero_end is all) */
 		const struct target_kind *k = target_kind_of_partition(m, &parts[im.partition]);
+		uint64_t zero_end = k ? target_kind_zero_end(k, &im, &parts[im.partition],
+							     whole_partitions) : 0;
+		if (zero_end)
+			data = zero_end;
 		n += (k && k->writes_whole_image ? im.size : data) + data;
 	}
 	return n;

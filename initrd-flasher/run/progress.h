@@ -32,9 +32,10 @@ void progress_phase(struct flash_progress *p, uint8_t phase, const char *partiti
 /* Sets the total: the bytes the writers will report for this variant (progress_total). */
 void progress_set_total(struct flash_progress *p, uint64_t total);
 
-/* The bytes the writers will report for variant: written (or compared), then read back;
- * only_parts as in write_plan (NULL: every partition). */
+/* The bytes the writers will report for variant: written, zeroed (or compared), then read
+ * back; only_parts and whole_partitions as in write_plan (NULL: every partition). */
 uint64_t progress_total(const struct pkg_manifest *m, uint32_t variant,
-			const struct pkg_partition *parts, const uint8_t *only_parts);
+			const struct pkg_partition *parts, const uint8_t *only_parts,
+			int whole_partitions);
 
 #endif

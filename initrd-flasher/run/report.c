@@ -89,6 +89,10 @@ void report_summary(char *out, size_t size, const struct write_stats by_kind[TAR
 		out[0] = '\0';
 	summary_add(out, size, &len, "done: %" PRIu64 " bytes written, %" PRIu64
 		    " read back and verified", all.bytes_written, all.bytes_read_back);
+	/* holes and partition tails made zeros (read back with the rest) */
+	if (all.bytes_zeroed)
+		summary_add(out, size, &len, "; %" PRIu64 " zeroed (%" PRIu64 " by the device) in "
+			    "%.2f s", all.bytes_zeroed, all.bytes_zeroed_cheaply, all.zero_seconds);
 	/* only erasable kinds count blocks (the erase blocks their writer compares) */
 	for (unsigned k = 0; k < TARGET_KIND_COUNT; k++)
 		if (target_kinds[k].erasable)

@@ -103,10 +103,11 @@ int run_step_verify(struct run *r);
 
 /*
  * Every image of the variant (only those of partitions with only_parts[i] set, unless NULL)
- * written and read back, chunks also looked for in alt_parts (may be NULL); the counts go to
- * r->by_kind and r->delta. 0 or -1.
+ * written and read back, chunks also looked for in alt_parts (may be NULL); with
+ * whole_partitions each disk partition made equal to its image over its whole size (write.h);
+ * the counts go to r->by_kind and r->delta. 0 or -1.
  */
 int run_write_images(struct run *r, const uint8_t *only_parts,
-		     const struct pkg_partition *alt_parts);
+		     const struct pkg_partition *alt_parts, int whole_partitions);
 
 #endif

@@ -74,12 +74,13 @@ int run_step_verify(struct run *r)
 }
 
 int run_write_images(struct run *r, const uint8_t *only_parts,
-		     const struct pkg_partition *alt_parts)
+		     const struct pkg_partition *alt_parts, int whole_partitions)
 {
 	const struct flash_config *c = r->c;
 	const struct pkg_manifest *m = &r->pkg.manifest;
 	progress_set_total(&r->progress,
-			   progress_total(m, (uint32_t)r->variant, r->parts, only_parts));
+			   progress_total(m, (uint32_t)r->variant, r->parts, only_parts,
+					  whole_partitions));
 	uint64_t data_offset = PKG_MANIFEST_OFFSET + r->pkg.header.manifest_size;
 	struct write_plan w = { .m = m, .variant = (uint32_t)r->variant, .parts = r->parts,
 				.targets = r->targets,
@@ -87,7 +88,8 @@ int run_write_images(struct run *r, const uint8_t *only_parts,
 				.raw = r->raw, .stored = r->stored, .chunk_buf = r->chunk_buf,
 				.buf_a = r->buf_a, .buf_b = r->buf_b, .buf_size = RUN_WORK_BUF_SIZE,
 				.threads = 0, .delta = !c->no_delta, .alt_parts = alt_parts,
-				.only_parts = only_parts, .parallel = !c->sequential,
+				.only_parts = only_parts, .whole_partitions = whole_partitions,
+				.parallel = !c->sequential,
 				.progress = &r->progress.wp, .log = c->log };
 	return write_images(&w, r->by_kind, &r->delta);
 }

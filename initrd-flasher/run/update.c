@@ -211,7 +211,9 @@ static int update_disarm(struct run *r)
 static int update_write(struct run *r)
 {
 	struct update_job *u = r->job;
-	return run_write_images(r, u->sel.write, u->sel.alt);
+	/* the slot held another system (its journal, its superblocks): it is armed only when it
+	 * is the signed image byte for byte, holes and the partitions' tails included */
+	return run_write_images(r, u->sel.write, u->sel.alt, 1);
 }
 
 static void update_summarize(struct run *r, char *out, size_t size)
@@ -223,13 +225,20 @@ static void update_summarize(struct run *r, char *out, size_t size)
 		return;
 	}
 	const struct write_delta *d = &r->delta;
+	struct write_stats all = { 0 };
+	for (unsigned k = 0; k < TARGET_KIND_COUNT; k++)
+		write_stats_add(&all, &r->by_kind[k]);
+	/* the zeros say the slot was made whole (write.h, whole_partitions), the read-back that
+	 * every byte of it was checked */
 	snprintf(out, size,
 		 "update to slot %s done: %" PRIu64 " bytes fetched, %" PRIu64 " copied on the board "
-		 "from slot %s, %" PRIu64 " already in place; slot %s boots next on trial (%d "
-		 "tries); %.2f s",
+		 "from slot %s, %" PRIu64 " already in place; %" PRIu64 " zeroed (%" PRIu64
+		 " by the device) in %.2f s; %" PRIu64 " read back and verified; slot %s boots next "
+		 "on trial (%d tries); %.2f s",
 		 pkg_slot_name(u->sel.target), d->bytes_fetched, d->bytes_copied,
-		 pkg_slot_name(u->slots.running), d->bytes_in_place, pkg_slot_name(u->sel.target),
-		 u->slots.env.tries, timing_now_s() - r->start_s);
+		 pkg_slot_name(u->slots.running), d->bytes_in_place, all.bytes_zeroed,
+		 all.bytes_zeroed_cheaply, all.zero_seconds, all.bytes_read_back,
+		 pkg_slot_name(u->sel.target), u->slots.env.tries, timing_now_s() - r->start_s);
 	fprintf(r->c->log, "flasher: %s\n", out);
 }
 

@@ -34,6 +34,13 @@ struct target_ops {
 	 * an empty target without reading it.
 	 */
 	int (*is_hole)(struct target *t, uint64_t off, uint64_t len);
+	/*
+	 * Optional: makes [off, off + len) read as zeros without sending zeros down to it
+	 * (BLKZEROOUT on a block device, a hole punched into a file); off and len are multiples
+	 * of TARGET_DIRECT_ALIGN. 0 done; 1 when this device or file system cannot (the caller
+	 * writes zeros); -1 with err_msg() on an error.
+	 */
+	int (*zero)(struct target *t, uint64_t off, uint64_t len);
 };
 
 /* Alignment of O_DIRECT reads: a multiple of every logical block size in use (512, 4096). */
@@ -99,6 +106,16 @@ typedef int (*target_piece_fn)(void *ctx, const uint8_t *p, size_t n, uint64_t a
  */
 int target_read_medium(struct target *t, uint64_t off, uint64_t len, uint8_t *buf,
 		       size_t buf_size, target_piece_fn fn, void *ctx);
+
+/*
+ * Makes device bytes [off, off + len) of t zeros, as cheaply as t allows: the aligned middle
+ * with ops->zero where t has it and it works, the rest (and everything, without it) written
+ * from zero_buf (zero_buf_size bytes, all zero, which the caller keeps so). *cheaply (may be
+ * NULL) gets the bytes zeroed without writing them. Trusts nothing: the caller reads the range
+ * back. 0 or -1 with err_msg().
+ */
+int target_zero(struct target *t, uint64_t off, uint64_t len, const uint8_t *zero_buf,
+		size_t zero_buf_size, uint64_t *cheaply);
 
 static inline void target_close(struct target *t)
 {

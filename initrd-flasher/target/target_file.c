@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #endif
 
@@ -161,6 +162,46 @@ static int file_is_hole(struct target *t, uint64_t off, uint64_t len)
 	return (uint64_t)data >= off + len;
 }
 
+/* errno values that say "this device or file system cannot zero that way", not "it failed" */
+static int zero_unsupported(int e)
+{
+	return e == EOPNOTSUPP || e == ENOTTY || e == ENOSYS || e == EINVAL || e == ENODEV;
+}
+
+/*
+ * A range made zeros without writing them: BLKZEROOUT on a block device (the kernel issues
+ * WRITE ZEROES or a discard that reads back zeros, else writes zero pages itself, and drops
+ * the cached pages of the range); on a regular file a punched hole, which keeps the size and
+ * reads as zeros, else FALLOC_FL_ZERO_RANGE. 1 where none of these exists.
+ */
+static int block_zero(struct target *t, uint64_t off, uint64_t len)
+{
+	if (range_ok(t, off, len, "zeroing") != 0)
+		return -1;
+#if defined(BLKZEROOUT) && defined(FALLOC_FL_PUNCH_HOLE)
+	uint64_t range[2] = { off, len };
+	if (ioctl(t->fd, BLKZEROOUT, range) == 0)
+		return 0;
+	if (!zero_unsupported(errno))
+		return err_set("%s: BLKZEROOUT of %" PRIu64 " bytes at %" PRIu64 ": %s", t->name, len,
+			       off, strerror(errno));
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX)
+		return 1;
+	const int modes[] = { FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, FALLOC_FL_ZERO_RANGE };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (fallocate(t->fd, modes[i], (off_t)off, (off_t)len) == 0)
+			return 0;
+		if (!zero_unsupported(errno))
+			return err_set("%s: zeroing %" PRIu64 " bytes at %" PRIu64 ": %s", t->name, len,
+				       off, strerror(errno));
+	}
+#else
+	(void)off;
+	(void)len;
+#endif
+	return 1;
+}
+
 static const struct target_ops nor_file_ops = { .read = file_read,
 						.write = nor_write,
 						.erase = nor_erase,
@@ -171,13 +212,15 @@ static const struct target_ops block_ops = { .read = file_read,
 					     .flush = file_flush,
 					     .close = file_close,
 					     .read_direct = block_read_direct,
-					     .is_hole = file_is_hole };
+					     .is_hole = file_is_hole,
+					     .zero = block_zero };
 /* a disk whose device or file system refused O_DIRECT: read back through the cache */
 static const struct target_ops block_cached_ops = { .read = file_read,
 						    .write = block_write,
 						    .flush = file_flush,
 						    .close = file_close,
-						    .is_hole = file_is_hole };
+						    .is_hole = file_is_hole,
+						    .zero = block_zero };
 
 static int open_file(struct target *t, const char *path, const struct target_ops *ops)
 {

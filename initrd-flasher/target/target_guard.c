@@ -52,6 +52,14 @@ static int guard_erase(struct target *t, uint64_t off, uint64_t len)
 	return g->inner.ops->erase(&g->inner, off, len);
 }
 
+static int guard_zero(struct target *t, uint64_t off, uint64_t len)
+{
+	struct guard *g = t->priv;
+	if (allowed(g, "zeroing", off, len) != 0)
+		return -1;
+	return g->inner.ops->zero(&g->inner, off, len);
+}
+
 static int guard_flush(struct target *t)
 {
 	struct guard *g = t->priv;
@@ -100,6 +108,8 @@ int target_guard_writes(struct target *t, const struct target_range *ranges, siz
 		ops->read_direct = guard_read_direct;
 	if (t->ops->is_hole)
 		ops->is_hole = guard_is_hole;
+	if (t->ops->zero)
+		ops->zero = guard_zero;
 	t->ops = ops;
 	t->priv = g;
 	/* fd and direct_fd stay: libblkid and the O_DIRECT read-back use the inner descriptors,

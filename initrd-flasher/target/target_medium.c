@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading a device range from the medium itself (O_DIRECT on disks), piece by piece. */
+/* Reading a device range from the medium itself (O_DIRECT on disks), piece by piece, and
+ * zeroing one without writing its zeros where the device can. */
 #include <inttypes.h>
 #include <stdint.h>
 
@@ -41,4 +42,45 @@ int target_read_medium(struct target *t, uint64_t off, uint64_t len, uint8_t *bu
 		pos += want;
 	}
 	return 0;
+}
+
+/* Writes [off, off + len) of t from zero_buf, a buffer at a time. */
+static int write_zeros(struct target *t, uint64_t off, uint64_t len, const uint8_t *zero_buf,
+		       size_t zero_buf_size)
+{
+	while (len) {
+		size_t n = len < zero_buf_size ? (size_t)len : zero_buf_size;
+		if (t->ops->write(t, off, zero_buf, n) != 0)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int target_zero(struct target *t, uint64_t off, uint64_t len, const uint8_t *zero_buf,
+		size_t zero_buf_size, uint64_t *cheaply)
+{
+	if (cheaply)
+		*cheaply = 0;
+	if (off > t->size || len > t->size - off)
+		return err_set("%s: zeroing %" PRIu64 " bytes at %" PRIu64 " is past the device's end",
+			       t->name, len, off);
+	if (zero_buf_size == 0)
+		return err_set("zeroing needs a buffer of zeros");
+	/* the unaligned head and tail are written; the aligned middle zeroed by the device */
+	const uint64_t align = TARGET_DIRECT_ALIGN, end = off + len;
+	uint64_t mid = (off + align - 1) / align * align, mid_end = end / align * align;
+	if (!t->ops->zero || mid >= mid_end)
+		return write_zeros(t, off, len, zero_buf, zero_buf_size);
+	int rc = t->ops->zero(t, mid, mid_end - mid);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) /* not on this device: zeros written, as a device without the op gets */
+		return write_zeros(t, off, len, zero_buf, zero_buf_size);
+	if (cheaply)
+		*cheaply = mid_end - mid;
+	if (write_zeros(t, off, mid - off, zero_buf, zero_buf_size) != 0)
+		return -1;
+	return write_zeros(t, mid_end, end - mid_end, zero_buf, zero_buf_size);
 }

@@ -18,6 +18,10 @@ struct write_stats {
 	uint64_t blocks_compared, blocks_skipped, blocks_erased, blocks_written;
 	uint64_t bytes_written, bytes_read_back;
 	uint64_t bytes_in_place; /* disk chunks found already written (delta): not rewritten */
+	/* holes and partition tails made zeros (disks), of them without sending the zeros
+	 * (target_zero), and the time it took; bytes_written counts none of them */
+	uint64_t bytes_zeroed, bytes_zeroed_cheaply;
+	double zero_seconds;
 };
 
 /* Adds the counts of st to to. */
@@ -30,6 +34,9 @@ static inline void write_stats_add(struct write_stats *to, const struct write_st
 	to->bytes_written += st->bytes_written;
 	to->bytes_read_back += st->bytes_read_back;
 	to->bytes_in_place += st->bytes_in_place;
+	to->bytes_zeroed += st->bytes_zeroed;
+	to->bytes_zeroed_cheaply += st->bytes_zeroed_cheaply;
+	to->zero_seconds += st->zero_seconds;
 }
 
 enum write_phase {

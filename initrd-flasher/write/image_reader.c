@@ -35,6 +35,7 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
 	r->current = NULL;
 	r->cached = UINT32_MAX;
 	r->mem = NULL;
+	r->zero_end = (im->flags & PKG_IMAGE_ZERO_HOLES) ? im->size : 0;
 	for (uint32_t i = im->first_chunk; i < im->first_chunk + im->chunk_count; i++) {
 		struct pkg_chunk c;
 		pkg_manifest_chunk(m, i, &c);
@@ -95,6 +96,15 @@ static int load_chunk(struct image_reader *r, uint32_t index, const struct pkg_c
 	r->src->bytes_fetched += c->stored_size;
 	r->current = r->raw;
 	r->cached = index;
+	return 0;
+}
+
+int image_reader_zero_through(struct image_reader *r, uint64_t end)
+{
+	if (end < r->im.size)
+		return err_set("the image (%" PRIu64 " bytes) ends after the %" PRIu64
+			       " bytes it is to fill", r->im.size, end);
+	r->zero_end = end;
 	return 0;
 }
 
@@ -164,20 +174,25 @@ int image_chunk_in_place(struct image_reader *r, const struct pkg_chunk *c)
 
 int image_walk(const struct image_reader *r, image_walk_fn fn, void *ctx)
 {
-	if (r->mem)
-		return fn(ctx, &r->mem_chunk, 0, r->im.size);
-	const int zero_holes = (r->im.flags & PKG_IMAGE_ZERO_HOLES) != 0;
+	/* holes lie before zero_end only: zero_end is 0 (none), the image's size or past it */
+	const uint64_t holes_end = r->zero_end;
 	uint64_t pos = 0;
-	for (uint32_t i = r->im.first_chunk; i < r->im.first_chunk + r->im.chunk_count; i++) {
+	if (r->mem) {
+		if (fn(ctx, &r->mem_chunk, 0, r->im.size) != 0)
+			return -1;
+		pos = r->im.size;
+	}
+	for (uint32_t i = r->im.first_chunk; !r->mem && i < r->im.first_chunk + r->im.chunk_count;
+	     i++) {
 		struct pkg_chunk c;
 		pkg_manifest_chunk(r->m, i, &c);
-		if (zero_holes && c.offset > pos && fn(ctx, NULL, pos, c.offset - pos) != 0)
+		if (c.offset > pos && pos < holes_end && fn(ctx, NULL, pos, c.offset - pos) != 0)
 			return -1;
 		if (fn(ctx, &c, c.offset, c.raw_size) != 0)
 			return -1;
 		pos = c.offset + c.raw_size;
 	}
-	if (zero_holes && r->im.size > pos && fn(ctx, NULL, pos, r->im.size - pos) != 0)
+	if (holes_end > pos && fn(ctx, NULL, pos, holes_end - pos) != 0)
 		return -1;
 	return 0;
 }

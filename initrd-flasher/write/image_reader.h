@@ -26,6 +26,10 @@ struct image_reader {
 	/* an image made on the board (the QSPI GPT): its bytes, as one chunk with their SHA-256 */
 	const uint8_t *mem;
 	struct pkg_chunk mem_chunk;
+	/* holes are walked (written and read back as zeros) up to here: 0, none (a disk writer
+	 * leaves them); im.size when the image is flagged PKG_IMAGE_ZERO_HOLES; the partition's
+	 * size when the whole partition is to equal the image (image_reader_zero_through) */
+	uint64_t zero_end;
 };
 
 /*
@@ -43,6 +47,13 @@ int image_reader_init(struct image_reader *r, const struct pkg_manifest *m,
  * it. 0 or -1.
  */
 int image_reader_init_memory(struct image_reader *r, const uint8_t *bytes, uint32_t size);
+
+/*
+ * From now on the walk gives every hole of the image and, as one more hole, the bytes from the
+ * image's end to `end` (the partition's size): the whole partition is to equal the image, zeros
+ * where it has none. 0, or -1 when end is before the image's end.
+ */
+int image_reader_zero_through(struct image_reader *r, uint64_t end);
 
 /* Takes chunks from a started pipeline (pipeline.h) rather than fetching them itself. */
 void image_reader_use_pipeline(struct image_reader *r, struct pipeline *pipe);
@@ -66,8 +77,9 @@ const uint8_t *image_view(struct image_reader *r, const struct pkg_chunk *c, uin
 int image_chunk_in_place(struct image_reader *r, const struct pkg_chunk *c);
 
 /*
- * Walks an image in order: fn gets each chunk (c, its offset and raw size) and, when the
- * image says holes must be zero, each hole (c == NULL). Stops at the first non-zero return.
+ * Walks an image in order: fn gets each chunk (c, its offset and raw size) and each hole
+ * (c == NULL) before zero_end: with the image's flag its holes, after image_reader_zero_through
+ * also the rest of the partition. Stops at the first non-zero return.
  */
 typedef int (*image_walk_fn)(void *ctx, const struct pkg_chunk *c, uint64_t off, uint64_t len);
 int image_walk(const struct image_reader *r, image_walk_fn fn, void *ctx);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Read-back: everything an image defines is read from the device and checked (each chunk's
- * SHA-256, zeros where the image says holes must be zero). Disks are read around the page
- * cache (target.h, read_direct) so the check reads the medium. Beside the disk writer, ranges
+ * Read-back: everything written is read from the device and checked (each chunk's SHA-256,
+ * zeros over every hole and partition tail the writer zeroed: image_reader.h, zero_end).
+ * Disks are read around the page cache (target.h, read_direct) so the check reads the medium. Beside the disk writer, ranges
  * are queued as they are written and threads check them while the writer goes on (the ranges
  * are independent, so several threads hash at once); the first failure is kept and reported
  * when the image is finished.

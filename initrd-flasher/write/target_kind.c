@@ -14,13 +14,31 @@ const struct target_kind target_kinds[TARGET_KIND_COUNT] = {
 			      .erasable = 1,
 			      .writes_whole_image = 1,
 			      .boot_firmware = 1 },
-	/* eMMC, NVMe, SD: the chunks written where they go, holes skipped (write_block.c) */
+	/* eMMC, NVMe, SD: the chunks written where they go, holes zeroed or left (write_block.c) */
 	[TARGET_KIND_DISK] = { .pkg_kind = PKG_TARGET_DISK,
 			       .name = "disk",
 			       .write = write_block_image,
 			       .readback = TARGET_READBACK_INLINE,
-			       .update_checks_gpt = 1 },
+			       .update_checks_gpt = 1,
+			       .fills_partition = 1 },
 };
+
+uint64_t target_kind_zero_end(const struct target_kind *k, const struct pkg_image *im,
+			      const struct pkg_partition *part, int whole_partitions)
+{
+	const int flagged = (im->flags & PKG_IMAGE_ZERO_HOLES) != 0;
+	/*
+	 * The package places the partition: with the image's bytes over its whole size, what the
+	 * partition holds is a function of the signed package alone. Bytes past the image's end
+	 * are part of it: a smaller file system leaves the old one's backup superblocks and
+	 * signatures there for blkid or e2fsck -b to find, and dm-verity or a hash over the
+	 * partition would see them. So the tail is zeroed too (part->size >= im->size: checked
+	 * by write_image before anything is written).
+	 */
+	if (k->fills_partition && (whole_partitions || flagged) && part->size >= im->size)
+		return part->size;
+	return flagged ? im->size : 0;
+}
 
 const struct target_kind *target_kind_find(uint8_t pkg_kind)
 {

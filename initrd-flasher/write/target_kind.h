@@ -55,6 +55,10 @@ struct target_kind {
 	/* its partition table is the device's own GPT: an update checks the package's places
 	 * against it before writing (update_check.h) */
 	int update_checks_gpt;
+	/* its writer can make a whole partition equal the image, zeros past the image's end
+	 * (disks, whose holes and tail would otherwise keep old bytes); NOR partitions keep
+	 * their erased bytes past the image */
+	int fills_partition;
 };
 
 /* Indexed by enum target_kind_slot. */
@@ -81,6 +85,15 @@ const struct target_kind *target_kind_find(uint8_t pkg_kind);
  * partition, when no row serves it. */
 const struct target_kind *target_kind_of_partition(const struct pkg_manifest *m,
 						   const struct pkg_partition *part);
+
+/*
+ * Where the zeros of image im in partition part end on a target of kind k: the partition's
+ * size when the whole partition is to equal the image (an update, `whole_partitions`, or an
+ * image flagged PKG_IMAGE_ZERO_HOLES, on a kind that fills_partition); im's size for a flagged
+ * image on another kind; 0 when its holes are left as they are (image_reader.h, zero_end).
+ */
+uint64_t target_kind_zero_end(const struct target_kind *k, const struct pkg_image *im,
+			      const struct pkg_partition *part, int whole_partitions);
 
 /* Its slot in by_kind[TARGET_KIND_COUNT]. */
 static inline unsigned target_kind_slot(const struct target_kind *k)

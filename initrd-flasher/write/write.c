@@ -56,6 +56,9 @@ static int write_one(const struct write_plan *w, const struct pkg_image *im,
 	struct target *dev = &w->targets[job.part.target];
 	if (image_reader_init(&r, w->m, im, w->src, w->raw, w->stored, w->chunk_buf) != 0)
 		return -1;
+	uint64_t zero_end = target_kind_zero_end(k, im, &job.part, w->whole_partitions);
+	if (zero_end > im->size && image_reader_zero_through(&r, zero_end) != 0)
+		return err_prefix("partition %s", job.part.name);
 	if (pipe)
 		image_reader_use_pipeline(&r, pipe);
 	if (pipe && k->readback == TARGET_READBACK_INLINE) {

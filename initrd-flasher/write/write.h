@@ -2,7 +2,7 @@
 /*
  * Writing: one image into its partition with the writer for its target's kind (one const
  * table, target_kind.h: NOR compares every erase block and erases and writes only what
- * differs; disks write the chunks and skip holes), and every image of a variant in order, each
+ * differs; disks write the chunks and zero holes where asked, whole_partitions), and every image of a variant in order, each
  * read back (readback.h) — the write loop the flasher and the tests both run.
  */
 #ifndef SELFFLASH_WRITE_H
@@ -37,6 +37,14 @@ struct write_plan {
 	 * partition to copy from (the running slot) */
 	int delta;
 	const struct pkg_partition *alt_parts;
+	/*
+	 * 1 (an update): every disk image makes its whole partition equal it — holes and the
+	 * partition past the image's end zeroed, and read back as zeros — so that an armed slot is
+	 * the signed image byte for byte, whatever the slot held (another system's journal). 0 (a
+	 * first flash): only images flagged PKG_IMAGE_ZERO_HOLES do; the others' holes keep what
+	 * the disk held (a fresh disk: zeros already; faster). target_kind_zero_end() decides.
+	 */
+	int whole_partitions;
 	/* NULL: every image of the variant; else only images of partitions i with
 	 * only_parts[i] != 0 (an update writes the inactive slot's partitions, nothing else) */
 	const uint8_t *only_parts;

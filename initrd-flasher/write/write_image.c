@@ -18,13 +18,19 @@ int write_image(const struct target_kind *kind, struct target *t, const struct i
 	return kind->write(t, job, st);
 }
 
-/* ", 123 in place" for a disk image that delta found partly written already, else "": into
- * text (the NOR spool's thread logs beside the disk writer) */
-static const char *in_place_note(const struct write_stats *st, char *text, size_t size)
+/* ", 123 in place" for a disk image that delta found partly written already and ", 456
+ * zeroed (456 by the device) in 0.01 s" for one whose holes were made zeros, else "": into text
+ * (the NOR spool's thread logs beside the disk writer) */
+static const char *disk_note(const struct write_stats *st, char *text, size_t size)
 {
-	if (!st->bytes_in_place)
-		return "";
-	snprintf(text, size, ", %" PRIu64 " in place", st->bytes_in_place);
+	int n = 0;
+	text[0] = '\0';
+	if (st->bytes_in_place)
+		n = snprintf(text, size, ", %" PRIu64 " in place", st->bytes_in_place);
+	if (st->bytes_zeroed && n >= 0 && (size_t)n < size)
+		snprintf(text + n, size - (size_t)n,
+			 ", %" PRIu64 " zeroed (%" PRIu64 " by the device) in %.2f s", st->bytes_zeroed,
+			 st->bytes_zeroed_cheaply, st->zero_seconds);
 	return text;
 }
 
@@ -33,8 +39,8 @@ void write_image_log(FILE *log, const char *partition, uint64_t size, const stru
 {
 	if (!log)
 		return;
-	char text[48];
-	const char *note = in_place_note(st, text, sizeof(text));
+	char text[128];
+	const char *note = disk_note(st, text, sizeof(text));
 	fprintf(log, "flasher: %-24s %10" PRIu64 " bytes: %" PRIu64 " written, %" PRIu64
 		     " read back%s; blocks compared %" PRIu64 ", skipped %" PRIu64 ", erased %" PRIu64
 		     ", written %" PRIu64 "; %.2f s\n",

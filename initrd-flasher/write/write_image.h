@@ -2,7 +2,7 @@
 /*
  * Writing one image into its partition, with the writer its target's kind names
  * (target_kind.h): NOR compares every erase block and erases and writes only what differs;
- * disks write the chunks and skip holes. And the one line each written image logs.
+ * disks write the chunks and zero holes where asked). And the one line each written image logs.
  */
 #ifndef SELFFLASH_WRITE_IMAGE_H
 #define SELFFLASH_WRITE_IMAGE_H

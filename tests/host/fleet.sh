@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A fleet (issue 16): 16 native boards, each with its own serial number, running system 1 from
-# slot A in four different starting states (tests/fleet_lib.sh: slot B as flashed, wiped,
+# slot A in four different starting states (tests/fleet_lib.sh: slot B as flashed, foreign,
 # holding system 2 already, system 2 with damaged chunks), all run `flasher update` of system
 # 2 at once from ONE lighttpd over HTTPS. Checked: all succeed; every board's slot B holds
 # system 2 and its slot A, QSPI and other ESP files are as before; and from the server's
@@ -24,7 +24,7 @@ boards=${FLEET_BOARDS:-16}
 
 fleet_system $((16 * 1048576))
 fleet_template
-states=(has-1 wiped has-2 damaged)
+states=(has-1 foreign has-2 damaged)
 names=()
 for i in $(seq "$boards"); do
 	name=$(printf 'board%02d' "$i")

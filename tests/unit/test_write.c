@@ -33,6 +33,8 @@
 static char dir[] = "/tmp/selfflash-write-XXXXXX";
 static char p_pkg[256], p_nor[256], p_disk[256], p_mb1[256], p_cfg[256], p_app[256];
 static uint8_t mb1[100000], cfg[3000], app[DISK_SIZE / 2];
+/* how much of app the package's APP image holds (all of it but in the whole-partition tests) */
+static size_t app_len = sizeof(app);
 static _Alignas(TARGET_DIRECT_ALIGN) uint8_t buf_a[1 << 20], buf_b[1 << 20];
 
 static const char *layout_xml =
@@ -70,7 +72,7 @@ static int load(const char *path, uint8_t *data, size_t len, size_t at)
 static int build_package(void)
 {
 	if (save(p_mb1, mb1, sizeof(mb1)) || save(p_cfg, cfg, sizeof(cfg)) ||
-	    save(p_app, app, sizeof(app)))
+	    save(p_app, app, app_len))
 		return -1;
 	struct layout l;
 	if (layout_from_xml(layout_xml, strlen(layout_xml), NULL, 0, &l) != 0)
@@ -227,6 +229,56 @@ static const struct target_ops medium_ops = { .read = medium_read,
 					      .read_direct = medium_read_direct };
 
 /*
+ * A disk that says it zeroed a range and did not (firmware that ignores WRITE ZEROES, a
+ * discard that leaves the old data): the read-back of the hole must catch it.
+ */
+static struct target liar_inner;
+
+static int liar_read(struct target *t, uint64_t off, void *buf, size_t len)
+{
+	(void)t;
+	return liar_inner.ops->read(&liar_inner, off, buf, len);
+}
+
+static int liar_write(struct target *t, uint64_t off, const void *buf, size_t len)
+{
+	(void)t;
+	return liar_inner.ops->write(&liar_inner, off, buf, len);
+}
+
+static int liar_read_direct(struct target *t, uint64_t off, void *buf, size_t len, size_t *got)
+{
+	(void)t;
+	return liar_inner.ops->read_direct(&liar_inner, off, buf, len, got);
+}
+
+static int liar_zero(struct target *t, uint64_t off, uint64_t len)
+{
+	(void)t;
+	(void)off;
+	(void)len;
+	return 0; /* "done" */
+}
+
+static int liar_flush(struct target *t)
+{
+	(void)t;
+	return liar_inner.ops->flush(&liar_inner);
+}
+
+static void liar_close(struct target *t)
+{
+	(void)t;
+	liar_inner.ops->close(&liar_inner);
+}
+static const struct target_ops liar_ops = { .read = liar_read,
+					    .write = liar_write,
+					    .flush = liar_flush,
+					    .close = liar_close,
+					    .read_direct = liar_read_direct,
+					    .zero = liar_zero };
+
+/*
  * Writes and reads back every image of the package; nor_flip / nor_cut / disk_flip inject
  * faults. `threaded` runs it the way the flasher does: chunks through the pipeline, the disk
  * read back beside the writer. Returns 0 or -1; stats for the NOR and the disk separately.
@@ -235,6 +287,10 @@ static const struct target_ops medium_ops = { .read = medium_read,
 static int use_delta;
 /* what the last flash_with's write_images found on the board */
 static struct write_delta delta_found;
+/* flash_with() writes whole partitions, as an update does (write_plan.whole_partitions) */
+static int use_whole;
+/* flash_with() gives the disk a zero operation that does nothing */
+static int use_liar;
 
 static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, int threaded,
 		      struct write_stats *nor, struct write_stats *disk)
@@ -268,6 +324,10 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 		dflip.at = disk_flip;
 		targets[1].ops = &dflip_ops;
 	}
+	if (use_liar) {
+		liar_inner = targets[1];
+		targets[1].ops = &liar_ops;
+	}
 	if (medium.at != UINT64_MAX) {
 		if (!targets[1].ops->read_direct) {
 			err_set("%s: no O_DIRECT here (%s)", p_disk, targets[1].direct_error);
@@ -290,7 +350,8 @@ static int flash_with(uint64_t nor_flip, int nor_cut_after, uint64_t disk_flip, 
 				.targets = targets, .src = &fs.src, .raw = raw, .stored = stored,
 				.chunk_buf = sizeof(raw), .buf_a = buf_a, .buf_b = buf_b,
 				.buf_size = sizeof(buf_a), .threads = threaded ? TEST_THREADS : -1,
-				.delta = use_delta, .parallel = threaded };
+				.delta = use_delta, .whole_partitions = use_whole,
+				.parallel = threaded };
 	struct write_stats by_kind[TARGET_KIND_COUNT] = { { 0 } };
 	int rc = write_images(&w, by_kind, &delta_found);
 	*nor = by_kind[TARGET_KIND_NOR];
@@ -590,6 +651,89 @@ static void test_read_back_believes_the_medium_not_the_page_cache(void)
 	medium.at = UINT64_MAX;
 }
 
+/* The disk holds APP's image over the whole partition (zeros where the image has none), and
+ * the rest of the disk (past the 2 MiB partition) still holds what it held (0x5a). */
+static int app_partition_is_the_image(int tell)
+{
+	static uint8_t disk[DISK_SIZE];
+	if (load(p_disk, disk, sizeof(disk), 0))
+		return 0;
+	for (size_t i = 0; i < DISK_SIZE; i++) {
+		uint8_t want = i < app_len ? app[i] : i < sizeof(app) ? 0 : 0x5a;
+		if (disk[i] != want) {
+			if (tell)
+				fprintf(stderr, "  disk byte %zu: 0x%02x, want 0x%02x\n", i, disk[i],
+					want);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * An update (whole_partitions) over a disk that holds other bytes (0x5a): the partition ends
+ * as the image byte for byte, its hole (200000..900000) and its tail past the image's end
+ * (an odd 1500001 bytes, up to the 2 MiB partition) zeroed, mostly by the file system (a
+ * punched hole), and every byte of the partition read back; with threads and without. A
+ * first flash without the image's flag leaves both as they were.
+ */
+static void test_whole_partition_holes_and_tail_zeroed_and_read_back(void)
+{
+	struct write_stats nor, disk;
+	app_len = 1500001;
+	CHECK(build_package() == 0);
+	/* the windows holding data: 0..12, and 54..90 whole, 91 up to the image's end */
+	const uint64_t data = 13 * CHUNK + 37 * CHUNK + (app_len - 91 * CHUNK);
+	for (int threaded = 0; threaded < 2; threaded++) {
+		CHECK(fresh_targets() == 0);
+		use_whole = 1;
+		CHECK(flash_with(UINT64_MAX, -1, UINT64_MAX, threaded, &nor, &disk) == 0);
+		use_whole = 0;
+		CHECK(app_partition_is_the_image(1));
+		CHECK(disk.bytes_written == data);
+		CHECK(disk.bytes_zeroed == sizeof(app) - data);
+		CHECK(disk.bytes_zeroed_cheaply > disk.bytes_zeroed * 9 / 10);
+		CHECK(disk.bytes_read_back == sizeof(app));
+	}
+	/* a first flash: the hole and the tail keep 0x5a */
+	CHECK(fresh_targets() == 0);
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
+	CHECK(!app_partition_is_the_image(0));
+	CHECK(disk.bytes_zeroed == 0 && disk.bytes_read_back == data);
+	app_len = sizeof(app);
+}
+
+/*
+ * A hole the writer "forgot": a device whose zeroing does nothing, and one that stores a byte
+ * of the zeros wrong, in the hole and in the tail. The read-back of the holes catches each,
+ * naming the byte; threaded and not.
+ */
+static void test_hole_not_zeroed_fails_read_back(void)
+{
+	struct write_stats nor, disk;
+	app_len = 1500001;
+	CHECK(build_package() == 0);
+	use_whole = 1;
+	for (int threaded = 0; threaded < 2; threaded++) {
+		CHECK(fresh_targets() == 0);
+		use_liar = 1;
+		CHECK(flash_with(UINT64_MAX, -1, UINT64_MAX, threaded, &nor, &disk) == -1);
+		use_liar = 0;
+		CHECK(strstr(err_msg(), "partition APP: read back 0x5a at offset") != NULL);
+		CHECK(strstr(err_msg(), "where the image has a hole (zeros)") != NULL);
+		const uint64_t flips[] = { 500000, 2000000 }; /* the hole, the tail */
+		for (size_t k = 0; k < 2; k++) {
+			char want[80];
+			snprintf(want, sizeof(want), "read back 0x10 at offset %" PRIu64 " ", flips[k]);
+			CHECK(fresh_targets() == 0);
+			CHECK(flash_with(UINT64_MAX, -1, flips[k], threaded, &nor, &disk) == -1);
+			CHECK(strstr(err_msg(), want) != NULL);
+		}
+	}
+	use_whole = 0;
+	app_len = sizeof(app);
+}
+
 /*
  * readback_check_range on its own, around the cache: ranges that start and end inside an
  * aligned block, and a device whose size is not a multiple of the alignment. A changed byte
@@ -710,6 +854,8 @@ int main(void)
 	RUN(test_threaded_delta_fetches_and_writes_only_what_differs);
 	RUN(test_concurrent_read_back_catches_a_bad_disk);
 	RUN(test_read_back_believes_the_medium_not_the_page_cache);
+	RUN(test_whole_partition_holes_and_tail_zeroed_and_read_back);
+	RUN(test_hole_not_zeroed_fails_read_back);
 	RUN(test_uncached_read_back_of_unaligned_ranges);
 	RUN(test_blank_erases_only_blocks_with_data);
 	char cmd[300];
