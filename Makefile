@@ -119,7 +119,7 @@ TEST_link_usb_SRCS := tests/unit/test_link_usb.c $(LINK_USB_SRCS) host-loader/us
 TEST_link_usb_LIBS := $(HOSTLOAD_USB_LIBS)
 TEST_usb_gadget_SRCS := tests/unit/test_usb_gadget.c initrd-flasher/board/usb_gadget.c \
 	initrd-flasher/board/modules.c initrd-flasher/cli/config.c initrd-flasher/board/discover.c \
-	initrd-flasher/net/http_url.c common/identify.c \
+	initrd-flasher/net/http_url.c initrd-flasher/net/tls_name.c common/identify.c \
 	$(wildcard initrd-flasher/link/*.c) common/io.c common/lines.c common/pkg.c $(LINK_SRCS) \
 	$(SHA256_SRCS)
 TEST_sha256_SRCS := tests/unit/test_sha256.c $(SHA256_SRCS) common/error.c
