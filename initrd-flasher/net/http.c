@@ -184,6 +184,11 @@ int http_get_range(struct http_conn *c, struct http_url *url, const struct http_
 	unsigned backoff = BACKOFF_FIRST_MS, redirects = 0;
 	int stale_retried = 0;
 	char where[HTTP_LOCATION_MAX + 16];
+	if (o->stop && atomic_load(o->stop)) { /* another request gave up on the server */
+		http_url_format(url, where, sizeof(where));
+		return err_set("%s: the run gave up on this server (link-timeout %u s)", where,
+			       o->retry_ms / 1000);
+	}
 	for (;;) {
 		int reused = c->requests > 0, answered = 0;
 		struct http_url next;
@@ -209,7 +214,8 @@ int http_get_range(struct http_conn *c, struct http_url *url, const struct http_
 			continue;
 		}
 		if (o->stop && atomic_load(o->stop))
-			return err_prefix("%s: stopped (the run gave up)", where);
+			return err_prefix("%s: the run gave up on this server (link-timeout %u s)", where,
+					  o->retry_ms / 1000);
 		/* a server's Retry-After is honoured, within reason; else our own backoff */
 		uint64_t wait = backoff, left = deadline ? timing_ms_left(deadline) : 0;
 		if (rc == ATTEMPT_TRANSIENT && retry_after)

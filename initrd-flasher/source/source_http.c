@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "error.h"
 #include "net/http.h"
@@ -66,6 +67,19 @@ static int take_conn(struct http_source *hs)
 	}
 	hs->busy[pick] = 1;
 	return pick;
+}
+
+/*
+ * The run gave up on the server: requests still waiting on it are woken now (their sockets
+ * shut down: each sees the end and stops retrying), not after their own deadlines. Called
+ * with the lock. An fd may be closed and reused meanwhile by its owner: shutting down a
+ * socket of this source early, or a non-socket (ENOTSOCK), is harmless as the run ends.
+ */
+static void wake_requests(struct http_source *hs)
+{
+	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
+		if (hs->busy[i] && hs->conns[i].s.fd >= 0)
+			(void)shutdown(hs->conns[i].s.fd, SHUT_RDWR);
 }
 
 /* After an answer: is it still the pinned file? 0, or -1 marking the source changed. */
@@ -133,6 +147,8 @@ static int http_source_get(struct http_source *hs, void *buf, size_t len, uint64
 	if (rc == 0)
 		hs->url = url; /* a redirect is remembered: later requests go there at once */
 	rc = check_pin(hs, &q, rc);
+	if (rc != 0 && atomic_load(&hs->stop))
+		wake_requests(hs);
 	pthread_cond_signal(&hs->freed);
 	pthread_mutex_unlock(&hs->lock);
 	return rc;
