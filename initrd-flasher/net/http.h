@@ -18,34 +18,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "http_conn.h"
 #include "http_parse.h"
-#include "net_stream.h"
 #include "tls.h"
 
 #define HTTP_REDIRECTS_MAX 5
-#define HTTP_IN_BUF 16384
 /* the X-Selfflash-Board value, with its NUL (an EEPROM serial is at most 15 bytes) */
 #define HTTP_BOARD_MAX 64
-/* A body slower than this (bytes a second, averaged), or silent this long, is dropped and
- * asked again: a trickling server must not hold an update without end. */
-#define HTTP_MIN_RATE 1024
-#define HTTP_STALL_MS 5000
 /* A Retry-After longer than this is not waited for in full: asked again after this long. */
 #define HTTP_RETRY_AFTER_MAX_MS 60000
-
-/* One connection: where it goes and what was read ahead of the caller. */
-struct http_conn {
-	struct net_stream s; /* s.ops NULL: not connected */
-	int https;
-	char host[HTTP_HOST_MAX], port[HTTP_PORT_MAX];
-	unsigned requests; /* answered on this connection: a reused one may have been closed */
-	/* the request under way, for the message when its deadline passes */
-	int in_body;
-	unsigned head_wait_ms;
-	uint64_t body_start_ms, body_got, body_len;
-	size_t in_pos, in_len;
-	char in[HTTP_IN_BUF];
-};
 
 struct http_opts {
 	/* each connect, and the wait for an answer's head; 0: 30 s (never past retry_ms) */

@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-#include "http.h"
+#include "http_conn.h"
+#include "http_parse.h"
 
 /* What went wrong, for the retry loop: the answer (give up), or something passing: the
  * network, a server that could not be reached, a transient status, an answer too slow. */
