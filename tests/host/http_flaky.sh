@@ -4,9 +4,9 @@
 # tests/fault_proxy.py for the faults lighttpd cannot make on demand. Checked, each against a
 # blank board flashed from the file: chunks corrupted on the way are fetched again on a fresh
 # connection and the board is byte-identical; answers whose ETag a proxy dropped are not "a
-# changed file"; a CDN's 8 KiB Content-Security-Policy header passes (lighttpd sends it:
-# mod_setenv); a gzip-encoded answer is refused by name and nothing is written; a server
-# answering 503 with Retry-After to one request in five is waited for and succeeds.
+# changed file"; a CDN's 8 KiB Content-Security-Policy header passes (sent by a lighttpd of
+# its own: mod_setenv); a gzip-encoded answer is refused by name and nothing is written; a
+# server answering 503 with Retry-After to one request in five is waited for and succeeds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -36,19 +36,24 @@ data_offset=$("$mk" show www/v1.sfpkg | sed -n 's/^package: .*, \([0-9]*\) bytes
 
 # lighttpd with the long header a CDN adds
 csp=$(python3 -c 'print("default-src '"'"'self'"'"' " + " ".join("https://cdn%d.example.com" % i for i in range(330)))')
-web=$(free_port)
-cat >web.conf <<CONF
+lighttpd_start() { # CONF_EXTRA: lighttpd on a free port; $web is the port
+	web=$(free_port)
+	cat >"web$web.conf" <<CONF
 server.document-root = "$tmp/www"
 server.bind = "127.0.0.1"
 server.port = $web
 server.errorlog = "$tmp/web.err"
 server.modules += ( "mod_setenv" )
 mimetype.assign = ( "" => "application/octet-stream" )
-setenv.add-response-header = ( "Content-Security-Policy" => "$csp" )
+$1
 CONF
-lighttpd -D -f web.conf 2>>web.err &
-pids+=($!)
-await_port "$web"
+	lighttpd -D -f "web$web.conf" 2>>web.err &
+	pids+=($!)
+	await_port "$web"
+}
+lighttpd_start "setenv.add-response-header = ( \"Content-Security-Policy\" => \"$csp\" )"
+csp_port=$web
+lighttpd_start "" # the plain one, behind the proxy: each fault on its own
 proxy() { # LOG ARGS...: the proxy on a free port in front of lighttpd; url
 	local log=$1 port
 	shift
@@ -76,7 +81,7 @@ board blank
 
 # a CDN's long header: passes (it was refused for its length)
 board csp
-if flash csp "http://127.0.0.1:$web/v1.sfpkg" >csp.log 2>&1 && same file csp; then
+if flash csp "http://127.0.0.1:$csp_port/v1.sfpkg" >csp.log 2>&1 && same file csp; then
 	ok "long_csp_header_passes (${#csp} bytes)"
 else
 	not_ok long_csp_header_passes "$(tail -n 2 csp.log)"
