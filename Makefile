@@ -178,8 +178,12 @@ TLS_ANCHORS_SRCS := initrd-flasher/net/tls_anchors.c initrd-flasher/net/tls_erro
 # the TLS client: the connection, the X.509 check, the name rules, the anchors
 TLS_SRCS := initrd-flasher/net/tls.c initrd-flasher/net/tls_x509.c initrd-flasher/net/tls_name.c \
 	$(TLS_ANCHORS_SRCS)
-TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/net/http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \
-	initrd-flasher/net/net_tcp.c $(TLS_SRCS) common/timing.c
+TEST_http_SRCS := tests/unit/test_http.c initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c \
+	initrd-flasher/net/tls_name.c common/error.c
+# the client against canned answers: retries, deadlines, refusals
+TEST_http_get_SRCS := tests/unit/test_http_get.c initrd-flasher/net/http.c initrd-flasher/net/http_read.c \
+	initrd-flasher/net/http_parse.c initrd-flasher/net/http_url.c initrd-flasher/net/net_tcp.c \
+	$(TLS_SRCS) common/timing.c
 # the PEM bundle loader of the https source
 TEST_tls_anchors_SRCS := tests/unit/test_tls_anchors.c $(TLS_ANCHORS_SRCS)
 # the TLS client against openssl s_server (tests/host/tls_client.sh)
@@ -190,7 +194,8 @@ TEST_tls_name_SRCS := tests/unit/test_tls_name.c initrd-flasher/net/tls_name.c c
 TEST_efi_varstore_SRCS := tests/unit/test_efi_varstore.c initrd-flasher/board/efi_varstore.c common/error.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
-	slot_sdboot update_plan http tls_anchors tls_name kmods t234_release t234_capsule efi_varstore capsule tegra_capsule
+	slot_sdboot update_plan http http_get tls_anchors tls_name kmods t234_release t234_capsule \
+	efi_varstore capsule tegra_capsule
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \

@@ -120,13 +120,50 @@ static int header_is(const char *name, size_t len, const char *want)
 	return strlen(want) == len && strncasecmp(name, want, len) == 0;
 }
 
+/* Printable ASCII of v (at most size - 1 bytes, '?' for anything else) into out. */
+static void copy_printable(const char *v, size_t len, char *out, size_t size)
+{
+	size_t n = len < size - 1 ? len : size - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?';
+	out[n] = '\0';
+}
+
+/* The headers a range fetch reads; every other one is skipped unread. */
+enum header_kind {
+	H_OTHER, H_LENGTH, H_TRANSFER, H_RANGE, H_ETAG, H_LOCATION, H_CONNECTION, H_ENCODING,
+	H_RETRY_AFTER, H_DATE,
+};
+
+static enum header_kind header_kind(const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		enum header_kind kind;
+	} known[] = {
+		{ "Content-Length", H_LENGTH },	    { "Transfer-Encoding", H_TRANSFER },
+		{ "Content-Range", H_RANGE },	    { "ETag", H_ETAG },
+		{ "Location", H_LOCATION },	    { "Connection", H_CONNECTION },
+		{ "Content-Encoding", H_ENCODING }, { "Retry-After", H_RETRY_AFTER },
+		{ "Date", H_DATE },
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (header_is(name, len, known[i].name))
+			return known[i].kind;
+	return H_OTHER;
+}
+
 static int parse_header(const char *name, size_t nlen, const char *v, size_t vlen,
 			struct http_response *r)
 {
+	enum header_kind kind = header_kind(name, nlen);
+	if (kind == H_OTHER)
+		return 0; /* unread, so never too long: only the whole head is bounded */
 	char value[HTTP_LOCATION_MAX];
 	if (copy_value(v, vlen, value, sizeof(value)) != 0)
 		return err_set("HTTP header %.*s is %zu bytes long: refused", (int)nlen, name, vlen);
-	if (header_is(name, nlen, "Content-Length")) {
+	switch (kind) {
+	case H_LENGTH: {
 		uint64_t n;
 		if (parse_decimal(value, vlen, &n) != 0)
 			return err_set("Content-Length '%.40s' is not a number up to 2^62", value);
@@ -134,27 +171,33 @@ static int parse_header(const char *name, size_t nlen, const char *v, size_t vle
 			return err_set("two different Content-Length headers");
 		r->has_length = 1;
 		r->length = n;
-	} else if (header_is(name, nlen, "Transfer-Encoding")) {
+		break;
+	}
+	case H_TRANSFER:
 		if (strcasecmp(value, "chunked") != 0)
 			return err_set("Transfer-Encoding '%.40s': only chunked is accepted", value);
 		r->chunked = 1;
-	} else if (header_is(name, nlen, "Content-Range")) {
+		break;
+	case H_RANGE:
 		if (r->has_range)
 			return err_set("two Content-Range headers");
 		if (http_content_range_parse(value, &r->range_first, &r->range_last,
 					     &r->range_total, &r->range_unsatisfied) != 0)
 			return -1;
 		r->has_range = 1;
-	} else if (header_is(name, nlen, "ETag")) {
+		break;
+	case H_ETAG:
 		if (copy_value(value, vlen, r->etag, sizeof(r->etag)) != 0)
 			return err_set("ETag is %zu bytes long, at most %d are accepted", vlen,
 				       HTTP_ETAG_MAX - 1);
 		for (size_t i = 0; i < vlen; i++)
 			if ((unsigned char)value[i] < 0x21 || (unsigned char)value[i] > 0x7e)
 				return err_set("ETag has a space or control character");
-	} else if (header_is(name, nlen, "Location")) {
+		break;
+	case H_LOCATION:
 		strcpy(r->location, value);
-	} else if (header_is(name, nlen, "Connection")) {
+		break;
+	case H_CONNECTION:
 		/* a list of tokens: "close" ends the connection, "keep-alive" keeps a 1.0 one */
 		for (char *tok = value; *tok;) {
 			size_t n = strcspn(tok, ", \t");
@@ -165,6 +208,23 @@ static int parse_header(const char *name, size_t nlen, const char *v, size_t vle
 			tok += n;
 			tok += strspn(tok, ", \t");
 		}
+		break;
+	case H_ENCODING:
+		/* "identity" (or nothing) is the bytes as stored; anything else is named later */
+		if (vlen && strcasecmp(value, "identity") != 0)
+			copy_printable(value, vlen, r->encoding, sizeof(r->encoding));
+		break;
+	case H_RETRY_AFTER:
+		if (parse_decimal(value, vlen, &r->retry_after_s) != 0 &&
+		    http_date_parse(value, &r->retry_after_at) != 0)
+			r->retry_after_s = 0; /* unreadable advice: the client's own backoff */
+		break;
+	case H_DATE:
+		if (http_date_parse(value, &r->date) != 0)
+			r->date = 0;
+		break;
+	case H_OTHER:
+		break;
 	}
 	return 0;
 }
@@ -195,8 +255,6 @@ int http_response_parse(const char *head, size_t len, struct http_response *r)
 		} else if (llen == 0) {
 			break; /* the empty line ends the head */
 		} else {
-			if (lines > HTTP_HEADERS_MAX)
-				return err_set("more than %d response headers", HTTP_HEADERS_MAX);
 			if (line[0] == ' ' || line[0] == '\t')
 				return err_set("a folded header line (obsolete, refused)");
 			const char *colon = memchr(line, ':', llen);
@@ -225,6 +283,71 @@ int http_response_parse(const char *head, size_t len, struct http_response *r)
 	return 0;
 }
 
+/* Days from 1970-01-01 to year-month-day (proleptic Gregorian; H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const unsigned yoe = (unsigned)(y - era * 400);
+	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* n decimal digits at s (exactly), or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int http_date_parse(const char *text, int64_t *unix_s)
+{
+	/* "Sun, 06 Nov 1994 08:49:37 GMT": fixed columns (RFC 9110 section 5.6.7) */
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	if (strlen(text) != 29 || text[3] != ',' || text[4] != ' ' || text[7] != ' ' ||
+	    text[11] != ' ' || text[16] != ' ' || text[19] != ':' || text[22] != ':' ||
+	    strcmp(text + 25, " GMT") != 0)
+		return -1;
+	int day = digits(text + 5, 2), year = digits(text + 12, 4), hour = digits(text + 17, 2),
+	    min = digits(text + 20, 2), sec = digits(text + 23, 2);
+	int month = 0;
+	for (int i = 0; i < 12 && !month; i++)
+		if (memcmp(text + 8, months + 3 * i, 3) == 0)
+			month = i + 1;
+	if (day < 1 || day > 31 || year < 1970 || !month || hour < 0 || hour > 23 || min < 0 ||
+	    min > 59 || sec < 0 || sec > 60)
+		return -1;
+	*unix_s = days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 + hour * 3600 +
+		  min * 60 + sec;
+	return 0;
+}
+
+uint64_t http_retry_after_ms(const struct http_response *r, int64_t now_unix_s)
+{
+	/* a server may name days: capped long before the multiplication could overflow */
+	const uint64_t day_s = 86400;
+	if (r->retry_after_s)
+		return (r->retry_after_s < day_s ? r->retry_after_s : day_s) * 1000;
+	if (!r->retry_after_at)
+		return 0;
+	int64_t now = r->date ? r->date : now_unix_s;
+	if (r->retry_after_at <= now)
+		return 0;
+	uint64_t s = (uint64_t)(r->retry_after_at - now);
+	return (s < day_s ? s : day_s) * 1000;
+}
+
+int http_status_is_transient(int status)
+{
+	return status == 408 || status == 429 || (status >= 500 && status <= 599);
+}
+
 const char *http_status_words(int status)
 {
 	static const struct {
@@ -235,7 +358,8 @@ const char *http_status_words(int status)
 		{ 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
 		{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
 		{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
-		{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 410, "Gone" },
+		{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+		{ 410, "Gone" },
 		{ 412, "Precondition Failed" }, { 416, "Range Not Satisfiable" },
 		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
 		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" }, { 504, "Gateway Timeout" },

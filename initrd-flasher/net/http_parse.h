@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * HTTP/1.1 text as data, no I/O (http.c does the talking): URLs and redirect targets, a
- * response head (status line and the headers a range fetch needs), Content-Range, and the
- * size line of a chunked body. Everything here comes from a server and is treated as hostile:
+ * response head (status line and the headers a range fetch needs), Content-Range, HTTP-dates
+ * (Retry-After, Date), and the size line of a chunked body. Everything here comes from a server and is treated as hostile:
  * every number is bounded, every line must end in CRLF, every length is capped, and anything
  * odd is refused with a message naming it.
  */
@@ -15,9 +15,13 @@
 #define HTTP_HOST_MAX 256
 #define HTTP_PORT_MAX 8
 #define HTTP_PATH_MAX 2048
-/* A response head (status line and headers) longer than this is refused. */
-#define HTTP_HEAD_MAX 16384
-#define HTTP_HEADERS_MAX 100
+/*
+ * A response head (status line and headers) longer than this is refused: the only bound on
+ * headers nobody reads (a CDN's Content-Security-Policy runs to several KiB; each is skipped).
+ */
+#define HTTP_HEAD_MAX 65536
+/* Trailer lines after a chunked body, at most (each at most a line's length). */
+#define HTTP_TRAILERS_MAX 100
 #define HTTP_ETAG_MAX 128
 #define HTTP_LOCATION_MAX (HTTP_HOST_MAX + HTTP_PATH_MAX + 32)
 /* Sizes and offsets a server may name: 2^62 bytes is far beyond any package. */
@@ -68,13 +72,21 @@ struct http_response {
 	uint64_t range_first, range_last, range_total;
 	char etag[HTTP_ETAG_MAX];         /* "" when none */
 	char location[HTTP_LOCATION_MAX]; /* "" when none */
+	/* Content-Encoding other than identity, printable, maybe cut ("gzip"); "" when none */
+	char encoding[32];
+	/* Retry-After: delay-seconds (retry_after_s), or an HTTP-date (retry_after_at, Unix
+	 * seconds); both 0 when absent or unreadable (it is advice: never refused) */
+	uint64_t retry_after_s;
+	int64_t retry_after_at;
+	int64_t date; /* the Date header in Unix seconds; 0 when absent or unreadable */
 };
 
 /*
- * Parses a response head of len bytes: the status line and headers, each ending in CRLF, then
- * the empty line (the head must end in "\r\n\r\n"). Unknown headers are skipped; duplicate or
- * contradictory lengths, transfer codings other than chunked, a length and chunked together,
- * folded lines and NUL bytes are refused. 0 or -1.
+ * Parses a response head of len bytes (at most HTTP_HEAD_MAX): the status line and headers,
+ * each ending in CRLF, then the empty line (the head must end in "\r\n\r\n"). Unknown headers
+ * are skipped whatever their length; duplicate or contradictory lengths, transfer codings
+ * other than chunked, a length and chunked together, folded lines and NUL bytes are refused.
+ * 0 or -1.
  */
 int http_response_parse(const char *head, size_t len, struct http_response *r);
 
@@ -91,6 +103,23 @@ int http_content_range_parse(const char *value, uint64_t *first, uint64_t *last,
  * followed by ';' and chunk extensions (ignored). 0 or -1.
  */
 int http_chunk_line_parse(const char *line, size_t len, uint64_t *size);
+
+/*
+ * An HTTP-date in its preferred form (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") as Unix
+ * seconds. The obsolete RFC 850 and asctime forms are not read (-1): a Retry-After in them
+ * falls back to the client's own backoff. 0 or -1 (no message: the caller decides).
+ */
+int http_date_parse(const char *text, int64_t *unix_s);
+
+/*
+ * How long r's Retry-After asks to wait, in milliseconds: its seconds, or its date less the
+ * answer's Date (the server's own clock), or less now_unix_s when the answer has no Date (a
+ * board's clock may be unset: the caller caps the result). 0 when none or in the past.
+ */
+uint64_t http_retry_after_ms(const struct http_response *r, int64_t now_unix_s);
+
+/* 1 for the answers a client should ask again later: 408, 429 and every 5xx. */
+int http_status_is_transient(int status);
 
 /* The standard words of a status code ("Not Found"), or "" when not one we name. */
 const char *http_status_words(int status);

@@ -7,6 +7,7 @@
 #define SELFFLASH_NET_STREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct net_stream;
@@ -26,7 +27,27 @@ struct net_stream {
 	int fd;              /* the TCP socket underneath */
 	unsigned timeout_ms; /* each read or write waits at most this long */
 	char peer[300];      /* "HOST:PORT", for messages */
+	/*
+	 * A request's clock (the HTTP client sets it per request; 0: none). Every read and write
+	 * fails once deadline_ms (timing_now_ms) has passed, so a peer that trickles cannot stretch
+	 * a request without end: with min_rate, each byte read moves the deadline 1/min_rate s
+	 * later, never more than stall_ms past now. An answer slower than min_rate bytes a second,
+	 * or silent for stall_ms, fails. The TCP reads under TLS keep it too (same struct).
+	 */
+	uint64_t deadline_ms;
+	unsigned min_rate, stall_ms;
+	uint64_t rate_credit; /* bytes x 1000 not yet turned into milliseconds of deadline */
 };
+
+/* Sets s's request clock (see deadline_ms above): min_rate 0 keeps the deadline fixed. */
+static inline void net_stream_set_deadline(struct net_stream *s, uint64_t deadline_ms,
+					   unsigned min_rate, unsigned stall_ms)
+{
+	s->deadline_ms = deadline_ms;
+	s->min_rate = min_rate;
+	s->stall_ms = stall_ms;
+	s->rate_credit = 0;
+}
 
 /*
  * Connects to host:port over TCP within timeout_ms, and sets that timeout for every later

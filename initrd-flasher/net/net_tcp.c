@@ -14,29 +14,65 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "timing.h"
 
-/* Waits until fd is readable (events POLLIN) or writable (POLLOUT); 0, or -1 on a timeout. */
+/* The request's deadline has passed (the caller words it: it knows what was asked). */
+static int past_deadline(const struct net_stream *s, const char *what)
+{
+	return s->deadline_ms && !timing_ms_left(s->deadline_ms)
+		       ? err_set("%s: the request's deadline passed while %s (timed out)", s->peer,
+				 what)
+		       : 0;
+}
+
+/* Waits until fd is readable (events POLLIN) or writable (POLLOUT); 0, or -1 on a timeout
+ * (the stream's own, or the request's deadline, whichever comes first). */
 static int wait_for(struct net_stream *s, short events, const char *what)
 {
 	struct pollfd p = { .fd = s->fd, .events = events };
 	int rc;
-	do
-		rc = poll(&p, 1, (int)s->timeout_ms);
-	while (rc < 0 && errno == EINTR);
+	do {
+		if (past_deadline(s, what) != 0)
+			return -1;
+		uint64_t wait = s->timeout_ms;
+		if (s->deadline_ms && timing_ms_left(s->deadline_ms) < wait)
+			wait = timing_ms_left(s->deadline_ms);
+		rc = poll(&p, 1, (int)wait);
+	} while (rc < 0 && errno == EINTR);
 	if (rc < 0)
 		return err_set("%s: poll: %s", s->peer, strerror(errno));
 	if (rc == 0)
-		return err_set("%s: no answer for %u s while %s (timed out)", s->peer,
-			       s->timeout_ms / 1000, what);
+		return past_deadline(s, what) != 0
+			       ? -1
+			       : err_set("%s: no answer for %u s while %s (timed out)", s->peer,
+					 s->timeout_ms / 1000, what);
 	return 0;
+}
+
+/* n bytes arrived: with a minimum rate, they buy time (at most stall_ms from now). */
+static void credit_bytes(struct net_stream *s, size_t n)
+{
+	if (!s->deadline_ms || !s->min_rate)
+		return;
+	s->rate_credit += (uint64_t)n * 1000;
+	s->deadline_ms += s->rate_credit / s->min_rate;
+	s->rate_credit %= s->min_rate;
+	uint64_t cap = timing_now_ms() + s->stall_ms;
+	if (s->deadline_ms > cap)
+		s->deadline_ms = cap;
 }
 
 static ssize_t tcp_read(struct net_stream *s, void *buf, size_t len)
 {
 	for (;;) {
+		/* bytes that keep coming, however slowly, must not outlast the deadline */
+		if (past_deadline(s, "receiving") != 0)
+			return -1;
 		ssize_t n = recv(s->fd, buf, len, 0);
-		if (n >= 0)
+		if (n >= 0) {
+			credit_bytes(s, (size_t)n);
 			return n;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -50,6 +86,8 @@ static int tcp_write(struct net_stream *s, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len) {
+		if (past_deadline(s, "sending") != 0)
+			return -1;
 		ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			p += n;

@@ -24,7 +24,17 @@ struct chunk_source_ops {
 	/* Optional: c will be fetched soon, in this order (the link and HTTP request it ahead;
 	 * HTTP hands it over in any order); 0 or -1. */
 	int (*expect)(struct chunk_source *src, const struct pkg_chunk *c);
+	/* Optional: c's bytes as fetched failed their CRC or SHA-256 (why, in words): read them
+	 * again, afresh (HTTP: a new connection, past any read-ahead), into buf; attempt counts
+	 * from 1 to CHUNK_REFETCH_MAX. A source whose bytes cannot differ the next time (a file)
+	 * has none. 0 or -1. */
+	int (*refetch)(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf,
+		       unsigned attempt, const char *why);
 };
+
+/* A chunk whose bytes fail their check is fetched again at most this often (a flaky proxy
+ * corrupts one answer; a package that is bad on the server fails after these). */
+#define CHUNK_REFETCH_MAX 3
 
 struct chunk_source {
 	const struct chunk_source_ops *ops;
@@ -39,6 +49,15 @@ struct chunk_source {
  */
 int chunk_source_fetch_unpacked(struct chunk_source *src, const struct pkg_chunk *c,
 				uint32_t index, uint8_t *stored, uint8_t *raw);
+
+/*
+ * The check after a fetch: c's stored bytes (in `stored`, which is raw for a chunk stored as
+ * it is) unpacked into raw and checked; when they fail and src can refetch, fetched again up
+ * to CHUNK_REFETCH_MAX times before the failure stands. 0 or -1 (err_msg() says the last
+ * failure and how often it was fetched).
+ */
+int chunk_source_unpack_checked(struct chunk_source *src, const struct pkg_chunk *c,
+				uint8_t *stored, uint8_t *raw);
 
 /* Tells src that c comes soon, when it can use that; 0 or -1. */
 int chunk_source_expect(struct chunk_source *src, const struct pkg_chunk *c);

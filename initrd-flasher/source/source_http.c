@@ -3,8 +3,10 @@
  * Chunks over HTTP(S): each is a byte range of the package file on a web server (DESIGN.md
  * section 11). A small pool of keep-alive connections serves the pipeline's threads at once.
  * The file's ETag and size from the first answer are pinned: a later answer that names
- * another (or a 200 to If-Range) stops the run as "changed", and the caller starts again
- * from the manifest.
+ * another ETag or size (or a 200 to If-Range) stops the run as "changed", and the caller
+ * starts again from the manifest. An answer without an ETag says nothing about it (a proxy
+ * may drop the header): its size and every chunk's hash still guard the bytes. A chunk whose
+ * bytes fail their check is fetched again on a fresh connection (refetch).
  *
  * Read-ahead (expect): chunks the pipeline announces are requested on the pool's spare
  * connections by range_ahead.c's threads, each one request at a time, rather than pipelined
@@ -15,8 +17,10 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "error.h"
 #include "net/http.h"
@@ -44,7 +48,8 @@ struct http_source {
 	int etag_strong;          /* only a strong ETag may go in If-Range */
 	int changed;
 	char changed_msg[ERR_MSG_MAX];
-	unsigned retries, requests;
+	unsigned retries, transient, slow, requests, refetched;
+	atomic_int stop; /* set at close: requests under way stop retrying */
 	int busy[HTTP_SOURCE_CONNS];
 	struct http_conn conns[HTTP_SOURCE_CONNS];
 };
@@ -64,14 +69,27 @@ static int take_conn(struct http_source *hs)
 	return pick;
 }
 
+/*
+ * The run gave up on the server: requests still waiting on it are woken now (their sockets
+ * shut down: each sees the end and stops retrying), not after their own deadlines. Called
+ * with the lock. An fd may be closed and reused meanwhile by its owner: shutting down a
+ * socket of this source early, or a non-socket (ENOTSOCK), is harmless as the run ends.
+ */
+static void wake_requests(struct http_source *hs)
+{
+	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
+		if (hs->busy[i] && hs->conns[i].s.fd >= 0)
+			(void)shutdown(hs->conns[i].s.fd, SHUT_RDWR);
+}
+
 /* After an answer: is it still the pinned file? 0, or -1 marking the source changed. */
 static int check_pin(struct http_source *hs, const struct http_range *q, int rc)
 {
 	const char *now = NULL;
 	if (rc != 0 && q->changed)
 		now = q->etag[0] ? q->etag : "none";
-	else if (rc == 0 && hs->etag[0] && strcmp(q->etag, hs->etag) != 0)
-		now = q->etag[0] ? q->etag : "none";
+	else if (rc == 0 && hs->etag[0] && q->etag[0] && strcmp(q->etag, hs->etag) != 0)
+		now = q->etag;
 	else if (rc == 0 && q->total != hs->size)
 		now = "another size";
 	if (!now)
@@ -92,10 +110,10 @@ static const char *http_source_changed(struct http_source *hs)
 	return msg;
 }
 
-/* A pkg_read_fn over HTTP, safe from several threads at once. */
-static int http_source_read(void *ctx, void *buf, size_t len, uint64_t off)
+/* len bytes at off into buf over a pooled connection, a fresh one if `fresh`. */
+static int http_source_get(struct http_source *hs, void *buf, size_t len, uint64_t off,
+			   int fresh)
 {
-	struct http_source *hs = ctx;
 	if (len == 0)
 		return 0;
 	pthread_mutex_lock(&hs->lock);
@@ -109,6 +127,8 @@ static int http_source_read(void *ctx, void *buf, size_t len, uint64_t off)
 			       off, len, hs->size);
 	}
 	int i = take_conn(hs);
+	if (fresh)
+		http_conn_close(&hs->conns[i]);
 	struct http_url url = hs->url;
 	char etag[HTTP_ETAG_MAX];
 	snprintf(etag, sizeof(etag), "%s", hs->etag);
@@ -121,13 +141,23 @@ static int http_source_read(void *ctx, void *buf, size_t len, uint64_t off)
 	pthread_mutex_lock(&hs->lock);
 	hs->busy[i] = 0;
 	hs->retries += q.retries;
+	hs->transient += q.transient;
+	hs->slow += q.slow;
 	hs->requests++;
 	if (rc == 0)
 		hs->url = url; /* a redirect is remembered: later requests go there at once */
 	rc = check_pin(hs, &q, rc);
+	if (rc != 0 && atomic_load(&hs->stop))
+		wake_requests(hs);
 	pthread_cond_signal(&hs->freed);
 	pthread_mutex_unlock(&hs->lock);
 	return rc;
+}
+
+/* A pkg_read_fn over HTTP, safe from several threads at once. */
+static int http_source_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return http_source_get(ctx, buf, len, off, 0);
 }
 
 static int http_fetch(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf)
@@ -155,16 +185,37 @@ static int http_expect(struct chunk_source *src, const struct pkg_chunk *c)
 	return 0;
 }
 
+/* c's bytes failed their check (a proxy's corruption): asked again on a fresh connection,
+ * past the read-ahead (which may hold the same bad copy). */
+static int http_refetch(struct chunk_source *src, const struct pkg_chunk *c, uint8_t *buf,
+			unsigned attempt, const char *why)
+{
+	struct http_source *hs = src->priv;
+	uint64_t off = hs->data_offset + c->stored_offset;
+	if (off < hs->data_offset)
+		return err_set("chunk offset overflows");
+	if (hs->opts.log)
+		fprintf(hs->opts.log, "http: package bytes %" PRIu64 "+%" PRIu32 ": %s; fetching "
+				      "them again on a fresh connection (%u of %d)\n", off,
+			c->stored_size, why, attempt, CHUNK_REFETCH_MAX);
+	pthread_mutex_lock(&hs->lock);
+	hs->refetched++;
+	pthread_mutex_unlock(&hs->lock);
+	return http_source_get(hs, buf, c->stored_size, off, 1);
+}
+
 static const struct chunk_source_ops http_source_ops = {
 	.name = "http",
 	.fetch = http_fetch,
 	.expect = http_expect,
+	.refetch = http_refetch,
 };
 
 static void http_source_close(struct http_source *hs)
 {
 	if (!hs)
 		return;
+	atomic_store(&hs->stop, 1); /* a run that ended waits for no retries */
 	range_ahead_close(hs->ahead); /* first: its readers use the connections */
 	for (int i = 0; i < HTTP_SOURCE_CONNS; i++)
 		http_conn_close(&hs->conns[i]);
@@ -197,7 +248,9 @@ static int http_source_open(struct http_source **out, const struct package_sourc
 	hs->base.ops = &http_package_source;
 	hs->base.name = o->where;
 	snprintf(hs->board, sizeof(hs->board), "%s", o->serial ? o->serial : "");
-	hs->opts = (struct http_opts){ .log = o->log, .board = hs->board };
+	/* a server that answers nothing useful for this long ends the run (--link-timeout) */
+	hs->opts = (struct http_opts){ .log = o->log, .board = hs->board, .stop = &hs->stop,
+				       .retry_ms = (o->timeout_s ? o->timeout_s : 600) * 1000u };
 	/* loaded for http:// too when given: the server may redirect to https:// */
 	if (o->ca && tls_anchors_load(o->ca, &hs->anchors) != 0) {
 		http_source_close(hs);
@@ -209,9 +262,10 @@ static int http_source_open(struct http_source **out, const struct package_sourc
 		http_source_close(hs);
 		return -1;
 	}
-	/* the first contact, with no retries: a wrong URL fails at once; it pins size and ETag */
+	/* the first contact pins size and ETag; a wrong address fails at once, but a server that
+	 * answers 503 or trickles is asked again like any other request */
 	uint8_t first;
-	struct http_range q = { .off = 0, .len = 1 };
+	struct http_range q = { .off = 0, .len = 1, .unreached_final = 1 };
 	if (http_get_range(&hs->conns[0], &hs->url, &hs->opts, &q, &first) != 0) {
 		http_source_close(hs);
 		return -1;
@@ -219,7 +273,9 @@ static int http_source_open(struct http_source **out, const struct package_sourc
 	hs->size = q.total;
 	snprintf(hs->etag, sizeof(hs->etag), "%s", q.etag);
 	hs->etag_strong = q.etag[0] == '"';
-	hs->opts.retry_ms = (o->timeout_s ? o->timeout_s : 600) * 1000u;
+	hs->retries += q.retries;
+	hs->transient += q.transient;
+	hs->slow += q.slow;
 	*out = hs;
 	return 0;
 }
@@ -260,10 +316,12 @@ static void http_log_stats(struct package_source *s, FILE *log)
 	unsigned ahead, wasted;
 	range_ahead_stats(hs->ahead, &ahead, &wasted);
 	pthread_mutex_lock(&hs->lock);
-	unsigned requests = hs->requests, retries = hs->retries;
+	unsigned requests = hs->requests, retries = hs->retries, transient = hs->transient,
+		 slow = hs->slow, refetched = hs->refetched;
 	pthread_mutex_unlock(&hs->lock);
-	fprintf(log, "flasher: http: %u requests (%u chunks read ahead), %u connections "
-		     "reopened after a failure\n", requests, ahead, retries);
+	fprintf(log, "flasher: http: %u requests (%u chunks read ahead), %u asked again after a "
+		     "failure (%u for 408/429/5xx, %u too slow), %u chunks fetched again after a "
+		     "failed check\n", requests, ahead, retries, transient, slow, refetched);
 }
 
 static void http_close(struct package_source *s)

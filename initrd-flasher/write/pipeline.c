@@ -87,7 +87,8 @@ static int fill_slot(struct pipeline_worker *w, struct pipeline_slot *s, uint32_
 		p->src->bytes_fetched += c->stored_size;
 	pthread_cond_broadcast(&p->changed);
 	pthread_mutex_unlock(&p->lock);
-	return rc == 0 ? pkg_chunk_unpack(c, stored, s->raw) : rc;
+	/* bytes that fail their check are fetched again (a flaky proxy), within bounds */
+	return rc == 0 ? chunk_source_unpack_checked(p->src, c, stored, s->raw) : rc;
 }
 
 /*
