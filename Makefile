@@ -171,6 +171,7 @@ TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap
 # what an update writes: slot names, twins, the selection, the write guard (with the write
 # path: the table of target kinds it asks names the writers)
 TEST_update_plan_SRCS := $(sort tests/unit/test_update_plan.c initrd-flasher/run/update_plan.c \
+	initrd-flasher/run/update_layout.c \
 	initrd-flasher/target/target_guard.c initrd-flasher/target/target_file.c $(WRITE_PATH_SRCS) \
 	$(COMMON_SRCS))
 # the HTTP client: its parsers with hostile inputs, range fetches against canned answers

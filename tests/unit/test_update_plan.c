@@ -8,6 +8,7 @@
 #include "check.h"
 #include "error.h"
 #include "target/target.h"
+#include "run/update_layout.h"
 #include "run/update_plan.h"
 
 static void test_slot_names_follow_nvidia_naming(void)
@@ -34,6 +35,12 @@ static struct pkg_partition part(const char *name, uint8_t slot, uint16_t target
 	p.offset = off;
 	p.size = 1 << 20;
 	return p;
+}
+
+static int listed_all(uint8_t kind)
+{
+	(void)kind;
+	return 1;
 }
 
 static void test_twins_pair_on_the_same_target(void)
@@ -87,9 +94,135 @@ static void test_guard_refuses_writes_outside_its_ranges(void)
 	unlink(path);
 }
 
+/* NVIDIA's names as its R35.3.1 layouts use them (flash_t234_qspi.xml,
+ * flash_t234_qspi_sdmmc_enc_rootfs_ab.xml, flash_l4t_nvme_rootfs_ab.xml) */
+static void test_slots_derived_from_nvidia_names(void)
+{
+	CHECK(update_slot_by_name("A_mb1", 0) == PKG_SLOT_A);
+	CHECK(update_slot_by_name("B_MB1_BCT", 0) == PKG_SLOT_B);
+	CHECK(update_slot_by_name("A_VER", 0) == PKG_SLOT_A);
+	CHECK(update_slot_by_name("B_kernel-dtb", 0) == PKG_SLOT_B);
+	CHECK(update_slot_by_name("APP", 1) == PKG_SLOT_A);
+	CHECK(update_slot_by_name("APP", 0) == 0); /* no APP_b beside it: no slot */
+	CHECK(update_slot_by_name("APP_b", 0) == PKG_SLOT_B);
+	CHECK(update_slot_by_name("APP_ENC_b", 0) == PKG_SLOT_B);
+	CHECK(update_slot_by_name("esp_alt", 1) == 0); /* recovery's copy, no slot's */
+	CHECK(update_slot_by_name("secondary_gpt_backup", 0) == 0);
+	CHECK(update_slot_by_name("uefi_variables", 0) == 0);
+	CHECK(update_slot_by_name("A_", 0) == 0 && update_slot_by_name("_b", 0) == 0);
+	struct update_table t = { .count = 5 };
+	const char *names[] = { "APP", "APP_b", "APP_ENC", "APP_ENC_b", "esp" };
+	for (int i = 0; i < 5; i++)
+		snprintf(t.part[i].name, sizeof(t.part[i].name), "%s", names[i]);
+	update_table_slots(&t);
+	CHECK(t.part[0].slot == PKG_SLOT_A && t.part[1].slot == PKG_SLOT_B);
+	CHECK(t.part[2].slot == PKG_SLOT_A && t.part[3].slot == PKG_SLOT_B && t.part[4].slot == 0);
+}
+
+static void test_manifest_slot_byte_checked_against_the_name(void)
+{
+	struct pkg_partition p[4] = {
+		part("A_fw", PKG_SLOT_A, 0, "mb1", 0),
+		part("B_fw", PKG_SLOT_B, 0, "mb1", 1 << 20),
+		part("APP", PKG_SLOT_A, 1, "data", 0),
+		part("APP_b", PKG_SLOT_B, 1, "data", 1 << 20),
+	};
+	struct pkg_manifest m = { .partition_count = 4 };
+	CHECK(update_check_slots(&m, p) == 0);
+	p[1].slot = PKG_SLOT_A; /* B_fw claimed for slot A */
+	CHECK(update_check_slots(&m, p) == -1);
+	CHECK(strstr(err_msg(), "partition B_fw: the manifest puts it in slot A, its name in "
+				"slot B") != NULL);
+	p[1].slot = PKG_SLOT_B;
+	p[3].target = 0; /* APP_b on another device than APP: APP is no slot's there */
+	CHECK(update_check_slots(&m, p) == -1 && strstr(err_msg(), "partition APP:") != NULL);
+}
+
+/* The board's QSPI and disk: A_fw B_fw uefi_variables; APP APP_b. */
+static void board_table(struct update_table *t, int qspi)
+{
+	memset(t, 0, sizeof(*t));
+	const char *names[2][3] = { { "APP", "APP_b", "esp" }, { "A_fw", "B_fw", "uefi_variables" } };
+	for (int i = 0; i < 3; i++) {
+		snprintf(t->part[i].name, sizeof(t->part[i].name), "%s", names[qspi][i]);
+		t->part[i].offset = (uint64_t)i << 20;
+		t->part[i].size = 1 << 20;
+	}
+	t->count = 3;
+	update_table_slots(t);
+}
+
+static void test_layout_compared_both_ways(void)
+{
+	struct update_table b;
+	board_table(&b, 1);
+	struct pkg_partition p[3] = {
+		part("B_fw", PKG_SLOT_B, 0, "mb1", 0), /* swapped: B_fw where the board's A_fw is */
+		part("A_fw", PKG_SLOT_A, 0, "mb1", 1 << 20),
+		part("uefi_variables", 0, 0, "data", 2 << 20),
+	};
+	struct pkg_manifest m = { .partition_count = 3 };
+	CHECK(update_table_compare(&b, &m, 0, p, listed_all, "qspi") == -1);
+	CHECK(strstr(err_msg(), "qspi: partition B_fw is at 1048576 (1048576 bytes) on the board, "
+				"at 0 (1048576 bytes) in the package") != NULL);
+	p[0].offset = 1 << 20;
+	p[1].offset = 0;
+	CHECK(update_table_compare(&b, &m, 0, p, listed_all, "qspi") == 0);
+	m.partition_count = 2; /* the board has uefi_variables, the package not */
+	CHECK(update_table_compare(&b, &m, 0, p, listed_all, "qspi") == -1);
+	CHECK(strstr(err_msg(), "board's GPT has partition uefi_variables") != NULL);
+}
+
+/*
+ * The guard comes from the board's table whatever the package claims: its offsets are not
+ * used, and neither the running chain nor the running root can get in, even where the
+ * package marks them as the target slot's.
+ */
+static void test_guard_from_the_board_running_chain_and_root_denied(void)
+{
+	struct update_table q, d;
+	board_table(&q, 1);
+	board_table(&d, 0);
+	struct pkg_partition p[2] = {
+		part("B_fw", PKG_SLOT_B, 0, "mb1", 0), /* the package's offset: A_fw's on the board */
+		part("A_fw", PKG_SLOT_B, 0, "mb1", 1 << 20),
+	};
+	uint8_t write[2] = { 1, 0 };
+	struct target_range r[TARGET_GUARD_MAX];
+	size_t n;
+	CHECK(update_guard_ranges(&q, p, 2, write, 0, PKG_SLOT_B, "APP", "qspi", r, &n) == 0);
+	CHECK(n == 1 && r[0].offset == 1 << 20 && r[0].size == 1 << 20);
+	write[1] = 1; /* the package says A_fw is slot B's: the board's name says A, running */
+	CHECK(update_guard_ranges(&q, p, 2, write, 0, PKG_SLOT_B, "APP", "qspi", r, &n) == -1);
+	CHECK(strstr(err_msg(), "would write A_fw, which is slot A's by its name") != NULL);
+	/* the running root, even under a name of the target slot (a root-partition set wrong) */
+	struct pkg_partition app_b = part("APP_b", PKG_SLOT_B, 0, "data", 1 << 20);
+	write[0] = 1;
+	CHECK(update_guard_ranges(&d, &app_b, 1, write, 0, PKG_SLOT_B, "APP_b", "disk", r, &n) == -1);
+	CHECK(strstr(err_msg(), "APP_b, the running root partition") != NULL);
+	/* a board table whose B_fw overlaps the running A_fw: the deny list catches it */
+	q.part[0].size = 2 << 20;
+	CHECK(update_guard_ranges(&q, p, 1, write, 0, PKG_SLOT_B, "APP", "qspi", r, &n) == -1);
+	CHECK(strstr(err_msg(), "overlaps A_fw, of the running slot") != NULL);
+	/* the running root under no slot's name (root-partition rootfs) sharing the range */
+	board_table(&d, 0);
+	snprintf(d.part[2].name, sizeof(d.part[2].name), "rootfs");
+	d.part[2].offset = 1 << 20;
+	CHECK(update_guard_ranges(&d, &app_b, 1, write, 0, PKG_SLOT_B, "rootfs", "disk", r, &n) == -1);
+	CHECK(strstr(err_msg(), "overlaps rootfs, the running root") != NULL);
+	/* a partition the board does not have is never written */
+	struct pkg_partition ghost = part("B_new", PKG_SLOT_B, 0, "mb1", 0);
+	CHECK(update_guard_ranges(&q, &ghost, 1, write, 0, PKG_SLOT_B, "APP", "qspi", r, &n) == -1);
+	CHECK(strstr(err_msg(), "B_new, which the board's GPT does not have") != NULL);
+}
+
 int main(void)
 {
 	RUN(test_slot_names_follow_nvidia_naming);
+	RUN(test_slots_derived_from_nvidia_names);
+	RUN(test_manifest_slot_byte_checked_against_the_name);
+	RUN(test_layout_compared_both_ways);
+	RUN(test_guard_from_the_board_running_chain_and_root_denied);
 	RUN(test_twins_pair_on_the_same_target);
 	RUN(test_guard_refuses_writes_outside_its_ranges);
 	return CHECK_EXIT();
