@@ -159,6 +159,20 @@ int plan_target_spec(const struct pkg_manifest *m, uint16_t t, const struct flas
 	return 0;
 }
 
+/* Whether a and b are one device: the same file or device node; a window of a device
+ * (target_window: no descriptor of its own) by its name, the device's and its base. */
+static int same_device(const struct target *a, const struct stat *sa, const struct target *b,
+		       const struct stat *sb)
+{
+	if (a->fd < 0 || b->fd < 0)
+		return strcmp(a->name, b->name) == 0;
+	if ((sa->st_mode & S_IFMT) != (sb->st_mode & S_IFMT))
+		return 0;
+	if (S_ISBLK(sa->st_mode) || S_ISCHR(sa->st_mode))
+		return sa->st_rdev == sb->st_rdev;
+	return sa->st_dev == sb->st_dev && sa->st_ino == sb->st_ino;
+}
+
 int plan_check_distinct(const struct pkg_manifest *m, const struct target *targets,
 			const int *opened)
 {
@@ -166,13 +180,10 @@ int plan_check_distinct(const struct pkg_manifest *m, const struct target *targe
 	for (uint16_t t = 0; t < m->target_count && t < PKG_MAX_TARGETS; t++) {
 		if (!opened[t])
 			continue;
-		if (fstat(targets[t].fd, &st[t]) != 0)
+		if (targets[t].fd >= 0 && fstat(targets[t].fd, &st[t]) != 0)
 			return err_set("%s: %s", targets[t].name, strerror(errno));
 		for (uint16_t o = 0; o < t; o++) {
-			int dev = S_ISBLK(st[t].st_mode) || S_ISCHR(st[t].st_mode);
-			if (!opened[o] || (st[o].st_mode & S_IFMT) != (st[t].st_mode & S_IFMT) ||
-			    (dev ? st[o].st_rdev != st[t].st_rdev
-				 : st[o].st_dev != st[t].st_dev || st[o].st_ino != st[t].st_ino))
+			if (!opened[o] || !same_device(&targets[o], &st[o], &targets[t], &st[t]))
 				continue;
 			struct pkg_target a, b;
 			pkg_manifest_target(m, o, &a);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An update as a table of steps (run.h): backend and running slot -> identify -> package ->
- * verify -> plan (anti-rollback; the disks opened, their GPT checked, the other slot's
- * partitions chosen, every other byte guarded; the backend's check) -> disarm -> write and
+ * verify -> plan (anti-rollback; slots checked against their names; the disks opened, their
+ * GPT checked, the QSPI's too when update-qspi; the other slot's partitions chosen, every
+ * other byte guarded by ranges from the board's own tables; the backend's check) -> disarm -> write and
  * read back (delta from the running slot) -> boot files and arm. A failure before disarm
  * writes nothing; after it the running slot is still the one that boots.
  */
