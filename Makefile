@@ -168,10 +168,12 @@ TEST_t234_capsule_LIBS := $(TEST_slot_tegra_LIBS)
 TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c $(SLOT_SRCS) \
 	common/error.c common/io.c
 TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
-# what an update writes: slot names, twins, the selection, the write guard (with the write
-# path: the table of target kinds it asks names the writers)
+# what an update writes: slot names, twins, the selection, the write guard, the board's QSPI
+# GPT read as hostile input (with the write path: the table of target kinds it asks names the
+# writers; the GPT builder makes the tables it reads)
 TEST_update_plan_SRCS := $(sort tests/unit/test_update_plan.c initrd-flasher/run/update_plan.c \
-	initrd-flasher/run/update_layout.c \
+	initrd-flasher/run/update_layout.c initrd-flasher/run/update_qspi.c \
+	initrd-flasher/write/gpt.c initrd-flasher/write/gpt_write.c \
 	initrd-flasher/target/target_guard.c initrd-flasher/target/target_file.c $(WRITE_PATH_SRCS) \
 	$(COMMON_SRCS))
 # the HTTP client: its parsers with hostile inputs, range fetches against canned answers

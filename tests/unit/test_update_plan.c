@@ -10,6 +10,10 @@
 #include "target/target.h"
 #include "run/update_layout.h"
 #include "run/update_plan.h"
+#include "run/update_qspi.h"
+#include "crc32.h"
+#include "le.h"
+#include "write/gpt.h"
 
 static void test_slot_names_follow_nvidia_naming(void)
 {
@@ -216,6 +220,93 @@ static void test_guard_from_the_board_running_chain_and_root_denied(void)
 	CHECK(strstr(err_msg(), "B_new, which the board's GPT does not have") != NULL);
 }
 
+/* An 8 MiB QSPI as the flasher leaves it: A_fw, B_fw, uefi_variables, secondary_gpt_backup,
+ * NVIDIA's GPT at the end and its copy at the start of secondary_gpt_backup. */
+#define QSPI_SIZE (8u << 20)
+#define QSPI_BACKUP (3u << 20)
+static uint8_t qspi[QSPI_SIZE];
+
+static void qspi_build(void)
+{
+	static struct gpt_part gp[4];
+	const char *names[4] = { "A_fw", "B_fw", "uefi_variables", "secondary_gpt_backup" };
+	for (int i = 0; i < 4; i++) {
+		memset(&gp[i], 0, sizeof(gp[i]));
+		snprintf(gp[i].name, sizeof(gp[i].name), "%s", names[i]);
+		memcpy(gp[i].type_guid, gpt_type_basic_data, 16);
+		gp[i].unique_guid[0] = (uint8_t)(i + 1);
+		gp[i].offset = (uint64_t)i << 20;
+		gp[i].size = i == 3 ? 65536 : 1 << 20;
+	}
+	struct gpt_disk d = { .sector_size = 512, .size = QSPI_SIZE, .parts = gp, .count = 4 };
+	d.disk_guid[0] = 1;
+	memset(qspi, 0xff, sizeof(qspi));
+	size_t len = gpt_qspi_size(512);
+	CHECK(gpt_build_qspi(&d, qspi + QSPI_SIZE - len) == 0);
+	memcpy(qspi + QSPI_BACKUP, qspi + QSPI_SIZE - len, len);
+}
+
+static int qspi_read(struct update_table *t)
+{
+	char path[] = "/tmp/test_update_qspi.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, qspi, sizeof(qspi)) != (ssize_t)sizeof(qspi))
+		abort();
+	close(fd);
+	struct target dev;
+	if (target_open_nor_file(&dev, path, 65536, UINT64_MAX) != 0)
+		abort();
+	int rc = update_read_qspi_table(&dev, 512, t);
+	target_close(&dev);
+	unlink(path);
+	return rc;
+}
+
+/* The entry array's and the header's CRCs made right again after an entry was changed. */
+static void qspi_fix_crcs(void)
+{
+	uint8_t *h = qspi + QSPI_SIZE - 512, *e = qspi + QSPI_SIZE - 512 - GPT_ENTRIES_BYTES;
+	le32_store(h + 88, crc32_update(0, e, GPT_ENTRIES_BYTES));
+	le32_store(h + 16, 0);
+	le32_store(h + 16, crc32_update(0, h, 92));
+	memcpy(qspi + QSPI_BACKUP, e, GPT_ENTRIES_BYTES + 512);
+}
+
+static void test_qspi_gpt_read_as_hostile_input(void)
+{
+	static struct update_table t;
+	qspi_build();
+	CHECK(qspi_read(&t) == 0 && t.count == 4);
+	CHECK(strcmp(t.part[1].name, "B_fw") == 0 && t.part[1].offset == 1 << 20 &&
+	      t.part[1].size == 1 << 20 && t.part[1].slot == PKG_SLOT_B);
+	CHECK(t.part[0].slot == PKG_SLOT_A && t.part[2].slot == 0);
+	uint8_t *h = qspi + QSPI_SIZE - 512, *e = h - GPT_ENTRIES_BYTES;
+	h[20] ^= 1; /* a header byte, CRC left as it was */
+	CHECK(qspi_read(&t) == -1 && strstr(err_msg(), "header's CRC does not match") != NULL);
+	qspi_build();
+	e[56] = 'X'; /* a name, CRC left */
+	CHECK(qspi_read(&t) == -1 && strstr(err_msg(), "entries' CRC does not match") != NULL);
+	qspi_build();
+	le64_store(e + 128 + 40, (QSPI_SIZE / 512) - 1); /* B_fw to the device's last LBA */
+	qspi_fix_crcs();
+	CHECK(qspi_read(&t) == -1 && strstr(err_msg(), "entry B_fw (LBAs 2048..16383) lies "
+						      "outside the usable LBAs") != NULL);
+	qspi_build();
+	le16_store(e + 56, 0xe9); /* a name that is not ASCII */
+	qspi_fix_crcs();
+	CHECK(qspi_read(&t) == -1 && strstr(err_msg(), "not printable ASCII") != NULL);
+	qspi_build();
+	le32_store(h + 80, 100000); /* more entries than a GPT this reader takes */
+	qspi_fix_crcs();
+	CHECK(qspi_read(&t) == -1 && strstr(err_msg(), "100000 entries") != NULL);
+	qspi_build();
+	qspi[QSPI_BACKUP + 600] ^= 1; /* the copy in secondary_gpt_backup */
+	CHECK(qspi_read(&t) == -1 && strstr(err_msg(), "differs from the one at the end") != NULL);
+	qspi_build();
+	memset(h, 0xff, 512); /* erased: no GPT */
+	CHECK(qspi_read(&t) == -1 && strstr(err_msg(), "no GPT header in the last sector") != NULL);
+}
+
 int main(void)
 {
 	RUN(test_slot_names_follow_nvidia_naming);
@@ -223,6 +314,7 @@ int main(void)
 	RUN(test_manifest_slot_byte_checked_against_the_name);
 	RUN(test_layout_compared_both_ways);
 	RUN(test_guard_from_the_board_running_chain_and_root_denied);
+	RUN(test_qspi_gpt_read_as_hostile_input);
 	RUN(test_twins_pair_on_the_same_target);
 	RUN(test_guard_refuses_writes_outside_its_ranges);
 	return CHECK_EXIT();
