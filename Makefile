@@ -81,7 +81,7 @@ TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventor
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
-	common/pkg.c $(SHA256_SRCS)
+	common/pkg.c common/slot_name.c $(SHA256_SRCS)
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 # counts the manifest decoder's calls: it must never see bytes whose signature failed
 TEST_pkgfile_LIBS := -Wl,--wrap=pkg_manifest_decode
@@ -244,7 +244,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -
 FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/error.c \
 	$(SHA256_SRCS) $(CRC32_SRCS)
 FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
-	common/pkg.c $(SHA256_SRCS)
+	common/pkg.c common/slot_name.c $(SHA256_SRCS)
 FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
 FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c common/pkg.c common/error.c \
 	$(SHA256_SRCS)

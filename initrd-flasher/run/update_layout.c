@@ -7,27 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-
-static int has_suffix(const char *name, size_t len, const char *suffix)
-{
-	size_t n = strlen(suffix);
-	return len > n && strcmp(name + len - n, suffix) == 0;
-}
-
-uint8_t update_slot_by_name(const char *name, int has_b_twin)
-{
-	size_t len = strlen(name);
-	if (len > 2 && strncmp(name, "A_", 2) == 0)
-		return PKG_SLOT_A;
-	if (len > 2 && strncmp(name, "B_", 2) == 0)
-		return PKG_SLOT_B;
-	if (has_suffix(name, len, "_b"))
-		return PKG_SLOT_B;
-	/* x with an x_b beside it; "_alt" copies (esp_alt) are recovery's, not a slot's */
-	if (has_b_twin && !has_suffix(name, len, "_alt"))
-		return PKG_SLOT_A;
-	return 0;
-}
+#include "slot_name.h"
 
 /* Whether name + "_b" is among the n names, each `stride` bytes from the last. */
 static int b_twin_among(const char *name, const char *names, size_t stride, uint32_t n)
@@ -44,7 +24,7 @@ static int b_twin_among(const char *name, const char *names, size_t stride, uint
 void update_table_slots(struct update_table *t)
 {
 	for (uint32_t i = 0; i < t->count; i++)
-		t->part[i].slot = update_slot_by_name(
+		t->part[i].slot = pkg_slot_of_name(
 			t->part[i].name, b_twin_among(t->part[i].name, t->part[0].name,
 						      sizeof(t->part[0]), t->count));
 }
@@ -61,7 +41,7 @@ int update_check_slots(const struct pkg_manifest *m, const struct pkg_partition 
 		for (uint32_t k = 0; k < m->partition_count && !twin; k++)
 			twin = parts[k].target == p->target && parts[k].kind != PKG_PART_FILE &&
 			       strcmp(parts[k].name, want) == 0;
-		uint8_t slot = update_slot_by_name(p->name, twin);
+		uint8_t slot = pkg_slot_of_name(p->name, twin);
 		if (slot != p->slot)
 			return err_set("partition %s: the manifest puts it in slot %s, its name in "
 				       "slot %s (NVIDIA's naming: A_x/B_x, x/x_b); refused",

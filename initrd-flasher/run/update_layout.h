@@ -30,17 +30,8 @@ struct update_table {
 	uint32_t count;
 };
 
-/*
- * The slot of a partition named `name` by NVIDIA's naming, as its flash layouts use it
- * (R35.3.1 bootloader/t186ref/cfg/flash_t234_qspi*.xml, tools/kernel_flash/
- * flash_l4t_nvme_rootfs_ab.xml; R36 keeps the names): A_x and B_x (T234 boot chain, A_kernel,
- * A_VER), x_b and x (APP/APP_b, APP_ENC/APP_ENC_b, T194's mb1/mb1_b) where has_b_twin says
- * that x_b is on the same device. `x_alt` (NVIDIA's recovery copies: esp_alt, RECNAME_alt)
- * and every other name belong to no slot: 0.
- */
-uint8_t update_slot_by_name(const char *name, int has_b_twin);
-
-/* Fills each partition's slot from its name and the names beside it on the device. */
+/* Fills each partition's slot from its name and the names beside it on the device
+ * (pkg_slot_of_name, slot_name.h). */
 void update_table_slots(struct update_table *t);
 
 /*

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "target/target.h"
 #include "run/update_layout.h"
+#include "slot_name.h"
 #include "run/update_plan.h"
 #include "run/update_qspi.h"
 #include "crc32.h"
@@ -102,18 +103,21 @@ static void test_guard_refuses_writes_outside_its_ranges(void)
  * flash_t234_qspi_sdmmc_enc_rootfs_ab.xml, flash_l4t_nvme_rootfs_ab.xml) */
 static void test_slots_derived_from_nvidia_names(void)
 {
-	CHECK(update_slot_by_name("A_mb1", 0) == PKG_SLOT_A);
-	CHECK(update_slot_by_name("B_MB1_BCT", 0) == PKG_SLOT_B);
-	CHECK(update_slot_by_name("A_VER", 0) == PKG_SLOT_A);
-	CHECK(update_slot_by_name("B_kernel-dtb", 0) == PKG_SLOT_B);
-	CHECK(update_slot_by_name("APP", 1) == PKG_SLOT_A);
-	CHECK(update_slot_by_name("APP", 0) == 0); /* no APP_b beside it: no slot */
-	CHECK(update_slot_by_name("APP_b", 0) == PKG_SLOT_B);
-	CHECK(update_slot_by_name("APP_ENC_b", 0) == PKG_SLOT_B);
-	CHECK(update_slot_by_name("esp_alt", 1) == 0); /* recovery's copy, no slot's */
-	CHECK(update_slot_by_name("secondary_gpt_backup", 0) == 0);
-	CHECK(update_slot_by_name("uefi_variables", 0) == 0);
-	CHECK(update_slot_by_name("A_", 0) == 0 && update_slot_by_name("_b", 0) == 0);
+	CHECK(pkg_slot_of_name("A_mb1", 0) == PKG_SLOT_A);
+	CHECK(pkg_slot_of_name("B_MB1_BCT", 0) == PKG_SLOT_B);
+	CHECK(pkg_slot_of_name("A_VER", 0) == PKG_SLOT_A);
+	CHECK(pkg_slot_of_name("B_kernel-dtb", 0) == PKG_SLOT_B);
+	CHECK(pkg_slot_of_name("APP", 1) == PKG_SLOT_A);
+	CHECK(pkg_slot_of_name("APP", 0) == 0); /* no APP_b beside it: no slot */
+	CHECK(pkg_slot_of_name("APP_b", 0) == PKG_SLOT_B);
+	CHECK(pkg_slot_of_name("APP_ENC_b", 0) == PKG_SLOT_B);
+	CHECK(pkg_slot_of_name("esp_alt", 1) == 0); /* recovery's copy, no slot's */
+	CHECK(pkg_slot_of_name("kernel-dtb", 1) == PKG_SLOT_A);
+	CHECK(pkg_slot_of_name("reserved_for_chain_A_user", 0) == PKG_SLOT_A);
+	CHECK(pkg_slot_of_name("reserved_for_chain_B_user", 0) == PKG_SLOT_B);
+	CHECK(pkg_slot_of_name("secondary_gpt_backup", 0) == 0);
+	CHECK(pkg_slot_of_name("uefi_variables", 0) == 0);
+	CHECK(pkg_slot_of_name("A_", 0) == 0 && pkg_slot_of_name("_b", 0) == 0);
 	struct update_table t = { .count = 5 };
 	const char *names[] = { "APP", "APP_b", "APP_ENC", "APP_ENC_b", "esp" };
 	for (int i = 0; i < 5; i++)
