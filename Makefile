@@ -81,7 +81,7 @@ TEST_inventory_SRCS := tests/unit/test_inventory.c initrd-flasher/board/inventor
 TEST_cpio_SRCS := tests/unit/test_cpio.c mkinitrd/cpio.c
 TEST_pkg_SRCS := tests/unit/test_pkg.c $(COMMON_SRCS) mkflashpkg/sign.c
 TEST_layout_SRCS := tests/unit/test_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
-	common/pkg.c $(SHA256_SRCS)
+	common/pkg.c common/slot_name.c $(SHA256_SRCS)
 TEST_pkgfile_SRCS := tests/unit/test_pkgfile.c $(filter-out mkflashpkg/main.c,$(MKFLASHPKG_SRCS))
 # counts the manifest decoder's calls: it must never see bytes whose signature failed
 TEST_pkgfile_LIBS := -Wl,--wrap=pkg_manifest_decode
@@ -168,9 +168,12 @@ TEST_t234_capsule_LIBS := $(TEST_slot_tegra_LIBS)
 TEST_slot_sdboot_SRCS := tests/unit/test_slot_sdboot.c tests/unit/sdboot_model.c $(SLOT_SRCS) \
 	common/error.c common/io.c
 TEST_slot_sdboot_LIBS := -Wl,--wrap=write,--wrap=renameat,--wrap=unlinkat,--wrap=fsync,--wrap=mkdirat
-# what an update writes: slot names, twins, the selection, the write guard (with the write
-# path: the table of target kinds it asks names the writers)
+# what an update writes: slot names, twins, the selection, the write guard, the board's QSPI
+# GPT read as hostile input (with the write path: the table of target kinds it asks names the
+# writers; the GPT builder makes the tables it reads)
 TEST_update_plan_SRCS := $(sort tests/unit/test_update_plan.c initrd-flasher/run/update_plan.c \
+	initrd-flasher/run/update_layout.c initrd-flasher/run/update_qspi.c \
+	initrd-flasher/write/gpt.c initrd-flasher/write/gpt_write.c \
 	initrd-flasher/target/target_guard.c initrd-flasher/target/target_file.c $(WRITE_PATH_SRCS) \
 	$(COMMON_SRCS))
 # the HTTP client: its parsers with hostile inputs, range fetches against canned answers
@@ -250,7 +253,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -
 FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/error.c \
 	$(SHA256_SRCS) $(CRC32_SRCS)
 FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
-	common/pkg.c $(SHA256_SRCS)
+	common/pkg.c common/slot_name.c $(SHA256_SRCS)
 FUZZ_frame_SRCS := tests/fuzz/fuzz_frame.c $(LINK_SRCS)
 FUZZ_eeprom_SRCS := tests/fuzz/fuzz_eeprom.c common/identify.c common/io.c common/pkg.c common/error.c \
 	$(SHA256_SRCS)

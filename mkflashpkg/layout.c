@@ -4,12 +4,14 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "lines.h"
 #include "pkg.h"
+#include "slot_name.h"
 #include "xml.h"
 
 /* the secondary GPT: a header sector and 128 entries of 128 bytes, at the device end */
@@ -215,24 +217,17 @@ static uint64_t round_up(uint64_t v, uint64_t align, int *overflow)
 	return v + (align - r);
 }
 
-/* A/B slots: T234 names firmware slots A_x / B_x; T194 and the rootfs use x / x_b. */
+/* A/B slots by NVIDIA's names (slot_name.h: the board derives them again the same way). */
 static void assign_slots(struct layout *l, const struct layout_device *d)
 {
 	struct layout_part *parts = l->parts + d->first;
 	for (size_t i = 0; i < d->count; i++) {
-		const char *n = parts[i].name;
-		size_t len = strlen(n);
-		if (strncmp(n, "A_", 2) == 0)
-			parts[i].slot = PKG_SLOT_A;
-		else if (strncmp(n, "B_", 2) == 0)
-			parts[i].slot = PKG_SLOT_B;
-		else if (len > 2 && strcmp(n + len - 2, "_b") == 0) {
-			parts[i].slot = PKG_SLOT_B;
-			for (size_t j = 0; j < d->count; j++)
-				if (strlen(parts[j].name) == len - 2 &&
-				    strncmp(parts[j].name, n, len - 2) == 0)
-					parts[j].slot = PKG_SLOT_A;
-		}
+		char twin[LAYOUT_TEXT_MAX + 2];
+		snprintf(twin, sizeof(twin), "%s_b", parts[i].name);
+		int has_b_twin = 0;
+		for (size_t j = 0; j < d->count && !has_b_twin; j++)
+			has_b_twin = strcmp(parts[j].name, twin) == 0;
+		parts[i].slot = pkg_slot_of_name(parts[i].name, has_b_twin);
 	}
 }
 

@@ -2,8 +2,10 @@
 /* Plan: the devices opened and checked, partitions placed on their real sizes; the plan as text. */
 #include "plan.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "write/target_kind.h"
@@ -97,10 +99,9 @@ int plan_open_targets(const struct pkg_manifest *m, const struct flash_target_sp
 	for (uint16_t t = 0; t < m->target_count; t++) {
 		struct pkg_target tg;
 		pkg_manifest_target(m, t, &tg);
-		const char *spec = NULL;
-		for (size_t k = 0; k < nspecs; k++)
-			if (strcmp(specs[k].type, tg.type) == 0)
-				spec = specs[k].spec;
+		const char *spec;
+		if (plan_target_spec(m, t, specs, nspecs, &spec) != 0)
+			return -1;
 		if (!spec)
 			return err_set("package writes %s:%" PRIu32 " but no device was given for it",
 				       tg.type, tg.instance);
@@ -121,6 +122,76 @@ int plan_open_targets(const struct pkg_manifest *m, const struct flash_target_sp
 			fprintf(log,
 				"flasher: warning: %s: read-back goes through the page cache (%s)\n",
 				dev->name, dev->direct_error);
+	}
+	return plan_check_distinct(m, targets, opened);
+}
+
+int plan_target_spec(const struct pkg_manifest *m, uint16_t t, const struct flash_target_spec *specs,
+		     size_t nspecs, const char **spec)
+{
+	struct pkg_target tg;
+	pkg_manifest_target(m, t, &tg);
+	char inst[64];
+	snprintf(inst, sizeof(inst), "%s:%" PRIu32, tg.type, tg.instance);
+	const char *by_instance = NULL, *by_type = NULL;
+	for (size_t k = 0; k < nspecs; k++) {
+		const char **slot = strcmp(specs[k].type, inst) == 0	      ? &by_instance
+				    : strcmp(specs[k].type, tg.type) == 0 ? &by_type
+									  : NULL;
+		if (slot && *slot)
+			return err_set("the device for %s is configured twice", specs[k].type);
+		if (slot)
+			*slot = specs[k].spec;
+	}
+	*spec = by_instance;
+	if (by_instance || !by_type)
+		return 0;
+	for (uint16_t o = 0; o < m->target_count; o++) {
+		struct pkg_target other;
+		pkg_manifest_target(m, o, &other);
+		if (o != t && strcmp(other.type, tg.type) == 0)
+			return err_set("the package has two %s targets (%s:%" PRIu32 " and %s:%" PRIu32
+				       "): name each one's device by its instance (target %s SPEC), "
+				       "not by its type alone",
+				       tg.type, tg.type, tg.instance, other.type, other.instance, inst);
+	}
+	*spec = by_type;
+	return 0;
+}
+
+/* Whether a and b are one device: the same file or device node; a window of a device
+ * (target_window: no descriptor of its own) by its name, the device's and its base. */
+static int same_device(const struct target *a, const struct stat *sa, const struct target *b,
+		       const struct stat *sb)
+{
+	if (a->fd < 0 || b->fd < 0)
+		return strcmp(a->name, b->name) == 0;
+	if ((sa->st_mode & S_IFMT) != (sb->st_mode & S_IFMT))
+		return 0;
+	if (S_ISBLK(sa->st_mode) || S_ISCHR(sa->st_mode))
+		return sa->st_rdev == sb->st_rdev;
+	return sa->st_dev == sb->st_dev && sa->st_ino == sb->st_ino;
+}
+
+int plan_check_distinct(const struct pkg_manifest *m, const struct target *targets,
+			const int *opened)
+{
+	struct stat st[PKG_MAX_TARGETS];
+	for (uint16_t t = 0; t < m->target_count && t < PKG_MAX_TARGETS; t++) {
+		if (!opened[t])
+			continue;
+		if (targets[t].fd >= 0 && fstat(targets[t].fd, &st[t]) != 0)
+			return err_set("%s: %s", targets[t].name, strerror(errno));
+		for (uint16_t o = 0; o < t; o++) {
+			if (!opened[o] || !same_device(&targets[o], &st[o], &targets[t], &st[t]))
+				continue;
+			struct pkg_target a, b;
+			pkg_manifest_target(m, o, &a);
+			pkg_manifest_target(m, t, &b);
+			return err_set("package targets %s:%" PRIu32 " and %s:%" PRIu32 " are both "
+				       "%s: one device cannot hold both; refused",
+				       a.type, a.instance, b.type, b.instance, targets[t].name);
+		}
 	}
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An update as a table of steps (run.h): backend and running slot -> identify -> package ->
- * verify -> plan (anti-rollback; the disks opened, their GPT checked, the other slot's
- * partitions chosen, every other byte guarded; the backend's check) -> disarm -> write and
+ * verify -> plan (anti-rollback; slots checked against their names; the disks opened, their
+ * GPT checked, the QSPI's too when update-qspi; the other slot's partitions chosen, every
+ * other byte guarded by ranges from the board's own tables; the backend's check) -> disarm -> write and
  * read back (delta from the running slot) -> boot files and arm. A failure before disarm
  * writes nothing; after it the running slot is still the one that boots.
  */
@@ -20,13 +21,18 @@
 #include "timing.h"
 #include "update_capsule.h"
 #include "update_check.h"
+#include "update_layout.h"
 #include "update_plan.h"
+#include "update_qspi.h"
 #include "write/write.h"
 
 /* An update's own state beside the run (run.h: job). */
 struct update_job {
 	struct run_slots slots; /* the backend, both slots, the one running */
 	struct update_selection sel;
+	/* each open device's partition table as the board holds it: what the guard is built
+	 * from, never the package's offsets */
+	struct update_table board[PKG_MAX_TARGETS];
 	int capsule_part;  /* the package's firmware capsule (a file partition), or -1 */
 	uint8_t *capsule;  /* read and checked before disarm; staged by the backend's install */
 	size_t capsule_len;
@@ -46,20 +52,22 @@ static int check_running_confirmed(const struct update_job *u)
 										   : PKG_SLOT_A));
 }
 
-/* The disks opened, their GPT checked, partitions placed; MTD only when it may be written. */
-static int open_devices(struct run *r)
+/* The disks opened, their GPT checked, partitions placed; MTD only when it may be written,
+ * its QSPI GPT then checked the same way. Each device's table kept for the guard. */
+static int open_devices(struct run *r, struct update_job *u)
 {
 	const struct flash_config *c = r->c;
 	const struct pkg_manifest *m = &r->pkg.manifest;
 	for (uint32_t i = 0; i < m->partition_count; i++)
 		pkg_manifest_partition(m, i, &r->parts[i]);
+	if (update_check_slots(m, r->parts) != 0)
+		return -1;
 	for (uint16_t t = 0; t < m->target_count; t++) {
 		struct pkg_target tg;
 		pkg_manifest_target(m, t, &tg);
-		const char *spec = NULL;
-		for (size_t k = 0; k < c->ntargets; k++)
-			if (strcmp(c->targets[k].type, tg.type) == 0)
-				spec = c->targets[k].spec;
+		const char *spec;
+		if (plan_target_spec(m, t, c->targets, c->ntargets, &spec) != 0)
+			return -1;
 		const struct target_kind *kind = target_kind_find(tg.kind);
 		if (!spec || (kind && kind->boot_firmware && !c->update_qspi))
 			continue; /* update_select says so if the update needed it */
@@ -77,15 +85,20 @@ static int open_devices(struct run *r)
 			return -1;
 		if (plan_place(m, t, dev->size, r->parts) != 0)
 			return err_prefix("%s", dev->name);
-		if (kind->update_checks_gpt && update_check_gpt(m, t, r->parts, dev) != 0)
+		if (kind->update_checks_gpt &&
+		    (update_check_gpt(m, t, r->parts, dev) != 0 ||
+		     update_read_disk_table(dev, &u->board[t]) != 0))
+			return -1;
+		if (kind->boot_firmware && update_check_qspi(m, t, r->parts, dev, &u->board[t]) != 0)
 			return -1;
 		fprintf(c->log, "flasher: %s:%" PRIu32 " -> %s, %" PRIu64 " bytes\n", tg.type,
 			tg.instance, dev->name, dev->size);
 	}
-	return 0;
+	return plan_check_distinct(m, r->targets, r->opened);
 }
 
-/* Each open device accepts writes only inside the partitions being updated. */
+/* Each open device accepts writes only inside the board's own partitions of the slot being
+ * updated; the running slot's and the running root are denied by construction. */
 static int guard_devices(struct run *r, const struct update_job *u)
 {
 	const struct pkg_manifest *m = &r->pkg.manifest;
@@ -93,16 +106,11 @@ static int guard_devices(struct run *r, const struct update_job *u)
 		if (!r->opened[t])
 			continue;
 		struct target_range ranges[TARGET_GUARD_MAX];
-		size_t n = 0;
-		for (uint32_t i = 0; i < m->partition_count; i++) {
-			if (!u->sel.write[i] || r->parts[i].target != t)
-				continue;
-			if (n == TARGET_GUARD_MAX)
-				return err_set("more than %d partitions to update on one device",
-					       TARGET_GUARD_MAX);
-			ranges[n++] = (struct target_range){ r->parts[i].offset, r->parts[i].size };
-		}
-		if (target_guard_writes(&r->targets[t], ranges, n) != 0)
+		size_t n;
+		if (update_guard_ranges(&u->board[t], r->parts, m->partition_count, u->sel.write, t,
+					u->sel.target, u->slots.root, r->targets[t].name, ranges,
+					&n) != 0 ||
+		    target_guard_writes(&r->targets[t], ranges, n) != 0)
 			return -1;
 	}
 	return 0;
@@ -116,7 +124,7 @@ static int plan_writes(struct run *r, struct update_job *u)
 	if (check_running_confirmed(u) != 0 ||
 	    update_check_version(now, u->slots.floor_known, u->slots.floor,
 				 r->pkg.manifest.system_version, c->allow_downgrade, c->log) != 0 ||
-	    open_devices(r) != 0 ||
+	    open_devices(r, u) != 0 ||
 	    update_select(&r->pkg.manifest, (uint32_t)r->variant, r->parts, r->opened,
 			  u->slots.running, run_slots_rootfs_a(c), c->update_qspi, &u->sel) != 0)
 		return -1;

@@ -215,6 +215,56 @@ static void test_config_file(void)
 	}
 }
 
+/* Two nvme targets (instances 0 and 1): each its own device, named by instance. */
+static void test_targets_matched_by_instance(void)
+{
+	static const struct pkg_variant v = { .name = "any" };
+	static const struct pkg_target t[2] = {
+		{ .kind = PKG_TARGET_DISK, .sector_size = 512, .size = 1 << 20, .type = "nvme" },
+		{ .kind = PKG_TARGET_DISK, .sector_size = 512, .size = 1 << 20, .type = "nvme",
+		  .instance = 1 },
+	};
+	static const struct pkg_partition p[2] = {
+		{ .name = "APP", .offset = 0, .size = 4096 },
+		{ .name = "UDA", .target = 1, .offset = 0, .size = 4096 },
+	};
+	struct pkg_manifest_src src = { .variants = &v, .targets = t, .partitions = p,
+					.variant_count = 1, .target_count = 2, .partition_count = 2,
+					.chunk_size = 4096 };
+	uint64_t size = pkg_manifest_encoded_size(&src);
+	CHECK(pkg_manifest_encode(&src, mbuf, size) == 0 &&
+	      pkg_manifest_decode(mbuf, size, 0, &m) == 0);
+	const char *spec;
+	struct flash_target_spec by_type[1] = { { "nvme", "block:a" } };
+	CHECK(plan_target_spec(&m, 1, by_type, 1, &spec) == -1);
+	CHECK(error_has("two nvme targets (nvme:1 and nvme:0)"));
+	struct flash_target_spec by_instance[2] = { { "nvme:1", "block:b" }, { "nvme:0", "block:a" } };
+	CHECK(plan_target_spec(&m, 0, by_instance, 2, &spec) == 0 && strcmp(spec, "block:a") == 0);
+	CHECK(plan_target_spec(&m, 1, by_instance, 2, &spec) == 0 && strcmp(spec, "block:b") == 0);
+	struct flash_target_spec twice[2] = { { "nvme:1", "block:b" }, { "nvme:1", "block:c" } };
+	CHECK(plan_target_spec(&m, 1, twice, 2, &spec) == -1 && error_has("configured twice"));
+	CHECK(plan_target_spec(&m, 0, twice, 2, &spec) == 0 && spec == NULL);
+
+	/* one file twice, and two windows of one device: at one base refused, apart allowed */
+	char path[] = "/tmp/test_plan_targets.XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0 && ftruncate(fd, 4 << 20) == 0);
+	close(fd);
+	struct target dev[2];
+	int opened[2] = { 1, 1 };
+	CHECK(target_open_block(&dev[0], path) == 0 && target_open_block(&dev[1], path) == 0);
+	CHECK(plan_check_distinct(&m, dev, opened) == -1);
+	CHECK(error_has("nvme:0 and nvme:1 are both"));
+	CHECK(target_window(&dev[0], 0, 1 << 20) == 0 && target_window(&dev[1], 0, 1 << 20) == 0);
+	CHECK(plan_check_distinct(&m, dev, opened) == -1);
+	target_close(&dev[1]);
+	CHECK(target_open_block(&dev[1], path) == 0 && target_window(&dev[1], 1 << 20, 1 << 20) == 0);
+	CHECK(plan_check_distinct(&m, dev, opened) == 0);
+	target_close(&dev[0]);
+	target_close(&dev[1]);
+	unlink(path);
+}
+
 int main(void)
 {
 	RUN(test_plan_grows_and_moves_with_a_larger_disk);
@@ -222,5 +272,6 @@ int main(void)
 	RUN(test_gpt_is_read_back_by_libblkid);
 	RUN(test_gpt_refuses_bad_partitions);
 	RUN(test_config_file);
+	RUN(test_targets_matched_by_instance);
 	return CHECK_EXIT();
 }
