@@ -85,8 +85,10 @@ target spi nor-file:$tmp/qspi.img:65536
 target nvme block:$tmp/nvme.img
 slot-backend systemd-boot
 esp $tmp/esp
+efivars $tmp/sdvars
 update-qspi yes
 CONF
+sdboot_vars sdvars # systemd-boot booted slot A's entry
 snapshot() { rm -rf snap && mkdir snap && cp qspi.img nvme.img snap/ && cp -r esp snap/esp; }
 unchanged() { cmp -s qspi.img snap/qspi.img && cmp -s nvme.img snap/nvme.img && diff -r -q esp snap/esp >/dev/null; }
 refused() { # NAME REGEX PACKAGE [CONFIG]: refused naming REGEX, every byte as it was
