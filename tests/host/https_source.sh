@@ -140,7 +140,7 @@ else
 	not_ok http_redirected_to_https_followed "$(tail -n 3 upgraded.log)"
 fi
 
-# ---- a board running system 1 from slot A, slot B wiped, its ESP (update_native.sh) -----
+# ---- a board running system 1 from slot A, slot B holding other bytes, its ESP -------------
 board upd
 cp file.nvme upd.nvme
 cp file.qspi upd.qspi
@@ -148,7 +148,8 @@ b_off_size=$(sfdisk --json upd.nvme | python3 -c 'import json, sys
 for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
     if p.get("name") == "APP_b": print(p["start"] * 512, p["size"] * 512)')
 read -r b_off b_size <<<"$b_off_size"
-dd if=/dev/zero of=upd.nvme bs=1M seek=$((b_off >> 20)) count=$((b_size >> 20)) conv=notrunc status=none
+# slot B holds another system's bytes (never zeros: the update must make the partition whole)
+head -c "$b_size" /dev/zero | tr '\0' '\132' | dd of=upd.nvme bs=1M seek=$((b_off >> 20)) conv=notrunc status=none
 mkdir -p upd-esp/loader/entries
 printf 'timeout 0\neditor no\n' >upd-esp/loader/loader.conf
 for s in a b; do
