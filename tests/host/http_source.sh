@@ -202,7 +202,8 @@ for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
     if p.get("name") == sys.argv[1]: print(p["start"] * 512, p["size"] * 512)' "$2"
 }
 read -r b_off b_size < <(part upd.nvme APP_b)
-dd if=/dev/zero of=upd.nvme bs=1M seek=$((b_off >> 20)) count=$((b_size >> 20)) conv=notrunc status=none
+# slot B holds another system's bytes (never zeros: the update must make the partition whole)
+head -c "$b_size" /dev/zero | tr '\0' '\132' | dd of=upd.nvme bs=1M seek=$((b_off >> 20)) conv=notrunc status=none
 for s in a b; do
 	mkdir -p "upd-esp/selfflash/slot-$s"
 	cp kernel1 "upd-esp/selfflash/slot-$s/Image"
