@@ -26,6 +26,7 @@
 #include "io.h"
 #include "le.h"
 #include "pkg.h"
+#include "rootfs_version.h"
 #include "sign.h"
 #include "sparse.h"
 
@@ -391,6 +392,12 @@ static int add_partition_images(struct builder *b, const struct layout_part *p, 
 		done |= mask;
 		if (*nimages == PKG_MAX_IMAGES)
 			return err_set("more than %d images", PKG_MAX_IMAGES);
+		/* a tegra board records a first-flashed slot's version from its rootfs's own file
+		 * (rootfs_version.h): it must say what the manifest says */
+		if (o->system_version && !is_mtd && rootfs_version_is_rootfs(p->name) &&
+		    rootfs_version_check_image(p->name, paths[i], o->system_version,
+					       o->quiet ? NULL : stdout) != 0)
+			return -1;
 		if (add_image(b, p, index, is_mtd, paths[i], mask, &images[(*nimages)++]) != 0)
 			return -1;
 	}

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "build.h"
 #include "error.h"
 #include "layout.h"
 #include "rootfs_tar.h"
@@ -16,6 +17,7 @@ int cmd_rootfs_from_tar(int argc, char **argv)
 		{ "tmp-dir", required_argument, NULL, 't' },
 		{ "fakeroot", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "system-version", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rootfs_tar_opts o = { .log = stdout };
@@ -29,12 +31,17 @@ int cmd_rootfs_from_tar(int argc, char **argv)
 			o.force_fakeroot = 1;
 		else if (opt == 'q')
 			o.log = NULL;
+		else if (opt == 'V' && build_parse_system_version(optarg, &o.system_version) != 0) {
+			fprintf(stderr, "mkflashpkg rootfs-from-tar: %s\n", err_msg());
+			return 2;
+		} else if (opt == 'V')
+			continue;
 		else
 			return 2;
 	}
 	if (optind != argc - 3) {
 		fprintf(stderr, "usage: mkflashpkg rootfs-from-tar [--uuid-seed TEXT] [--tmp-dir DIR] "
-				"[--fakeroot] [-q] TAR SIZE OUT.img\n");
+				"[--fakeroot] [--system-version N] [-q] TAR SIZE OUT.img\n");
 		return 2;
 	}
 	o.tar_path = argv[optind];

@@ -99,10 +99,13 @@ static int plan_rootfs(const struct l4t_opts *o, const struct l4t_tree *t, const
 			return err_set("%s: %s, expected NVIDIA's rootfs tar, an Android sparse image "
 				       "or an ext4 image (a compressed tar must be unpacked first)",
 				       s->source, rootfs_kind_name(s->kind));
-		printf("rootfs %-9s %s: %s%s\n", s->part, s->source, rootfs_kind_name(s->kind),
+		printf("rootfs %-9s %s: %s%s%s\n", s->part, s->source, rootfs_kind_name(s->kind),
 		       s->kind == ROOTFS_KIND_TAR ? " (NVIDIA's kernel-flash tar): made into ext4 here, "
 					       "owners, modes and xattrs kept"
-					     : ", written as it is");
+					     : ", written as it is",
+		       s->kind == ROOTFS_KIND_TAR && o->system_version
+			       ? ", /etc/selfflash/system-version put in (--system-version)"
+			       : "");
 	}
 	if (r->count == 0)
 		return err_set("%s has no APP partition: nothing would hold the rootfs",
@@ -131,7 +134,7 @@ static int make_rootfs(const struct l4t_opts *o, struct rootfs_plan *r)
 		 * package's holes leave on the disk fail its checksums (rootfs_tar.h) */
 		struct rootfs_tar_opts t = { .tar_path = s->source, .fs_bytes = s->part_size,
 					     .img_path = s->image, .tmp_dir = o->out_dir,
-					     .log = stdout };
+					     .system_version = o->system_version, .log = stdout };
 		if (rootfs_tar_to_ext4(&t) != 0)
 			return -1;
 	}

@@ -20,11 +20,13 @@ struct rootfs_session {
 	uint64_t blocks;       /* of ROOTFS_BLOCK_SIZE bytes */
 	const char *uuid;      /* NULL: random (mke2fs's own) */
 	const char *hash_seed; /* NULL: random */
+	uint64_t system_version; /* 0: none; else put into the tree (rootfs_version_put) */
 	int under_fakeroot;    /* for the log only */
 };
 
 /*
- * Extracts the tar into work_dir/root with bsdtar, walks the tree (sizes; in the deterministic
+ * Extracts the tar into work_dir/root with bsdtar, puts the system version file in (when
+ * system_version is not 0), walks the tree (sizes; in the deterministic
  * mode access times set to the modification times), runs mke2fs -d and gives the image's root
  * directory the owner, mode and times of the tar's "./" with debugfs. Returns 0, or -1 with
  * err_set(). Leaves the work directory for the caller to remove.

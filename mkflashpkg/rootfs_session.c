@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "rootfs_tar.h"
+#include "rootfs_version.h"
 #include "tool_run.h"
 
 /* longest tool message quoted in an error (ERR_MSG_MAX bounds the whole message) */
@@ -271,6 +272,26 @@ static int fix_root(const struct rootfs_session *s, const struct stat *root)
 	return rc;
 }
 
+/* The running system's version file, for a tegra board's first mark-good; in the
+ * deterministic mode with the tar's "./" times, as the file system's own times are */
+static int put_version(const struct rootfs_session *s, const char *tree, const struct stat *root,
+		       FILE *log)
+{
+	int fd = open(tree, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), added = 0;
+	if (fd < 0)
+		return err_set("%s: %s", tree, strerror(errno));
+	struct timespec when = { .tv_sec = root->st_mtime > 0 ? root->st_mtime : 1 };
+	int rc = rootfs_version_put(fd, s->system_version, s->uuid ? &when : NULL, &added);
+	close(fd);
+	if (rc != 0)
+		return err_prefix("%s", s->tar_path);
+	if (log)
+		fprintf(log, "rootfs: %s %s: %" PRIu64 " (a tegra board records it at its first "
+			"mark-good)\n", ROOTFS_VERSION_FILE,
+			added ? "added" : "already in the tar, says", s->system_version);
+	return 0;
+}
+
 int rootfs_session_run(const struct rootfs_session *s, FILE *log)
 {
 	char tree[ROOTFS_PATH_MAX];
@@ -282,6 +303,8 @@ int rootfs_session_run(const struct rootfs_session *s, FILE *log)
 	struct stat root;
 	if ((mkdir(tree, 0755) != 0 && errno != EEXIST) || lstat(tree, &root) != 0)
 		return err_set("%s: %s", tree, strerror(errno));
+	if (s->system_version && put_version(s, tree, &root, log) != 0)
+		return -1;
 	if (s->under_fakeroot) {
 		int fd = open(tree, O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
 		if (fd < 0 || open_up_files(fd, tree, 0) != 0)

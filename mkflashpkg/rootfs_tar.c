@@ -35,6 +35,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "le.h"
 #include "sha256.h"
 #include "tool_run.h"
 
@@ -70,7 +71,8 @@ static void uuid_text(const uint8_t *b, char out[37])
 
 /* SHA-256 over a label, the seed and the tar: the UUID (bytes 0..15) and the directory
  * hash seed (16..31) */
-static int derive_ids(const char *tar, const char *seed, char uuid[37], char hash_seed[37])
+static int derive_ids(const char *tar, const char *seed, uint64_t system_version, char uuid[37],
+		      char hash_seed[37])
 {
 	int fd = open(tar, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -79,7 +81,17 @@ static int derive_ids(const char *tar, const char *seed, char uuid[37], char has
 	struct sha256 h;
 	sha256_init(&h);
 	static const char label[] = "selfflash rootfs-tar ids 1";
-	sha256_update(&h, label, sizeof(label)); /* with its NUL: label and seed stay apart */
+	/* an added version file makes another file system: another label, and the version, so
+	 * that images without one keep the ids they always had */
+	static const char label_version[] = "selfflash rootfs-tar ids 1 system-version";
+	if (system_version) {
+		uint8_t v[8];
+		le64_store(v, system_version);
+		sha256_update(&h, label_version, sizeof(label_version));
+		sha256_update(&h, v, sizeof(v));
+	} else {
+		sha256_update(&h, label, sizeof(label)); /* with its NUL: label and seed stay apart */
+	}
 	sha256_update(&h, seed, strlen(seed) + 1);
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
@@ -145,16 +157,17 @@ static int remove_tree(const char *dir)
  * work_dir/error, its log through fakeroot.log. */
 static int run_under_fakeroot(const struct rootfs_session *s, FILE *log)
 {
-	char self[ROOTFS_PATH_MAX], out[ROOTFS_PATH_MAX], blocks[32];
+	char self[ROOTFS_PATH_MAX], out[ROOTFS_PATH_MAX], blocks[32], version[32];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
 		return err_set("cannot find this program's own file (/proc/self/exe)");
 	self[n] = '\0';
 	snprintf(out, sizeof(out), "%s/fakeroot.log", s->work_dir);
 	snprintf(blocks, sizeof(blocks), "%" PRIu64, s->blocks);
+	snprintf(version, sizeof(version), "%" PRIu64, s->system_version);
 	const char *const argv[] = { "fakeroot", "--", self, ROOTFS_TAR_SESSION_CMD, s->work_dir,
 				     s->tar_path, s->img_path, blocks, s->uuid ? s->uuid : "-",
-				     s->hash_seed ? s->hash_seed : "-", NULL };
+				     s->hash_seed ? s->hash_seed : "-", version, NULL };
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set("%s: %s", out, strerror(errno));
@@ -229,6 +242,7 @@ static int convert(const struct rootfs_tar_opts *o, const char *work, const char
 	const struct rootfs_session s = {
 		.work_dir = work, .tar_path = o->tar_path, .img_path = o->img_path,
 		.blocks = o->fs_bytes / ROOTFS_BLOCK_SIZE, .uuid = uuid, .hash_seed = hash_seed,
+		.system_version = o->system_version,
 		.under_fakeroot = geteuid() != 0 || o->force_fakeroot,
 	};
 	return s.under_fakeroot ? run_under_fakeroot(&s, o->log) : rootfs_session_run(&s, o->log);
@@ -241,7 +255,7 @@ int rootfs_tar_to_ext4(const struct rootfs_tar_opts *o)
 	if (check_input(o) != 0)
 		return -1;
 	char uuid[37], hash_seed[37];
-	if (o->uuid_seed && derive_ids(o->tar_path, o->uuid_seed, uuid, hash_seed) != 0)
+	if (o->uuid_seed && derive_ids(o->tar_path, o->uuid_seed, o->system_version, uuid, hash_seed) != 0)
 		return -1;
 	const char *tmp = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
 	char work[ROOTFS_PATH_MAX];
@@ -272,21 +286,25 @@ int rootfs_tar_to_ext4(const struct rootfs_tar_opts *o)
 
 int rootfs_tar_session_main(int argc, char **argv)
 {
-	/* argv: SESSION_CMD WORK TAR IMG BLOCKS UUID|- HASH_SEED|- (run_under_fakeroot) */
-	if (argc != 7) {
+	/* argv: SESSION_CMD WORK TAR IMG BLOCKS UUID|- HASH_SEED|- VERSION (run_under_fakeroot) */
+	if (argc != 8) {
 		fprintf(stderr, "%s: internal command, run by rootfs_tar_to_ext4\n", argv[0]);
 		return 2;
 	}
 	char *end;
 	errno = 0;
 	unsigned long long blocks = strtoull(argv[4], &end, 10);
+	int bad = errno || *end || blocks == 0;
+	unsigned long long version = strtoull(argv[7], &end, 10);
+	bad |= errno || *end || !argv[7][0];
 	struct rootfs_session s = {
 		.work_dir = argv[1], .tar_path = argv[2], .img_path = argv[3], .blocks = blocks,
 		.uuid = strcmp(argv[5], "-") ? argv[5] : NULL,
-		.hash_seed = strcmp(argv[6], "-") ? argv[6] : NULL, .under_fakeroot = 1,
+		.hash_seed = strcmp(argv[6], "-") ? argv[6] : NULL, .system_version = version,
+		.under_fakeroot = 1,
 	};
-	int rc = (errno || *end || blocks == 0) ? err_set("bad block count '%s'", argv[4])
-						: rootfs_session_run(&s, stdout);
+	int rc = bad ? err_set("bad block count '%s' or system version '%s'", argv[4], argv[7])
+		     : rootfs_session_run(&s, stdout);
 	fflush(stdout);
 	if (rc != 0) {
 		char text[ERR_MSG_MAX + 1];

@@ -47,6 +47,9 @@ struct rootfs_tar_opts {
 	 * an earlier install of the same tar without zeroing its holes.
 	 */
 	const char *uuid_seed;
+	/* not 0: the tree gets /etc/selfflash/system-version saying it (rootfs_version.h), after
+	 * extraction, before mke2fs; and it joins the text the UUID is derived from */
+	uint64_t system_version;
 	int force_fakeroot; /* 1: extract under fakeroot even as root (a container's root that
 			     * cannot chown or mknod) */
 	FILE *log;          /* what was done, tools' output included; NULL: nothing */

@@ -33,6 +33,11 @@ static int env_replaced(const char *entry, const char *const env_add[])
 
 int tool_run(const char *const argv[], const char *const env_add[], int out_fd)
 {
+	return tool_run_split(argv, env_add, out_fd, out_fd);
+}
+
+int tool_run_split(const char *const argv[], const char *const env_add[], int out_fd, int err_fd)
+{
 	/* static: too large for a stack; mkflashpkg runs its tools from one thread */
 	static const char *envp[TOOL_MAX_ENV + 1];
 	size_t n = 0;
@@ -51,7 +56,7 @@ int tool_run(const char *const argv[], const char *const env_add[], int out_fd)
 	if (rc == 0)
 		rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
 	if (rc == 0)
-		rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+		rc = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
 	pid_t pid;
 	if (rc == 0)
 		rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, (char *const *)envp);

@@ -16,6 +16,10 @@
  */
 int tool_run(const char *const argv[], const char *const env_add[], int out_fd);
 
+/* The same with its standard error apart, in err_fd: for a tool whose output is data
+ * (debugfs cat) and whose messages must not mix with it. */
+int tool_run_split(const char *const argv[], const char *const env_add[], int out_fd, int err_fd);
+
 /*
  * Copies the last line(s) of what a program wrote to the file at path, at most max - 1
  * bytes, into out (NUL-terminated, newlines turned into "; "): the tool's own words for a

@@ -42,7 +42,8 @@ flash_tree() {
 	out=$tmp/$name/out
 	mkdir -p "$tmp/$name"
 	python3 "$gen" --release "$release" --out "$t" "$@" >/dev/null
-	if "$mk" l4t "$t" -o "$out" --key k.key ${BUNDLE_OPTS:-} >"$tmp/$name.log" 2>&1; then
+	if "$mk" l4t "$t" -o "$out" --key k.key ${BUNDLE_OPTS:-} \
+		${SYSTEM_VERSION:+--system-version "$SYSTEM_VERSION"} >"$tmp/$name.log" 2>&1; then
 		ok "${name}_one_command_makes_everything"
 	else
 		not_ok "${name}_one_command_makes_everything" "$(tail -n 5 "$tmp/$name.log")"
@@ -90,7 +91,15 @@ flash_tree() {
 		not_ok "${name}_flashes" "$(tail -n 5 "$tmp/$name.flash")"
 		return
 	fi
-	python3 "$root/tests/l4t/check_flash.py" "$t" "$tmp/$name/qspi.img" "$tmp/$name/disk.img" "$stride" |
+	# a tegra board records a first-flashed slot's version from its rootfs's own file
+	if [ -n "${SYSTEM_VERSION:-}" ]; then
+		grep -q "^rootfs: /etc/selfflash/system-version added: $SYSTEM_VERSION " "$tmp/$name.log" &&
+			grep -q "^rootfs APP .*system-version put in" "$tmp/$name.log" &&
+			ok "${name}_says_it_puts_the_version_file_in" ||
+			not_ok "${name}_says_it_puts_the_version_file_in" "$(grep -i version "$tmp/$name.log")"
+	fi
+	python3 "$root/tests/l4t/check_flash.py" "$t" "$tmp/$name/qspi.img" "$tmp/$name/disk.img" "$stride" \
+		${SYSTEM_VERSION:-} |
 		sed "s/^ok /ok ${name}_/; s/^not ok /not ok ${name}_/" >"$tmp/$name.check" || true
 	cat "$tmp/$name.check"
 	failures=$((failures + $(grep -c '^not ok' "$tmp/$name.check" || true)))
@@ -104,9 +113,22 @@ flash_tree() {
 	rm -f "$tmp/$name/disk.img" "$tmp/$name/qspi.img"
 }
 
-flash_tree r36_4_ab_tar r36.4 16384 --ab
+# --system-version: the tar's ext4 gets /etc/selfflash/system-version, and nothing else
+SYSTEM_VERSION=7 flash_tree r36_4_ab_tar r36.4 16384 --ab
 flash_tree r36_3_sparse r36.3 16384 --ab --sparse-rootfs
 BUNDLE_OPTS=--no-bundle flash_tree r35_3_1_tar r35.3.1 65536
+
+# a tar that already says another version is refused (the board would record that one)
+python3 "$gen" --release r36.4 --out vtar >/dev/null
+vdir=vtar/tools/kernel_flash/images/external
+vfile=$(sed -n 's/^APP_ext=//p' "$vdir/flash.cfg")
+mkdir -p vextra/etc/selfflash
+echo 6 >vextra/etc/selfflash/system-version
+cp "$vdir/$vfile" vtar.tar
+tar --owner=0 --group=0 -rf vtar.tar -C vextra ./etc/selfflash/system-version
+expect_fail tar_saying_another_version_refused \
+	"system-version says 6, --system-version 7: a tegra board would record 6" \
+	"$mk" l4t vtar -o vtar-out --key k.key --rootfs vtar.tar --system-version 7
 
 # R35 makes no RCM bundle offline: named, with the live rcmboot that makes one
 python3 "$gen" --release r35.3.1 --out r35 >/dev/null

@@ -126,6 +126,48 @@ expect_fail jobs_not_a_number_refused "--jobs 'many': expected 1..256" \
 "$mk" --help >help.txt
 expect_line help_names_jobs help.txt '\[-j\|--jobs N\]'
 
+# ---- the rootfs's own version file (anti-rollback on a tegra board's first mark-good) ------
+# A first-flashed tegra slot's version is recorded from /etc/selfflash/system-version of the
+# running system: an APP image given as ext4 must say the package's --system-version.
+mkdir -p vtree/etc/selfflash
+echo 3 >vtree/etc/selfflash/system-version
+mke2fs -q -F -t ext4 -d vtree app3.ext4 16M >/dev/null 2>&1
+mke2fs -q -F -t ext4 appnone.ext4 16M >/dev/null 2>&1
+vbuild() { # IMAGE [options]: build the demo layout with IMAGE as APP
+	local img=$1
+	shift
+	"$mk" build -o v.sfpkg --layout demo.xml --key dev.key --set APPSIZE=0x10000000 \
+		--file UEFIFILE=uefi.bin --file APPFILE="$img" --no-file BCT "$@"
+}
+if vbuild app3.ext4 --system-version 3 >v3.out 2>v3.err && grep -q 'APP .*system-version says 3, as --system-version' v3.out &&
+	! grep -q . v3.err; then
+	ok ext4_rootfs_saying_the_version_accepted
+else
+	not_ok ext4_rootfs_saying_the_version_accepted "$(cat v3.out v3.err)"
+fi
+rm -f v.sfpkg
+expect_fail ext4_rootfs_saying_another_version_refused \
+	"partition APP: app3.ext4's /etc/selfflash/system-version says 3, but --system-version is 4" \
+	vbuild app3.ext4 --system-version 4
+[ ! -e v.sfpkg ] && [ ! -e v.sfpkg.tmp ] && ok mismatching_version_writes_no_package ||
+	not_ok mismatching_version_writes_no_package
+if vbuild appnone.ext4 --system-version 3 >vnone.out 2>vnone.err &&
+	grep -q 'warning: partition APP: appnone.ext4 has no /etc/selfflash/system-version' vnone.err &&
+	grep -q 'first update is refused unless given --allow-downgrade' vnone.err &&
+	grep -q 'Add the file to the rootfs (one line: 3)' vnone.err; then
+	ok ext4_rootfs_without_version_file_warned
+else
+	not_ok ext4_rootfs_without_version_file_warned "$(cat vnone.out vnone.err)"
+fi
+# without --system-version the package has no anti-rollback: nothing is read, nothing said
+if vbuild app3.ext4 >vno.out 2>vno.err && ! grep -q system-version vno.out vno.err &&
+	vbuild appnone.ext4 >vno.out 2>vno.err && ! grep -q system-version vno.out vno.err; then
+	ok rootfs_version_not_read_without_system_version
+else
+	not_ok rootfs_version_not_read_without_system_version "$(cat vno.out vno.err)"
+fi
+rm -f app3.ext4 appnone.ext4 v.sfpkg
+
 # ---- a 2 GiB sparse image with 200 MiB of data ----------------------------------------
 cat >big.xml <<'XML'
 <partition_layout>

@@ -4,9 +4,12 @@ against NVIDIA's own outputs in the tree: every indexed file byte for byte where
 puts it, the boot BCT in every slot of its partition, the disk GPT with NVIDIA's partition
 GUIDs (read by sgdisk), and each rootfs slot: the raw image NVIDIA made (for a sparse rootfs),
 or for a tar a filesystem e2fsck passes that holds every member of the tar with its type,
-mode, owner, size and extended attributes (read by debugfs).
+mode, owner, size and extended attributes (read by debugfs), and nothing else but lost+found
+and, given SYSTEM_VERSION (mkflashpkg l4t --system-version), /etc/selfflash/system-version
+saying it (mode 0644, root:root; with /etc/selfflash and /etc where the tar has none).
 
-usage: check_flash.py TREE QSPI DISK BCT_STRIDE     prints "ok NAME" / "not ok NAME" lines"""
+usage: check_flash.py TREE QSPI DISK BCT_STRIDE [SYSTEM_VERSION]
+prints "ok NAME" / "not ok NAME" lines"""
 import os
 import re
 import subprocess
@@ -15,6 +18,8 @@ import tarfile
 import tempfile
 
 tree, qspi_path, disk_path, stride = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+system_version = sys.argv[5] if len(sys.argv) > 5 else None
+VERSION_FILE = "/etc/selfflash/system-version"
 images = os.path.join(tree, "tools", "kernel_flash", "images")
 failures = 0
 
@@ -113,7 +118,7 @@ with tempfile.TemporaryDirectory() as tmp:
         fsck = subprocess.run(["e2fsck", "-fn", region], capture_output=True, text=True)
         result(f"{slot}_from_tar_passes_e2fsck", fsck.returncode == 0, fsck.stdout[-400:])
         members = [m for m in tarfile.open(source).getmembers() if m.name not in (".", "./")]
-        dirs = sorted({"/" + os.path.dirname(m.name[2:]) for m in members} | {"/"})
+        dirs = sorted({"/" + os.path.dirname(m.name[2:]) for m in members} | {"/", "/etc", "/etc/selfflash"})
         cmds = os.path.join(tmp, "cmds")
         xattrs = [(m, k[len("SCHILY.xattr."):], v.encode("utf-8", "surrogateescape"))
                   for m in members for k, v in m.pax_headers.items() if k.startswith("SCHILY.xattr.")]
@@ -144,6 +149,27 @@ with tempfile.TemporaryDirectory() as tmp:
                 wrong.append(f"{path}: {got} != {want + (m.size,)}")
         result(f"{slot}_holds_all_{len(members)}_tar_members_with_mode_owner_size", not wrong,
                "; ".join(wrong[:5]))
+        # what the image holds besides the tar: mke2fs's lost+found, and the version file
+        # with the directories it needed, exactly when asked for
+        in_tar = {"/" + m.name[2:].rstrip("/") for m in members}
+        allowed = {"/lost+found"}
+        if system_version:
+            allowed |= {p for p in ("/etc", "/etc/selfflash") if p not in in_tar} | {VERSION_FILE}
+        extra = sorted(p for p in listing if p not in in_tar and p not in allowed)
+        result(f"{slot}_holds_nothing_the_tar_does_not" +
+               ("_but_the_version_file" if system_version else ""), not extra,
+               f"not in the tar: {extra[:8]}")
+        if system_version and VERSION_FILE not in in_tar:
+            got = listing.get(VERSION_FILE)
+            text = subprocess.run(["debugfs", "-R", f"cat {VERSION_FILE}", region],
+                                  capture_output=True).stdout
+            result(f"{slot}_has_{VERSION_FILE.replace('/', '_')[1:]}_{system_version}",
+                   got and got[:3] == (0o100644, 0, 0) and text == f"{system_version}\n".encode(),
+                   f"{VERSION_FILE}: {got}, {text!r}")
+            for d in ("/etc", "/etc/selfflash"):
+                if d not in in_tar and listing.get(d, (0,))[:3] != (0o040755, 0, 0):
+                    result(f"{slot}_made_{d[1:].replace('/', '_')}_0755_root", False,
+                           f"{d}: {listing.get(d)}")
         missing = [f"/{m.name[2:]} {name}" for i, (m, name, value) in enumerate(xattrs)
                    if not os.path.exists(f"{tmp}/{slot}.x{i}") or
                    open(f"{tmp}/{slot}.x{i}", "rb").read() != value]
