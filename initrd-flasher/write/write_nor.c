@@ -2,9 +2,12 @@
 /*
  * NOR writer (mtd-utils `flashcp -p` done per erase block): read the block, compare with what
  * the image wants; equal -> skip; different -> erase (unless already blank), write, read back,
- * compare. Bytes of a block outside the image keep their contents. A header-first partition
+ * compare. The partition past its image is left erased (0xFF), as NVIDIA's flash leaves it (it
+ * erases the whole QSPI before it writes): an old, longer image's bytes never stay behind the
+ * new one, so the partition as a whole is what the package says. Bytes of a block outside the
+ * partition (a neighbour sharing the block) keep their contents. A header-first partition
  * has its first page kept erased until every other block of the image is written and checked.
- * A partition that a flash leaves without an image can be blanked the same way, block by block:
+ * A partition that a flash leaves without an image is blanked the same way, block by block:
  * only blocks holding data are erased, and each is read back.
  */
 #include <inttypes.h>
@@ -20,25 +23,29 @@ struct nor_job {
 	struct target *t;
 	const struct image_job *job;
 	struct write_stats *st;
-	uint64_t part_off, image_size;
+	uint64_t part_off, image_size, part_end;
 	uint32_t header_len; /* 0: not header-first */
 	uint64_t block_image_bytes; /* image bytes in the block compute_block() last built */
 	uint8_t header[HEADER_PAGE];
 	int header_pending;
 };
 
-/* What the block should hold: its current bytes with the image's bytes laid over them. */
+/* What the block should hold: its current bytes with the image's bytes laid over them, and
+ * erased bytes over the partition's part past the image. */
 static int compute_block(struct nor_job *n, uint64_t eb, uint8_t *cur, uint8_t *want)
 {
 	struct target *t = n->t;
-	uint64_t base = eb * t->erase_size;
+	uint64_t base = eb * t->erase_size, block_end = base + t->erase_size;
 	if (t->ops->read(t, base, cur, t->erase_size) != 0)
 		return -1;
 	memcpy(want, cur, t->erase_size);
 	uint64_t lo = base > n->part_off ? base : n->part_off;
-	uint64_t hi = base + t->erase_size < n->part_off + n->image_size ? base + t->erase_size
-									 : n->part_off + n->image_size;
+	uint64_t image_end = n->part_off + n->image_size;
+	uint64_t hi = block_end < image_end ? block_end : image_end;
 	n->block_image_bytes = hi - lo;
+	uint64_t tail_end = block_end < n->part_end ? block_end : n->part_end;
+	if (tail_end > hi)
+		memset(want + (hi - base), 0xff, (size_t)(tail_end - hi));
 	return image_read(n->job->reader, lo - n->part_off, want + (lo - base), (size_t)(hi - lo));
 }
 
@@ -96,6 +103,47 @@ static int write_header(struct nor_job *n, uint8_t *cur)
 	return 0;
 }
 
+/* [from, end) of partition NAME erased: only blocks holding data there are erased, a block
+ * shared with a neighbour keeps the neighbour's bytes, every erased block is read back. */
+static int blank_range(struct target *t, const char *name, uint64_t from, uint64_t end,
+		       uint8_t *cur, uint8_t *want, struct write_stats *st)
+{
+	const uint32_t es = t->erase_size;
+	for (uint64_t eb = from / es; from < end && eb <= (end - 1) / es; eb++) {
+		uint64_t base = eb * es;
+		uint64_t lo = base > from ? base : from;
+		uint64_t hi = base + es < end ? base + es : end;
+		if (t->ops->read(t, base, cur, es) != 0)
+			return err_prefix("partition %s", name);
+		st->blocks_compared++;
+		if (all_ff(cur + (lo - base), (size_t)(hi - lo))) {
+			st->blocks_skipped++;
+			continue;
+		}
+		/* a block shared with a neighbour keeps the neighbour's bytes */
+		memcpy(want, cur, es);
+		memset(want + (lo - base), 0xff, (size_t)(hi - lo));
+		if (t->ops->erase(t, base, es) != 0)
+			return err_prefix("partition %s", name);
+		st->blocks_erased++;
+		if (!all_ff(want, es)) {
+			if (t->ops->write(t, base, want, es) != 0)
+				return err_prefix("partition %s", name);
+			st->blocks_written++;
+			st->bytes_written += es;
+		}
+		if (t->ops->read(t, base, cur, es) != 0)
+			return err_prefix("partition %s", name);
+		st->bytes_read_back += es;
+		for (uint32_t i = 0; i < es; i++)
+			if (cur[i] != want[i])
+				return err_set("partition %s: read-back after erase at device offset %"
+					       PRIu64 " (want 0x%02x, read 0x%02x)",
+					       name, base + i, want[i], cur[i]);
+	}
+	return 0;
+}
+
 int write_nor_image(struct target *t, const struct image_job *job, struct write_stats *st)
 {
 	static struct nor_job n; /* the header copy is large: not on PID 1's stack */
@@ -105,17 +153,22 @@ int write_nor_image(struct target *t, const struct image_job *job, struct write_
 	n.st = st;
 	n.part_off = job->part.offset;
 	n.image_size = job->reader->im.size;
-	if (n.image_size == 0)
-		return 0;
 	if (!t->ops->erase || t->erase_size == 0 || job->buf_size < t->erase_size)
 		return err_set("partition %s: %s is not NOR flash with erase blocks that fit the "
 			       "buffers", job->part.name, t->name);
+	if (u64_add(n.part_off, job->part.size, &n.part_end) != 0 || n.part_end > t->size ||
+	    n.image_size > job->part.size)
+		return err_set("partition %s: %" PRIu64 " bytes at %" PRIu64 " (image %" PRIu64
+			       " bytes) do not fit it or the %" PRIu64 "-byte %s", job->part.name,
+			       job->part.size, n.part_off, n.image_size, t->size, t->name);
+	uint8_t *cur = job->buf_a, *want = job->buf_b;
+	if (n.image_size == 0)
+		return blank_range(t, job->part.name, n.part_off, n.part_end, cur, want, st);
 	if (job->part.flags & PKG_PART_HEADER_FIRST) {
 		uint64_t room = t->erase_size - n.part_off % t->erase_size;
 		uint64_t len = n.image_size < HEADER_PAGE ? n.image_size : HEADER_PAGE;
 		n.header_len = (uint32_t)(len < room ? len : room);
 	}
-	uint8_t *cur = job->buf_a, *want = job->buf_b;
 	uint64_t first = n.part_off / t->erase_size;
 	uint64_t last = (n.part_off + n.image_size - 1) / t->erase_size;
 	for (uint64_t eb = first; eb <= last; eb++) {
@@ -140,6 +193,11 @@ int write_nor_image(struct target *t, const struct image_job *job, struct write_
 			return -1;
 		image_job_advance(job, image_bytes);
 	}
+	/* the partition's blocks past the image's last: erased (that block's own tail was laid
+	 * over by compute_block); before the header, so the header is still the last write */
+	if (blank_range(t, job->part.name, (last + 1) * t->erase_size, n.part_end, cur, want,
+			st) != 0)
+		return -1;
 	if (n.header_pending && write_header(&n, cur) != 0)
 		return -1;
 	return 0;
@@ -157,38 +215,5 @@ int write_nor_blank(struct target *t, const struct pkg_partition *part, uint8_t 
 	if (u64_add(part->offset, part->size, &end) != 0 || end > t->size)
 		return err_set("partition %s: %" PRIu64 " bytes at %" PRIu64 " end past the %" PRIu64
 			       "-byte %s", part->name, part->size, part->offset, t->size, t->name);
-	const uint32_t es = t->erase_size;
-	for (uint64_t eb = part->offset / es; eb <= (end - 1) / es; eb++) {
-		uint64_t base = eb * es;
-		uint64_t lo = base > part->offset ? base : part->offset;
-		uint64_t hi = base + es < end ? base + es : end;
-		if (t->ops->read(t, base, cur, es) != 0)
-			return err_prefix("partition %s", part->name);
-		st->blocks_compared++;
-		if (all_ff(cur + (lo - base), (size_t)(hi - lo))) {
-			st->blocks_skipped++;
-			continue;
-		}
-		/* a block shared with a neighbour keeps the neighbour's bytes */
-		memcpy(want, cur, es);
-		memset(want + (lo - base), 0xff, (size_t)(hi - lo));
-		if (t->ops->erase(t, base, es) != 0)
-			return err_prefix("partition %s", part->name);
-		st->blocks_erased++;
-		if (!all_ff(want, es)) {
-			if (t->ops->write(t, base, want, es) != 0)
-				return err_prefix("partition %s", part->name);
-			st->blocks_written++;
-			st->bytes_written += es;
-		}
-		if (t->ops->read(t, base, cur, es) != 0)
-			return err_prefix("partition %s", part->name);
-		st->bytes_read_back += es;
-		for (uint32_t i = 0; i < es; i++)
-			if (cur[i] != want[i])
-				return err_set("partition %s: read-back after erase at device offset %"
-					       PRIu64 " (want 0x%02x, read 0x%02x)",
-					       part->name, base + i, want[i], cur[i]);
-	}
-	return 0;
+	return blank_range(t, part->name, part->offset, end, cur, want, st);
 }

@@ -42,7 +42,7 @@ static const char *layout_xml =
 	" <device type=\"spi\" instance=\"0\" sector_size=\"512\" num_sectors=\"2048\">\n"
 	"  <partition name=\"A_mb1\" type=\"mb1_bootloader\"><size>131072</size><filename>MB1</filename></partition>\n"
 	"  <partition name=\"B_mb1\" type=\"mb1_bootloader\"><size>131072</size><filename>MB1</filename></partition>\n"
-	"  <partition name=\"cfg\" type=\"data\"><size>65536</size><filename>CFG</filename></partition>\n"
+	"  <partition name=\"cfg\" type=\"data\"><size>131072</size><filename>CFG</filename></partition>\n"
 	"  <partition name=\"secondary_gpt\" type=\"secondary_gpt\"><size>0xFFFFFFFFFFFFFFFF</size></partition>\n"
 	" </device>\n"
 	" <device type=\"nvme\" instance=\"0\" sector_size=\"512\" num_sectors=\"8192\">\n"
@@ -451,7 +451,8 @@ static void test_second_flash_erases_and_writes_nothing(void)
 {
 	struct write_stats nor, disk;
 	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
-	CHECK(nor.blocks_compared == 5 && nor.blocks_skipped == 5);
+	/* 5 blocks of images, and cfg's second block, past its image, found erased */
+	CHECK(nor.blocks_compared == 6 && nor.blocks_skipped == 6);
 	CHECK(nor.blocks_erased == 0 && nor.blocks_written == 0 && nor.bytes_written == 0);
 	CHECK(targets_as_expected());
 }
@@ -793,6 +794,28 @@ static void test_uncached_read_back_of_unaligned_ranges(void)
 /* A partition a first flash leaves without an image is blanked: only the blocks that hold
  * data are erased, a neighbour sharing a block keeps its bytes, and a second pass erases
  * nothing; a bit that does not come back erased is caught. */
+/* A NOR partition holds its image and nothing else: bytes an older, longer image left after
+ * the new one's end (in the image's last block and in blocks past it) are erased, as NVIDIA's
+ * flash leaves them, so the partition as a whole is what the package says. */
+static void test_nor_partition_past_its_image_is_erased(void)
+{
+	struct write_stats nor, disk;
+	CHECK(build_package() == 0);
+	CHECK(fresh_targets() == 0);
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
+	static uint8_t q[NOR_SIZE];
+	CHECK(load(p_nor, q, sizeof(q), 0) == 0);
+	q[sizeof(mb1) + 5] = 0x00;      /* A_mb1: after the image, in its last block */
+	q[262144 + sizeof(cfg)] = 0x00; /* cfg: right after the image */
+	q[262144 + ERASE + 7] = 0x00;   /* cfg: its second block, no image byte in it */
+	CHECK(save(p_nor, q, sizeof(q)) == 0);
+	CHECK(flash(UINT64_MAX, -1, &nor, &disk) == 0);
+	CHECK(targets_as_expected());
+	/* A_mb1 (header-first): its header block taken away first, then its last block; cfg's
+	 * image block; cfg's block past the image erased and not written */
+	CHECK(nor.blocks_erased == 4 && nor.blocks_written == 3);
+}
+
 static void test_blank_erases_only_blocks_with_data(void)
 {
 	char path[300];
@@ -858,6 +881,7 @@ int main(void)
 	RUN(test_hole_not_zeroed_fails_read_back);
 	RUN(test_uncached_read_back_of_unaligned_ranges);
 	RUN(test_blank_erases_only_blocks_with_data);
+	RUN(test_nor_partition_past_its_image_is_erased);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
