@@ -16,6 +16,9 @@
  *                        would boot for ever. It is the administrator's standing choice, as
  *                        a loader.conf `default` line is (bls_loader_conf_check refuses
  *                        that too): refused with the fix, never undone behind their back.
+ *                        The fix, `bootctl set-default ""`, removes the variable (an empty
+ *                        argument is efi_set_variable(variable, NULL, 0) in systemd's
+ *                        src/boot/bootctl.c verb_set_efivar).
  *   LoaderEntryOneShot   "the default boot loader entry to use for a single following boot";
  *                        the boot loader deletes it as it reads it. It asks for one boot,
  *                        before the update armed its slot; the update's trial boot is that
