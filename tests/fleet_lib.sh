@@ -167,8 +167,10 @@ target spi nor-file:$PWD/$name.qspi:65536
 target nvme block:$PWD/$name.nvme
 slot-backend systemd-boot
 esp $PWD/$name-esp
+efivars $PWD/$name-vars
 ca $PWD/ca.pem
 CONF
+	sdboot_vars "$name-vars" # systemd-boot booted slot A's entry
 	# what it must fetch, worked out from its disk before the update (boards alike in state
 	# may share one answer: FLEET_NEED_FROM=NAME)
 	if [ -n "${FLEET_NEED_FROM:-}" ]; then

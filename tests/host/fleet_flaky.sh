@@ -22,7 +22,7 @@ mi=$(dirname "$mk")/mkinitrd
 
 fleet_system $((16 * 1048576))
 fleet_template
-states=(has-1 wiped has-2 damaged)
+states=(has-1 foreign has-2 damaged)
 names=()
 for i in 1 2 3 4; do
 	names+=("board0$i")
@@ -77,7 +77,7 @@ fi
 
 # a server that stops answering mid-run: the run ends within its --link-timeout, saying so
 timeout_s=10
-fleet_board dead fleet-dead wiped
+fleet_board dead fleet-dead foreign
 sed -i '/^esp /a link-timeout '"$timeout_s" dead.conf
 proxy_start dead.log
 t0=$EPOCHREALTIME
