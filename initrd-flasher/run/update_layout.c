@@ -44,9 +44,14 @@ int update_check_slots(const struct pkg_manifest *m, const struct pkg_partition 
 		uint8_t slot = pkg_slot_of_name(p->name, twin);
 		if (slot != p->slot)
 			return err_set("partition %s: the manifest puts it in slot %s, its name in "
-				       "slot %s (NVIDIA's naming: A_x/B_x, x/x_b); refused",
+				       "slot %s (NVIDIA's naming: A_x/B_x, x/x_b, "
+				       "reserved_for_chain_A_x/B_x); refused%s",
 				       p->name, p->slot ? pkg_slot_name(p->slot) : "none",
-				       slot ? pkg_slot_name(slot) : "none");
+				       slot ? pkg_slot_name(slot) : "none",
+				       /* mkflashpkg before issue 23 gave reserved_for_chain_* none */
+				       !p->slot ? " (a package made by an older mkflashpkg: make it "
+						  "again with this one)"
+						: "");
 	}
 	return 0;
 }
