@@ -144,6 +144,12 @@ static void test_manifest_slot_byte_checked_against_the_name(void)
 	p[1].slot = PKG_SLOT_B;
 	p[3].target = 0; /* APP_b on another device than APP: APP is no slot's there */
 	CHECK(update_check_slots(&m, p) == -1 && strstr(err_msg(), "partition APP:") != NULL);
+	/* NVIDIA's reserved_for_chain_B_user, given no slot by an older mkflashpkg: the fix named */
+	p[2].slot = 0; /* APP, no APP_b beside it now */
+	p[3] = part("reserved_for_chain_B_user", 0, 1, "data", 1 << 20);
+	CHECK(update_check_slots(&m, p) == -1);
+	CHECK(strstr(err_msg(), "in slot none, its name in slot B") != NULL &&
+	      strstr(err_msg(), "older mkflashpkg: make it again") != NULL);
 }
 
 /* The board's QSPI and disk: A_fw B_fw uefi_variables; APP APP_b. */
