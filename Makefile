@@ -136,7 +136,7 @@ TEST_sparse_SRCS := tests/unit/test_sparse.c mkflashpkg/sparse.c common/error.c 
 TEST_report_SRCS := tests/unit/test_report.c $(REPORT_SRCS) common/link_msg.c common/error.c \
 	common/timing.c
 # every slot backend (the tests of one link them all: the table names both)
-SLOT_SRCS := $(wildcard initrd-flasher/slot/*.c) common/capsule.c
+SLOT_SRCS := $(wildcard initrd-flasher/slot/*.c) common/capsule.c common/version_text.c
 # capsules read as hostile bytes, and every ESRT status in words
 TEST_capsule_SRCS := tests/unit/test_capsule.c tests/unit/capsule_fixture.c common/capsule.c \
 	initrd-flasher/slot/capsule_status.c common/error.c

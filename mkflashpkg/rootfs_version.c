@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "version_text.h"
 #include "io.h"
 #include "rootfs_tar.h"
 #include "tool_run.h"
@@ -27,26 +28,6 @@
 int rootfs_version_is_rootfs(const char *part_name)
 {
 	return strcmp(part_name, "APP") == 0 || strcmp(part_name, "APP_b") == 0;
-}
-
-int rootfs_version_parse(const char *text, size_t len, const char *label, uint64_t *version)
-{
-	size_t n = len > 0 && text[len - 1] == '\n' ? len - 1 : len;
-	uint64_t value = 0;
-	if (n == 0)
-		return err_set("%s: empty, expected a system version (a decimal number)", label);
-	for (size_t i = 0; i < n; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return err_set("%s: byte %zu is not a decimal digit; expected a system "
-				       "version (a decimal number, then a newline)", label, i);
-		unsigned digit = (unsigned)(text[i] - '0');
-		if (value > (UINT64_MAX - digit) / 10)
-			return err_set("%s: the system version is larger than %llu", label,
-				       (unsigned long long)UINT64_MAX);
-		value = value * 10 + digit;
-	}
-	*version = value;
-	return 0;
 }
 
 /* ---- the tree a tar was extracted to ------------------------------------------------- */
@@ -91,7 +72,7 @@ static int check_existing(int fd, uint64_t version)
 	if ((size_t)got == sizeof(text))
 		return err_set("the rootfs's %s: longer than a system version", ROOTFS_VERSION_FILE);
 	uint64_t says;
-	if (rootfs_version_parse(text, (size_t)got, "the rootfs's " ROOTFS_VERSION_FILE, &says) != 0)
+	if (version_text_parse(text, (size_t)got, "the rootfs's " ROOTFS_VERSION_FILE, &says) != 0)
 		return -1;
 	if (says != version)
 		return err_set("the rootfs's %s says %" PRIu64 ", --system-version %" PRIu64 ": a tegra "
@@ -264,7 +245,7 @@ static int compare_in_image(const char *dir, const char *part, const char *image
 	uint64_t says = 0;
 	int rc = !text ? -1
 		 : len != size ? err_set("%s: debugfs gave %zu bytes of its %" PRIu64, label, len, size)
-			       : rootfs_version_parse(text, len, label, &says);
+			       : version_text_parse(text, len, label, &says);
 	free(text);
 	if (rc == 0 && says != version)
 		rc = err_set("%s says %" PRIu64 ", but --system-version is %" PRIu64 ": a tegra board "

@@ -21,11 +21,6 @@
  * board's `rootfs` setting names by default. `mkflashpkg build` knows no other sign of it. */
 int rootfs_version_is_rootfs(const char *part_name);
 
-/*
- * Parses the file's text as the board does (slot_version_parse): decimal digits, then at
- * most one newline. 0, or -1 with err_set() naming `label` and the problem.
- */
-int rootfs_version_parse(const char *text, size_t len, const char *label, uint64_t *version);
 
 /*
  * In the tree a tar was extracted to (tree_fd, a directory): makes ROOTFS_VERSION_FILE hold

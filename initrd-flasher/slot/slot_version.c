@@ -9,31 +9,12 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "version_text.h"
 #include "esp_file.h"
 #include "sdboot_scan.h"
 
 /* "18446744073709551615\n" and a byte more, so that a longer file is seen as one */
 #define VERSION_TEXT_MAX 24
-
-int slot_version_parse(const char *text, size_t len, const char *label, uint64_t *v)
-{
-	size_t n = len > 0 && text[len - 1] == '\n' ? len - 1 : len;
-	uint64_t value = 0;
-	if (n == 0)
-		return err_set("%s: empty, expected a system version (a decimal number)", label);
-	for (size_t i = 0; i < n; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return err_set("%s: byte %zu is not a decimal digit; expected a system "
-				       "version (a decimal number, then a newline)", label, i);
-		unsigned digit = (unsigned)(text[i] - '0');
-		if (value > (UINT64_MAX - digit) / 10)
-			return err_set("%s: the system version is larger than %llu", label,
-				       (unsigned long long)UINT64_MAX);
-		value = value * 10 + digit;
-	}
-	*v = value;
-	return 0;
-}
 
 int slot_version_read_own(const struct slot_env *e, int *known, uint64_t *v)
 {
@@ -51,7 +32,7 @@ int slot_version_read_own(const struct slot_env *e, int *known, uint64_t *v)
 		return err_set("%s: %s", path, strerror(bad));
 	if ((size_t)got == sizeof(text))
 		return err_set("%s: longer than a system version (a decimal number)", path);
-	if (slot_version_parse(text, (size_t)got, path, v) < 0)
+	if (version_text_parse(text, (size_t)got, path, v) < 0)
 		return -1;
 	*known = 1;
 	return 0;
@@ -73,7 +54,7 @@ int slot_floor_read_esp(const struct slot_env *e, int *known, uint64_t *floor)
 		 * with its inode, esp_file.h): no floor, until the next mark_good writes it again
 		 * from the confirmed slot's version */
 		if (rc == 0 && len > 0)
-			rc = slot_version_parse(text, len, SLOT_FLOOR_FILE, floor);
+			rc = version_text_parse(text, len, SLOT_FLOOR_FILE, floor);
 		*known = rc == 0 && len > 0;
 	} else if (errno != ENOENT) {
 		rc = err_set("%s/%s: %s", e->esp, SLOT_FLOOR_FILE, strerror(errno));

@@ -17,11 +17,6 @@
 /* The systemd-boot backend's floor, below the ESP's root. */
 #define SLOT_FLOOR_FILE "selfflash/version-floor"
 
-/*
- * A version as text: decimal digits (below 2^64), then at most one newline, nothing else
- * (a file the image or selfflash wrote; whatever else is refused). 0, or -1 naming label.
- */
-int slot_version_parse(const char *text, size_t len, const char *label, uint64_t *v);
 
 /*
  * The running system's version from e->system_version_file (NULL: SLOT_SYSTEM_VERSION_FILE):
