@@ -76,10 +76,15 @@ static void read_take_write_error(struct link_client *lc, char *reason, size_t s
 	pthread_mutex_unlock(&lc->tx_lock);
 }
 
+/* After a failed write: read what arrived for at most so long, waiting so long for each piece. */
+#define LINK_DRAIN_MS 2000
+#define LINK_DRAIN_WAIT_MS 50
+
 /* Waits until the head request is complete, reconnecting on the way; 0 or -1. */
 static int read_complete_head(struct link_client *lc)
 {
 	uint64_t idle_since = timing_now_ms();
+	uint64_t drain_since = 0; /* when a write failed and the reader began taking what is left */
 	for (;;) {
 		if (atomic_load(&lc->stop))
 			return err_set("link closed");
@@ -91,6 +96,16 @@ static int read_complete_head(struct link_client *lc)
 		const char *why = NULL;
 		char reason[ERR_MSG_MAX + 16];
 		if (atomic_load(&lc->down) || link_queue_send(lc) != 0) {
+			/*
+			 * A write failed, but what the host sent before it went away may still
+			 * be waiting to be read (a socket keeps it past the close): take it
+			 * first, or it is asked for and sent again after the reconnect.
+			 */
+			if (drain_since == 0)
+				drain_since = timing_now_ms();
+			if (timing_now_ms() - drain_since < LINK_DRAIN_MS &&
+			    link_wire_receive(lc, LINK_DRAIN_WAIT_MS) > 0)
+				continue;
 			read_take_write_error(lc, reason, sizeof(reason));
 			why = reason;
 		} else {
@@ -107,6 +122,7 @@ static int read_complete_head(struct link_client *lc)
 			}
 		}
 		if (why) {
+			drain_since = 0;
 			if (link_read_reconnect(lc, why) != 0)
 				return -1;
 			idle_since = timing_now_ms();

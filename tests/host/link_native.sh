@@ -4,7 +4,8 @@
 # socket, the host-built flasher flashes file targets from it. The results must be identical to
 # a flash from the package file; over a link slowed to 5 MB/s its progress must show a rate, an
 # ETA and the averages; ten cuts at random points and a host that dies and is restarted
-# must still end with identical targets, re-sending under 5 % of the package; a board failure
+# must still end with identical targets, re-sending under 5 % of the package (what the host
+# sent before a cut is still taken by the board); a board failure
 # must become hostload's exit status; hostile command lines are refused.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

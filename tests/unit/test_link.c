@@ -39,6 +39,7 @@ struct script {
 	int oversized_header; /* ... preceded by a header announcing a huge payload */
 	int unknown_type;     /* ... preceded by a frame of an unknown type */
 	int truncate_close;   /* ... cut in the middle, then the connection closed */
+	int close_after;      /* after this DATA frame, whole, the first connection is closed */
 	int fail_reads;       /* answer READ with FAIL */
 	int vanish_after;     /* after this many DATA frames in all: close and stop listening */
 	int change_size;      /* on the second connection, announce another size */
@@ -140,6 +141,8 @@ static int host_connection(struct fake_host *h, int fd)
 						return 0;
 					atomic_fetch_add(&s->data_bytes, len);
 					done += len;
+					if (conn == 1 && nth == s->close_after)
+						return 0;
 				}
 			} else if (f.type == FRAME_RESULT) {
 				send_all(fd, tx, frame_encode(tx, FRAME_RESULT_ACK, f.seq, 0));
@@ -186,11 +189,14 @@ static void host_stop(struct fake_host *h)
 	pthread_join(h->thread, NULL);
 }
 
-/* Reads the whole package through the client, 20000 bytes at a time with read-ahead. */
-static int client_fetch_all(struct link_client *lc, uint8_t *out)
+/* Reads the whole package through the client, 20000 bytes at a time with read-ahead; after
+ * the first read the client is busy for pause_ms (writing to a slow disk, say). */
+static int client_fetch_all(struct link_client *lc, uint8_t *out, unsigned pause_ms)
 {
 	const uint32_t step = 20000;
 	for (uint32_t off = 0; off < PKG_BYTES; off += step) {
+		if (off == step && pause_ms)
+			usleep(pause_ms * 1000);
 		uint32_t len = PKG_BYTES - off < step ? PKG_BYTES - off : step;
 		for (uint32_t ahead = off; ahead < PKG_BYTES && ahead < off + 5 * step;
 		     ahead += step)
@@ -201,7 +207,8 @@ static int client_fetch_all(struct link_client *lc, uint8_t *out)
 	return 0;
 }
 
-static int run_client(struct script *s, struct link_client *lc, uint8_t *out, int *open_rc)
+static int run_client_paused(struct script *s, struct link_client *lc, uint8_t *out,
+			     int *open_rc, unsigned pause_ms)
 {
 	struct fake_host h;
 	if (host_start(&h, s) != 0)
@@ -209,11 +216,16 @@ static int run_client(struct script *s, struct link_client *lc, uint8_t *out, in
 	struct link_client_opts o = { .spec = spec, .board = "test-board", .max_payload = 65536,
 				      .idle_timeout_ms = 300, .reconnect_ms = 1500 };
 	*open_rc = link_client_open(lc, &o);
-	int rc = *open_rc == 0 ? client_fetch_all(lc, out) : -1;
+	int rc = *open_rc == 0 ? client_fetch_all(lc, out, pause_ms) : -1;
 	if (*open_rc == 0)
 		link_client_close(lc);
 	host_stop(&h);
 	return rc;
+}
+
+static int run_client(struct script *s, struct link_client *lc, uint8_t *out, int *open_rc)
+{
+	return run_client_paused(s, lc, out, open_rc, 0);
 }
 
 static uint8_t fetched[PKG_BYTES];
@@ -271,6 +283,24 @@ static void test_truncated_frame_resumes(void)
 	CHECK(atomic_load(&s.data_bytes) < PKG_BYTES + 4 * PIECE);
 }
 
+/*
+ * The host answers the read-ahead, then goes away while the board is busy. The board's next
+ * request fails to go out, but what the host sent before the close is still in the socket:
+ * the board takes it and asks again only for the rest (it used to drop it and ask again).
+ */
+static void test_sent_before_a_close_is_kept(void)
+{
+	struct script s = { .close_after = 7 };
+	struct link_client lc;
+	int open_rc;
+	memset(fetched, 0, sizeof(fetched));
+	CHECK(run_client_paused(&s, &lc, fetched, &open_rc, 200) == 0);
+	CHECK(memcmp(fetched, package, PKG_BYTES) == 0);
+	CHECK(lc.reconnects == 1);
+	CHECK(atomic_load(&s.data_frames) > 7); /* the rest came over the second connection */
+	CHECK(atomic_load(&s.data_bytes) == PKG_BYTES);
+}
+
 static void test_host_refuses_range(void)
 {
 	struct script s = { .fail_reads = 1 };
@@ -309,7 +339,7 @@ static void test_content_changed_on_reconnect(void)
 				      .idle_timeout_ms = 300, .reconnect_ms = 1500 };
 	CHECK(link_client_open(&lc, &o) == 0);
 	CHECK(link_client_pin(&lc, 4096) == 0); /* what was verified: the first 4 KiB */
-	int rc = client_fetch_all(&lc, fetched);
+	int rc = client_fetch_all(&lc, fetched, 0);
 	link_client_close(&lc);
 	host_stop(&h);
 	CHECK(rc == -1);
@@ -508,6 +538,7 @@ int main(void)
 	RUN(test_garbage_bad_crc_oversized_unknown);
 	RUN(test_wrong_range_asked_again);
 	RUN(test_truncated_frame_resumes);
+	RUN(test_sent_before_a_close_is_kept);
 	RUN(test_host_refuses_range);
 	RUN(test_host_vanishes);
 	RUN(test_package_changed_on_reconnect);
