@@ -195,10 +195,13 @@ TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/net_tcp.c $(TLS_SRCS
 TEST_tls_name_SRCS := tests/unit/test_tls_name.c initrd-flasher/net/tls_name.c common/error.c
 # the edk2 variable store reader the first flash reports a stale store with
 TEST_efi_varstore_SRCS := tests/unit/test_efi_varstore.c initrd-flasher/board/efi_varstore.c common/error.c
+# timing models of file targets: the spec's model parameters, the modelled times, the queue
+TEST_target_model_SRCS := tests/unit/test_target_model.c $(wildcard initrd-flasher/target/*.c) \
+	common/error.c common/io.c common/timing.c
 UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
 	slot_sdboot update_plan http http_get tls_anchors tls_name kmods t234_release t234_capsule \
-	efi_varstore capsule tegra_capsule
+	efi_varstore capsule tegra_capsule target_model
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
 	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \

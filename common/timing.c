@@ -11,6 +11,13 @@ double timing_now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+uint64_t timing_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t timing_now_ms(void)
 {
 	struct timespec ts;
@@ -60,5 +67,14 @@ void timing_sleep_ms(unsigned ms)
 	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
 	/* the link's watch thread interrupts blocked calls with a signal; a sleep must not end early */
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+void timing_sleep_until_ns(uint64_t at)
+{
+	struct timespec ts = { .tv_sec = (time_t)(at / 1000000000u),
+			       .tv_nsec = (long)(at % 1000000000u) };
+	/* clock_nanosleep returns the error number itself; EINTR: sleep on to the same deadline */
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }

@@ -10,6 +10,9 @@
 /* Seconds on CLOCK_MONOTONIC: for rates, step times and progress (never the wall clock). */
 double timing_now_s(void);
 
+/* Nanoseconds on CLOCK_MONOTONIC: for device timing models that add up many short waits. */
+uint64_t timing_now_ns(void);
+
 /* Milliseconds on CLOCK_MONOTONIC: for timeouts and deadlines. */
 uint64_t timing_now_ms(void);
 
@@ -36,5 +39,12 @@ int timing_cond_init(pthread_cond_t *c);
 
 /* Sleeps ms milliseconds, resuming after signals until the time has passed. */
 void timing_sleep_ms(unsigned ms);
+
+/*
+ * Sleeps until the timing_now_ns() value at (an absolute deadline: a caller that sleeps to a
+ * chain of deadlines is late by one wake-up at most, never by the sum of them), resuming after
+ * signals. Returns at once when at has passed.
+ */
+void timing_sleep_until_ns(uint64_t at);
 
 #endif

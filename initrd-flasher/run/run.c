@@ -2,11 +2,13 @@
 /* The runner: a kind's steps in order, the one ending, the restarts from the manifest. */
 #include "run.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "run_report.h"
+#include "target/target_model.h"
 #include "timing.h"
 
 static struct run *run_begin(const struct run_kind *kind, const struct flash_config *config)
@@ -72,6 +74,24 @@ static void report_result(struct run *r, int rc, const char *summary)
 }
 
 /*
+ * Targets with a timing model (a bench's file targets): what the modelled part did and how
+ * long it was busy, its own time, which the bench sets beside the flash's.
+ */
+static void log_models(struct run *r, FILE *log)
+{
+	for (uint16_t t = 0; t < PKG_MAX_TARGETS; t++) {
+		struct target_model_stats st;
+		if (!r->opened[t] || !target_model_read_stats(&r->targets[t], &st))
+			continue;
+		struct pkg_target tg;
+		pkg_manifest_target(&r->pkg.manifest, t, &tg);
+		fprintf(log, "flasher: model %s:%" PRIu32 ": %" PRIu64 " bytes written, %" PRIu64
+			" read, %" PRIu64 " blocks erased, busy %.3f s\n", tg.type, tg.instance,
+			st.bytes_written, st.bytes_read, st.blocks_erased, (double)st.busy_ns / 1e9);
+	}
+}
+
+/*
  * The one ending: targets closed, what the source did, the result to the host, the report
  * (not for a run about to start again: that is not the result yet), everything let go.
  */
@@ -79,6 +99,7 @@ static void run_end(struct run *r, int rc, const char *summary, int may_restart,
 		    struct run_outcome *out)
 {
 	FILE *log = r->c->log;
+	log_models(r, log);
 	for (uint16_t t = 0; t < PKG_MAX_TARGETS; t++)
 		if (r->opened[t])
 			target_close(&r->targets[t]);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct target;
+struct target_model;
 
 struct target_ops {
 	/* Each returns 0, or -1 with err_msg() naming the target, offset and length. */
@@ -56,6 +57,7 @@ struct target {
 	int fd;
 	int direct_fd;          /* the same device opened O_DIRECT for read_direct, or -1 */
 	char direct_error[128]; /* why a disk has no read_direct, for the log; "" otherwise */
+	struct target_model *model; /* its timing model (target_model.h), or NULL: none */
 };
 
 /*
@@ -92,6 +94,9 @@ int target_guard_writes(struct target *t, const struct target_range *ranges, siz
 /*
  * Opens a target from a spec: "mtd:/dev/mtdN[@BASE]", "block:PATH",
  * "nor-file:PATH:ERASE_SIZE" (tests). With @BASE the target is a window of `size` bytes.
+ * File kinds take a timing model for benches after ';' (target_model.h):
+ * "nor-file:PATH:ERASE_SIZE;erase-ms=F;page-us=F;page=N;read-mbps=F",
+ * "block:PATH;write-mbps=F;read-mbps=F". A path holding ';' cannot be named.
  */
 int target_open_spec(struct target *t, const char *spec, uint64_t size);
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Target specs ("mtd:/dev/mtd0@67108864", "block:/dev/nvme0n1"): one row per kind of spec. */
+/*
+ * Target specs ("mtd:/dev/mtd0@67108864", "block:/dev/nvme0n1"): one row per kind of spec,
+ * which also says which timing-model keys may follow it after ';' (target_model.h).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 
 #include "error.h"
 #include "target.h"
+#include "target_model.h"
 #include "timing.h"
 
 /*
@@ -108,22 +112,53 @@ static const struct {
 	const char *prefix;
 	const char *usage;
 	int (*open)(struct target *t, const struct spec_text *s, uint64_t size);
+	unsigned model_keys; /* the timing-model keys it takes: file kinds, for benches */
 } spec_kinds[] = {
-	{ "mtd:", "mtd:/dev/mtdN[@BASE]", open_mtd },
-	{ "block:", "block:PATH", open_block },
-	{ "nor-file:", "nor-file:PATH:ERASE_SIZE", open_nor_file }, /* tests: NOR rules in a file */
+	{ "mtd:", "mtd:/dev/mtdN[@BASE]", open_mtd, 0 },
+	{ "block:", "block:PATH[;write-mbps=F;read-mbps=F]", open_block,
+	  TARGET_MODEL_BLOCK_KEYS },
+	/* tests and benches: NOR rules in a file */
+	{ "nor-file:", "nor-file:PATH:ERASE_SIZE[;erase-ms=F;page-us=F;page=N;read-mbps=F]",
+	  open_nor_file, TARGET_MODEL_NOR_KEYS },
 };
 
 #define SPEC_KINDS (sizeof(spec_kinds) / sizeof(spec_kinds[0]))
 
+/* Opens the spec's kind from head (the spec up to its first ';'), then wraps it in the
+ * timing model the text after that ';' gives (model: NULL for none). */
+static int open_kind(struct target *t, size_t kind, const char *spec, const char *head,
+		     const char *model, uint64_t size)
+{
+	struct target_model_params params;
+	/* the model is checked before the target is opened: nothing is touched for a bad spec */
+	if (model && target_model_parse(spec, spec_kinds[kind].prefix, model,
+					spec_kinds[kind].model_keys, &params) != 0)
+		return -1;
+	struct spec_text s = { spec, head + strlen(spec_kinds[kind].prefix),
+			       spec_kinds[kind].usage };
+	if (spec_kinds[kind].open(t, &s, size) != 0)
+		return -1;
+	if (model && target_model_wrap(t, &params) != 0) {
+		target_close(t);
+		return err_prefix("target '%s'", spec);
+	}
+	return 0;
+}
+
 int target_open_spec(struct target *t, const char *spec, uint64_t size)
 {
+	char head[512];
+	const char *semi = strchr(spec, ';');
+	size_t head_len = semi ? (size_t)(semi - spec) : strlen(spec);
+	if (head_len >= sizeof(head))
+		return err_set("target '%.64s...': longer than %zu characters", spec,
+			       sizeof(head) - 1);
+	memcpy(head, spec, head_len);
+	head[head_len] = '\0';
 	for (size_t i = 0; i < SPEC_KINDS; i++) {
 		size_t n = strlen(spec_kinds[i].prefix);
-		if (strncmp(spec, spec_kinds[i].prefix, n) == 0) {
-			struct spec_text s = { spec, spec + n, spec_kinds[i].usage };
-			return spec_kinds[i].open(t, &s, size);
-		}
+		if (strncmp(head, spec_kinds[i].prefix, n) == 0)
+			return open_kind(t, i, spec, head, semi ? semi + 1 : NULL, size);
 	}
 	char known[128];
 	size_t len = 0;
