@@ -9,7 +9,9 @@
  * threads reserve one after another and each waits for its own end (an NVMe drive has parallel
  * queues, but a sustained rate is a sustained rate). A sleeper wakes a little late; that
  * lateness is not the device's: the next operation is credited with it, so that thousands of
- * short operations cost their modelled time and not one wake-up latency each.
+ * short operations cost their modelled time and not one wake-up latency each. Operations are
+ * synchronous, as MTD's are; an SSD behind the page cache would overlap the host's work with
+ * its writes, so for disks the model is conservative (never faster than the part).
  */
 #include "target_model.h"
 
@@ -70,7 +72,7 @@ static uint64_t reserve(struct target_model *m, uint64_t ns)
 	uint64_t now = timing_now_ns();
 	pthread_mutex_lock(&m->lock);
 	if (now > m->busy_until_ns) {
-		/* the device went idle: by how long the last sleeper overslept, it did not */
+		/* the device went idle: for as long as the last operation ran late, it did not */
 		uint64_t idle = now - m->busy_until_ns;
 		now -= m->late_ns < idle ? m->late_ns : idle;
 	}
@@ -83,8 +85,13 @@ static uint64_t reserve(struct target_model *m, uint64_t ns)
 	return end;
 }
 
-/* Sleeps to end (a reserve() result) and notes how late it woke, while no later reservation
- * has made that lateness moot. */
+/*
+ * Sleeps to end (a reserve() result) and notes how late it woke, while no later reservation
+ * has made that lateness moot. Late is late whatever the cause: the sleeper's wake-up (timer
+ * slack, scheduling) or the stand-in's own work outlasting the modelled time (a file emulating
+ * NOR, another program on this machine taking the CPU); none of it is the part's time. The
+ * host's work between operations is not credited: a real part waits for that too.
+ */
 static void wait_for(struct target_model *m, uint64_t end)
 {
 	if (end == 0)
