@@ -236,7 +236,7 @@ MKFLASHPKG := $(BUILD)/bin/mkflashpkg
 HOSTLOAD := $(BUILD)/bin/hostload
 # hostload for the board's CPU, static with libusb: the QEMU guest serves its own USB gadget
 HOSTLOAD_A64 := $(BUILD)/board/hostload
-TSAN_TESTS := write link usb_gadget build_jobs
+TSAN_TESTS := write link usb_gadget build_jobs target_model
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/test_$(t) $(BUILD)/tests/san/test_$(t)) \
 	$(foreach t,$(TSAN_TESTS),$(BUILD)/tests/tsan/test_$(t))
 # the SHA-256 unit test for the board's CPU (tests/host/sha256_aarch64.sh runs it under qemu-user)
