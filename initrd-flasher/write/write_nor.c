@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NOR writer (mtd-utils `flashcp -p` done per erase block): read the block, compare with what
- * the image wants; equal -> skip; different -> erase (unless already blank), write, read back,
+ * the image wants; equal -> skip; different -> erase (unless already blank), program the pages
+ * that are not to stay erased, read back,
  * compare. The partition past its image is left erased (0xFF), as NVIDIA's flash leaves it (it
  * erases the whole QSPI before it writes): an old, longer image's bytes never stay behind the
  * new one, so the partition as a whole is what the package says. Bytes of a block outside the
@@ -18,6 +19,9 @@
 #include "target_kind.h"
 
 #define HEADER_PAGE 4096
+/* The program page of SPI NOR parts (JEDEC JESD216's default; the MX25U51279G of Orin modules
+ * has 256-byte pages): the unit in which pages left erased are skipped. */
+#define NOR_PROGRAM_PAGE 256
 
 struct nor_job {
 	struct target *t;
@@ -57,6 +61,36 @@ static int all_ff(const uint8_t *p, size_t len)
 	return 1;
 }
 
+/*
+ * Programs an erased block with want, page by page: pages that are to stay erased (all 0xFF)
+ * are not sent, as programming 0xFF changes nothing on NOR and still costs the part its page
+ * program time (a firmware image's last block is mostly such pages, and so is a partition's
+ * tail). Runs of pages to program go out as one write. The read-back checks every byte anyway.
+ */
+static int program_block(struct target *t, uint64_t base, const uint8_t *want,
+			 struct write_stats *st)
+{
+	uint32_t page = NOR_PROGRAM_PAGE;
+	if (t->write_size > page)
+		page = t->write_size;
+	if (page > t->erase_size || t->erase_size % page)
+		page = t->erase_size;
+	for (uint32_t at = 0; at < t->erase_size;) {
+		if (all_ff(want + at, page)) {
+			at += page;
+			continue;
+		}
+		uint32_t end = at + page;
+		while (end < t->erase_size && !all_ff(want + end, page))
+			end += page;
+		if (t->ops->write(t, base + at, want + at, end - at) != 0)
+			return -1;
+		st->bytes_written += end - at;
+		at = end;
+	}
+	return 0;
+}
+
 /* Erases (unless blank) and writes one block, then reads it back and compares. */
 static int rewrite_block(struct nor_job *n, uint64_t eb, uint8_t *cur, uint8_t *want,
 			 int hold_header)
@@ -76,10 +110,9 @@ static int rewrite_block(struct nor_job *n, uint64_t eb, uint8_t *cur, uint8_t *
 			return err_prefix("partition %s", name);
 		n->st->blocks_erased++;
 	}
-	if (t->ops->write(t, base, want, t->erase_size) != 0)
+	if (program_block(t, base, want, n->st) != 0)
 		return err_prefix("partition %s", name);
 	n->st->blocks_written++;
-	n->st->bytes_written += t->erase_size;
 	if (t->ops->read(t, base, cur, t->erase_size) != 0)
 		return err_prefix("partition %s", name);
 	for (uint32_t i = 0; i < t->erase_size; i++)
