@@ -24,9 +24,17 @@
 #          the server sent per board against what each lacked.
 #  build   mkflashpkg build of the image: wall and CPU time, CPUs used, output bytes stable.
 #  qemu    the demo flash on the QEMU board against a plain link -> disk copy inside it.
+#  orin    not in the default set (make bench BENCH=orin: about 5 minutes with the models, 7 more
+#          the first time, to build its package):
+#          an Orin NX's flash in a model of its parts (tests/bench/orin.sh: QSPI NOR and NVMe
+#          timing models in the flasher's file targets, the link through the relay at 40 and
+#          350 MB/s) of NVIDIA's R35.3.1 layout with a rootfs-like 55 GiB APP
+#          (tests/bench/orin_image.py, BENCH_ORIN_GIB GiB in use, default 3): full flash and 1 %
+#          re-flash against the slowest part's own time and NVIDIA's way in the same model.
 # RUNS (default 3) runs of the short measurements (hash, native, flash, qemu): best (native,
 # qemu) or median (flash); one run of the long ones. BENCH_QUICK=1 uses a 64 MiB image (the
-# smoke test). BENCH_DIR: where targets are written (default /dev/shm, else the build dir).
+# smoke test; the orin section: 256 MiB in use). BENCH_DIR: where targets are written (default
+# /dev/shm, else the build dir).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -37,9 +45,9 @@ quick=${BENCH_QUICK:-0}
 sections=${BENCH:-hash,native,flash,delta,link,http,boards,fleet,build,qemu}
 for s in ${sections//,/ }; do
 	case $s in
-	hash | native | flash | delta | link | http | boards | fleet | build | qemu) ;;
+	hash | native | flash | delta | link | http | boards | fleet | build | qemu | orin) ;;
 	*)
-		echo "bench: unknown section '$s' (hash native flash delta link http boards fleet build qemu)" >&2
+		echo "bench: unknown section '$s' (hash native flash delta link http boards fleet build qemu orin)" >&2
 		exit 2
 		;;
 	esac
@@ -646,6 +654,11 @@ PY
 	cd "$root"
 }
 if want qemu; then section_qemu; fi
+
+# ---- an Orin in a model of its parts (issue 24) -------------------------------------------
+# shellcheck source=tests/bench/orin.sh
+. "$root/tests/bench/orin.sh"
+if want orin; then section_orin; fi
 
 if [ -s "$GOALS_FILE" ]; then
 	echo "== goals: $(grep -c '^met' "$GOALS_FILE") of $(wc -l <"$GOALS_FILE") met"
