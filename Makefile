@@ -30,7 +30,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 # the unit tests that run threads (pipeline, read-back, keepalive, gadget reader, mkflashpkg's
 # chunk workers) also under TSan
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
-LIBS := -lblkid -lmtd -lbearssl -lz
+LIBS := -lblkid -lmtd -lbearssl -lzstd -lz
 
 STAMPS := $(BUILD)/stamps
 KERNEL := $(BUILD)/kernel/Image
@@ -198,7 +198,10 @@ TEST_efi_varstore_SRCS := tests/unit/test_efi_varstore.c initrd-flasher/board/ef
 # timing models of file targets: the spec's model parameters, the modelled times, the queue
 TEST_target_model_SRCS := tests/unit/test_target_model.c $(wildcard initrd-flasher/target/*.c) \
 	common/error.c common/io.c common/timing.c
-UNIT_TESTS := inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
+# zstd chunks: a round trip and every hostile frame refused by name
+TEST_zstd_SRCS := tests/unit/test_zstd.c common/chunk.c common/chunk_zstd.c common/error.c \
+	$(SHA256_SRCS) $(CRC32_SRCS)
+UNIT_TESTS := zstd inventory cpio pkg layout pkgfile build_jobs identify write plan_gpt qspi_gpt sha256 \
 	frame link rcm_tegra rcm_blob usb_libusb crc32 link_usb usb_gadget sparse report slot_tegra \
 	slot_sdboot update_plan http http_get tls_anchors tls_name kmods t234_release t234_capsule \
 	efi_varstore capsule tegra_capsule target_model
@@ -253,7 +256,8 @@ CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
 # libFuzzer targets, each linked with the code it feeds
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
-FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/error.c \
+FUZZ_manifest_SRCS := tests/fuzz/fuzz_manifest.c common/pkg.c common/chunk.c common/chunk_zstd.c \
+	common/error.c \
 	$(SHA256_SRCS) $(CRC32_SRCS)
 FUZZ_layout_SRCS := tests/fuzz/fuzz_layout.c mkflashpkg/layout.c mkflashpkg/xml.c common/error.c common/lines.c \
 	common/pkg.c common/slot_name.c $(SHA256_SRCS)
@@ -274,7 +278,9 @@ FUZZ_l4t_gpt_SRCS := tests/fuzz/fuzz_l4t_gpt.c mkflashpkg/l4t_gpt.c common/error
 # erases it)
 FUZZ_efi_varstore_SRCS := tests/fuzz/fuzz_efi_varstore.c initrd-flasher/board/efi_varstore.c \
 	common/error.c
-FUZZERS := manifest layout frame eeprom gpt blob sparse http dtb l4t_gpt efi_varstore
+# one zstd frame as a chunk's stored bytes, for a chunk size the input picks
+FUZZ_zstd_SRCS := tests/fuzz/fuzz_zstd.c common/chunk_zstd.c common/error.c
+FUZZERS := manifest zstd layout frame eeprom gpt blob sparse http dtb l4t_gpt efi_varstore
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Chunk unpacking: inflate (exact size) and SHA-256 check. */
+/* Chunk unpacking: inflate or zstd (exact size) and SHA-256 check. */
 #include "chunk.h"
 
 #include <inttypes.h>
@@ -7,6 +7,7 @@
 
 #include <zlib.h>
 
+#include "chunk_zstd.h"
 #include "crc32.h"
 #include "error.h"
 
@@ -57,6 +58,9 @@ int pkg_chunk_unpack(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *
 			       c->stored_crc32);
 	if (c->compression == PKG_COMP_ZLIB) {
 		if (inflate_exact(stored, c->stored_size, raw, c->raw_size) != 0)
+			return -1;
+	} else if (c->compression == PKG_COMP_ZSTD) {
+		if (chunk_zstd_decode(stored, c->stored_size, raw, c->raw_size) != 0)
 			return -1;
 	} else if (c->compression == PKG_COMP_NONE && c->stored_size == c->raw_size) {
 		if (raw != stored)

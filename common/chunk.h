@@ -9,9 +9,10 @@
 
 /*
  * Unpacks chunk c from its stored bytes (c->stored_size of them) into raw (room for
- * c->raw_size bytes): checks the stored bytes' CRC32, inflates a zlib chunk, which must
- * produce exactly raw_size bytes and end there, then checks the SHA-256 of the raw bytes.
- * Returns 0, or -1 with err_msg() set ("zlib stream is corrupt", "SHA-256 mismatch", ...).
+ * c->raw_size bytes): checks the stored bytes' CRC32, inflates a zlib chunk or decodes a zstd
+ * one (chunk_zstd.h), which must produce exactly raw_size bytes and end there, then checks
+ * the SHA-256 of the raw bytes. Returns 0, or -1 with err_msg() set ("zlib stream is
+ * corrupt", "zstd frame is truncated", "SHA-256 mismatch", ...).
  * raw holds garbage after a failure. stored may be raw for a verbatim chunk (checked in place).
  */
 int pkg_chunk_unpack(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *raw);

@@ -404,12 +404,16 @@ static int check_images_and_chunks(const struct pkg_manifest *m)
 					return err_set("partition %s, chunk %" PRIu32
 						       ": stored %" PRIu32 " bytes uncompressed, raw %" PRIu32,
 						       part.name, k, c.stored_size, c.raw_size);
-			} else if (c.compression == PKG_COMP_ZLIB) {
+			} else if (c.compression == PKG_COMP_ZLIB ||
+				   c.compression == PKG_COMP_ZSTD) {
+				/* compressed only where smaller: anything else is a bad package */
 				if (c.stored_size == 0 || c.stored_size >= c.raw_size)
 					return err_set("partition %s, chunk %" PRIu32
-						       ": zlib stream of %" PRIu32
+						       ": %s stream of %" PRIu32
 						       " bytes for %" PRIu32 " raw bytes",
-						       part.name, k, c.stored_size, c.raw_size);
+						       part.name, k,
+						       c.compression == PKG_COMP_ZLIB ? "zlib" : "zstd",
+						       c.stored_size, c.raw_size);
 			} else {
 				return err_set("partition %s, chunk %" PRIu32 ": unknown compression %u",
 					       part.name, k, c.compression);

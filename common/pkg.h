@@ -171,7 +171,17 @@ static inline int pkg_image_in_variant(const struct pkg_image *im, uint32_t vari
 enum pkg_compression {
 	PKG_COMP_NONE = 0,
 	PKG_COMP_ZLIB = 1,
+	PKG_COMP_ZSTD = 2, /* one zstd frame, no dictionary (common/chunk_zstd.h) */
 };
+
+/* A chunk's compression as `mkflashpkg show` and --codec name it ("raw" for none). */
+static inline const char *pkg_compression_name(uint8_t compression)
+{
+	return compression == PKG_COMP_NONE   ? "raw"
+	       : compression == PKG_COMP_ZLIB ? "zlib"
+	       : compression == PKG_COMP_ZSTD ? "zstd"
+					      : "unknown";
+}
 
 struct pkg_chunk {
 	uint64_t offset;        /* where in the partition the raw bytes go */

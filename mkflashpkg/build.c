@@ -608,7 +608,8 @@ int pkg_build(const struct build_opts *o)
 	else
 		b.data_fd = fileno(data);
 	if (rc == 0) {
-		b.chunker = chunker_new(o->chunk_size, o->jobs ? o->jobs : chunker_count_cpus());
+		b.chunker = chunker_new(o->chunk_size, o->jobs ? o->jobs : chunker_count_cpus(),
+				       o->codec ? o->codec : BUILD_DEFAULT_CODEC);
 		if (!b.chunker)
 			rc = -1;
 	}
@@ -681,6 +682,17 @@ int build_parse_jobs(const char *text, unsigned *jobs)
 	if (layout_parse_u64(text, &v) != 0 || v < 1 || v > CHUNKER_MAX_JOBS)
 		return err_set("--jobs '%s': expected 1..%d", text, CHUNKER_MAX_JOBS);
 	*jobs = (unsigned)v;
+	return 0;
+}
+
+int build_parse_codec(const char *text, uint8_t *codec)
+{
+	if (strcmp(text, "zstd") == 0)
+		*codec = PKG_COMP_ZSTD;
+	else if (strcmp(text, "zlib") == 0)
+		*codec = PKG_COMP_ZLIB;
+	else
+		return err_set("--codec '%s': expected zstd or zlib", text);
 	return 0;
 }
 

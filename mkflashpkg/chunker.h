@@ -25,7 +25,7 @@ struct chunk_result {
 	/* CHUNK_DATA only: */
 	const uint8_t *stored;  /* valid during the emit call only */
 	uint32_t stored_size;
-	uint8_t compression;    /* PKG_COMP_NONE or PKG_COMP_ZLIB: zlib only where smaller */
+	uint8_t compression;    /* PKG_COMP_NONE or the chunker's codec: that only where smaller */
 	uint32_t stored_crc32;  /* of the stored bytes */
 	uint8_t sha256[SHA256_LEN]; /* of the raw bytes */
 };
@@ -44,13 +44,14 @@ typedef int (*chunker_emit_fn)(void *ctx, const struct chunk_result *r);
 struct chunker;
 
 /*
- * Starts a chunker for windows of chunk_size bytes (4096..PKG_MAX_CHUNK_SIZE) with `jobs`
+ * Starts a chunker for windows of chunk_size bytes (4096..PKG_MAX_CHUNK_SIZE) that compresses
+ * with codec (PKG_COMP_ZLIB or PKG_COMP_ZSTD) where that makes a window smaller, with `jobs`
  * workers (1..CHUNKER_MAX_JOBS). jobs 1 starts no thread: every window is worked on the
  * caller's thread, one buffer pair. Otherwise `jobs` threads share a ring of
  * CHUNKER_SLOTS_PER_JOB × jobs buffer pairs (a window and its compressed form each).
  * Returns the chunker (free it with chunker_free()), or NULL with err_set().
  */
-struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs);
+struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, uint8_t codec);
 
 /*
  * Cuts [0, size) into chunk-aligned windows, works on them in parallel and hands each result

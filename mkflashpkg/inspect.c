@@ -122,7 +122,7 @@ void pkg_file_show(const struct pkg_file *f, FILE *out, int chunks)
 					fprintf(out, "      chunk %" PRIu32 ": offset %" PRIu64 " raw %" PRIu32
 						     " stored %" PRIu32 " %s sha256 %s\n",
 						c, ch.offset, ch.raw_size, ch.stored_size,
-						ch.compression == PKG_COMP_ZLIB ? "zlib" : "raw", hex);
+						pkg_compression_name(ch.compression), hex);
 				}
 			}
 		}

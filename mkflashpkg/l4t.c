@@ -63,6 +63,7 @@ static void usage(FILE *out)
 		"                          updates of a running board; default: TREE/TEGRA_BL.Cap\n"
 		"                          when it is there\n"
 		"  -j, --jobs N            as for build\n"
+		"      --codec zstd|zlib   as for build\n"
 		"      --check             report what is there and what is missing; write nothing\n",
 		l4t_profile_list());
 }
@@ -99,6 +100,7 @@ int l4t_main(int argc, char **argv)
 		{ "system-version", required_argument, NULL, 'V' },
 		{ "capsule", required_argument, NULL, 'C' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "codec", required_argument, NULL, 'Z' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -140,6 +142,9 @@ int l4t_main(int argc, char **argv)
 			break;
 		case 'j':
 			rc = build_parse_jobs(optarg, &o.jobs);
+			break;
+		case 'Z':
+			rc = build_parse_codec(optarg, &o.codec);
 			break;
 		case 'h':
 			usage(stdout);

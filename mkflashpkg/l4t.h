@@ -32,6 +32,7 @@ struct l4t_opts {
 	const char *capsule;       /* the boot firmware's UEFI capsule; NULL: TREE/TEGRA_BL.Cap when
 				    * it is there, else none */
 	unsigned jobs;
+	uint8_t codec;             /* as build_opts' */
 	int check_only;            /* report, write nothing */
 };
 

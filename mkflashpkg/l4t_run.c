@@ -218,7 +218,7 @@ static int build_package(const struct l4t_opts *o, const struct l4t_tree *t, str
 		.output = pkg, .key_path = o->key_path, .allow_unsigned = o->allow_unsigned,
 		.layout = l, .from_flash_idx = 1, .file_dir = internal, .files = files,
 		.nfiles = nfiles, .chunk_size = PKG_DEFAULT_CHUNK_SIZE,
-		.system_version = o->system_version, .jobs = o->jobs,
+		.system_version = o->system_version, .jobs = o->jobs, .codec = o->codec,
 		.no_file = gpt_parts, .n_no_file = 3,
 	};
 	int has_bct = 0;

@@ -40,13 +40,17 @@ static void usage(FILE *out)
 		"  build -o PKG (--layout FILE.xml | --flash-idx FILE) (--key FILE.key | --unsigned)\n"
 		"        [--set KEY=VALUE]... [--file KEY=PATH]... [--no-file NAME]... [--dir DIR]\n"
 		"        [--variants TABLE] [--zero-holes PART]... [--replicate PART=STRIDE]...\n"
-		"        [--chunk-size BYTES] [-j|--jobs N] [--system-version N] [--capsule FILE]\n"
+		"        [--chunk-size BYTES] [-j|--jobs N] [--codec zstd|zlib]\n"
+		"        [--system-version N] [--capsule FILE]\n"
 		"      build a package; KEY in --file is a layout placeholder (MB1FILE) or a\n"
 		"      partition name; literal file names are looked up in DIR (default: the\n"
 		"      layout's directory); --no-file leaves a partition empty; a file may be a\n"
 		"      raw image or an Android sparse image (img2simg, mksparse); chunks are\n"
 		"      read, hashed and compressed by N threads (default: one per online CPU,\n"
 		"      %u here; 1: no threads), the package is the same for every N;\n"
+		"      --codec picks the compression of chunks where it helps (default zstd:\n"
+		"      smaller and several times faster for the board to decode; zlib for\n"
+		"      flashers older than zstd chunks)\n"
 		"      --system-version N (1..2^64-1) is what the package installs: a board\n"
 		"      refuses to update to a lower one unless told to (anti-rollback); an\n"
 		"      APP or APP_b image in raw ext4 must then hold /etc/selfflash/system-version\n"
@@ -175,6 +179,7 @@ static int cmd_build(int argc, char **argv)
 		{ "replicate", required_argument, NULL, 'r' },
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "codec", required_argument, NULL, 'Z' },
 		{ "system-version", required_argument, NULL, 'V' },
 		{ "capsule", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -235,6 +240,9 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 'j':
 			rc = build_parse_jobs(optarg, &o.jobs);
+			break;
+		case 'Z':
+			rc = build_parse_codec(optarg, &o.codec);
 			break;
 		case 'V':
 			rc = build_parse_system_version(optarg, &o.system_version);

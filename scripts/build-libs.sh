@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds the four libraries of the design (zlib, BearSSL, libblkid, libmtd) as static
+# Builds the five libraries of the design (zlib, zstd, BearSSL, libblkid, libmtd) as static
 # archives from Debian's source packages, for the board (aarch64, musl) or for the host
 # (native, for tests and host tools); the board's sysroot also gets libusb-1.0, for a static
 # hostload that runs in the QEMU guest (the host's hostload uses the system's libusb). The
@@ -53,7 +53,7 @@ host)
 	;;
 esac
 
-packages=(zlib bearssl util-linux mtd-utils)
+packages=(zlib libzstd bearssl util-linux mtd-utils)
 [ "$target" != aarch64 ] || packages+=(libusb-1.0)
 
 # The sources are exactly those in scripts/libs.lock, checked against it; the lock keys the cache.
@@ -104,6 +104,24 @@ cp -a "$src" "$work/zlib"
 	make -s -j"$jobs" libz.a >/dev/null
 	cp libz.a "$sysroot/lib/"
 	cp zlib.h zconf.h "$sysroot/include/"
+)
+
+# zstd: its own lib/Makefile, static, single-threaded (mkflashpkg runs its own threads, one
+# chunk each). The host's is whole: mkflashpkg compresses. The board only decodes, so its copy
+# leaves out the compressor, the dictionary builder, the deprecated API and the legacy
+# (pre-1.0) frame formats: less code in the initrd and less for a hostile frame to reach.
+# CFLAGS go through the environment so the Makefile's own additions still apply.
+src=${source_dir[libzstd]}
+cp -a "$src" "$work/zstd"
+(
+	cd "$work/zstd/lib"
+	zstd_knobs=()
+	[ "$target" != aarch64 ] || zstd_knobs=(ZSTD_LIB_COMPRESSION=0 ZSTD_LIB_DICTBUILDER=0
+		ZSTD_LIB_DEPRECATED=0 ZSTD_LEGACY_SUPPORT=0)
+	CFLAGS="$cflags" make -s -j"$jobs" CC="$cc" AR="$ar" "${zstd_knobs[@]}" libzstd.a \
+		>make.out 2>&1 || { tail -n 30 make.out >&2; exit 1; }
+	cp libzstd.a "$sysroot/lib/"
+	cp zstd.h zstd_errors.h "$sysroot/include/"
 )
 
 # BearSSL: its own Makefile; the library only

@@ -26,9 +26,10 @@ packages=(
 	systemd-boot
 	# systemd-analyze verify: tests/host/mark_good_unit.sh checks the mark-good unit
 	systemd
-	# make bench: bmaptool copy is the baseline of the flash, GNU time measures peak memory and
-	# CPU seconds of every process
-	bmap-tools time
+	# make bench: bmaptool copy is the baseline of the flash (zstd: the program bmaptool
+	# decompresses a .zst image with, and the compressed image's maker), GNU time measures
+	# peak memory and CPU seconds of every process
+	bmap-tools time zstd
 	# mkflashpkg rootfs-from-tar (NVIDIA's rootfs tar to ext4): bsdtar extracts, fakeroot when
 	# not root, mke2fs and debugfs (e2fsprogs, above) make the image; tests/host/rootfs_tar.sh
 	# sets xattrs and capabilities on its source tree

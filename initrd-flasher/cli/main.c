@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "slot/bootslot.h"
 #include "cmd_update.h"
@@ -180,8 +181,8 @@ static void print_version(void)
 {
 	const char *blkid_version = NULL;
 	blkid_get_library_version(&blkid_version, NULL);
-	printf("selfflash-flasher %s (zlib %s, libblkid %s)\n", SELFFLASH_VERSION, zlibVersion(),
-	       blkid_version ? blkid_version : "?");
+	printf("selfflash-flasher %s (zlib %s, zstd %s, libblkid %s)\n", SELFFLASH_VERSION,
+	       zlibVersion(), ZSTD_versionString(), blkid_version ? blkid_version : "?");
 }
 
 #define CONFIG_PATH "/etc/selfflash/flasher.conf"

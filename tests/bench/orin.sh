@@ -7,19 +7,31 @@
 # NVIDIA's sizes, a 55 GiB APP with BENCH_ORIN_GIB GiB of a rootfs-like mix in use).
 
 # ---- the model's parameters: the only place they are set ----------------------------------
-# QSPI NOR, the 64 MiB part Orin modules carry (MX25U51279G per R35.3.1's device trees,
-# docs/l4t-facts.md section d). PROVISIONAL until the datasheet's typical figures are looked up.
-# Source: (datasheet, document number, table) — to be filled in
-orin_nor_erase_ms=150 # typical erase of one 64 KiB block, ms (PROVISIONAL)
-orin_nor_page_us=150  # typical program of one page, us (PROVISIONAL)
-orin_nor_page=256     # page size, bytes (PROVISIONAL)
-orin_nor_read_mbps=50 # QSPI read rate, MB/s (PROVISIONAL)
-orin_nor_src="PROVISIONAL (no datasheet cited yet)"
-# NVMe SSD of the devkit's class, sustained rates. PROVISIONAL.
-# Source: (vendor, document, table) — to be filled in
-orin_nvme_write_mbps=1500 # sustained sequential write, MB/s (PROVISIONAL)
-orin_nvme_read_mbps=3000  # sustained sequential read, MB/s (PROVISIONAL)
-orin_nvme_src="PROVISIONAL (no datasheet cited yet)"
+# QSPI NOR: the 64 MiB Macronix MX25U51279G of Orin modules: `compatible = "MX25U51279G"` in
+# R35.3.1's kernel/dtb/tegra234-p3701-0000-p3737-0000.dtb and tegra234-p3767-0000-p3768-0000-a0.dtb
+# (node spi@3270000/spiflash@0), JEDEC ID C2 95 3A in edk2-nvidia r35.3.1
+# Silicon/NVIDIA/Drivers/NorFlashDxe/NorFlashStandaloneMmDice.c (docs/l4t-facts.md).
+# Its times: the datasheet's typical figures could not be reached from here; the one primary
+# source is Macronix's own driver, github.com/macronix/mxmtd, mxmtd/spinor/spinor_ids.h, entry
+# "mx25u51279g" (timing w,dp,bp,pp,se,be32,be,ce in us: 40000,10,30,4000,480000,1100000,
+# 2200000,400000000). spinor.c polls the status register for up to that long, so these are the
+# part's MAXIMUM times: the model is a worst case, for NVIDIA's way as much as for ours.
+# A datasheet's typical figures can be given instead: ORIN_NOR_ERASE_MS=... make bench BENCH=orin.
+orin_nor_erase_ms=${ORIN_NOR_ERASE_MS:-2200}  # erase of one 64 KiB block (tBE), ms
+orin_nor_chip_erase_s=${ORIN_NOR_CHIP_ERASE_S:-400} # erase of the whole chip (tCE), s
+orin_nor_page_us=${ORIN_NOR_PAGE_US:-4000}    # program of one page (tPP), us
+orin_nor_page=256                             # page size, bytes (spinor_ids.h; JESD216)
+# read: the kernel drives the QSPI at 136 MHz on 4 lines, single data rate (spi-max-frequency
+# 0x81b3200, nvidia,x4-bus-speed, nvidia,x4-is-ddr = 0 in the same dtbs): 68 MB/s at most
+orin_nor_read_mbps=${ORIN_NOR_READ_MBPS:-68}
+orin_nor_src="MX25U51279G maxima (Macronix mxmtd spinor_ids.h); read: R35.3.1 dtb, 136 MHz x4 SDR"
+# NVMe: the devkits take an M.2 Key M PCIe SSD of the buyer's choice (AGX Orin devkit: PCIe C4,
+# x4 Gen4 in the p3737 dtb; Orin Nano/NX devkit p3768: PCIe 3.0 x4, NVIDIA's user guide); the
+# class: a PCIe 3.0 x4 TLC SSD of 500 GB, e.g. Samsung 970 EVO Plus (MZ-V7S500) data sheet:
+# sequential write 900 MB/s once the TurboWrite buffer is full (footnote 4), read 3500 MB/s.
+orin_nvme_write_mbps=${ORIN_NVME_WRITE_MBPS:-900}  # sustained sequential write, MB/s
+orin_nvme_read_mbps=${ORIN_NVME_READ_MBPS:-3500}   # sequential read, MB/s
+orin_nvme_src="Samsung 970 EVO Plus 500 GB data sheet (write after the TurboWrite buffer)"
 # NVIDIA's own flash of the same board (DESIGN.md section 12, users' initrd-flash runs of an
 # Orin NX with NVMe: signing 13 s, RCM boot 3 s, the whole 59 GB APP image at about 34 MB/s)
 orin_nv_sign_s=13
@@ -171,7 +183,8 @@ orin_goal() { if [ "$orin_models" = on ]; then echo "$1"; else echo none; fi; }
 section_orin() {
 	echo "== orin: an Orin NX's flash in a model of its parts (QSPI NOR, NVMe, USB link through" \
 		"tests/bench/relay), the real flasher and hostload"
-	echo "  model: QSPI NOR $orin_nor_erase_ms ms per ${orin_erase_block}-byte block erase," \
+	echo "  model: QSPI NOR $orin_nor_erase_ms ms per ${orin_erase_block}-byte block erase" \
+		"($orin_nor_chip_erase_s s the whole chip)," \
 		"$orin_nor_page_us us per $orin_nor_page-byte page, read $orin_nor_read_mbps MB/s — $orin_nor_src"
 	echo "  model: NVMe write $orin_nvme_write_mbps MB/s, read $orin_nvme_read_mbps MB/s — $orin_nvme_src"
 	echo "  model: NVIDIA's way: signing $orin_nv_sign_s s, RCM boot $orin_nv_rcm_s s, the whole APP" \
@@ -225,12 +238,13 @@ section_orin() {
 	# NVIDIA's way in the same model: the whole QSPI erased, every image written page by page;
 	# the whole APP at the reported rate; QSPI and NVMe at once, after signing and RCM boot
 	local nv nv_nor nv_app
-	nv_nor=$(calc "$qspi_size / $orin_erase_block * $orin_nor_erase_ms / 1e3 + -(-$qspi_file_bytes // $orin_nor_page) * $orin_nor_page_us / 1e6")
+	# (the whole QSPI in one `mtd_debug erase`: the cheaper of a chip erase and block by block)
+	nv_nor=$(calc "min($orin_nor_chip_erase_s, $qspi_size / $orin_erase_block * $orin_nor_erase_ms / 1e3) + -(-$qspi_file_bytes // $orin_nor_page) * $orin_nor_page_us / 1e6")
 	nv_app=$(calc "$app_size / ($orin_nv_app_mbps * 1e6)")
 	nv=$(calc "$orin_nv_sign_s + $orin_nv_rcm_s + max($nv_nor, $nv_app)")
 	orin_nv=$nv
 	echo "  NVIDIA's way: $(printf '%.0f' "$nv") s = signing $orin_nv_sign_s s + RCM boot $orin_nv_rcm_s s +" \
-		"max(QSPI $(printf '%.1f' "$nv_nor") s: $((qspi_size / orin_erase_block)) blocks erased and" \
+		"max(QSPI $(printf '%.1f' "$nv_nor") s: the whole chip erased and" \
 		"$((qspi_file_bytes >> 10)) KiB programmed; APP $(printf '%.0f' "$nv_app") s: $((app_size >> 30)) GiB" \
 		"at $orin_nv_app_mbps MB/s)"
 	local mbs rate full_t full_own full_slow

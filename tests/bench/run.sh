@@ -11,7 +11,12 @@
 #  flash   the test image (tests/bench/image.py: 2 GiB ext4, 466 MiB used) flashed over the
 #          link with read-back onto a fresh target file, next to `bmaptool copy` of the same
 #          image onto a fresh file (fsync, no read-back); peak memory of both; the floor the
-#          work a flash cannot skip (inflate, two SHA-256 passes, kernel copies) puts on it.
+#          work a flash cannot skip (inflate, two SHA-256 passes, kernel copies) puts on it;
+#          and `bmaptool copy` of the image compressed with zstd (what users of compressed
+#          images run).
+#  codec   the same image packed with each chunk codec (zstd, the default, and zlib): package
+#          bytes, decode CPU per GB of raw data (mkflashpkg verify: CRC-32, decode, SHA-256)
+#          and the flash time.
 #  delta   bytes hostload sends to re-flash the identical package, then the 1 %-changed one,
 #          onto the target the previous flash left.
 #  link    full flashes through tests/bench/relay at 40 MB/s (USB 2) and 350 MB/s (USB 3):
@@ -42,12 +47,12 @@ build=$(cd "${BUILD:-build}" && pwd)
 runs=${RUNS:-3}
 mib=${BENCH_MIB:-256}
 quick=${BENCH_QUICK:-0}
-sections=${BENCH:-hash,native,flash,delta,link,http,boards,fleet,build,qemu}
+sections=${BENCH:-hash,native,codec,flash,delta,link,http,boards,fleet,build,qemu}
 for s in ${sections//,/ }; do
 	case $s in
-	hash | native | flash | delta | link | http | boards | fleet | build | qemu | orin) ;;
+	hash | native | codec | flash | delta | link | http | boards | fleet | build | qemu | orin) ;;
 	*)
-		echo "bench: unknown section '$s' (hash native flash delta link http boards fleet build qemu orin)" >&2
+		echo "bench: unknown section '$s' (hash native codec flash delta link http boards fleet build qemu orin)" >&2
 		exit 2
 		;;
 	esac
@@ -242,6 +247,56 @@ PY
 }
 if want native; then section_native; fi
 
+# ---- chunk codecs: zstd (the default) against zlib -------------------------------------
+section_codec() {
+	echo "== chunk codecs on the test image: zstd (default) vs zlib"
+	image_setup
+	# the zlib package beside image.py's (zstd) one, made again when mkflashpkg changes
+	local stamp
+	stamp=$(sha256sum "$build/bin/mkflashpkg" | cut -c1-16)
+	if [ "$(cat "$img/pz.key" 2>/dev/null)" != "$stamp" ]; then
+		"$build/bin/mkflashpkg" build -q --codec zlib -o "$img/pz.sfpkg" --layout "$img/layout.xml" \
+			--key "$img/k.key" --file "IMAGE=$img/image.img"
+		echo "$stamp" >"$img/pz.key"
+	fi
+	local c pkg size cpu i zs=0 zl=0 cz=0 cl=0 fz=() fl=() raw_gb incompressible
+	raw_gb=$(calc "$used_bytes / 1e9")
+	for c in zstd zlib; do
+		pkg=$img/p.sfpkg
+		[ "$c" = zstd ] || pkg=$img/pz.sfpkg
+		size=$(stat -c %s "$pkg")
+		# decode CPU: the best of RUNS verifies (each chunk's CRC-32, decode and SHA-256)
+		cpu=
+		for i in $(seq "$runs"); do
+			timed "$tmp/verify-$c.time" "$build/bin/mkflashpkg" verify --pubkey "$img/k.pub" "$pkg" >/dev/null
+			cpu=$(calc "min(${cpu:-1e9}, $(cpu_of "verify-$c"))")
+		done
+		if [ "$c" = zstd ]; then zs=$size cz=$cpu; else zl=$size cl=$cpu; fi
+		echo "  $c: package $size bytes; verify $(printf '%.2f' "$cpu") CPU s =" \
+			"$(calc "f'{$cpu / $raw_gb:.2f}'") CPU s per GB raw ($(calc "f'{$raw_gb * 1e3 / $cpu:.0f}'") MB/s)"
+	done
+	for i in $(seq "$runs"); do
+		for c in zstd zlib; do
+			pkg=$img/p.sfpkg
+			[ "$c" = zstd ] || pkg=$img/pz.sfpkg
+			fresh_target "$tmp/t.img"
+			served_flash "$pkg" "$tmp/t.img" "codec-$c"
+			if [ "$c" = zstd ]; then fz+=("$flash_s"); else fl+=("$flash_s"); fi
+		done
+	done
+	rm -f "$tmp/t.img"
+	# the bound on the package ratio: chunks no codec shrinks (random data) stay verbatim
+	incompressible=$("$build/bin/mkflashpkg" show --chunks "$img/pz.sfpkg" |
+		awk '/ chunk [0-9]+:/ && / raw sha256 / { for (i = 1; i < NF; i++) if ($i == "stored") s += $(i + 1) } END { print s + 0 }')
+	echo "  bound: $((incompressible >> 20)) MiB of the zlib package is verbatim (random data no codec" \
+		"shrinks): the zstd package is at least $(calc "f'{$incompressible / $zl:.3f}'") x zlib's"
+	figure "package bytes, zstd" "$zs" B "zlib" "$zl" "ratio<=0.9"
+	figure "verify CPU per GB, zstd" "$(calc "$cz / $raw_gb")" x "zlib" "$(calc "$cl / $raw_gb")" "ratio<=0.333"
+	figure "flash incl. read-back, zstd" "$(printf '%s\n' "${fz[@]}" | median)" s "zlib" \
+		"$(printf '%s\n' "${fl[@]}" | median)" none
+}
+if want codec; then section_codec; fi
+
 # ---- the image over the link against bmaptool ------------------------------------------
 section_flash() {
 	echo "== flash of the test image over the link (read-back included) vs bmaptool copy (fsync, no read-back)"
@@ -251,6 +306,14 @@ section_flash() {
 	if ! command -v bmaptool >/dev/null || [ ! -e "$img/image.bmap" ]; then
 		have_bmap=0
 		echo "  bmaptool missing (make deps: package bmap-tools): no baseline"
+	fi
+	# the image as users of compressed images have it: zstd, made once beside the cached image
+	local have_zst=0 bmapz_t=()
+	if [ "$have_bmap" = 1 ] && command -v zstd >/dev/null; then
+		[ -s "$img/image.img.zst" ] || zstd -q -T0 -f "$img/image.img" -o "$img/image.img.zst"
+		have_zst=1
+	elif [ "$have_bmap" = 1 ]; then
+		echo "  zstd missing (make deps: package zstd): no compressed-image baseline"
 	fi
 	local nodelta_t=()
 	for i in $(seq "$runs"); do
@@ -277,6 +340,15 @@ section_flash() {
 			bmap_t+=("$(calc "$(now) - $t")")
 			brss=$(calc "max($brss, $(field bmap 4))")
 			rm -f "$tmp/b.img"
+			if [ "$have_zst" = 1 ]; then
+				: >"$tmp/b.img"
+				t=$(now)
+				bmaptool -q copy --bmap "$img/image.bmap" "$img/image.img.zst" "$tmp/b.img" \
+					2>"$tmp/bmapz.err" ||
+					{ echo "bench: bmaptool copy of .zst failed: $(tail -n 3 "$tmp/bmapz.err")" >&2; return 1; }
+				bmapz_t+=("$(calc "$(now) - $t")")
+				rm -f "$tmp/b.img"
+			fi
 		fi
 	done
 	local ft bt=- bm=-
@@ -288,6 +360,12 @@ section_flash() {
 	fi
 	echo "  target byte-identical to the image after the flash: $ok"
 	figure "flash incl. read-back" "$ft" s "bmaptool copy" "$bt" "ratio<=1.0"
+	if [ "$have_zst" = 1 ]; then
+		echo "  bmaptool copy of image.img.zst ($(($(stat -c %s "$img/image.img.zst") >> 20)) MiB):" \
+			"$(printf '%.2f ' "${bmapz_t[@]}")s"
+		figure "flash incl. read-back vs .zst" "$ft" s "bmaptool copy of .zst" \
+			"$(printf '%s\n' "${bmapz_t[@]}" | median)" "ratio<=0.8"
+	fi
 	figure "empty board: delta on vs off" "$ft" s "delta off" \
 		"$(printf '%s\n' "${nodelta_t[@]}" | median)" "ratio<=1.05"
 	# The floor: the work no flash with this read-back can skip, done at this machine's full

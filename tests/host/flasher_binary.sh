@@ -17,7 +17,7 @@ case "$desc" in
 esac
 
 if out=$(qemu-aarch64-static "$init" --version) &&
-	grep -Eq '^selfflash-flasher [0-9.]+ \(zlib [0-9.]+, libblkid [0-9.]+\)$' <<<"$out"; then
+	grep -Eq '^selfflash-flasher [0-9.]+ \(zlib [0-9.]+, zstd [0-9.]+, libblkid [0-9.]+\)$' <<<"$out"; then
 	ok flasher_runs_under_qemu_user
 else
 	not_ok flasher_runs_under_qemu_user "output: ${out:-}"

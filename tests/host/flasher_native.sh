@@ -42,9 +42,11 @@ cat >variants.txt <<'TXT'
 # name   board  sku   fab  chip
 agx      3701   0005  -    D0
 TXT
-build_pkg() {
-	"$mk" build -q -o "$1" --layout board.xml --key k.key --variants variants.txt \
-		--file FWFILE=fw.bin --file BCT=bct.bin --replicate BCT=16384 --file APPFILE=app.img
+build_pkg() { # PKG [build options]
+	local out=$1
+	shift
+	"$mk" build -q -o "$out" --layout board.xml --key k.key --variants variants.txt \
+		--file FWFILE=fw.bin --file BCT=bct.bin --replicate BCT=16384 --file APPFILE=app.img "$@"
 }
 build_pkg board.sfpkg
 "$mk" eeprom -o agx.eeprom --part-number "699-13701-0005-500 M.0" --serial 1424321012345
@@ -55,7 +57,7 @@ head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
 head -c $((64 * 1024 * 1024)) /dev/zero | tr '\0' 'Z' >nvme.img
 
 run() { # extra flasher args...
-	"$fl" flash --package board.sfpkg --pubkey k.pub --eeprom agx.eeprom --chip-sku D0 \
+	"$fl" flash --package "${pkg:-board.sfpkg}" --pubkey k.pub --eeprom agx.eeprom --chip-sku D0 \
 		--target spi=nor-file:qspi.img:65536 --target nvme=block:nvme.img "$@"
 }
 sums() { sha256sum qspi.img nvme.img; }
@@ -182,5 +184,27 @@ if run --sequential >sequential.log 2>&1 && [ "$(sums)" = "$first_sums" ]; then
 	ok sequential_flash_same_bytes_as_parallel
 else
 	not_ok sequential_flash_same_bytes_as_parallel "$(tail -n 3 sequential.log)"
+fi
+# both codecs: the default package's compressed chunks are zstd; a zlib package (what older
+# flashers read) flashes the same bytes
+"$mk" show --chunks board.sfpkg >codec-zstd.txt
+if grep -q ' zstd sha256 ' codec-zstd.txt && ! grep -q ' zlib sha256 ' codec-zstd.txt; then
+	ok default_package_has_zstd_chunks
+else
+	not_ok default_package_has_zstd_chunks "$(grep chunk codec-zstd.txt | head -n 5)"
+fi
+build_pkg board-zlib.sfpkg --codec zlib
+cp qspi.img qspi-zstd.img
+cp nvme.img nvme-zstd.img
+head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >qspi.img
+head -c $((64 * 1024 * 1024)) /dev/zero | tr '\0' 'Z' >nvme.img
+if "$mk" show --chunks board-zlib.sfpkg | grep -q ' zlib sha256 ' &&
+	pkg=board-zlib.sfpkg run --sequential >zlib.log 2>&1 &&
+	cmp -s nvme.img nvme-zstd.img && same_at qspi.img $((256 * 1024)) 700000 fw.bin &&
+	same_at qspi.img $((1280 * 1024)) 700000 fw.bin && same_at qspi.img $((2304 * 1024)) 100000 vars.bin &&
+	same_at qspi.img 0 8192 bct.bin; then
+	ok zlib_package_flashes_the_same_bytes
+else
+	not_ok zlib_package_flashes_the_same_bytes "$(tail -n 3 zlib.log)"
 fi
 finish

@@ -86,6 +86,18 @@ expect_line show_esp_guid show.txt 'type-guid C12A7328-F81F-11D2-BA4B-00A0C93EC9
 expect_line show_sparse_app show.txt '^    image: 268435456 bytes, 2097152 in 2 chunks'
 if "$mk" verify --pubkey dev.pub demo.sfpkg >verify.txt; then ok verify_roundtrip; else not_ok verify_roundtrip "$(cat verify.txt)"; fi
 expect_fail verify_other_key 'signed by another key' "$mk" verify --pubkey ossl.pub demo.sfpkg
+# --codec: zstd (the default) and zlib each build, name their chunks and verify (decoded)
+cp app.img app-text.img
+{ yes 'compressible text for both codecs' || true; } | head -c 3000000 | dd of=app-text.img bs=1M seek=200 conv=notrunc 2>/dev/null
+for codec in zstd zlib; do
+	"$mk" build -q -o "c-$codec.sfpkg" --codec "$codec" --layout demo.xml --key dev.key \
+		--set APPSIZE=0x10000000 --file UEFIFILE=uefi.bin --file APPFILE=app-text.img --file BCT=bct.bin
+	"$mk" show --chunks "c-$codec.sfpkg" >"c-$codec.txt"
+	expect_line "show_${codec}_chunks" "c-$codec.txt" " stored [0-9]+ $codec sha256 "
+	if "$mk" verify --pubkey dev.pub "c-$codec.sfpkg" >/dev/null; then ok "verify_$codec"; else not_ok "verify_$codec"; fi
+done
+expect_fail codec_unknown "codec 'xz': expected zstd or zlib" \
+	"$mk" build -o x.sfpkg --codec xz --layout demo.xml --key dev.key
 expect_fail verify_needs_key 'usage' "$mk" verify demo.sfpkg
 
 # a package signed with an openssl key; openssl checks our signature over header || manifest
