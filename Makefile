@@ -206,8 +206,10 @@ UNIT_TESTS := zstd inventory cpio pkg layout pkgfile build_jobs identify write p
 	slot_sdboot update_plan http http_get tls_anchors tls_name kmods t234_release t234_capsule \
 	efi_varstore capsule tegra_capsule target_model
 BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/error.c
+# the chunk codecs' decode speed alone (the board's decoders, no hashing)
+BENCH_codec_SRCS := tests/bench/bench_codec.c $(COMMON_SRCS)
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
-	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) tests/bench/sockcopy.c \
+	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) $(BENCH_codec_SRCS) tests/bench/sockcopy.c \
 	tests/bench/relay.c tests/bench/guest_copy.c tests/e2e/usb_launcher.c)
 
 # ---- object rules, one per variant -----------------------------------------------------
@@ -247,6 +249,7 @@ SHA256_TEST_A64 := $(BUILD)/board/test_sha256
 # the same for CRC-32 (tests/host/crc32_aarch64.sh)
 CRC32_TEST_A64 := $(BUILD)/board/test_crc32
 BENCH_HASH := $(BUILD)/bench/bench_hash
+BENCH_CODEC := $(BUILD)/bench/bench_codec
 SOCKCOPY := $(BUILD)/bench/sockcopy
 RELAY := $(BUILD)/bench/relay
 GUEST_COPY := $(BUILD)/bench/guest_copy
@@ -329,6 +332,9 @@ $(RELAY): $(call objs,host,tests/bench/relay.c)
 $(BENCH_HASH): $(call objs,host,$(BENCH_hash_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ $(LIBS) -o $@
+$(BENCH_CODEC): $(call objs,host,$(BENCH_codec_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) -pthread $^ $(LIBS) -o $@
 
 define unit_test
 $(BUILD)/tests/test_$(1): $(call objs,host,$(TEST_$(1)_SRCS))
@@ -443,7 +449,7 @@ demo-update: deps
 
 # figures, each next to a baseline measured in the same run (tests/bench/run.sh; BENCH=a,b picks
 # sections)
-bench: all rootfs $(BENCH_HASH) $(SOCKCOPY) $(RELAY) $(GUEST_COPY)
+bench: all rootfs $(BENCH_HASH) $(BENCH_CODEC) $(SOCKCOPY) $(RELAY) $(GUEST_COPY)
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 .PHONY: deps update-lock check-cold

@@ -50,24 +50,28 @@ static int inflate_exact(const uint8_t *in, uint32_t in_len, uint8_t *out, uint3
 	return err_set("zlib stream is corrupt");
 }
 
+int pkg_chunk_decode(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *raw)
+{
+	if (c->compression == PKG_COMP_ZLIB)
+		return inflate_exact(stored, c->stored_size, raw, c->raw_size);
+	if (c->compression == PKG_COMP_ZSTD)
+		return chunk_zstd_decode(stored, c->stored_size, raw, c->raw_size);
+	if (c->compression == PKG_COMP_NONE && c->stored_size == c->raw_size) {
+		if (raw != stored)
+			memcpy(raw, stored, c->raw_size);
+		return 0;
+	}
+	return err_set("unknown compression %u", c->compression);
+}
+
 int pkg_chunk_unpack(const struct pkg_chunk *c, const uint8_t *stored, uint8_t *raw)
 {
 	uint32_t crc = crc32_update(0, stored, c->stored_size);
 	if (crc != c->stored_crc32)
 		return err_set("stored bytes corrupt (CRC32 %08" PRIx32 ", expected %08" PRIx32 ")", crc,
 			       c->stored_crc32);
-	if (c->compression == PKG_COMP_ZLIB) {
-		if (inflate_exact(stored, c->stored_size, raw, c->raw_size) != 0)
-			return -1;
-	} else if (c->compression == PKG_COMP_ZSTD) {
-		if (chunk_zstd_decode(stored, c->stored_size, raw, c->raw_size) != 0)
-			return -1;
-	} else if (c->compression == PKG_COMP_NONE && c->stored_size == c->raw_size) {
-		if (raw != stored)
-			memcpy(raw, stored, c->raw_size);
-	} else {
-		return err_set("unknown compression %u", c->compression);
-	}
+	if (pkg_chunk_decode(c, stored, raw) != 0)
+		return -1;
 	uint8_t digest[SHA256_LEN];
 	sha256_buffer(raw, c->raw_size, digest);
 	if (memcmp(digest, c->sha256, SHA256_LEN) != 0)

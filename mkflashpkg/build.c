@@ -609,7 +609,8 @@ int pkg_build(const struct build_opts *o)
 		b.data_fd = fileno(data);
 	if (rc == 0) {
 		b.chunker = chunker_new(o->chunk_size, o->jobs ? o->jobs : chunker_count_cpus(),
-				       o->codec ? o->codec : BUILD_DEFAULT_CODEC);
+				       o->codec.id ? &o->codec
+						   : &(struct chunk_codec){ BUILD_DEFAULT_CODEC, 0 });
 		if (!b.chunker)
 			rc = -1;
 	}
@@ -685,14 +686,20 @@ int build_parse_jobs(const char *text, unsigned *jobs)
 	return 0;
 }
 
-int build_parse_codec(const char *text, uint8_t *codec)
+int build_parse_codec(const char *text, struct chunk_codec *codec)
 {
-	if (strcmp(text, "zstd") == 0)
-		*codec = PKG_COMP_ZSTD;
-	else if (strcmp(text, "zlib") == 0)
-		*codec = PKG_COMP_ZLIB;
-	else
-		return err_set("--codec '%s': expected zstd or zlib", text);
+	uint64_t level = 0;
+	if (strcmp(text, "zstd") == 0) {
+		*codec = (struct chunk_codec){ PKG_COMP_ZSTD, 0 };
+	} else if (strncmp(text, "zstd:", 5) == 0 && layout_parse_u64(text + 5, &level) == 0 &&
+		   level >= CHUNKER_ZSTD_LEVEL_MIN && level <= CHUNKER_ZSTD_LEVEL_MAX) {
+		*codec = (struct chunk_codec){ PKG_COMP_ZSTD, (int)level };
+	} else if (strcmp(text, "zlib") == 0) {
+		*codec = (struct chunk_codec){ PKG_COMP_ZLIB, 0 };
+	} else {
+		return err_set("--codec '%s': expected zstd, zstd:LEVEL (%d..%d) or zlib", text,
+			       CHUNKER_ZSTD_LEVEL_MIN, CHUNKER_ZSTD_LEVEL_MAX);
+	}
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunker.h"
 #include "layout.h"
 #include "variants.h"
 
@@ -27,7 +28,7 @@ struct build_opts {
 	const struct layout_set *replicate; /* PART=STRIDE: copy the file into every slot */
 	size_t nreplicate;
 	uint32_t chunk_size;
-	uint8_t codec;             /* PKG_COMP_ZLIB or PKG_COMP_ZSTD; 0: BUILD_DEFAULT_CODEC */
+	struct chunk_codec codec;  /* id 0: BUILD_DEFAULT_CODEC at its default level */
 	uint64_t system_version;   /* the manifest's system version (anti-rollback), 0: none */
 	unsigned jobs;             /* chunk workers; 0: one per online CPU; 1: no threads */
 	const char *capsule;       /* the boot firmware's UEFI capsule, staged by an update on
@@ -44,8 +45,9 @@ int pkg_build(const struct build_opts *o);
 /* The options build and l4t share: --jobs N (1..CHUNKER_MAX_JOBS), --system-version N
  * (1..2^64-1). 0, or -1 with err_msg() naming the option and the value. */
 int build_parse_jobs(const char *text, unsigned *jobs);
-/* --codec zstd|zlib: the PKG_COMP_ value, or -1 with err_msg() naming the value */
-int build_parse_codec(const char *text, uint8_t *codec);
+/* --codec zstd[:LEVEL]|zlib: the codec and zstd's level (1..19), or -1 with err_msg() naming
+ * the value */
+int build_parse_codec(const char *text, struct chunk_codec *codec);
 int build_parse_system_version(const char *text, uint64_t *version);
 
 /* Parses a GUID "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" into GPT byte order; 0 or -1. */

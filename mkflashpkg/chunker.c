@@ -36,7 +36,7 @@ struct chunk_slot {
 
 struct chunker {
 	uint32_t chunk_size;
-	uint8_t codec;
+	struct chunk_codec codec;
 	unsigned jobs;
 	uint32_t nslots;
 	struct chunk_slot *slots;
@@ -78,7 +78,8 @@ static size_t packed_bound(uint32_t chunk_size)
 }
 
 /* The work on one window; the single-threaded build did exactly this, inline. */
-static void chunk_slot_work(struct chunk_slot *s, uint32_t chunk_size, uint8_t codec)
+static void chunk_slot_work(struct chunk_slot *s, uint32_t chunk_size,
+			    const struct chunk_codec *codec)
 {
 	struct chunk_result *r = &s->result;
 	int hole = s->read(s->read_ctx, r->offset, s->window, r->raw_size);
@@ -101,9 +102,9 @@ static void chunk_slot_work(struct chunk_slot *s, uint32_t chunk_size, uint8_t c
 	r->stored_size = r->raw_size;
 	r->compression = PKG_COMP_NONE;
 	size_t packed_len = packed_bound(chunk_size);
-	if (codec == PKG_COMP_ZSTD) {
+	if (codec->id == PKG_COMP_ZSTD) {
 		packed_len = ZSTD_compressCCtx(s->zstd, s->packed, packed_len, s->window, r->raw_size,
-					       CHUNKER_ZSTD_LEVEL);
+					       codec->level ? codec->level : CHUNKER_ZSTD_LEVEL);
 		if (ZSTD_isError(packed_len))
 			packed_len = SIZE_MAX;
 	} else {
@@ -116,7 +117,7 @@ static void chunk_slot_work(struct chunk_slot *s, uint32_t chunk_size, uint8_t c
 	if (packed_len < r->raw_size) {
 		r->stored = s->packed;
 		r->stored_size = (uint32_t)packed_len;
-		r->compression = codec;
+		r->compression = codec->id;
 	}
 	r->stored_crc32 = (uint32_t)crc32(0, r->stored, r->stored_size);
 }
@@ -136,7 +137,7 @@ static void *chunker_run_worker(void *arg)
 		pthread_mutex_unlock(&c->lock);
 		/* after a failure the build stops: windows behind it are not worth reading */
 		if (!cancel)
-			chunk_slot_work(s, c->chunk_size, c->codec);
+			chunk_slot_work(s, c->chunk_size, &c->codec);
 		pthread_mutex_lock(&c->lock);
 		s->done = 1;
 		/* the submitter only ever waits for the oldest window: wake it for no other */
@@ -155,7 +156,7 @@ unsigned chunker_count_cpus(void)
 	return n > CHUNKER_MAX_JOBS ? CHUNKER_MAX_JOBS : (unsigned)n;
 }
 
-struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, uint8_t codec)
+struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, const struct chunk_codec *codec)
 {
 	if (chunk_size < 4096 || chunk_size > PKG_MAX_CHUNK_SIZE) {
 		err_set("chunk size %u outside 4096..%u", (unsigned)chunk_size, PKG_MAX_CHUNK_SIZE);
@@ -165,8 +166,11 @@ struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, uint8_t codec)
 		err_set("%u jobs, expected 1..%d", jobs, CHUNKER_MAX_JOBS);
 		return NULL;
 	}
-	if (codec != PKG_COMP_ZLIB && codec != PKG_COMP_ZSTD) {
-		err_set("codec %u, expected zlib or zstd", codec);
+	if ((codec->id != PKG_COMP_ZLIB && codec->id != PKG_COMP_ZSTD) ||
+	    (codec->level && (codec->id != PKG_COMP_ZSTD || codec->level < CHUNKER_ZSTD_LEVEL_MIN ||
+			      codec->level > CHUNKER_ZSTD_LEVEL_MAX))) {
+		err_set("codec %u level %d, expected zlib, or zstd at %d..%d", codec->id, codec->level,
+			CHUNKER_ZSTD_LEVEL_MIN, CHUNKER_ZSTD_LEVEL_MAX);
 		return NULL;
 	}
 	struct chunker *c = calloc(1, sizeof(*c));
@@ -175,7 +179,7 @@ struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, uint8_t codec)
 		return NULL;
 	}
 	c->chunk_size = chunk_size;
-	c->codec = codec;
+	c->codec = *codec;
 	c->jobs = jobs;
 	/* one slot without threads: the caller's thread works each window before the next */
 	c->nslots = jobs == 1 ? 1 : jobs * CHUNKER_SLOTS_PER_JOB;
@@ -184,10 +188,10 @@ struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, uint8_t codec)
 	for (uint32_t i = 0; rc == 0 && i < c->nslots; i++) {
 		c->slots[i].window = malloc(chunk_size);
 		c->slots[i].packed = malloc(packed_bound(chunk_size));
-		if (codec == PKG_COMP_ZSTD)
+		if (codec->id == PKG_COMP_ZSTD)
 			c->slots[i].zstd = ZSTD_createCCtx();
 		if (!c->slots[i].window || !c->slots[i].packed ||
-		    (codec == PKG_COMP_ZSTD && !c->slots[i].zstd))
+		    (codec->id == PKG_COMP_ZSTD && !c->slots[i].zstd))
 			rc = err_set("out of memory (%u buffers of %u bytes for %u jobs)",
 				     (unsigned)c->nslots, (unsigned)chunk_size, jobs);
 	}
@@ -229,7 +233,7 @@ static void chunker_submit_window(struct chunker *c, chunker_read_fn read, void 
 	s->result.offset = offset;
 	s->result.raw_size = len;
 	if (!c->threads) {
-		chunk_slot_work(s, c->chunk_size, c->codec);
+		chunk_slot_work(s, c->chunk_size, &c->codec);
 		s->done = 1;
 		c->submitted++;
 		return;

@@ -43,15 +43,24 @@ typedef int (*chunker_emit_fn)(void *ctx, const struct chunk_result *r);
 
 struct chunker;
 
+/* How chunks are compressed: the codec, and zstd's level (CHUNKER_ZSTD_LEVEL_MIN..MAX; 0:
+ * the default, chunker.c says why it is the default). zlib has no level here. */
+struct chunk_codec {
+	uint8_t id; /* PKG_COMP_ZLIB or PKG_COMP_ZSTD */
+	int level;
+};
+#define CHUNKER_ZSTD_LEVEL_MIN 1
+#define CHUNKER_ZSTD_LEVEL_MAX 19 /* zstd's last level that needs no "ultra" window */
+
 /*
  * Starts a chunker for windows of chunk_size bytes (4096..PKG_MAX_CHUNK_SIZE) that compresses
- * with codec (PKG_COMP_ZLIB or PKG_COMP_ZSTD) where that makes a window smaller, with `jobs`
+ * with codec (PKG_COMP_ZLIB or PKG_COMP_ZSTD, at its level) where that makes a window smaller, with `jobs`
  * workers (1..CHUNKER_MAX_JOBS). jobs 1 starts no thread: every window is worked on the
  * caller's thread, one buffer pair. Otherwise `jobs` threads share a ring of
  * CHUNKER_SLOTS_PER_JOB × jobs buffer pairs (a window and its compressed form each).
  * Returns the chunker (free it with chunker_free()), or NULL with err_set().
  */
-struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, uint8_t codec);
+struct chunker *chunker_new(uint32_t chunk_size, unsigned jobs, const struct chunk_codec *codec);
 
 /*
  * Cuts [0, size) into chunk-aligned windows, works on them in parallel and hands each result

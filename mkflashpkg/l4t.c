@@ -63,7 +63,7 @@ static void usage(FILE *out)
 		"                          updates of a running board; default: TREE/TEGRA_BL.Cap\n"
 		"                          when it is there\n"
 		"  -j, --jobs N            as for build\n"
-		"      --codec zstd|zlib   as for build\n"
+		"      --codec zstd[:LEVEL]|zlib  as for build\n"
 		"      --check             report what is there and what is missing; write nothing\n",
 		l4t_profile_list());
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunker.h"
 #include "l4t_modules.h"
 #include "l4t_tree.h"
 #include "layout.h"
@@ -32,7 +33,7 @@ struct l4t_opts {
 	const char *capsule;       /* the boot firmware's UEFI capsule; NULL: TREE/TEGRA_BL.Cap when
 				    * it is there, else none */
 	unsigned jobs;
-	uint8_t codec;             /* as build_opts' */
+	struct chunk_codec codec;  /* as build_opts' */
 	int check_only;            /* report, write nothing */
 };
 

@@ -291,6 +291,10 @@ def build_packages(d, mkflashpkg, layout):
                          ("prev.sfpkg", before, ["--no-file", "APPFILE"])):
         log(f"mkflashpkg build {pkg}")
         run(mkflashpkg, "build", "-q", "-o", os.path.join(d, pkg), *common, *fw, *app)
+    # the same system with the other chunk codec, for make bench's codec section
+    log("mkflashpkg build pz.sfpkg (--codec zlib)")
+    run(mkflashpkg, "build", "-q", "--codec", "zlib", "-o", os.path.join(d, "pz.sfpkg"), *common,
+        *this, "--file", "APPFILE=" + os.path.join(d, "app.img"))
     lay = run(mkflashpkg, "layout", "--set", f"APPSIZE={APP_SIZE}", "--set",
               f"RECSIZE={REC_SIZE}", layout)
     nvme_end = max(int(m.group(1)) + int(m.group(2)) for m in

@@ -96,8 +96,24 @@ for codec in zstd zlib; do
 	expect_line "show_${codec}_chunks" "c-$codec.txt" " stored [0-9]+ $codec sha256 "
 	if "$mk" verify --pubkey dev.pub "c-$codec.sfpkg" >/dev/null; then ok "verify_$codec"; else not_ok "verify_$codec"; fi
 done
-expect_fail codec_unknown "codec 'xz': expected zstd or zlib" \
+expect_fail codec_unknown "codec 'xz': expected zstd, zstd:LEVEL \(1\.\.19\) or zlib" \
 	"$mk" build -o x.sfpkg --codec xz --layout demo.xml --key dev.key
+expect_fail codec_level_past_19 "codec 'zstd:20': expected zstd, zstd:LEVEL \(1\.\.19\) or zlib" \
+	"$mk" build -o x.sfpkg --codec zstd:20 --layout demo.xml --key dev.key
+# zstd:LEVEL: a higher level stores real executables in fewer bytes, and still verifies
+cp app.img app-elf.img
+{ find /usr/bin -maxdepth 1 -type f -size +100k | sort | head -n 40 | xargs cat || true; } |
+	head -c 4000000 | dd of=app-elf.img bs=1M seek=200 conv=notrunc 2>/dev/null
+for level in 1 19; do
+	"$mk" build -q -o "l$level.sfpkg" --codec "zstd:$level" --layout demo.xml --key dev.key \
+		--set APPSIZE=0x10000000 --file UEFIFILE=uefi.bin --file APPFILE=app-elf.img --file BCT=bct.bin
+done
+if [ "$(stat -c %s l19.sfpkg)" -lt "$(stat -c %s l1.sfpkg)" ] &&
+	"$mk" verify --pubkey dev.pub l19.sfpkg >/dev/null; then
+	ok "zstd_level_19_smaller_than_1_$(stat -c %s l19.sfpkg)_vs_$(stat -c %s l1.sfpkg)"
+else
+	not_ok zstd_level_19_smaller_than_1 "$(stat -c %s l19.sfpkg) vs $(stat -c %s l1.sfpkg)"
+fi
 expect_fail verify_needs_key 'usage' "$mk" verify demo.sfpkg
 
 # a package signed with an openssl key; openssl checks our signature over header || manifest

@@ -216,7 +216,7 @@ static int build_codec(const char *name, unsigned jobs, uint32_t chunk_size, uin
 		.nreplicate = 1,
 		.chunk_size = chunk_size,
 		.jobs = jobs,
-		.codec = codec,
+		.codec = { codec, 0 },
 		.quiet = 1,
 	};
 	int rc = pkg_build(&o);
