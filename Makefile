@@ -391,7 +391,7 @@ $(STAMPS)/flags: FORCE
 .PHONY: check unit e2e lint fuzz
 fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
-check: all $(CLANG_OBJS) $(FUZZ_BINS) $(RELAY) $(KERNEL_MODULAR)
+check: all $(CLANG_OBJS) $(FUZZ_BINS) $(RELAY) $(BENCH_CODEC) $(KERNEL_MODULAR)
 	@tests/run.sh $(BUILD)
 
 # every source compiled by clang too (its warnings differ from gcc's); make check includes it

@@ -297,16 +297,16 @@ section_codec() {
 	goal_size="ratio<=0.9" goal_decode="ratio>=3"
 	if [ -n "$rootfs" ]; then
 		figure "test image: package, zstd" "$zs" B "zlib" "$zl" none
-		figure "test image: decode speed, zstd" "$(calc "1 / $zd")" x "zlib" "$(calc "1 / $ld")" none
+		figure "test image: decode MB/s, zstd" "$(calc "1e-6 / $zd")" x "zlib" "$(calc "1e-6 / $ld")" none
 		codec_line "rootfs-like, zstd" "$rootfs/p.sfpkg"
 		zs=$codec_size zd=$(calc "$codec_cpu / $codec_raw")
 		codec_line "rootfs-like, zlib" "$rootfs/pz.sfpkg"
 		zl=$codec_size ld=$(calc "$codec_cpu / $codec_raw")
 		figure "rootfs-like: package, zstd" "$zs" B "zlib" "$zl" "$goal_size"
-		figure "rootfs-like: decode speed, zstd" "$(calc "1 / $zd")" x "zlib" "$(calc "1 / $ld")" "$goal_decode"
+		figure "rootfs-like: decode MB/s, zstd" "$(calc "1e-6 / $zd")" x "zlib" "$(calc "1e-6 / $ld")" "$goal_decode"
 	else
 		figure "test image: package, zstd" "$zs" B "zlib" "$zl" "$goal_size"
-		figure "test image: decode speed, zstd" "$(calc "1 / $zd")" x "zlib" "$(calc "1 / $ld")" "$goal_decode"
+		figure "test image: decode MB/s, zstd" "$(calc "1e-6 / $zd")" x "zlib" "$(calc "1e-6 / $ld")" "$goal_decode"
 	fi
 	# and what it gives a flash of the test image over the link (read-back included)
 	local c pkg i fz=() fl=()
@@ -756,7 +756,9 @@ PY
 	ct=$(printf '%s\n' "${copy_times[@]}" | best)
 	echo "  demo flash: $bytes package bytes, the flasher's own time (best of $runs);" \
 		"plain copy in the guest: the same bytes link -> disk (best of $runs)"
-	figure "QEMU demo flash (issue 6)" "$ft" s "plain copy in guest" "$ct" "ratio<=1.15"
+	# informational (issue 24 retired issue 6's 1.15: the emulated QSPI dominates it, no real
+	# board's figure follows from it)
+	figure "QEMU demo flash" "$ft" s "plain copy in guest" "$ct" none
 	cd "$root"
 }
 if want qemu; then section_qemu; fi

@@ -47,6 +47,18 @@ if grep -Eq "$fig" "$out" && ! grep -Eiq 'traceback|segmentation|core dumped|ben
 else
 	not_ok bench_quick_no_crash "$(grep -Ei 'traceback|segmentation|core dumped|bench: ' "$out" | head -3)"
 fi
+# the codecs: both decoded by the board's decoders, the test image's figures (the rootfs-like
+# system needs NVIDIA's layouts and a minute to build: left out here)
+if SELFFLASH_FIXTURES=/nonexistent BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=codec \
+	timeout -k 5 120 bash tests/bench/run.sh >"$out" 2>&1; then
+	ok bench_codec_runs
+else
+	not_ok bench_codec_runs "$(tail -n 5 "$out")"
+fi
+expect_line codec_zstd_decoded "$out" '^  test image, zstd: package [0-9]+ bytes; decoding .* MB/s, one CPU\)$'
+expect_line codec_zlib_decoded "$out" '^  test image, zlib: package [0-9]+ bytes; decoding .* MB/s, one CPU\)$'
+expect_line codec_rootfs_skipped "$out" "rootfs-like image: not made \(NVIDIA's layouts are not here"
+expect_line codec_decode_figure "$out" '^  test image: decode MB/s, zstd .* vs zlib .*goal >= 3 x: (met|NOT met)$'
 # a section alone, and an unknown one refused
 if BUILD=$build BENCH_QUICK=1 RUNS=1 BENCH=delta bash tests/bench/run.sh >"$out" 2>&1 &&
 	grep -q '^== delta' "$out" && ! grep -q '^== flash' "$out"; then
