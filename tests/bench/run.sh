@@ -426,6 +426,16 @@ section_flash() {
 				"$(printf '%.2f' "$floor") s = $(calc "f'{$floor / $bt:.2f}'") x bmaptool;" \
 				"the flash took $(calc "f'{$ft / $floor:.2f}'") x the floor"
 			figure "flash incl. read-back vs its floor" "$ft" s "floor" "$floor" none
+			# the work this flash did (the last run): the flasher's and hostload's CPU seconds,
+			# spread perfectly over the CPUs; what separates the flash from it is waiting
+			local work spread
+			work=$(calc "$(cpu_of serve-flash) + $(cpu_of serve)")
+			spread=$(calc "$work / ($all / $one)")
+			echo "  work: flasher $(printf '%.2f' "$(cpu_of serve-flash)") + hostload" \
+				"$(printf '%.2f' "$(cpu_of serve)") CPU s, spread perfectly over" \
+				"$(calc "f'{$all / $one:.2f}'")x one CPU: $(printf '%.2f' "$spread") s =" \
+				"$(calc "f'{$spread / $bt:.2f}'") x bmaptool (whose own work is one CPU's, undivided)"
+			figure "flash incl. read-back vs its work" "$ft" s "CPU s / CPUs" "$spread" none
 		fi
 	fi
 	figure "peak memory (max RSS), flasher" $((rss * 1024)) B "bmaptool" "$bm" "value<33554432"
