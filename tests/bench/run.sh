@@ -308,6 +308,11 @@ section_codec() {
 		figure "test image: package, zstd" "$zs" B "zlib" "$zl" "$goal_size"
 		figure "test image: decode MB/s, zstd" "$(calc "1e-6 / $zd")" x "zlib" "$(calc "1e-6 / $ld")" "$goal_decode"
 	fi
+	# the board's zstd decoder rides in the initrd, which RCM sends every time
+	if [ -e "$build/selfflash.cpio.gz" ]; then
+		figure "initrd with the zstd decoder" "$(stat -c %s "$build/selfflash.cpio.gz")" B "400 KiB" \
+			409600 "value<=409600"
+	fi
 	# and what it gives a flash of the test image over the link (read-back included)
 	local c pkg i fz=() fl=()
 	for i in $(seq "$runs"); do

@@ -41,7 +41,7 @@ expect_line fleet_bytes_figure "$out" '^  16 boards: bytes the server sent .* vs
 expect_line fleet_each_board_exact "$out" '16 of 16 boards were sent exactly the chunks they lacked; every slot B holds system 2: yes$'
 expect_line build_cpus_figure "$out" '^  build: CPUs busy \(CPU / wall\) .* vs CPUs '
 expect_line build_deterministic "$out" 'same bytes as the cached build of the same inputs: yes$'
-expect_line goals_summary "$out" '^== goals: [0-9]+ of 10 met$'
+expect_line goals_summary "$out" '^== goals: [0-9]+ of 11 met$'
 if grep -Eq "$fig" "$out" && ! grep -Eiq 'traceback|segmentation|core dumped|bench: ' "$out"; then
 	ok bench_quick_no_crash
 else
