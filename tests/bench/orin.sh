@@ -99,19 +99,22 @@ orin_flash() {
 		spi="nor-file:$orin_nor:$orin_erase_block"
 		nvme="block:$orin_disk"
 	fi
-	serve "$pkg" "$tmp/h.sock" "$name"
+	# a full flash at the NOR's maximum times takes over 20 minutes: hostload waits for it
+	serve "$pkg" "$tmp/h.sock" "$name" --timeout 7200
 	rm -f "$tmp/r.sock"
 	"$build/bench/relay" --rate "$rate" "$tmp/r.sock" "$tmp/h.sock" >"$tmp/$name.relay" 2>&1 &
 	relay=$!
 	pids+=("$relay")
 	wait_socket "$tmp/r.sock"
 	t=$(now)
-	timed "$tmp/$name-flash.time" timeout 1800 "$build/bin/flasher" flash --link "unix:$tmp/r.sock" \
+	timed "$tmp/$name-flash.time" timeout 7200 "$build/bin/flasher" flash --link "unix:$tmp/r.sock" \
 		--link-timeout 60 --pubkey "$orin/k.pub" --eeprom "$orin/e.bin" --chip-sku D0 \
 		--target "spi=$spi" --target "nvme=$nvme" >"$tmp/$name.log" 2>&1 ||
 		{ echo "bench: the flash ($name) failed: $(tail -n 3 "$tmp/$name.log")" >&2; return 1; }
 	orin_t=$(calc "$(now) - $t")
-	wait "$hostload_pid"
+	local hrc=0
+	wait "$hostload_pid" || hrc=$?
+	[ "$hrc" = 0 ] || { echo "bench: hostload ($name) ended with status $hrc: $(tail -n 3 "$tmp/$name.err")" >&2; return 1; }
 	kill -TERM "$relay"
 	wait "$relay" || true
 	orin_link_bytes=$(sed -n 's/^relay: total: .*host->board \([0-9]*\) bytes.*/\1/p' "$tmp/$name.relay")

@@ -30,8 +30,9 @@
 #          the server sent per board against what each lacked.
 #  build   mkflashpkg build of the image: wall and CPU time, CPUs used, output bytes stable.
 #  qemu    the demo flash on the QEMU board against a plain link -> disk copy inside it.
-#  orin    not in the default set (make bench BENCH=orin: about 5 minutes with the models, 7 more
-#          the first time, to build its package):
+#  orin    not in the default set (make bench BENCH=orin: about 50 minutes, as long as the
+#          modelled parts take: the QSPI at its maximum times needs over 20 minutes per full
+#          flash; 7 more the first time, to build its package):
 #          an Orin NX's flash in a model of its parts (tests/bench/orin.sh: QSPI NOR and NVMe
 #          timing models in the flasher's file targets, the link through the relay at 40 and
 #          350 MB/s) of NVIDIA's R35.3.1 layout with a rootfs-like 55 GiB APP
