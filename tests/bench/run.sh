@@ -305,6 +305,14 @@ section_codec() {
 		zl=$codec_size ld=$(calc "$codec_cpu / $codec_raw")
 		figure "rootfs-like: package, zstd" "$zs" B "zlib" "$zl" "$goal_size"
 		figure "rootfs-like: decode MB/s, zstd" "$(calc "1e-6 / $zd")" x "zlib" "$(calc "1e-6 / $ld")" "$goal_decode"
+		# what more compression costs: zstd's highest level, its build time beside the default's
+		local z19 build_p build_p19
+		z19=$(stat -c %s "$rootfs/p19.sfpkg")
+		build_p=$(sed -n 's/^build_s_p=//p' "$rootfs/meta.sh") build_p19=$(sed -n 's/^build_s_p19=//p' "$rootfs/meta.sh")
+		echo "  rootfs-like, zstd:19: package $z19 bytes = $(calc "f'{$z19 / $zl:.3f}'") x zlib's;" \
+			"its build took ${build_p19:-?} s against ${build_p:-?} s at the default level 12" \
+			"(when the package was cached): the size goal costs that build time"
+		figure "rootfs-like: package, zstd:19" "$z19" B "zlib" "$zl" none
 	else
 		figure "test image: package, zstd" "$zs" B "zlib" "$zl" "$goal_size"
 		figure "test image: decode MB/s, zstd" "$(calc "1e-6 / $zd")" x "zlib" "$(calc "1e-6 / $ld")" "$goal_decode"
