@@ -135,12 +135,13 @@ expect_fail missing_target_refused 'no device was given for it' \
 	--target spi=nor-file:qspi.img:65536
 if [ "$(sums)" = "$before" ] && [ "$(cd efivars && sha256sum ./*)" = "$efivars_before" ]; then ok refused_runs_wrote_nothing; else not_ok refused_runs_wrote_nothing; fi
 
-# one partition changes: only its differing NOR blocks are erased
+# one partition changes: only its differing NOR blocks are erased, and of the block only the
+# pages that hold image bytes are programmed (100000 - 65536 bytes in 256-byte pages: 34560)
 printf 'changed' | dd of=vars.bin bs=1 seek=70000 conv=notrunc status=none
 build_pkg board2.sfpkg
 "$fl" flash --package board2.sfpkg --pubkey k.pub --eeprom agx.eeprom --chip-sku D0 \
 	--target spi=nor-file:qspi.img:65536 --target nvme=block:nvme.img >third.log 2>&1 || true
-expect_line changed_partition_erases_one_block third.log '^flasher: vars +100000 bytes: 65536 written, .* erased 1, written 1;'
+expect_line changed_partition_erases_one_block third.log '^flasher: vars +100000 bytes: 34560 written, .* erased 1, written 1;'
 expect_line others_untouched third.log '^flasher: A_fw +700000 bytes: 0 written, .* erased 0, written 0;'
 # ---- the boot-chain state (DESIGN.md section 9) -----------------------------------------
 G=781e084c-a330-417c-b678-38e696380cb9

@@ -16,14 +16,14 @@ trap 'rm -rf "$tmp"' EXIT
 	. scripts/cache.sh
 	. scripts/lock.sh
 	lock_load
-	lock_require zlib bearssl util-linux mtd-utils libusb-1.0
+	lock_require zlib libzstd bearssl util-linux mtd-utils libusb-1.0
 ) >"$tmp/load.out" 2>&1 && ok lock_pins_every_library || not_ok lock_pins_every_library "$(cat "$tmp/load.out")"
 
 printf 'zlib 1:1.2.13.dfsg-1\n' >"$tmp/short.lock"
 expect_fail malformed_lock_refused "short.lock line 1: expected 'PACKAGE VERSION SHA256-OF-DSC'" \
 	env SELFFLASH_LIBS_LOCK="$tmp/short.lock" SELFFLASH_CACHE="$tmp/c0" scripts/build-libs.sh host "$tmp/b0"
 printf 'zlib 1:1.2.13.dfsg-1 %s\n' "$(printf 'a%.0s' {1..64})" >"$tmp/partial.lock"
-expect_fail lock_without_a_needed_library_refused "does not lock 'bearssl'" \
+expect_fail lock_without_a_needed_library_refused "does not lock 'libzstd'" \
 	env SELFFLASH_LIBS_LOCK="$tmp/partial.lock" SELFFLASH_CACHE="$tmp/c0" scripts/build-libs.sh host "$tmp/b0"
 
 if ! (cd /tmp && apt-get source --print-uris zlib >/dev/null 2>&1); then
