@@ -73,7 +73,8 @@ int pkg_file_open_reader(struct pkg_file *f, const char *name, uint64_t size, pk
 	f->read_ctx = ctx;
 	int rc = load_manifest(f, size);
 	if (rc != 0) {
-		err_prefix("%s", name);
+		if (strncmp(err_msg(), name, strlen(name)) != 0) /* a URL's own messages name it */
+			err_prefix("%s", name);
 		pkg_file_close(f);
 	}
 	return rc;

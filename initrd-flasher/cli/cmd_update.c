@@ -24,8 +24,8 @@ static void update_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: selfflash update SOURCE [--config FILE] [--dry-run] [--allow-downgrade]\n"
-		"                        [--no-delta] [--link-timeout S] [--root-partition NAME]\n"
-		"                        [--ca FILE] [--report URL]\n"
+		"                        [--no-delta] [--link-timeout S] [--run-timeout S]\n"
+		"                        [--root-partition NAME] [--ca FILE] [--report URL]\n"
 		"       selfflash mark-good [--config FILE] [--root-partition NAME] [--restore-other]\n"
 		"       selfflash status [--config FILE] [--root-partition NAME] [--efivars DIR]\n"
 		"       selfflash doctor [--config FILE] [--root-partition NAME]\n"
@@ -53,6 +53,9 @@ static void update_usage(FILE *out)
 		"  --link-timeout S     give up when the host or web server is gone for S seconds,\n"
 		"                       or has answered nothing useful (503s, answers under 1 KiB/s)\n"
 		"                       for that long (default 600)\n"
+		"  --run-timeout S      a URL: stop fetching S seconds after the update began,\n"
+		"                       however the server answers; nothing is armed then\n"
+		"                       (default: run-timeout in the config, else 86400)\n"
 		"  --ca FILE            trust anchors (PEM) for https:// (default: ca in the config)\n"
 		"  --report URL         POST the result as JSON to URL (default: report in the\n"
 		"                       config); a report that cannot be sent changes nothing\n"
@@ -62,8 +65,8 @@ static void update_usage(FILE *out)
 		"                       the firmware gave up on it (only if its system is sound)\n");
 }
 
-enum { OPT_CONFIG = 256, OPT_DRY_RUN, OPT_DOWNGRADE, OPT_NO_DELTA, OPT_TIMEOUT, OPT_ROOT,
-       OPT_EFIVARS, OPT_CA, OPT_REPORT, OPT_RESTORE_OTHER };
+enum { OPT_CONFIG = 256, OPT_DRY_RUN, OPT_DOWNGRADE, OPT_NO_DELTA, OPT_TIMEOUT, OPT_RUN_TIMEOUT,
+       OPT_ROOT, OPT_EFIVARS, OPT_CA, OPT_REPORT, OPT_RESTORE_OTHER };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -71,6 +74,7 @@ static const struct option options[] = {
 	{ "allow-downgrade", no_argument, NULL, OPT_DOWNGRADE },
 	{ "no-delta", no_argument, NULL, OPT_NO_DELTA },
 	{ "link-timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "run-timeout", required_argument, NULL, OPT_RUN_TIMEOUT },
 	{ "root-partition", required_argument, NULL, OPT_ROOT },
 	{ "efivars", required_argument, NULL, OPT_EFIVARS },
 	{ "ca", required_argument, NULL, OPT_CA },
@@ -83,7 +87,7 @@ static const struct option options[] = {
 struct cli {
 	const char *config, *root, *efivars, *source, *ca, *report;
 	int dry_run, downgrade, no_delta, restore_other;
-	unsigned timeout;
+	unsigned timeout, run_timeout;
 	int config_given;
 };
 
@@ -120,17 +124,20 @@ static int parse(int argc, char **argv, const char *cmd, const char *allowed, in
 		case OPT_CA: o->ca = optarg; break;
 		case OPT_REPORT: o->report = optarg; break;
 		case OPT_RESTORE_OTHER: o->restore_other = 1; break;
-		case OPT_TIMEOUT: {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (end == optarg || *end || v == 0 || v > 86400) {
+		case OPT_TIMEOUT:
+			if (config_seconds(optarg, 86400, &o->timeout) != 0) {
 				fprintf(stderr, "selfflash %s: --link-timeout '%s': expected 1..86400 "
 						"seconds\n", cmd, optarg);
 				return 2;
 			}
-			o->timeout = (unsigned)v;
 			break;
-		}
+		case OPT_RUN_TIMEOUT:
+			if (config_seconds(optarg, FLASH_RUN_TIMEOUT_MAX_S, &o->run_timeout) != 0) {
+				fprintf(stderr, "selfflash %s: --run-timeout '%s': expected 1..%u "
+						"seconds\n", cmd, optarg, FLASH_RUN_TIMEOUT_MAX_S);
+				return 2;
+			}
+			break;
 		}
 	}
 	if (want_source && optind == argc - 1) {
@@ -180,7 +187,8 @@ int cmd_update(int argc, char **argv)
 {
 	struct cli o;
 	int rc = parse(argc, argv, "update",
-		       "config dry-run allow-downgrade no-delta link-timeout root-partition ca report",
+		       "config dry-run allow-downgrade no-delta link-timeout run-timeout root-partition "
+		       "ca report",
 		       1, &o);
 	if (rc)
 		return rc == 1 ? 0 : 2;
@@ -194,6 +202,8 @@ int cmd_update(int argc, char **argv)
 	f->no_delta = f->no_delta || o.no_delta;
 	if (o.timeout)
 		f->link_timeout_s = o.timeout;
+	if (o.run_timeout)
+		f->run_timeout_s = o.run_timeout;
 	if (o.ca)
 		f->ca = o.ca;
 	if (o.report)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,17 @@ static const char *keep(struct flasher_config *cfg, const char *s, unsigned line
 	memcpy(p, s, n);
 	cfg->used += n;
 	return p;
+}
+
+int config_seconds(const char *text, unsigned long max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (!isdigit((unsigned char)text[0]) || *end || errno || v == 0 || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 /* A USB id: 0x and one to four hex digits, not 0. */
@@ -142,12 +154,15 @@ static int set(struct flasher_config *cfg, const char *key, const char *value, u
 		return 0;
 	}
 	if (strcmp(key, "link-timeout") == 0) {
-		char *end;
-		unsigned long v = strtoul(value, &end, 10);
-		if (!isdigit((unsigned char)value[0]) || *end || v == 0 || v > 86400)
+		if (config_seconds(value, 86400, &f->link_timeout_s) != 0)
 			return err_set("config line %u: link-timeout takes seconds, 1 to 86400, not '%s'",
 				       line, value);
-		f->link_timeout_s = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "run-timeout") == 0) {
+		if (config_seconds(value, FLASH_RUN_TIMEOUT_MAX_S, &f->run_timeout_s) != 0)
+			return err_set("config line %u: run-timeout takes seconds, 1 to %u, not '%s'",
+				       line, FLASH_RUN_TIMEOUT_MAX_S, value);
 		return 0;
 	}
 	if (strcmp(key, "on-failure") == 0) {

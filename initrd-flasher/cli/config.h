@@ -22,6 +22,8 @@
  *   efivars /sys/firmware/efi/efivars   record the boot slot (T234 UEFI boot chain)
  *   on-failure wait | halt | poweroff
  *   link-timeout SECONDS            give up when the host is gone this long (default 600)
+ *   run-timeout SECONDS             a package from a web server: stop fetching this long after
+ *                                   the run began (default 86400, at most 2592000)
  *   parallel on | off               write the QSPI (from memory) and the disk at once
  *                                   (default on)
  *   delta on | off                  look for each chunk on the board before fetching it
@@ -74,6 +76,10 @@ struct flasher_config {
 	char found_eeprom[256];   /* what config_find_board() found, when the text names none */
 	char found_chip_sku[256];
 };
+
+/* A number of seconds, 1 to max, in decimal digits only (the config's timeouts and their
+ * command-line options); 0 with *out set, or -1 (the caller names the setting). */
+int config_seconds(const char *text, unsigned long max, unsigned *out);
 
 /* Parses config text into cfg (which the caller zeroed); 0 or -1 naming the line. */
 int config_parse(const char *text, size_t len, struct flasher_config *cfg);

@@ -47,6 +47,7 @@ static void flash_usage(FILE *out)
 		"usage: init flash (--package PKG|URL | --link SPEC) (--pubkey KEY.pub | --allow-unsigned)\n"
 		"                  --eeprom FILE [--chip-sku SKU | --chip-sku-file FILE]\n"
 		"                  --target TYPE=SPEC... [--plan] [--efivars DIR]\n"
+		"                  [--link-timeout S] [--run-timeout S] [--ca FILE] [--report URL]\n"
 		"\n"
 		"Flashes a package: verifies its signature, identifies the board by its module\n"
 		"EEPROM and chip SKU, places the partitions on the devices, then writes, reads back\n"
@@ -70,6 +71,8 @@ static void flash_usage(FILE *out)
 		"                      link is resumed\n"
 		"  --link-timeout S    give up when the host (or web server) is gone for S seconds,\n"
 		"                      or has answered nothing useful for that long (default 600)\n"
+		"  --run-timeout S     a package from a web server: stop fetching S seconds after\n"
+		"                      the run began, however the server answers (default 86400)\n"
 		"  --target TYPE=SPEC  the device for the package's target TYPE (spi, nvme, ...;\n"
 		"                      TYPE:INSTANCE, e.g. nvme:1, where it has two of a type):\n"
 		"                      mtd:/dev/mtdN[@BASE]  block:PATH  nor-file:PATH:ERASE_SIZE\n"
@@ -92,6 +95,7 @@ static int cmd_flash(int argc, char **argv)
 		{ "package", required_argument, NULL, 'p' },
 		{ "link", required_argument, NULL, 'l' },
 		{ "link-timeout", required_argument, NULL, 'T' },
+		{ "run-timeout", required_argument, NULL, 'W' },
 		{ "pubkey", required_argument, NULL, 'k' },
 		{ "allow-unsigned", no_argument, NULL, 'u' },
 		{ "eeprom", required_argument, NULL, 'e' },
@@ -122,17 +126,20 @@ static int cmd_flash(int argc, char **argv)
 			break;
 		case 'A': c.ca = optarg; break;
 		case 'R': c.report_url = optarg; break;
-		case 'T': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (end == optarg || *end || v == 0 || v > 86400) {
+		case 'T':
+			if (config_seconds(optarg, 86400, &c.link_timeout_s) != 0) {
 				fprintf(stderr, "flasher: --link-timeout '%s': expected 1..86400 seconds\n",
 					optarg);
 				return 2;
 			}
-			c.link_timeout_s = (unsigned)v;
 			break;
-		}
+		case 'W':
+			if (config_seconds(optarg, FLASH_RUN_TIMEOUT_MAX_S, &c.run_timeout_s) != 0) {
+				fprintf(stderr, "flasher: --run-timeout '%s': expected 1..%u seconds\n",
+					optarg, FLASH_RUN_TIMEOUT_MAX_S);
+				return 2;
+			}
+			break;
 		case 'k': c.pubkey = optarg; break;
 		case 'u': c.allow_unsigned = 1; break;
 		case 'e': c.eeprom = optarg; break;

@@ -101,6 +101,7 @@ static int attempt(struct http_conn *c, const struct http_url *u, const struct h
 {
 	if (conn_open(c, u, o, deadline) != 0)
 		return ATTEMPT_UNREACHED;
+	c->s.end_ms = o->run_end_ms; /* every wait of this request keeps to the run's end */
 	char host[HTTP_HOST_MAX + 16],
 		req[HTTP_PATH_MAX + HTTP_HOST_MAX + HTTP_ETAG_MAX + HTTP_BOARD_MAX + 256];
 	http_url_host_header(u, host, sizeof(host));
@@ -181,9 +182,18 @@ int http_get_range(struct http_conn *c, struct http_url *url, const struct http_
 	q->etag[0] = '\0';
 	uint64_t start = timing_now_ms();
 	uint64_t deadline = o->retry_ms ? start + o->retry_ms : 0;
+	/* the run's end cuts this call's retries short: then it, not the server, is named */
+	int run_ends_first = o->run_end_ms && deadline && o->run_end_ms <= deadline;
+	if (run_ends_first)
+		deadline = o->run_end_ms;
 	unsigned backoff = BACKOFF_FIRST_MS, redirects = 0;
 	int stale_retried = 0;
 	char where[HTTP_LOCATION_MAX + 16];
+	if (o->run_end_ms && !timing_ms_left(o->run_end_ms)) {
+		http_url_format(url, where, sizeof(where));
+		return err_set("%s: the run's deadline passed (run-timeout %u s)", where,
+			       o->run_timeout_s);
+	}
 	if (o->stop && atomic_load(o->stop)) { /* another request gave up on the server */
 		http_url_format(url, where, sizeof(where));
 		return err_set("%s: the run gave up on this server (link-timeout %u s)", where,
@@ -226,6 +236,13 @@ int http_get_range(struct http_conn *c, struct http_url *url, const struct http_
 		if (wait >= left) {
 			if (o->stop)
 				atomic_store(o->stop, 1); /* the server is gone: the others stop too */
+			if (run_ends_first)
+				return err_prefix("%s: %s (run-timeout %u s), %.1f s into this request",
+						  where, left ? "no time left for another try before "
+								"the run's deadline"
+							      : "stopped at the run's deadline",
+						  o->run_timeout_s,
+						  (double)(timing_now_ms() - start) / 1000);
 			return err_prefix("%s: gave up after %.0f s of retries (link-timeout %u s)",
 					  where, (double)(timing_now_ms() - start) / 1000,
 					  o->retry_ms / 1000);

@@ -34,6 +34,10 @@ struct http_opts {
 	/* a call gives up when this long has passed since it began, retrying until then (a
 	 * dropped connection, 408/429/5xx, a body too slow), every wait cut to fit; 0: one try */
 	unsigned retry_ms;
+	/* the run's end (timing_now_ms; 0: none), run_timeout_s after it began (for messages): no
+	 * call, retry or body read goes past it, however the server trickles or asks to wait */
+	uint64_t run_end_ms;
+	unsigned run_timeout_s;
 	/* set (by anyone) when the caller gives up: a call under way stops retrying; may be NULL */
 	atomic_int *stop;
 	const struct tls_anchors *anchors; /* for https://; NULL refuses https */
@@ -72,7 +76,7 @@ void http_conn_close(struct http_conn *c);
  * other than identity (named), a Content-Range other than the one asked, a body of another
  * length, too many redirects, https redirected to http; and once o->retry_ms has passed (or
  * *o->stop is set) on a timeout, a refused or dropped connection, a transient status or a
- * body too slow, naming the last of them.
+ * body too slow, naming the last of them; at o->run_end_ms whatever it was doing, saying so.
  */
 int http_get_range(struct http_conn *c, struct http_url *url, const struct http_opts *o,
 		   struct http_range *q, void *buf);

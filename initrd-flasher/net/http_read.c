@@ -19,13 +19,20 @@ int http_closed_early(const struct http_conn *c, const char *what)
 
 /*
  * A read or write failed: when the request's deadline passed, says so in terms of the request
- * (no head in time, a body too slow or stalled) and returns ATTEMPT_SLOW; else the stream's
+ * (the run's end, no head in time, a body too slow or stalled) and returns ATTEMPT_SLOW; else the stream's
  * own message stands (ATTEMPT_NETWORK).
  */
 int http_io_failed(struct http_conn *c)
 {
 	if (!c->s.deadline_ms || timing_ms_left(c->s.deadline_ms))
 		return ATTEMPT_NETWORK;
+	if (c->s.end_ms && !timing_ms_left(c->s.end_ms)) {
+		if (!c->in_body)
+			return err_set("%s: the run's deadline passed before the answer came",
+				       c->s.peer), ATTEMPT_SLOW;
+		return err_set("%s: the run's deadline passed during the answer (%" PRIu64 " of %"
+			       PRIu64 " bytes)", c->s.peer, c->body_got, c->body_len), ATTEMPT_SLOW;
+	}
 	if (!c->in_body)
 		return err_set("%s: no answer within %u s of asking (timed out)", c->s.peer,
 			       c->head_wait_ms / 1000), ATTEMPT_SLOW;

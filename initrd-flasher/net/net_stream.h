@@ -37,12 +37,18 @@ struct net_stream {
 	uint64_t deadline_ms;
 	unsigned min_rate, stall_ms;
 	uint64_t rate_credit; /* bytes x 1000 not yet turned into milliseconds of deadline */
+	/* the run's end (timing_now_ms; 0: none): no request deadline is set or moved past it,
+	 * so bytes that keep coming at the minimum rate cannot outlast the run */
+	uint64_t end_ms;
 };
 
-/* Sets s's request clock (see deadline_ms above): min_rate 0 keeps the deadline fixed. */
+/* Sets s's request clock (see deadline_ms above): min_rate 0 keeps the deadline fixed. Never
+ * past s->end_ms. */
 static inline void net_stream_set_deadline(struct net_stream *s, uint64_t deadline_ms,
 					   unsigned min_rate, unsigned stall_ms)
 {
+	if (s->end_ms && (!deadline_ms || deadline_ms > s->end_ms))
+		deadline_ms = s->end_ms;
 	s->deadline_ms = deadline_ms;
 	s->min_rate = min_rate;
 	s->stall_ms = stall_ms;

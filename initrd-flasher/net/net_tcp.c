@@ -19,6 +19,8 @@
 /* The request's deadline has passed (the caller words it: it knows what was asked). */
 static int past_deadline(const struct net_stream *s, const char *what)
 {
+	if (s->end_ms && !timing_ms_left(s->end_ms))
+		return err_set("%s: the run's deadline passed while %s (timed out)", s->peer, what);
 	return s->deadline_ms && !timing_ms_left(s->deadline_ms)
 		       ? err_set("%s: the request's deadline passed while %s (timed out)", s->peer,
 				 what)
@@ -37,6 +39,8 @@ static int wait_for(struct net_stream *s, short events, const char *what)
 		uint64_t wait = s->timeout_ms;
 		if (s->deadline_ms && timing_ms_left(s->deadline_ms) < wait)
 			wait = timing_ms_left(s->deadline_ms);
+		if (s->end_ms && timing_ms_left(s->end_ms) < wait)
+			wait = timing_ms_left(s->end_ms);
 		rc = poll(&p, 1, (int)wait);
 	} while (rc < 0 && errno == EINTR);
 	if (rc < 0)
@@ -58,6 +62,8 @@ static void credit_bytes(struct net_stream *s, size_t n)
 	s->deadline_ms += s->rate_credit / s->min_rate;
 	s->rate_credit %= s->min_rate;
 	uint64_t cap = timing_now_ms() + s->stall_ms;
+	if (s->end_ms && s->end_ms < cap)
+		cap = s->end_ms;
 	if (s->deadline_ms > cap)
 		s->deadline_ms = cap;
 }

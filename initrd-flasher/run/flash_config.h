@@ -9,6 +9,12 @@
 #include "plan.h"
 #include "board/usb_gadget.h"
 
+/* A day: a 1.3 GiB package takes about 3 h at 1 Mbit/s, and no fleet waits longer than this
+ * for a board that never finishes. */
+#define FLASH_RUN_TIMEOUT_DEFAULT_S 86400u
+/* --run-timeout takes at most this many seconds (30 days) */
+#define FLASH_RUN_TIMEOUT_MAX_S 2592000u
+
 struct flash_config {
 	/* where the package is: a file, a link spec (unix:, tcp:, virtio:, dev:, tty:,
 	 * usb-gadget:: hostload serves it) or an http:// or https:// URL; the kind of source is
@@ -17,6 +23,9 @@ struct flash_config {
 	const char *ca;       /* PEM trust anchors for https:// (package and report) */
 	const char *report_url; /* where the result is POSTed as JSON at the end; NULL: nowhere */
 	unsigned link_timeout_s; /* give up when the host (or web server) is gone this long (0: 10 min) */
+	/* a package from a web server: the run stops fetching this long after it began, restarts
+	 * included (0: FLASH_RUN_TIMEOUT_DEFAULT_S) */
+	unsigned run_timeout_s;
 	const char *pubkey;   /* trusted key (PEM); NULL only with allow_unsigned */
 	int allow_unsigned;   /* development mode: accept an unsigned package, loudly */
 	const char *eeprom;   /* module EEPROM image */
@@ -52,5 +61,11 @@ struct flash_config {
 					  * /etc/selfflash/system-version) */
 	FILE *log;
 };
+
+/* The run's time limit with its default applied. */
+static inline unsigned flash_run_timeout_s(const struct flash_config *c)
+{
+	return c->run_timeout_s ? c->run_timeout_s : FLASH_RUN_TIMEOUT_DEFAULT_S;
+}
 
 #endif

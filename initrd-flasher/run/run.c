@@ -11,7 +11,8 @@
 #include "target/target_model.h"
 #include "timing.h"
 
-static struct run *run_begin(const struct run_kind *kind, const struct flash_config *config)
+static struct run *run_begin(const struct run_kind *kind, const struct flash_config *config,
+			     uint64_t run_end_ms)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	void *job = kind->job_size ? calloc(1, kind->job_size) : NULL;
@@ -28,6 +29,7 @@ static struct run *run_begin(const struct run_kind *kind, const struct flash_con
 	r->pkg.fd = -1;
 	r->slot = PKG_SLOT_A;
 	r->start_s = timing_now_s();
+	r->run_end_ms = run_end_ms;
 	progress_init(&r->progress);
 	/* a source with a host gets the log from the start: lines wait until it is up */
 	if (package_source_kind(config->source)->host)
@@ -132,10 +134,10 @@ static void run_end(struct run *r, int rc, const char *summary, int may_restart,
 }
 
 static struct run_outcome run_once(const struct run_kind *kind, const struct flash_config *c,
-				   int may_restart)
+				   int may_restart, uint64_t run_end_ms)
 {
 	struct run_outcome out = { .rc = -1 };
-	struct run *r = run_begin(kind, c);
+	struct run *r = run_begin(kind, c, run_end_ms);
 	if (!r)
 		return out;
 	out.rc = run_steps(r);
@@ -153,8 +155,10 @@ static struct run_outcome run_once(const struct run_kind *kind, const struct fla
 
 int run_execute(const struct run_kind *kind, const struct flash_config *c)
 {
+	/* one end for the whole run: a restart from the manifest does not start the clock again */
+	uint64_t run_end_ms = timing_now_ms() + flash_run_timeout_s(c) * 1000ull;
 	for (int restarts = 0;; restarts++) {
-		struct run_outcome out = run_once(kind, c, restarts < RUN_RESTARTS_MAX);
+		struct run_outcome out = run_once(kind, c, restarts < RUN_RESTARTS_MAX, run_end_ms);
 		if (out.rc == 0 || !out.changed[0])
 			return out.rc;
 		if (restarts == RUN_RESTARTS_MAX)

@@ -56,6 +56,7 @@ struct run {
 	struct write_delta delta;
 	uint8_t slot;   /* the slot written and booted next */
 	double start_s;
+	uint64_t run_end_ms; /* a web server's package is fetched until then (timing_now_ms) */
 	void *job;      /* the kind's own state (kind->job_size bytes, zeroed) */
 };
 

@@ -22,6 +22,8 @@ int run_step_open_package(struct run *r)
 	const struct flash_config *c = r->c;
 	struct package_source_opts o = { .where = c->source, .ca = c->ca,
 					 .timeout_s = c->link_timeout_s, .serial = r->id.serial,
+					 .run_end_ms = r->run_end_ms,
+					 .run_timeout_s = flash_run_timeout_s(c),
 					 .part_number = r->id.part_number, .console = r->log.console,
 					 .log = c->log, .usb = c->usb };
 	if (package_source_open(&r->source, &o) != 0)

@@ -26,6 +26,9 @@ struct package_source_opts {
 	const char *where;       /* a file path, a link spec, or an http(s):// URL */
 	const char *ca;          /* PEM trust anchors (https://; loaded for http:// when set) */
 	unsigned timeout_s;      /* give up when the host or server is gone this long; 0: 10 min */
+	/* a web server: the run's end (timing_now_ms; 0: none), run_timeout_s after it began */
+	uint64_t run_end_ms;
+	unsigned run_timeout_s;
 	const char *serial;      /* the module EEPROM's serial number ("" unknown) */
 	const char *part_number; /* the module's part number, for the host's board name */
 	FILE *console;           /* the link's own events */

@@ -250,7 +250,9 @@ static int http_source_open(struct http_source **out, const struct package_sourc
 	snprintf(hs->board, sizeof(hs->board), "%s", o->serial ? o->serial : "");
 	/* a server that answers nothing useful for this long ends the run (--link-timeout) */
 	hs->opts = (struct http_opts){ .log = o->log, .board = hs->board, .stop = &hs->stop,
-				       .retry_ms = (o->timeout_s ? o->timeout_s : 600) * 1000u };
+				       .retry_ms = (o->timeout_s ? o->timeout_s : 600) * 1000u,
+				       .run_end_ms = o->run_end_ms,
+				       .run_timeout_s = o->run_timeout_s };
 	/* loaded for http:// too when given: the server may redirect to https:// */
 	if (o->ca && tls_anchors_load(o->ca, &hs->anchors) != 0) {
 		http_source_close(hs);

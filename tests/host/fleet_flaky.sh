@@ -6,8 +6,9 @@
 # bytes a second; every board still updates to system 2, its slot A and QSPI untouched, and
 # the retries are counted from the boards' logs. Then a server that stops answering (the
 # proxy frozen with SIGSTOP mid-run) ends a board's run within its --link-timeout, with a
-# message that says so; the seconds are measured. lighttpd cannot misbehave on demand: the
-# proxy does it.
+# message that says so; the seconds are measured. And a server that answers everything
+# steadily but slowly (above the minimum rate) ends the run at its run-timeout, nothing armed.
+# lighttpd cannot misbehave on demand: the proxy does it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -97,6 +98,32 @@ if [ "$rc" != 0 ] && [ -n "$msg" ] && awk -v s="$secs" -v t="$timeout_s" 'BEGIN 
 	ok "fleet_flaky_dead_server_ends_the_run_within_link_timeout (${secs} s, link-timeout ${timeout_s} s)"
 else
 	not_ok fleet_flaky_dead_server_ends_the_run_within_link_timeout "rc $rc after $secs s: $(tail -n 3 dead_run.log)"
+fi
+
+# a server that keeps answering, every answer at 4000 bytes/s (above the minimum rate, so no
+# request is ever dropped): the run ends at its run-timeout, saying so, with nothing armed and
+# slot A, the QSPI and the ESP's entries as they were
+run_timeout_s=8
+fleet_board steady fleet-steady foreign
+sed -i '/^esp /a run-timeout '"$run_timeout_s" steady.conf
+cp -r steady-esp steady-esp.before
+proxy_start steady.log --trickle-every 1 4000
+t0=$EPOCHREALTIME
+rc=0
+"$fl" update --config steady.conf --root-partition APP "$fleet_url" >steady_run.log 2>&1 || rc=$?
+t_end=$EPOCHREALTIME
+kill "$proxy_pid" 2>/dev/null || true
+secs=$(awk -v a="$t0" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }')
+msg=$(grep -m1 "FAILED.*run-timeout $run_timeout_s s" steady_run.log || true)
+answers=$(grep -c ' trickle ' steady.log || true)
+echo "  a steady 4000 B/s server: the run ended after $secs s (run-timeout $run_timeout_s s, $answers answers): ${msg:-$(tail -n 1 steady_run.log)}"
+if [ "$rc" != 0 ] && [ -n "$msg" ] && awk -v s="$secs" -v t="$run_timeout_s" 'BEGIN { exit !(s >= t && s <= t + 3) }' &&
+	[ "$(dd if=steady.nvme bs=1M skip="$fleet_a_off" count="$fleet_a_size" iflag=skip_bytes,count_bytes \
+		status=none | sha256sum)" = "$(cat steady.slot-a)" ] &&
+	cmp -s template.qspi steady.qspi && diff -r steady-esp.before steady-esp >/dev/null; then
+	ok "fleet_flaky_steady_slow_server_ends_at_run_timeout (${secs} s, run-timeout ${run_timeout_s} s, nothing armed)"
+else
+	not_ok fleet_flaky_steady_slow_server_ends_at_run_timeout "rc $rc after $secs s: $(tail -n 3 steady_run.log); $(diff -r steady-esp.before steady-esp | head -n 3)"
 fi
 [ -z "${KEEP_LOGS:-}" ] || cp ./*.log "$KEEP_LOGS"/
 finish

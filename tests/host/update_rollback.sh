@@ -132,4 +132,19 @@ if sd v5.sfpkg >sd5.log 2>&1 && grep -q 'removed LoaderEntryOneShot' sd5.log &&
 else
 	not_ok sdboot_oneshot_cleared_at_arm "$(tail -n 3 sd5.log)"
 fi
+
+# ---- the command line's time limits: a bad value is a usage error that names it ----
+for args in "update --run-timeout 0 v5.sfpkg" "update --run-timeout 2592001 v5.sfpkg" \
+	"update --link-timeout 10s v5.sfpkg" "flash --run-timeout 1h --package v5.sfpkg"; do
+	opt=${args#* }
+	opt=${opt%% *}
+	x=0
+	# shellcheck disable=SC2086 # the words of args are the command line
+	"$fl" $args >cli.log 2>&1 || x=$?
+	if [ "$x" = 2 ] && grep -q -- "$opt '.*': expected 1\.\.[0-9]* seconds" cli.log; then
+		ok "cli_refuses_${opt#--}_$(echo "$args" | cut -d' ' -f3)"
+	else
+		not_ok "cli_refuses_${opt#--}_$(echo "$args" | cut -d' ' -f3)" "exit $x: $(head -n 2 cli.log)"
+	fi
+done
 finish

@@ -3,7 +3,7 @@
  * http_get_range against canned answers from a socket served by a thread: chunked bodies,
  * ranges other than the one asked, 200 answers, 408/429/5xx asked again (Retry-After
  * honoured), a trickling head or body dropped at its deadline with the rate named, a
- * compressed answer refused by name.
+ * compressed answer refused by name, the run's end cutting a steady body and a server's waits.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,15 +20,17 @@
 #include "timing.h"
 
 /* What the server thread answers, one connection after another: all at once, or with
- * byte_ms the first `fast` bytes at once and the rest a byte every byte_ms (trickling). */
+ * byte_ms the first `fast` bytes at once and the rest `step` bytes (default 1) every byte_ms. */
 struct canned {
 	const char *text;
 	size_t fast;
-	unsigned byte_ms;
+	unsigned byte_ms, step;
 };
 static const struct canned *script;
 static size_t script_len;
 static int listen_fd;
+/* the run's end for fetch_script's call, this long after it starts (0: none) */
+static unsigned run_end_after_ms;
 
 static void *serve_script(void *arg)
 {
@@ -52,9 +54,11 @@ static void *serve_script(void *arg)
 		size_t len = strlen(a->text);
 		size_t fast = !a->byte_ms ? len : a->fast < len ? a->fast : len;
 		int ok = send(fd, a->text, fast, MSG_NOSIGNAL) == (ssize_t)fast;
-		for (size_t k = fast; ok && k < len; k++) {
+		size_t step = a->step ? a->step : 1;
+		for (size_t k = fast; ok && k < len; k += step) {
+			size_t piece = len - k < step ? len - k : step;
 			usleep(a->byte_ms * 1000);
-			ok = send(fd, a->text + k, 1, MSG_NOSIGNAL) == 1; /* ends once dropped */
+			ok = send(fd, a->text + k, piece, MSG_NOSIGNAL) == (ssize_t)piece; /* ends once dropped */
 		}
 		close(fd);
 	}
@@ -84,6 +88,10 @@ static int fetch_script(const struct canned *answers, size_t count, unsigned ret
 	static struct http_conn c;
 	http_conn_init(&c);
 	struct http_opts o = { .io_timeout_ms = 1000, .retry_ms = retry_ms, .log = stderr };
+	if (run_end_after_ms) {
+		o.run_end_ms = timing_now_ms() + run_end_after_ms;
+		o.run_timeout_s = (run_end_after_ms + 999) / 1000;
+	}
 	*q = (struct http_range){ .off = off, .len = len, .if_range = if_range };
 	int rc = http_get_range(&c, &u, &o, q, buf);
 	http_conn_close(&c);
@@ -227,6 +235,44 @@ static void test_get_range_encoding(void)
 	CHECK(strstr(err_msg(), "the server sent gzip-encoded data") != NULL);
 }
 
+/* The run's end stops a call whatever the server does: a body that comes steadily above the
+ * minimum rate, and 503s whose Retry-After would go past it, both end there, saying so. */
+static void test_get_range_run_end(void)
+{
+	static char body[20200];
+	static char buf[20000];
+	struct http_range q;
+	int n = snprintf(body, sizeof(body), "HTTP/1.1 206 P\r\nContent-Range: bytes 0-19999/20000"
+			 "\r\nContent-Length: 20000\r\n\r\n");
+	memset(body + n, 'x', 20000);
+	body[n + 20000] = '\0';
+	/* 30 bytes every 10 ms: about 3 KB/s, well above the minimum, 7 s for the body */
+	const struct canned steady[] = { { .text = body, .fast = (size_t)n, .byte_ms = 10, .step = 30 } };
+	run_end_after_ms = 1500;
+	uint64_t t0 = timing_now_ms();
+	CHECK(fetch_script(steady, 1, 60000, 0, 20000, NULL, buf, &q) != 0);
+	uint64_t ms = timing_now_ms() - t0;
+	CHECK(strstr(err_msg(), "stopped at the run's deadline") != NULL && strstr(err_msg(), "of 20000 bytes"));
+	CHECK(ms >= 1500 && ms < 2500);
+	fprintf(stderr, "  a steady body ended at the run's end after %.1f s: %s\n",
+		(double)ms / 1000, err_msg());
+	/* 503 with Retry-After: 1 again and again: tries at 0, 1 and 2 s, none after the end */
+	const char *busy = "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n";
+	const struct canned busy5[] = { { .text = busy }, { .text = busy }, { .text = busy },
+					{ .text = busy }, { .text = busy } };
+	run_end_after_ms = 2500;
+	t0 = timing_now_ms();
+	CHECK(fetch_script(busy5, 5, 60000, 0, 10, NULL, buf, &q) != 0);
+	ms = timing_now_ms() - t0;
+	CHECK(q.retries == 2 && q.transient == 2);
+	CHECK(strstr(err_msg(), "no time left for another try before the run's deadline "
+				"(run-timeout 3 s)") != NULL);
+	CHECK(ms >= 2000 && ms < 2500);
+	fprintf(stderr, "  503s ended before the run's end after %.1f s: %s\n", (double)ms / 1000,
+		err_msg());
+	run_end_after_ms = 0;
+}
+
 int main(void)
 {
 	RUN(test_get_range_bodies);
@@ -234,5 +280,6 @@ int main(void)
 	RUN(test_get_range_transient);
 	RUN(test_get_range_trickle);
 	RUN(test_get_range_encoding);
+	RUN(test_get_range_run_end);
 	return CHECK_EXIT();
 }

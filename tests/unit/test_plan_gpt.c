@@ -181,6 +181,7 @@ static void test_config_file(void)
 			   "target nvme block:/dev/nvme0n1\n"
 			   "on-failure poweroff\n"
 			   "link-timeout 45\n"
+			   "run-timeout 7200\n"
 			   "efivars /sys/firmware/efi/efivars\n";
 	memset(&cfg, 0, sizeof(cfg));
 	CHECK(config_parse(good, strlen(good), &cfg) == 0);
@@ -192,6 +193,10 @@ static void test_config_file(void)
 	CHECK(cfg.on_failure == ON_FAILURE_POWEROFF);
 	CHECK(!cfg.flash.allow_unsigned);
 	CHECK(cfg.flash.link_timeout_s == 45);
+	CHECK(cfg.flash.run_timeout_s == 7200 && flash_run_timeout_s(&cfg.flash) == 7200);
+	memset(&cfg, 0, sizeof(cfg)); /* not set: a day */
+	CHECK(config_parse("link-timeout 5\n", 15, &cfg) == 0 &&
+	      flash_run_timeout_s(&cfg.flash) == 86400);
 	static const struct {
 		const char *text, *error;
 	} bad[] = {
@@ -204,6 +209,10 @@ static void test_config_file(void)
 		{ "link-timeout -5\n", "not '-5'" },
 		{ "link-timeout 10s\n", "not '10s'" },
 		{ "link-timeout 99999999999999999999\n", "1 to 86400" },
+		{ "run-timeout 0\n", "run-timeout takes seconds, 1 to 2592000, not '0'" },
+		{ "run-timeout 2592001\n", "not '2592001'" },
+		{ "run-timeout 1h\n", "not '1h'" },
+		{ "run-timeout  \n", "'run-timeout' has no value" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&cfg, 0, sizeof(cfg));
