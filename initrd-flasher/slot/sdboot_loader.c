@@ -29,6 +29,18 @@
  * image (config_load_type2_entries, boot.c) and sorts it with the Type #1 entries by
  * sort-key, then version: one may sort before both slots and boot by default, and its tries
  * are not ours. Refused, with the file named, as a foreign loader/entries file is.
+ *   LoaderEntries        the identifiers of every entry the boot loader found at this boot,
+ *                        in menu order (systemd-stable v252.39 src/boot/efi/boot.c
+ *                        config_write_entries_to_variable). It is the only view the running
+ *                        system has of an XBOOTLDR partition's loader/entries and EFI/Linux,
+ *                        which systemd-boot loads beside the ESP's (config_load_xbootldr) and
+ *                        sorts with them (config_load_all_entries): an entry there may sort
+ *                        before a slot, or before the old slot when the trial entry runs out
+ *                        of tries, so it is refused like a foreign entry on the ESP. The
+ *                        entries added after the sort, at the end of the menu, never win over a
+ *                        slot: "auto-*" (shell, default loader, firmware setup, Windows,
+ *                        macOS) and "secure-boot-keys-*". Missing (a boot loader that does not
+ *                        set it): nothing more to check.
  */
 #include "sdboot_loader.h"
 
@@ -36,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -43,6 +56,10 @@
 #include "bls_entry.h"
 #include "bootslot.h"
 #include "error.h"
+#include "io.h"
+
+/* LoaderEntries holds one identifier per entry: a board with many kernels lists many */
+#define LOADER_ENTRIES_MAX 65536
 
 static const char *efivars_dir(const struct slot_env *e)
 {
@@ -120,6 +137,63 @@ static int check_default_and_oneshot(const struct slot_env *e)
 	return 0;
 }
 
+/* One identifier from LoaderEntries (UTF-16LE, at most len bytes): ASCII into out, anything
+ * else as '?'. Returns the bytes it took, its NUL included. */
+static size_t loader_id(const uint8_t *v, size_t len, char *out, size_t cap)
+{
+	size_t i = 0, n = 0;
+	for (; i + 1 < len; i += 2) {
+		unsigned c = v[i] | (unsigned)v[i + 1] << 8;
+		if (c == 0) {
+			i += 2;
+			break;
+		}
+		if (n + 1 < cap)
+			out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return i < len ? i : len;
+}
+
+/* Every entry systemd-boot found at this boot is a slot's, or one it puts after them. */
+static int check_reported_entries(const struct slot_env *e)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s/LoaderEntries-%s", efivars_dir(e), LOADER_GUID) >=
+	    (int)sizeof(path))
+		return err_set("%s: path too long", efivars_dir(e));
+	if (access(path, F_OK) != 0)
+		return 0;
+	size_t len;
+	char *raw = read_small_file(path, LOADER_ENTRIES_MAX + 4, &len);
+	if (!raw)
+		return -1;
+	int rc = 0;
+	if (len < 4 || (len - 4) % 2)
+		rc = err_set("EFI variable LoaderEntries: %zu bytes, expected 4 bytes of attributes "
+			     "and UTF-16 strings", len);
+	const uint8_t *v = (const uint8_t *)raw + 4;
+	for (size_t at = 4, took; rc == 0 && at < len; at += took) {
+		char id[256];
+		struct bls_name n;
+		took = loader_id(v + (at - 4), len - at, id, sizeof(id));
+		if (!id[0] || strncmp(id, "auto-", 5) == 0 || strncmp(id, "secure-boot-keys-", 17) == 0)
+			continue;
+		int ours = bls_name_parse(id, &n);
+		if (ours < 0)
+			rc = -1;
+		else if (!ours)
+			rc = err_set("systemd-boot found entry \"%s\" at this boot (LoaderEntries) "
+				     "besides the slots': one on an XBOOTLDR partition (its "
+				     "loader/entries or EFI/Linux), or one removed since; systemd-boot "
+				     "sorts it with the slots' entries, so trial boot and fallback are "
+				     "not assured; remove it, reboot so that the boot loader lists its "
+				     "entries again, then update", id);
+	}
+	free(raw);
+	return rc;
+}
+
 /* Unified kernel images (Type #2 entries) in /EFI/Linux. */
 static int check_uki(int esp)
 {
@@ -149,9 +223,9 @@ static int check_uki(int esp)
 
 int sdboot_loader_check(const struct slot_env *e, int esp, int target)
 {
-	if (check_uki(esp) != 0 || check_default_and_oneshot(e) != 0)
+	if (check_uki(esp) != 0 || check_default_and_oneshot(e) != 0 || check_selected(e, target))
 		return -1;
-	return check_selected(e, target);
+	return check_reported_entries(e);
 }
 
 int sdboot_oneshot_clear(const struct slot_env *e)

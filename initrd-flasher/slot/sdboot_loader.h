@@ -24,7 +24,10 @@
  *    entry over the tries, so the new slot never boots, or its bad entry boots for ever;
  *  - LoaderEntryOneShot (`bootctl set-oneshot`) is told in the log: arm clears it;
  *  - /EFI/Linux/ *.efi (unified kernel images) are refused: systemd-boot sorts them with the
- *    slots' entries and may boot one by default.
+ *    slots' entries and may boot one by default;
+ *  - LoaderEntries (every entry the boot loader found at this boot) naming an entry that is
+ *    not a slot's and not one systemd-boot puts after them ("auto-*", "secure-boot-keys-*")
+ *    is refused: an XBOOTLDR partition's entry, which the running system cannot see.
  * esp is the ESP's root directory. 0, or -1 naming what was found and the fix.
  */
 int sdboot_loader_check(const struct slot_env *e, int esp, int target);

@@ -829,6 +829,59 @@ static void uki_in_efi_linux_refused(void)
 	refused_by_check("EFI/Linux/debian-6.1.EFI: a unified kernel image");
 }
 
+/* LoaderEntries as systemd-boot writes it: identifiers, each NUL-terminated UTF-16LE. */
+static void loader_entries_put(const char *const *ids, size_t count)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/LoaderEntries-%s", vars, LOADER_GUID);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	fwrite("\x06\0\0\0", 1, 4, f);
+	for (size_t k = 0; k < count; k++)
+		for (size_t i = 0; i <= strlen(ids[k]); i++) {
+			fputc(ids[k][i], f);
+			fputc(0, f);
+		}
+	fclose(f);
+}
+
+/* An XBOOTLDR partition's entries are sorted with the slots' but not on the ESP: the running
+ * system sees them only in LoaderEntries. Foreign ones are refused; the slots' (with or
+ * without boot counters) and the entries systemd-boot puts after them are not. */
+static void loader_entries_from_xbootldr_refused(void)
+{
+	esp_first_flash();
+	static const char *const fine[] = { "selfflash-slot-b+2-1.conf", "selfflash-slot-a.conf",
+					    "auto-efi-shell", "auto-reboot-to-firmware-setup",
+					    "secure-boot-keys-db" };
+	loader_entries_put(fine, 5);
+	CHECK(sd->check(&env, PKG_SLOT_B) == 0);
+	static const char *const xbootldr[] = { "selfflash-slot-a.conf", "debian-6.1.0-13-arm64.conf",
+						"auto-efi-shell" };
+	loader_entries_put(xbootldr, 3);
+	refused_by_check("entry \"debian-6.1.0-13-arm64.conf\" at this boot (LoaderEntries)");
+	static const char *const uki[] = { "selfflash-slot-a.conf", "linux-6.1.efi" };
+	loader_entries_put(uki, 2);
+	refused_by_check("\"linux-6.1.efi\"");
+	/* a list of 600 identifiers (a board with many kernels) is read whole, not refused */
+	static char many[600][32];
+	const char *many_ids[600];
+	for (int i = 0; i < 600; i++) {
+		snprintf(many[i], sizeof(many[i]), "auto-entry-%d", i);
+		many_ids[i] = many[i];
+	}
+	snprintf(many[599], sizeof(many[599]), "kernel-5.%d.conf", 599);
+	loader_entries_put(many_ids, 600);
+	refused_by_check("\"kernel-5.599.conf\"");
+	char path[600];
+	snprintf(path, sizeof(path), "%s/LoaderEntries-%s", vars, LOADER_GUID);
+	CHECK(unlink(path) == 0);
+	CHECK(sd->check(&env, PKG_SLOT_B) == 0);
+}
+
 /* The floor: the newest version ever confirmed, on the ESP; it never goes down. */
 static void mark_good_raises_the_floor_never_lowers_it(void)
 {
@@ -912,6 +965,7 @@ int main(int argc, char **argv)
 	RUN(loader_entry_default_refused);
 	RUN(loader_entry_oneshot_cleared_at_arm);
 	RUN(uki_in_efi_linux_refused);
+	RUN(loader_entries_from_xbootldr_refused);
 	RUN(mark_good_raises_the_floor_never_lowers_it);
 	if (esp[0]) {
 		char cmd[600];
