@@ -64,7 +64,14 @@ int update_twin(const struct pkg_partition *parts, uint32_t count, uint32_t i)
 	const char *n = parts[i].name;
 	size_t len = strlen(n);
 	char want[PKG_PART_NAME_LEN + 4];
-	if (parts[i].slot == PKG_SLOT_A && strncmp(n, "A_", 2) == 0)
+	/* slot_name.h: reserved_for_chain_A_x and reserved_for_chain_B_x are a pair too */
+	static const char chain_a[] = "reserved_for_chain_A_", chain_b[] = "reserved_for_chain_B_";
+	const size_t chain_len = sizeof(chain_a) - 1;
+	if (parts[i].slot == PKG_SLOT_A && strncmp(n, chain_a, chain_len) == 0)
+		snprintf(want, sizeof(want), "%s%s", chain_b, n + chain_len);
+	else if (parts[i].slot == PKG_SLOT_B && strncmp(n, chain_b, chain_len) == 0)
+		snprintf(want, sizeof(want), "%s%s", chain_a, n + chain_len);
+	else if (parts[i].slot == PKG_SLOT_A && strncmp(n, "A_", 2) == 0)
 		snprintf(want, sizeof(want), "B_%s", n + 2);
 	else if (parts[i].slot == PKG_SLOT_B && strncmp(n, "B_", 2) == 0)
 		snprintf(want, sizeof(want), "A_%s", n + 2);

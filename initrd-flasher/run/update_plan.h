@@ -29,7 +29,7 @@ uint8_t update_slot_of_name(const char *name, const char *rootfs_a);
 int update_root_partition(const char *sysfs_root, char *name, size_t size);
 
 /* The index of the partition on the same target that is the other slot's twin of parts[i]
- * (A_x <-> B_x, x <-> x_b), or -1. */
+ * (A_x <-> B_x, x <-> x_b, reserved_for_chain_A_x <-> reserved_for_chain_B_x), or -1. */
 int update_twin(const struct pkg_partition *parts, uint32_t count, uint32_t i);
 
 struct update_selection {
