@@ -48,11 +48,34 @@ int http_io_failed(struct http_conn *c)
 	       ATTEMPT_SLOW;
 }
 
+/*
+ * The body's own bytes against the minimum rate: the stream's deadline (net_stream.h) is
+ * moved by every byte on the wire, chunk-size lines and their extensions (and TLS records'
+ * framing) included, so a server sending mostly framing fast enough would keep a request
+ * alive with almost no data. The same allowance as the stream's, counted in body bytes:
+ * HTTP_STALL_MS, plus 1/HTTP_MIN_RATE s per byte. 0, or ATTEMPT_SLOW naming the rate.
+ */
+static int body_rate_check(struct http_conn *c)
+{
+	if (!c->in_body)
+		return 0;
+	uint64_t ms = timing_now_ms() - c->body_start_ms;
+	if (ms <= HTTP_STALL_MS + c->body_got * 1000 / HTTP_MIN_RATE)
+		return 0;
+	return err_set("%s: the answer's data came at %" PRIu64 " bytes/s (%" PRIu64 " of %" PRIu64
+		       " bytes in %.1f s, the rest of what arrived framing), below the minimum of "
+		       "%d bytes/s: dropped", c->s.peer, c->body_got * 1000 / ms, c->body_got,
+		       c->body_len, (double)ms / 1000, HTTP_MIN_RATE), ATTEMPT_SLOW;
+}
+
 /* Refills the buffer when it is empty: 1, 0 at the server's end, ATTEMPT_NETWORK/_SLOW. */
 static int conn_fill(struct http_conn *c)
 {
 	if (c->in_pos < c->in_len)
 		return 1;
+	int slow = body_rate_check(c);
+	if (slow)
+		return slow;
 	ssize_t n = c->s.ops->read(&c->s, c->in, sizeof(c->in));
 	if (n < 0)
 		return http_io_failed(c);
@@ -66,6 +89,9 @@ int http_read_exact(struct http_conn *c, char *buf, uint64_t len)
 {
 	while (len) {
 		if (c->in_pos == c->in_len && len >= sizeof(c->in)) {
+			int slow = body_rate_check(c);
+			if (slow)
+				return slow;
 			/* large bodies go straight to the caller's buffer */
 			ssize_t n = c->s.ops->read(&c->s, buf, len > (1u << 30) ? (1u << 30) : len);
 			if (n <= 0)

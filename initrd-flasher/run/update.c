@@ -24,6 +24,7 @@
 #include "update_layout.h"
 #include "update_plan.h"
 #include "update_qspi.h"
+#include "write/target_kind.h"
 #include "write/write.h"
 
 /* An update's own state beside the run (run.h: job). */
@@ -102,12 +103,16 @@ static int open_devices(struct run *r, struct update_job *u)
 static int guard_devices(struct run *r, const struct update_job *u)
 {
 	const struct pkg_manifest *m = &r->pkg.manifest;
+	/* what the update may change: the partitions it writes and those it blanks */
+	static uint8_t changed[PKG_MAX_PARTITIONS];
+	for (uint32_t i = 0; i < m->partition_count; i++)
+		changed[i] = u->sel.write[i] || u->sel.blank[i];
 	for (uint16_t t = 0; t < m->target_count; t++) {
 		if (!r->opened[t])
 			continue;
 		struct target_range ranges[TARGET_GUARD_MAX];
 		size_t n;
-		if (update_guard_ranges(&u->board[t], r->parts, m->partition_count, u->sel.write, t,
+		if (update_guard_ranges(&u->board[t], r->parts, m->partition_count, changed, t,
 					u->sel.target, u->slots.root, r->targets[t].name, ranges,
 					&n) != 0 ||
 		    target_guard_writes(&r->targets[t], ranges, n) != 0)
@@ -221,7 +226,23 @@ static int update_write(struct run *r)
 	struct update_job *u = r->job;
 	/* the slot held another system (its journal, its superblocks): it is armed only when it
 	 * is the signed image byte for byte, holes and the partitions' tails included */
-	return run_write_images(r, u->sel.write, u->sel.alt, 1);
+	if (run_write_images(r, u->sel.write, u->sel.alt, 1) != 0)
+		return -1;
+	/* and its QSPI partitions without an image erased, each block read back */
+	for (uint32_t i = 0; i < r->pkg.manifest.partition_count; i++) {
+		if (!u->sel.blank[i])
+			continue;
+		const struct pkg_partition *p = &r->parts[i];
+		struct write_stats st = { 0 };
+		if (write_nor_blank(&r->targets[p->target], p, r->buf_a, r->buf_b,
+				    RUN_WORK_BUF_SIZE, &st) != 0)
+			return -1;
+		write_stats_add(&r->by_kind[TARGET_KIND_NOR], &st);
+		fprintf(r->c->log, "flasher: %s: no image, %" PRIu64 " of %" PRIu64 " erase blocks "
+				   "held data, erased\n", p->name, st.blocks_erased,
+			st.blocks_compared);
+	}
+	return 0;
 }
 
 static void update_summarize(struct run *r, char *out, size_t size)

@@ -64,7 +64,14 @@ int update_twin(const struct pkg_partition *parts, uint32_t count, uint32_t i)
 	const char *n = parts[i].name;
 	size_t len = strlen(n);
 	char want[PKG_PART_NAME_LEN + 4];
-	if (parts[i].slot == PKG_SLOT_A && strncmp(n, "A_", 2) == 0)
+	/* slot_name.h: reserved_for_chain_A_x and reserved_for_chain_B_x are a pair too */
+	static const char chain_a[] = "reserved_for_chain_A_", chain_b[] = "reserved_for_chain_B_";
+	const size_t chain_len = sizeof(chain_a) - 1;
+	if (parts[i].slot == PKG_SLOT_A && strncmp(n, chain_a, chain_len) == 0)
+		snprintf(want, sizeof(want), "%s%s", chain_b, n + chain_len);
+	else if (parts[i].slot == PKG_SLOT_B && strncmp(n, chain_b, chain_len) == 0)
+		snprintf(want, sizeof(want), "%s%s", chain_a, n + chain_len);
+	else if (parts[i].slot == PKG_SLOT_A && strncmp(n, "A_", 2) == 0)
 		snprintf(want, sizeof(want), "B_%s", n + 2);
 	else if (parts[i].slot == PKG_SLOT_B && strncmp(n, "B_", 2) == 0)
 		snprintf(want, sizeof(want), "A_%s", n + 2);
@@ -114,11 +121,16 @@ int update_select(const struct pkg_manifest *m, uint32_t variant,
 			s->rootfs = (int)i;
 		if (s->target == PKG_SLOT_A && rootfs_a && strcmp(p->name, rootfs_a) == 0)
 			s->rootfs = (int)i;
-		if (!has_image(m, variant, i))
-			continue;
 		const struct target_kind *kind = target_kind_find(tg.kind);
 		if (kind && kind->boot_firmware && !update_qspi)
 			continue; /* the inactive chain's firmware stays as it is (see update_qspi) */
+		if (!has_image(m, variant, i)) {
+			/* the slot's chain is rewritten: its imageless partitions (A_smm-fw,
+			 * A_reserved_on_boot in R35.3.1's flash_t234_qspi.xml) end erased, as a
+			 * flash leaves them, not holding another firmware's bytes */
+			s->blank[i] = kind && kind->boot_firmware && opened[p->target] && p->size;
+			continue;
+		}
 		if (!opened[p->target])
 			return err_set("the package writes %s on %s:%" PRIu32 " for slot %s, but no "
 				       "device is configured for %s", p->name, tg.type, tg.instance,
@@ -147,6 +159,7 @@ void update_plan_print(FILE *out, const struct pkg_manifest *m,
 		struct pkg_target tg;
 		pkg_manifest_target(m, p->target, &tg);
 		const char *what = s->write[i]            ? "write (slot being updated)"
+				   : s->blank[i]           ? "blank (slot being updated, no image)"
 				   : p->slot == s->running ? "read only (running slot)"
 							   : "left as it is";
 		fprintf(out, "update: %s:%" PRIu32 " %-24s slot %s offset %12" PRIu64

@@ -29,12 +29,15 @@ uint8_t update_slot_of_name(const char *name, const char *rootfs_a);
 int update_root_partition(const char *sysfs_root, char *name, size_t size);
 
 /* The index of the partition on the same target that is the other slot's twin of parts[i]
- * (A_x <-> B_x, x <-> x_b), or -1. */
+ * (A_x <-> B_x, x <-> x_b, reserved_for_chain_A_x <-> reserved_for_chain_B_x), or -1. */
 int update_twin(const struct pkg_partition *parts, uint32_t count, uint32_t i);
 
 struct update_selection {
 	uint8_t running, target;                 /* PKG_SLOT_A / PKG_SLOT_B */
 	uint8_t write[PKG_MAX_PARTITIONS];       /* 1: the update writes this partition */
+	/* 1: a boot-firmware (QSPI) partition of the target slot with no image, erased as a
+	 * flash leaves it (flash_blank.h), so that no other system's bytes stay in the slot */
+	uint8_t blank[PKG_MAX_PARTITIONS];
 	struct pkg_partition alt[PKG_MAX_PARTITIONS]; /* the running twin (size 0: none) */
 	int kernel;                              /* the target slot's kernel partition, or -1 */
 	int rootfs;                              /* the target slot's rootfs partition, or -1 */
@@ -44,7 +47,7 @@ struct update_selection {
 /*
  * Chooses what an update from `running` writes for variant: the other slot's partitions
  * that have an image, on targets that are open (opened[t]); firmware on MTD only when
- * update_qspi. Refuses a package that writes nothing for that slot, or whose running-slot
+ * update_qspi, and then the slot's MTD partitions without an image are to be blanked. Refuses a package that writes nothing for that slot, or whose running-slot
  * twin is missing where a target slot partition has one. 0 or -1.
  */
 int update_select(const struct pkg_manifest *m, uint32_t variant,

@@ -18,8 +18,11 @@ mi=$(dirname "$mk")/mkinitrd
 layout() { # OUT A_FW_SIZE ORDER ("ab" or "ba")
 	local a="<partition name=\"A_fw\" type=\"mb1_bootloader\"><size>$2</size><filename>FW_A</filename></partition>"
 	local b='<partition name="B_fw" type="mb1_bootloader"><size>1048576</size><filename>FW_B</filename></partition>'
-	local fw="$a$b"
-	[ "$3" = ba ] && fw="$b$a"
+	# a slot pair with no image (as A_smm-fw/B_smm-fw, A_reserved_on_boot/B_... in R35.3.1's
+	# flash_t234_qspi.xml): a flash leaves them erased, so must an update of their slot
+	local rsv='<partition name="A_rsv" type="data"><size>65536</size></partition><partition name="B_rsv" type="data"><size>65536</size></partition>'
+	local fw="$a$b$rsv"
+	[ "$3" = ba ] && fw="$b$a$rsv"
 	cat >"$1" <<XML
 <partition_layout>
   <device type="spi" instance="0" sector_size="512" num_sectors="16384">
@@ -119,15 +122,28 @@ printf 'X' | dd of=qspi.img bs=1 seek=$((backup_at + 100)) conv=notrunc status=n
 refused qspi_gpt_copies_differ_refused_nothing_written 'secondary_gpt_backup .* differs' v2.sfpkg
 cp qspi-flashed.img qspi.img
 
-# the same layout: only B_fw changes on the QSPI (its GPT and both copies as they were)
+# the same layout: only slot B's QSPI partitions change (its GPT and both copies as they
+# were). Slot B held another system's bytes past B_fw's image and in the imageless B_rsv:
+# after the update B_fw is fw2 then erased to its end, B_rsv erased, as a flash leaves them.
 qspi_at() { dd if=qspi.img iflag=skip_bytes,count_bytes skip="$1" count="$2" status=none; }
+at() { "$mk" layout board.xml | awk -v n="$1" '$1 == "spi:0" && $2 == n {print $3}'; }
+b_rsv=$(at B_rsv) a_rsv=$(at A_rsv)
+ff() { head -c "$1" /dev/zero | tr '\0' '\377'; }
+old_system() { # OFFSET LENGTH: another system's bytes there
+	head -c "$2" /dev/zero | tr '\0' '\132' | dd of=qspi.img bs=1 seek="$1" conv=notrunc status=none
+}
+old_system $((1048576 + 600000)) 100000
+old_system "$b_rsv" 65536
+cp qspi.img qspi-before.img
 if "$fl" update --config board.conf --root-partition APP v2.sfpkg >update.log 2>&1 &&
 	cmp -s <(qspi_at 0 1048576) <(qspi_at 0 1048576 <qspi-flashed.img) &&
-	cmp -s <(qspi_at 1048576 600000) fw2.bin &&
-	cmp -s <(qspi_at 2097152 $((6 * 1048576))) <(dd if=qspi-flashed.img iflag=skip_bytes skip=2097152 status=none); then
-	ok same_layout_updates_only_b_fw
+	cmp -s <(qspi_at 1048576 1048576) <(cat fw2.bin; ff $((1048576 - 600000))) &&
+	cmp -s <(qspi_at "$a_rsv" 65536) <(ff 65536) && cmp -s <(qspi_at "$b_rsv" 65536) <(ff 65536) &&
+	cmp -s <(qspi_at $((b_rsv + 65536)) $((8 * 1048576 - b_rsv - 65536))) \
+		<(dd if=qspi-before.img iflag=skip_bytes skip=$((b_rsv + 65536)) status=none); then
+	ok same_layout_updates_only_slot_b_whole
 else
-	not_ok same_layout_updates_only_b_fw "$(tail -n 3 update.log)"
+	not_ok same_layout_updates_only_slot_b_whole "$(tail -n 3 update.log)"
 fi
 
 # two targets of one type: each needs its own device, named by instance

@@ -223,6 +223,27 @@ static void test_get_range_trickle(void)
 	CHECK(strstr(err_msg(), "below the minimum of 1024 bytes/s") != NULL);
 	CHECK(ms >= HTTP_STALL_MS && ms < HTTP_STALL_MS + 2000);
 	fprintf(stderr, "  a trickling body dropped after %.1f s: %s\n", (double)ms / 1000, err_msg());
+	/* a chunked body whose wire bytes come fast enough (3.2 KB/s) but are nearly all chunk
+	 * extensions: one data byte per 1 KiB chunk line, about 3 data bytes a second. The
+	 * minimum rate is the data's, or such framing would stretch a request without end. */
+	static char framed[64 * 1100];
+	n = snprintf(framed, sizeof(framed), "HTTP/1.1 206 P\r\nContent-Range: bytes 0-39/40\r\n"
+		     "Transfer-Encoding: chunked\r\n\r\n");
+	for (int k = 0; k < 40; k++) {
+		n += snprintf(framed + n, sizeof(framed) - (size_t)n, "1;x=");
+		memset(framed + n, 'e', 1000);
+		n += 1000;
+		n += snprintf(framed + n, sizeof(framed) - (size_t)n, "\r\ny\r\n");
+	}
+	snprintf(framed + n, sizeof(framed) - (size_t)n, "0\r\n\r\n");
+	const struct canned padded[] = { { .text = framed, .fast = 200, .byte_ms = 20, .step = 64 } };
+	t0 = timing_now_ms();
+	CHECK(fetch_script(padded, 1, 0, 0, 40, NULL, buf, &q) != 0);
+	ms = timing_now_ms() - t0;
+	CHECK(strstr(err_msg(), "below the minimum of 1024 bytes/s") != NULL);
+	CHECK(ms >= HTTP_STALL_MS && ms < HTTP_STALL_MS + 2000);
+	fprintf(stderr, "  a body padded with chunk extensions dropped after %.1f s: %s\n",
+		(double)ms / 1000, err_msg());
 }
 
 /* A compressed answer is refused by name, not for its length. */

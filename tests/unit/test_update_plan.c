@@ -61,6 +61,12 @@ static void test_twins_pair_on_the_same_target(void)
 	CHECK(update_twin(p, 6, 0) == 1 && update_twin(p, 6, 1) == 0);
 	CHECK(update_twin(p, 6, 2) == 3 && update_twin(p, 6, 3) == 2);
 	CHECK(update_twin(p, 6, 4) == -1 && update_twin(p, 6, 5) == -1);
+	/* R35.3.1 flash_l4t_nvme_rootfs_ab.xml's per-chain partitions, slotted by their names */
+	struct pkg_partition r[2] = {
+		part("reserved_for_chain_A_user", PKG_SLOT_A, 0, "data", 0),
+		part("reserved_for_chain_B_user", PKG_SLOT_B, 0, "data", 1 << 20),
+	};
+	CHECK(update_twin(r, 2, 0) == 1 && update_twin(r, 2, 1) == 0);
 }
 
 static void test_guard_refuses_writes_outside_its_ranges(void)
