@@ -26,6 +26,7 @@
 #include "io.h"
 #include "le.h"
 #include "pkg.h"
+#include "esp_version.h"
 #include "rootfs_version.h"
 #include "sign.h"
 #include "sparse.h"
@@ -397,6 +398,11 @@ static int add_partition_images(struct builder *b, const struct layout_part *p, 
 		if (o->system_version && !is_mtd && rootfs_version_is_rootfs(p->name) &&
 		    rootfs_version_check_image(p->name, paths[i], o->system_version,
 					       o->quiet ? NULL : stdout) != 0)
+			return -1;
+		/* a systemd-boot board takes it from its ESP's loader entries (esp_version.h) */
+		if (o->system_version && !is_mtd &&
+		    esp_version_check_image(p->name, paths[i], o->system_version,
+					    o->quiet ? NULL : stdout) != 0)
 			return -1;
 		if (add_image(b, p, index, is_mtd, paths[i], mask, &images[(*nimages)++]) != 0)
 			return -1;

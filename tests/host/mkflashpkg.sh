@@ -194,6 +194,53 @@ if vbuild app3.ext4 >vno.out 2>vno.err && ! grep -q system-version vno.out vno.e
 else
 	not_ok rootfs_version_not_read_without_system_version "$(cat vno.out vno.err)"
 fi
+# A systemd-boot board's version is its ESP loader entries' system-version line: an ESP image
+# (FAT, read with mtools) whose selfflash entries say another number is refused, one without
+# the line warned about, a FAT image without selfflash entries left alone.
+espv() { # IMAGE SLOT-A-LINE SLOT-B-LINE: a FAT ESP with both slots' entries
+	rm -f "$1"
+	mkfs.vfat -C "$1" 4096 >/dev/null
+	MTOOLS_SKIP_CHECK=1 mmd -i "$1" ::/loader ::/loader/entries
+	printf 'title slot a\nlinux /selfflash/slot-a/Image\n%b' "$2" |
+		MTOOLS_SKIP_CHECK=1 mcopy -i "$1" - ::/loader/entries/selfflash-slot-a.conf
+	printf 'title slot b\nlinux /selfflash/slot-b/Image\n%b' "$3" |
+		MTOOLS_SKIP_CHECK=1 mcopy -i "$1" - ::/loader/entries/selfflash-slot-b.conf
+}
+if command -v mkfs.vfat >/dev/null && command -v mcopy >/dev/null; then
+	espv esp3.vfat '# selfflash system-version 3\n' '# selfflash system-version 3\n'
+	if vbuild app3.ext4 --system-version 3 --file esp.img=esp3.vfat >e3.out 2>e3.err &&
+		grep -q 'esp .*selfflash-slot-a.conf says 3, as --system-version' e3.out &&
+		grep -q 'esp .*selfflash-slot-b.conf says 3, as --system-version' e3.out && ! grep -q . e3.err; then
+		ok esp_entries_saying_the_version_accepted
+	else
+		not_ok esp_entries_saying_the_version_accepted "$(cat e3.out e3.err)"
+	fi
+	espv esp2.vfat '# selfflash system-version 3\n' 'version 9\n# selfflash system-version 2\n'
+	rm -f v.sfpkg
+	expect_fail esp_entry_saying_an_older_version_refused \
+		"partition esp: esp2.vfat's loader/entries/selfflash-slot-b.conf says system version 2, but --system-version is 3" \
+		vbuild app3.ext4 --system-version 3 --file esp.img=esp2.vfat
+	[ ! -e v.sfpkg ] && ok esp_mismatch_writes_no_package || not_ok esp_mismatch_writes_no_package
+	espv espnone.vfat '' 'options quiet\n'
+	if vbuild app3.ext4 --system-version 3 --file esp.img=espnone.vfat >en.out 2>en.err &&
+		[ "$(grep -c "warning: partition esp: espnone.vfat's loader/entries/selfflash-slot-.\.conf has no" en.err)" = 2 ] &&
+		grep -q 'add the line saying 3' en.err; then
+		ok esp_entries_without_version_warned
+	else
+		not_ok esp_entries_without_version_warned "$(cat en.out en.err)"
+	fi
+	rm -f espbare.vfat
+	mkfs.vfat -C espbare.vfat 4096 >/dev/null
+	if vbuild app3.ext4 --system-version 3 --file esp.img=espbare.vfat >eb.out 2>eb.err &&
+		! grep -q 'esp ' eb.out && ! grep -q . eb.err; then
+		ok fat_image_without_selfflash_entries_not_checked
+	else
+		not_ok fat_image_without_selfflash_entries_not_checked "$(cat eb.out eb.err)"
+	fi
+	rm -f esp3.vfat esp2.vfat espnone.vfat espbare.vfat
+else
+	skip esp_entries_version "mkfs.vfat or mtools is not installed (make deps)"
+fi
 rm -f app3.ext4 appnone.ext4 v.sfpkg
 
 # ---- a 2 GiB sparse image with 200 MiB of data ----------------------------------------
