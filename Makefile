@@ -191,6 +191,8 @@ TEST_http_get_SRCS := tests/unit/test_http_get.c initrd-flasher/net/http.c initr
 TEST_tls_anchors_SRCS := tests/unit/test_tls_anchors.c $(TLS_ANCHORS_SRCS)
 # the TLS client against openssl s_server (tests/host/tls_client.sh)
 TLS_PROBE_SRCS := tests/unit/tls_probe.c initrd-flasher/net/net_tcp.c $(TLS_SRCS) common/timing.c
+# a hostile server for it that sends empty TLS records for ever (BearSSL's server API)
+TLS_EMPTY_SERVER_SRCS := tests/unit/tls_empty_server.c
 # the RFC 6125 name rules of the TLS client, by known answers
 TEST_tls_name_SRCS := tests/unit/test_tls_name.c initrd-flasher/net/tls_name.c common/error.c
 # the edk2 variable store reader the first flash reports a stale store with
@@ -209,7 +211,7 @@ BENCH_hash_SRCS := tests/bench/bench_hash.c $(SHA256_SRCS) $(CRC32_SRCS) common/
 # the chunk codecs' decode speed alone (the board's decoders, no hashing)
 BENCH_codec_SRCS := tests/bench/bench_codec.c $(COMMON_SRCS)
 ALL_SRCS := $(sort $(FLASHER_SRCS) $(MKINITRD_SRCS) $(MKFLASHPKG_SRCS) $(HOSTLOAD_SRCS) \
-	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(BENCH_hash_SRCS) $(BENCH_codec_SRCS) tests/bench/sockcopy.c \
+	$(foreach t,$(UNIT_TESTS),$(TEST_$(t)_SRCS)) $(TLS_PROBE_SRCS) $(TLS_EMPTY_SERVER_SRCS) $(BENCH_hash_SRCS) $(BENCH_codec_SRCS) tests/bench/sockcopy.c \
 	tests/bench/relay.c tests/bench/guest_copy.c tests/e2e/usb_launcher.c)
 
 # ---- object rules, one per variant -----------------------------------------------------
@@ -255,6 +257,7 @@ RELAY := $(BUILD)/bench/relay
 GUEST_COPY := $(BUILD)/bench/guest_copy
 USB_LAUNCHER := $(BUILD)/tests/usb_launcher
 TLS_PROBE := $(BUILD)/tests/tls_probe
+TLS_EMPTY_SERVER := $(BUILD)/tests/tls_empty_server
 CLANG_OBJS := $(call objs,clang,$(ALL_SRCS))
 
 # libFuzzer targets, each linked with the code it feeds
@@ -288,7 +291,7 @@ FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 
 .PHONY: all
 all: $(FLASHER_A64) $(FLASHER_HOST) $(MKINITRD) $(MKFLASHPKG) $(HOSTLOAD) $(INITRD) $(KERNEL) $(UNIT_BINS) \
-	$(SHA256_TEST_A64) $(CRC32_TEST_A64) $(HOSTLOAD_A64) $(USB_LAUNCHER) $(TLS_PROBE) rootfs
+	$(SHA256_TEST_A64) $(CRC32_TEST_A64) $(HOSTLOAD_A64) $(USB_LAUNCHER) $(TLS_PROBE) $(TLS_EMPTY_SERVER) rootfs
 
 $(FLASHER_A64): $(call objs,a64,$(FLASHER_SRCS))
 	@mkdir -p $(@D)
@@ -320,6 +323,9 @@ $(USB_LAUNCHER): $(call objs,a64,tests/e2e/usb_launcher.c common/pkg.c common/er
 $(TLS_PROBE): $(call objs,host,$(TLS_PROBE_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_LDFLAGS) -pthread $^ $(LIBS) -o $@
+$(TLS_EMPTY_SERVER): $(call objs,host,$(TLS_EMPTY_SERVER_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_LDFLAGS) $^ -lbearssl -o $@
 $(GUEST_COPY): $(call objs,a64,tests/bench/guest_copy.c)
 	@mkdir -p $(@D)
 	$(A64_CC) $(A64_LDFLAGS) $^ -o $@

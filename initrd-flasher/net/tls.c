@@ -22,6 +22,19 @@
 #define TLS_SEED_LEN 32
 /* The longest DNS name (RFC 1035; tls_host_check refuses longer hosts). */
 #define TLS_HOST_MAX 253
+/*
+ * Wire bytes a connection may take after the handshake without one byte of application data
+ * reaching tls_read. BearSSL drops records that decrypt to nothing and keeps reading
+ * (ssl_engine.c, bearssl 0.6), so a server sending empty records would hold br_sslio_read
+ * for ever while each byte moves the stream's minimum-rate deadline on. An honest server's
+ * record holds up to 16 KiB of data (16.3 KiB on the wire), and any record with data ends
+ * the wait; 64 KiB is four such records of nothing (an alert or a HelloRequest is a few dozen
+ * bytes), so no honest server comes near it. An empty record is 21 (ChaCha20) to 29 (GCM)
+ * bytes on the wire: 3,100 of them at most, 3.7 s at one a millisecond (measured); at the
+ * slowest rate that still moves the deadline on (HTTP_MIN_RATE, 1 KiB/s) about 64 s, and
+ * then the request is retried.
+ */
+#define TLS_NO_DATA_MAX (64 * 1024)
 
 /* One connection, about 45 KiB on the heap: 33178 bytes of record buffer (one full record
  * each way, so reads and writes never wait on each other), BearSSL's client context (3720),
@@ -37,6 +50,8 @@ struct tls_conn {
 	unsigned timeout_ms;  /* the stream's own timeout, for each later read and write */
 	int peer_closed;      /* the TCP stream ended (the peer closed its side) */
 	int socket_failed;    /* a read or write of the socket failed: err_msg() says why */
+	/* wire bytes read since the handshake, tls_read's last data or the last request */
+	uint64_t bytes_without_data;
 	char host[TLS_HOST_MAX + 1]; /* the name the certificate must carry, and the SNI */
 	unsigned char buf[BR_SSL_BUFSIZE_BIDI];
 	char san_text[]; /* the certificate's DNS names (tls_x509_text_size) */
@@ -62,11 +77,20 @@ static int low_read(void *ctx, unsigned char *buf, size_t len)
 		return err_set("%s: TLS handshake not done within %u s (timed out)", c->s->peer,
 			       c->timeout_ms / 1000);
 	}
+	/* records that bring nothing must not hold a request (TLS_NO_DATA_MAX); the handshake
+	 * keeps to its own deadline, so it is no part of the count */
+	if (!c->deadline_ms && c->bytes_without_data > TLS_NO_DATA_MAX) {
+		c->socket_failed = 1;
+		return err_set("%s: %llu bytes of TLS records brought no data (empty records): "
+			       "dropped", c->s->peer, (unsigned long long)c->bytes_without_data);
+	}
 	ssize_t n = c->tcp->read(c->s, buf, len);
 	if (n == 0)
 		c->peer_closed = 1;
 	if (n < 0)
 		c->socket_failed = 1;
+	if (n > 0 && !c->deadline_ms)
+		c->bytes_without_data += (uint64_t)n;
 	return n > 0 ? (int)n : -1;
 }
 
@@ -104,8 +128,10 @@ static ssize_t tls_read(struct net_stream *s, void *buf, size_t len)
 	if (len > INT32_MAX)
 		len = INT32_MAX; /* br_sslio_read returns an int */
 	int n = br_sslio_read(&c->io, buf, len);
-	if (n > 0)
+	if (n > 0) {
+		c->bytes_without_data = 0;
 		return n;
+	}
 	/* a close_notify ends the stream cleanly; a bare TCP end could be a cut (truncation) */
 	if (br_ssl_engine_current_state(&c->client.eng) == BR_SSL_CLOSED &&
 	    br_ssl_engine_last_error(&c->client.eng) == BR_ERR_OK)
@@ -116,6 +142,7 @@ static ssize_t tls_read(struct net_stream *s, void *buf, size_t len)
 static int tls_write(struct net_stream *s, const void *buf, size_t len)
 {
 	struct tls_conn *c = s->priv;
+	c->bytes_without_data = 0; /* a new request: the answer's wait starts now */
 	if (br_sslio_write_all(&c->io, buf, len) != 0 || br_sslio_flush(&c->io) != 0)
 		return conn_fail(c, "", "while we were sending");
 	return 0;

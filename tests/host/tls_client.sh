@@ -5,7 +5,8 @@
 # for another name, signed by another CA), one server per case on a free local port, and
 # build/tests/tls_probe connecting with net_connect_tcp + tls_wrap. The good case echoes a line
 # (s_server -rev), four connections at once too; the others fail with their words; a plain TCP
-# server "does not speak TLS"; a server that never answers times out within the timeout.
+# server "does not speak TLS"; a server that never answers times out within the timeout; a
+# server that answers with empty TLS records only (tls_empty_server) is dropped in seconds.
 # Names follow RFC 6125: only subjectAltName DNS names count (a CN alone, or a CN that is right
 # beside a SAN that is not, is refused), an IP address as host is refused whatever the
 # certificate says, wildcards stand for one whole left-most label. Cipher suites: the
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/../.."
 
 BUILD=${BUILD:-build}
 probe=${PROBE:-$(pwd)/$BUILD/tests/tls_probe}
+empty_server=${EMPTY_SERVER:-$(pwd)/$BUILD/tests/tls_empty_server}
 if [ ! -x "$probe" ]; then
 	not_ok tls_probe_built "$probe is missing (make $BUILD/tests/tls_probe)"
 	exit 1
@@ -167,6 +169,31 @@ elif [ "$ms" -lt 1400 ] || [ "$ms" -gt 3000 ]; then
 	not_ok tls_silent_server_times_out "took $ms ms with a 1500 ms timeout"
 else
 	ok "tls_silent_server_times_out (${ms} ms, timeout 1500 ms)"
+fi
+
+# a server that answers the request with empty TLS records, ~1 a millisecond (each moves a
+# minimum-rate deadline on, and BearSSL reads past them): dropped once 64 KiB of records
+# brought no data, about 3,100 records (3.7 s); timeout 30 makes a client that waits for ever
+# fail here instead of hanging the suite
+if [ -x "$empty_server" ]; then
+	port=$(free_port)
+	"$empty_server" "$port" good.pem good.key 2>empty-server.log &
+	pids+=($!)
+	await_port "$port" || echo "tls_empty_server did not start: $(cat empty-server.log)" >&2
+	start=$(date +%s%N)
+	out=$(timeout 30 "$probe" localhost "$port" ca.pem 5000 hello 2>&1) && rc=0 || rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	if [ "$rc" = 0 ] || [ "$rc" = 124 ]; then
+		not_ok tls_empty_records_dropped "exit $rc after $ms ms: $out"
+	elif ! grep -Eq "localhost:$port: 6[5-9][0-9]{3} bytes of TLS records brought no data \(empty records\): dropped" <<<"$out"; then
+		not_ok tls_empty_records_dropped "message: $out"
+	elif [ "$ms" -gt 10000 ]; then
+		not_ok tls_empty_records_dropped "took $ms ms"
+	else
+		ok "tls_empty_records_dropped (${ms} ms)"
+	fi
+else
+	not_ok tls_empty_server_built "$empty_server is missing (make $BUILD/tests/tls_empty_server)"
 fi
 
 # a bundle without certificates is refused before any connection
