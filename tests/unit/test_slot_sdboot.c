@@ -264,8 +264,9 @@ static void esp_fresh(void)
 }
 
 #define LOADER_GUID "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
-/* A Boot Loader Interface variable as systemd-boot sets it: attributes, UTF-16LE, NUL. */
-static void loader_var_put(const char *name, const char *text)
+/* A Boot Loader Interface variable as systemd-boot sets it: attributes, then each text in
+ * UTF-16LE with its NUL. */
+static void loader_strings_put(const char *name, const char *const *texts, size_t count)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/%s-%s", vars, name, LOADER_GUID);
@@ -275,11 +276,17 @@ static void loader_var_put(const char *name, const char *text)
 		exit(2);
 	}
 	fwrite("\x06\0\0\0", 1, 4, f);
-	for (size_t i = 0; i <= strlen(text); i++) {
-		fputc(text[i], f);
-		fputc(0, f);
-	}
+	for (size_t k = 0; k < count; k++)
+		for (size_t i = 0; i <= strlen(texts[k]); i++) {
+			fputc(texts[k][i], f);
+			fputc(0, f);
+		}
 	fclose(f);
+}
+
+static void loader_var_put(const char *name, const char *text)
+{
+	loader_strings_put(name, &text, 1);
 }
 
 static int loader_var_exists(const char *name)
@@ -832,20 +839,7 @@ static void uki_in_efi_linux_refused(void)
 /* LoaderEntries as systemd-boot writes it: identifiers, each NUL-terminated UTF-16LE. */
 static void loader_entries_put(const char *const *ids, size_t count)
 {
-	char path[600];
-	snprintf(path, sizeof(path), "%s/LoaderEntries-%s", vars, LOADER_GUID);
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fwrite("\x06\0\0\0", 1, 4, f);
-	for (size_t k = 0; k < count; k++)
-		for (size_t i = 0; i <= strlen(ids[k]); i++) {
-			fputc(ids[k][i], f);
-			fputc(0, f);
-		}
-	fclose(f);
+	loader_strings_put("LoaderEntries", ids, count);
 }
 
 /* An XBOOTLDR partition's entries are sorted with the slots' but not on the ESP: the running
