@@ -7,6 +7,7 @@
 #ifndef SELFFLASH_SLOT_NAME_H
 #define SELFFLASH_SLOT_NAME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -21,5 +22,12 @@
  * `x_alt` (esp_alt, RECNAME_alt: recovery's copies) and every other name: 0.
  */
 uint8_t pkg_slot_of_name(const char *name, int has_b_twin);
+
+/*
+ * The name of the other slot's partition for a partition of `slot` (PKG_SLOT_A or _B) named
+ * `name`, by the same rule: A_x and B_x, reserved_for_chain_A_x and reserved_for_chain_B_x,
+ * x and x_b. 0 with it in out, or -1 (no slot, or cap too small).
+ */
+int pkg_slot_twin_name(const char *name, uint8_t slot, char *out, size_t cap);
 
 #endif

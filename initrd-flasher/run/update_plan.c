@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "slot_name.h"
 #include "write/target_kind.h"
 
 uint8_t update_slot_of_name(const char *name, const char *rootfs_a)
@@ -61,25 +62,8 @@ int update_root_partition(const char *sysfs_root, char *name, size_t size)
 
 int update_twin(const struct pkg_partition *parts, uint32_t count, uint32_t i)
 {
-	const char *n = parts[i].name;
-	size_t len = strlen(n);
 	char want[PKG_PART_NAME_LEN + 4];
-	/* slot_name.h: reserved_for_chain_A_x and reserved_for_chain_B_x are a pair too */
-	static const char chain_a[] = "reserved_for_chain_A_", chain_b[] = "reserved_for_chain_B_";
-	const size_t chain_len = sizeof(chain_a) - 1;
-	if (parts[i].slot == PKG_SLOT_A && strncmp(n, chain_a, chain_len) == 0)
-		snprintf(want, sizeof(want), "%s%s", chain_b, n + chain_len);
-	else if (parts[i].slot == PKG_SLOT_B && strncmp(n, chain_b, chain_len) == 0)
-		snprintf(want, sizeof(want), "%s%s", chain_a, n + chain_len);
-	else if (parts[i].slot == PKG_SLOT_A && strncmp(n, "A_", 2) == 0)
-		snprintf(want, sizeof(want), "B_%s", n + 2);
-	else if (parts[i].slot == PKG_SLOT_B && strncmp(n, "B_", 2) == 0)
-		snprintf(want, sizeof(want), "A_%s", n + 2);
-	else if (parts[i].slot == PKG_SLOT_B && len > 2 && strcmp(n + len - 2, "_b") == 0)
-		snprintf(want, sizeof(want), "%.*s", (int)(len - 2), n);
-	else if (parts[i].slot == PKG_SLOT_A)
-		snprintf(want, sizeof(want), "%s_b", n);
-	else
+	if (pkg_slot_twin_name(parts[i].name, parts[i].slot, want, sizeof(want)) != 0)
 		return -1;
 	for (uint32_t k = 0; k < count; k++)
 		if (k != i && parts[k].target == parts[i].target && parts[k].slot != parts[i].slot &&
