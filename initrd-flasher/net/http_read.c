@@ -19,8 +19,8 @@ int http_closed_early(const struct http_conn *c, const char *what)
 
 /*
  * A read or write failed: when the request's deadline passed, says so in terms of the request
- * (the run's end, no head in time, a body too slow or stalled) and returns ATTEMPT_SLOW; else the stream's
- * own message stands (ATTEMPT_NETWORK).
+ * (the run's end, no head in time, a body too slow or stalled) and returns ATTEMPT_SLOW; else
+ * the stream's own message stands (ATTEMPT_NETWORK).
  */
 int http_io_failed(struct http_conn *c)
 {

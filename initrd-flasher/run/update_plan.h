@@ -47,8 +47,9 @@ struct update_selection {
 /*
  * Chooses what an update from `running` writes for variant: the other slot's partitions
  * that have an image, on targets that are open (opened[t]); firmware on MTD only when
- * update_qspi, and then the slot's MTD partitions without an image are to be blanked. Refuses a package that writes nothing for that slot, or whose running-slot
- * twin is missing where a target slot partition has one. 0 or -1.
+ * update_qspi, and then the slot's MTD partitions without an image are to be blanked.
+ * Refuses a package that writes nothing for that slot, or whose running-slot twin is missing
+ * where a target slot partition has one. 0 or -1.
  */
 int update_select(const struct pkg_manifest *m, uint32_t variant,
 		  const struct pkg_partition *parts, const int *opened, uint8_t running,

@@ -66,13 +66,32 @@ static const char *efivars_dir(const struct slot_env *e)
 	return e->efivars ? e->efivars : SDBOOT_EFIVARS_DEFAULT;
 }
 
-/* A UTF-16LE, NUL-terminated variable as ASCII (anything else as '?', which no entry of ours
- * holds). *present 0 when it is missing. 0, or -1 naming a malformed value. */
+/* One UTF-16LE string of at most len bytes (a variable's, or one of LoaderEntries') as
+ * ASCII into out, anything else as '?' (which no entry of ours holds). Returns the bytes it
+ * took, its NUL included. */
+static size_t loader_id(const uint8_t *v, size_t len, char *out, size_t cap)
+{
+	size_t i = 0, n = 0;
+	for (; i + 1 < len; i += 2) {
+		unsigned c = v[i] | (unsigned)v[i + 1] << 8;
+		if (c == 0) {
+			i += 2;
+			break;
+		}
+		if (n + 1 < cap)
+			out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return i < len ? i : len;
+}
+
+/* A UTF-16LE, NUL-terminated variable as ASCII (loader_id). *present 0 when it is missing.
+ * 0, or -1 naming a malformed value. */
 static int loader_var(const struct slot_env *e, const char *name, char *out, size_t cap,
 		      int *present)
 {
 	uint8_t v[BOOTSLOT_VAR_MAX];
-	size_t len, n = 0;
+	size_t len;
 	out[0] = '\0';
 	if (bootslot_var_read(efivars_dir(e), name, LOADER_GUID, v, sizeof(v), &len, present) != 0)
 		return -1;
@@ -80,13 +99,7 @@ static int loader_var(const struct slot_env *e, const char *name, char *out, siz
 		return 0;
 	if (len % 2)
 		return err_set("EFI variable %s: %zu bytes, expected a UTF-16 string", name, len);
-	for (size_t i = 0; i + 1 < len && n + 1 < cap; i += 2) {
-		unsigned c = v[i] | (unsigned)v[i + 1] << 8;
-		if (c == 0)
-			break;
-		out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	out[n] = '\0';
+	loader_id(v, len, out, cap);
 	return 0;
 }
 
@@ -135,24 +148,6 @@ static int check_default_and_oneshot(const struct slot_env *e)
 				"set-oneshot`): cleared when the slot is armed, so its trial is "
 				"the next boot\n", id);
 	return 0;
-}
-
-/* One identifier from LoaderEntries (UTF-16LE, at most len bytes): ASCII into out, anything
- * else as '?'. Returns the bytes it took, its NUL included. */
-static size_t loader_id(const uint8_t *v, size_t len, char *out, size_t cap)
-{
-	size_t i = 0, n = 0;
-	for (; i + 1 < len; i += 2) {
-		unsigned c = v[i] | (unsigned)v[i + 1] << 8;
-		if (c == 0) {
-			i += 2;
-			break;
-		}
-		if (n + 1 < cap)
-			out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	out[n] = '\0';
-	return i < len ? i : len;
 }
 
 /* Every entry systemd-boot found at this boot is a slot's, or one it puts after them. */
